@@ -1,0 +1,53 @@
+# `make run` starts the site with demo data on embedded defaults; `make test` runs every test.
+SHELL := /bin/bash
+VENV ?= .venv
+# The first interpreter that really runs (a pyenv shim may exist and fail): 3.13, then 3.12.
+PYTHON ?= $(shell for candidate in python3.13 python3.12 \
+	$$HOME/.pyenv/versions/3.13*/bin/python3.13 $$HOME/.pyenv/versions/3.12*/bin/python3.12 \
+	/usr/local/bin/python3.13 /usr/local/bin/python3.12 /usr/bin/python3.13 /usr/bin/python3.12 python3; do \
+	if "$$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	command -v "$$candidate" || echo "$$candidate"; break; fi; done)
+VENV_PYTHON := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: run test venv lint format messages check-deploy clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed (set PYTHON=/path/to/python3.12)."; exit 1; fi
+	@if [ -x "$(VENV_PYTHON)" ] && ! "$(VENV_PYTHON)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then rm -rf "$(VENV)"; fi
+	@[ -x "$(VENV_PYTHON)" ] || "$(PYTHON)" -m venv "$(VENV)"
+	"$(VENV_PYTHON)" -m pip install --quiet --upgrade pip
+	"$(VENV_PYTHON)" -m pip install --quiet -r requirements-dev.txt
+	@touch "$@"
+
+venv: $(VENV)/.installed
+
+run: venv
+	@mkdir -p var
+	DJANGO_DEBUG=1 "$(VENV_PYTHON)" manage.py migrate --noinput
+	DJANGO_DEBUG=1 "$(VENV_PYTHON)" manage.py seed_demo
+	@echo "Starting the site at http://127.0.0.1:8000 with a Celery worker and beat. Ctrl-C stops everything."
+	DJANGO_DEBUG=1 PYTHON_BIN="$(abspath $(VENV_PYTHON))" "$(VENV)/bin/honcho" -f Procfile.dev start
+
+test: venv
+	"$(VENV_PYTHON)" -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	"$(VENV)/bin/ruff" check .
+	"$(VENV)/bin/ruff" format --check .
+
+format: venv
+	"$(VENV)/bin/ruff" format .
+	"$(VENV)/bin/ruff" check --fix .
+
+# Rebuild the translation catalogues (needs GNU gettext); the compiled .mo files are committed.
+messages: venv
+	DJANGO_DEBUG=1 "$(VENV_PYTHON)" manage.py makemessages -l en -l ru --no-location --ignore=.venv --ignore=var
+	DJANGO_DEBUG=1 "$(VENV_PYTHON)" manage.py compilemessages --ignore=.venv
+
+check-deploy: venv
+	DJANGO_SECRET_KEY=check-deploy-$$RANDOM$$RANDOM-0123456789abcdefghijklmnopqrstuvwxyz-0123456789 \
+	DJANGO_ALLOWED_HOSTS=help.example.com "$(VENV_PYTHON)" manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf "$(VENV)" var

@@ -1,0 +1,181 @@
+"""Demo users and orders for `make run`. Dates are relative to now so every state stays real."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from orders.models import Order, OrderItem
+from orders.rules import protection_end_after_confirmation, protection_end_after_shipment
+
+from .models import Store, User
+
+DEMO_PASSWORD = "protect-me"
+
+DEMO_USERS = [
+    # username, role, store, staff group, first name
+    ("buyer", User.Role.BUYER, None, None, "Анна"),
+    ("buyer2", User.Role.BUYER, None, None, "Игорь"),
+    ("seller", User.Role.SELLER, "Shenzhen Gadgets Store", None, "Li"),
+    ("seller2", User.Role.SELLER, "Moda Home Official", None, "Wang"),
+    ("arbitrator", User.Role.BUYER, None, "arbitrators", "Ольга"),
+    ("support", User.Role.BUYER, None, "support", "Денис"),
+]
+
+# number, buyer, store owner, state, days since paid, protection days, currency, tracking, items
+DEMO_ORDERS = [
+    (
+        "8100000000000001",
+        "buyer",
+        "seller",
+        "in_transit",
+        57,
+        60,
+        "USD",
+        "LP00123456789CN",
+        [("Беспроводные наушники TWS Pro", "Чёрный", 1, "24.90")],
+    ),
+    (
+        "8100000000000002",
+        "buyer",
+        "seller",
+        "in_transit",
+        10,
+        45,
+        "USD",
+        "",
+        [("Смарт-часы с пульсометром", "42 мм", 1, "39.50"), ("Ремешок силиконовый", "Синий", 2, "3.20")],
+    ),
+    (
+        "8100000000000003",
+        "buyer",
+        "seller2",
+        "delivered",
+        25,
+        40,
+        "RUB",
+        "RU123456789HK",
+        [("Постельное бельё сатин", "Евро", 1, "3490.00")],
+    ),
+    (
+        "8100000000000004",
+        "buyer",
+        "seller2",
+        "confirmed",
+        30,
+        50,
+        "RUB",
+        "RU987654321HK",
+        [("Плед флисовый", "200×220", 1, "1290.00"), ("Наволочки", "50×70", 2, "350.00")],
+    ),
+    (
+        "8100000000000005",
+        "buyer",
+        "seller",
+        "completed",
+        120,
+        60,
+        "USD",
+        "LP00999888777CN",
+        [("Power bank 20000 mAh", "", 1, "18.75")],
+    ),
+    (
+        "8100000000000006",
+        "buyer",
+        "seller",
+        "awaiting_shipment",
+        1,
+        30,
+        "USD",
+        "",
+        [("Кабель USB-C, 2 м", "", 3, "2.10")],
+    ),
+    (
+        "8100000000000007",
+        "buyer",
+        "seller2",
+        "in_transit",
+        20,
+        75,
+        "EUR",
+        "UA555666777CN",
+        [("Настольная лампа LED", "Белая", 1, "21.00")],
+    ),
+    (
+        "8100000000000008",
+        "buyer2",
+        "seller",
+        "in_transit",
+        5,
+        45,
+        "USD",
+        "LP00444555666CN",
+        [("Чехол для телефона", "Прозрачный", 1, "4.99")],
+    ),
+    (
+        "8100000000000009",
+        "buyer2",
+        "seller2",
+        "delivered",
+        15,
+        30,
+        "RUB",
+        "RU111222333HK",
+        [("Кроссовки беговые", "42", 1, "2790.00")],
+    ),
+]
+
+
+@transaction.atomic
+def seed_demo_data() -> dict:
+    now = timezone.now()
+    users = {}
+    for username, role, store_name, group_name, first_name in DEMO_USERS:
+        user, _ = User.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@example.com", "role": role, "first_name": first_name}
+        )
+        user.set_password(DEMO_PASSWORD)
+        if group_name:
+            user.is_staff = True
+            user.groups.add(Group.objects.get(name=group_name))
+        user.save()
+        if store_name:
+            Store.objects.get_or_create(owner=user, defaults={"name": store_name})
+        users[username] = user
+
+    for number, buyer, seller, state, days_ago, protection_days, currency, tracking, items in DEMO_ORDERS:
+        if Order.objects.filter(number=number).exists():
+            continue
+        paid_at = now - timedelta(days=days_ago)
+        order = Order(
+            number=number,
+            buyer=users[buyer],
+            store=users[seller].store,
+            status=state,
+            currency=currency,
+            shipping_method="AliExpress Standard Shipping" if currency != "RUB" else "Почта России",
+            tracking_number=tracking,
+            protection_days=protection_days,
+            paid_at=paid_at,
+            total_amount=sum(Decimal(price) * quantity for _, _, quantity, price in items),
+        )
+        if state != Order.Status.AWAITING_SHIPMENT:
+            order.shipped_at = paid_at + timedelta(days=2)
+            order.protection_ends_at = protection_end_after_shipment(
+                shipped_at=order.shipped_at, protection_days=protection_days
+            )
+        if state in (Order.Status.DELIVERED, Order.Status.CONFIRMED, Order.Status.COMPLETED):
+            order.delivered_at = paid_at + timedelta(days=min(days_ago - 1, 20))
+        if state == Order.Status.CONFIRMED:
+            order.confirmed_at = now - timedelta(days=3)
+            order.protection_ends_at = protection_end_after_confirmation(confirmed_at=order.confirmed_at)
+        if state == Order.Status.COMPLETED:
+            order.completed_at = order.protection_ends_at
+        order.save()
+        OrderItem.objects.bulk_create(
+            OrderItem(order=order, title=title, variant=variant, quantity=quantity, unit_price=Decimal(price))
+            for title, variant, quantity, price in items
+        )
+    return {"users": User.objects.count(), "orders": Order.objects.count()}

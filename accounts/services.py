@@ -1,0 +1,33 @@
+from django.db import transaction
+
+from .models import Store, User
+
+
+@transaction.atomic
+def user_sign_up(*, username: str, email: str, password: str, role: str, store_name: str = "") -> User:
+    user = User(username=username, email=email, role=role)
+    user.set_password(password)
+    user.save()
+    if role == User.Role.SELLER:
+        Store.objects.create(owner=user, name=store_name.strip())
+    return user
+
+
+def user_update_settings(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    preferred_language: str,
+    time_zone: str,
+    marketing_emails: bool,
+) -> User:
+    user.first_name = first_name
+    user.last_name = last_name
+    user.email = email
+    user.preferred_language = preferred_language
+    user.time_zone = time_zone
+    user.marketing_emails = marketing_emails
+    user.save(update_fields=["first_name", "last_name", "email", "preferred_language", "time_zone", "marketing_emails"])
+    return user

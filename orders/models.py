@@ -1,0 +1,140 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Currency(models.TextChoices):
+    USD = "USD", "USD"
+    RUB = "RUB", "RUB"
+    EUR = "EUR", "EUR"
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        AWAITING_SHIPMENT = "awaiting_shipment", _("Ожидает отправки")
+        IN_TRANSIT = "in_transit", _("В пути")
+        DELIVERED = "delivered", _("Доставлен, ждёт подтверждения")
+        CONFIRMED = "confirmed", _("Получение подтверждено")
+        COMPLETED = "completed", _("Завершён")
+
+    number = models.CharField(_("номер заказа"), max_length=32, unique=True)
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name=_("покупатель")
+    )
+    store = models.ForeignKey(
+        "accounts.Store", on_delete=models.PROTECT, related_name="orders", verbose_name=_("продавец")
+    )
+    status = models.CharField(_("статус"), max_length=24, choices=Status.choices, default=Status.AWAITING_SHIPMENT)
+    currency = models.CharField(_("валюта"), max_length=3, choices=Currency.choices, default=Currency.USD)
+    total_amount = models.DecimalField(_("сумма"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    shipping_method = models.CharField(_("способ доставки"), max_length=120)
+    tracking_number = models.CharField(_("трек-номер"), max_length=64, blank=True)
+    protection_days = models.PositiveSmallIntegerField(
+        _("срок защиты, дней"),
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("Срок доставки, установленный продавцом, вместе с продлениями; не больше 90 дней."),
+    )
+    paid_at = models.DateTimeField(_("оплачен"))
+    shipped_at = models.DateTimeField(_("отправлен"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("доставлен"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("получение подтверждено"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("завершён"), null=True, blank=True)
+    # The last moment a dispute may be opened: shipment + protection days, or confirmation + 15
+    # days. Swept by the protection tasks, so it is indexed.
+    protection_ends_at = models.DateTimeField(_("защита до"), null=True, blank=True, db_index=True)
+    confirm_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("заказ")
+        verbose_name_plural = _("заказы")
+        ordering = ["-paid_at", "-pk"]
+        indexes = [models.Index(fields=["buyer", "-paid_at"]), models.Index(fields=["store", "-paid_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(protection_days__lte=90), name="order_protection_at_most_90_days")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    title = models.CharField(_("товар"), max_length=255)
+    variant = models.CharField(_("вариант"), max_length=120, blank=True)
+    quantity = models.PositiveIntegerField(_("количество"), default=1)
+    unit_price = models.DecimalField(_("цена"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("товар заказа")
+        verbose_name_plural = _("товары заказа")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class ProtectionExtension(models.Model):
+    """A buyer's request that the seller lengthen the protection period."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("ждёт ответа продавца")
+        ACCEPTED = "accepted", _("продавец согласился")
+        REFUSED = "refused", _("продавец отказал")
+        LAPSED = "lapsed", _("не рассмотрен до конца защиты")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="extensions")
+    days = models.PositiveSmallIntegerField(_("на сколько дней"))
+    reason = models.TextField(_("причина"), max_length=1000)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("просьба продлить защиту")
+        verbose_name_plural = _("просьбы продлить защиту")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"], condition=models.Q(status="pending"), name="one_pending_extension_per_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}: +{self.days}"
+
+
+class OrderEvent(models.Model):
+    """What happened to an order, by whom and when: the order's timeline and audit trail."""
+
+    class Kind(models.TextChoices):
+        CONFIRMED = "confirmed", _("Покупатель подтвердил получение")
+        EXTENSION_REQUESTED = "extension_requested", _("Покупатель попросил продлить защиту")
+        EXTENSION_ACCEPTED = "extension_accepted", _("Продавец продлил защиту")
+        EXTENSION_REFUSED = "extension_refused", _("Продавец отказал в продлении защиты")
+        REMINDER_SENT = "reminder_sent", _("Отправлено напоминание подтвердить получение")
+        COMPLETED = "completed", _("Защита закончилась, заказ завершён")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("событие заказа")
+        verbose_name_plural = _("события заказов")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.kind}"

@@ -1,0 +1,38 @@
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from accounts.models import User
+
+from .models import Order
+
+
+def orders_visible_to(user: User) -> QuerySet[Order]:
+    """Orders a user may open: their purchases, their store's sales, or all of them for staff."""
+    if user.is_staff:
+        return Order.objects.all()
+    condition = Q(buyer=user)
+    if hasattr(user, "store"):
+        condition |= Q(store=user.store)
+    return Order.objects.filter(condition)
+
+
+def order_list(*, user: User, as_seller: bool = False, status: str = "", query: str = "") -> QuerySet[Order]:
+    """The buyer's orders, or the seller's store orders, newest first, filtered as asked."""
+    orders = Order.objects.filter(store__owner=user) if as_seller else Order.objects.filter(buyer=user)
+    if status:
+        orders = orders.filter(status=status)
+    query = query.strip()
+    if query:
+        digits = query.replace(" ", "")
+        orders = orders.filter(Q(number__icontains=digits) | Q(items__title__icontains=query)).distinct()
+    return orders.select_related("store", "buyer").prefetch_related("items").order_by("-paid_at", "-pk")
+
+
+def order_get(*, user: User, number: str) -> Order:
+    """The order for its buyer, its seller or staff; anyone else gets 404, as for a missing one."""
+    try:
+        return (
+            orders_visible_to(user).select_related("store__owner", "buyer").prefetch_related("items").get(number=number)
+        )
+    except Order.DoesNotExist:
+        raise Http404 from None

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("store/", views.store_order_list, name="store_list"),
+    path("<str:number>/", views.order_detail, name="detail"),
+    path("<str:number>/confirm/", views.order_confirm, name="confirm"),
+    path("<str:number>/extensions/", views.extension_create, name="extension_create"),
+    path("<str:number>/extensions/<int:extension_id>/", views.extension_decide, name="extension_decide"),
+]

@@ -1,0 +1,131 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import rules, selectors, services
+from .forms import ExtensionRequestForm, OrderFilterForm
+from .models import ProtectionExtension
+
+ORDERS_PER_PAGE = 10
+
+
+def _order_list(request, *, as_seller: bool):
+    form = OrderFilterForm(request.GET or None)
+    status = query = ""
+    if form.is_valid():
+        status, query = form.cleaned_data["status"], form.cleaned_data["q"]
+    orders = selectors.order_list(user=request.user, as_seller=as_seller, status=status, query=query)
+    page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = [(order, rules.protection_state(order, now)) for order in page.object_list]
+    filter_query = request.GET.copy()
+    filter_query.pop("page", None)
+    return render(
+        request,
+        "orders/order_list.html",
+        {"form": form, "page": page, "rows": rows, "as_seller": as_seller, "filter_query": filter_query.urlencode()},
+    )
+
+
+@login_required
+def order_list(request):
+    return _order_list(request, as_seller=False)
+
+
+@login_required
+def store_order_list(request):
+    if not hasattr(request.user, "store"):
+        raise Http404
+    return _order_list(request, as_seller=True)
+
+
+def _detail_context(request, order, extension_form=None) -> dict:
+    now = timezone.now()
+    user = request.user
+    is_buyer = order.buyer_id == user.pk
+    is_seller = order.store.owner_id == user.pk
+    extensions = list(order.extensions.all())
+    has_pending = any(e.status == ProtectionExtension.Status.PENDING for e in extensions)
+    extension_refusal = rules.extension_refusal(order, now, has_pending=has_pending)
+    if is_buyer and extension_form is None and extension_refusal is None:
+        extension_form = ExtensionRequestForm(max_days=rules.extension_max_days(order))
+    return {
+        "order": order,
+        "items": order.items.all(),
+        "protection": rules.protection_state(order, now),
+        "is_buyer": is_buyer,
+        "is_seller": is_seller,
+        "confirm_refusal": rules.confirm_refusal(order, now),
+        "extension_refusal": extension_refusal,
+        "extension_form": extension_form,
+        "extensions": extensions,
+        "events": order.events.select_related("actor"),
+        "reminder_days": rules.confirm_reminder_due_at(order),
+    }
+
+
+@login_required
+def order_detail(request, number: str):
+    order = selectors.order_get(user=request.user, number=number)
+    return render(request, "orders/order_detail.html", _detail_context(request, order))
+
+
+@login_required
+@require_POST
+def order_confirm(request, number: str):
+    order = selectors.order_get(user=request.user, number=number)
+    if order.buyer_id != request.user.pk:
+        raise Http404
+    try:
+        services.order_confirm_receipt(order=order, buyer=request.user)
+    except services.OrderActionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(
+            request,
+            _("Спасибо! Получение подтверждено. Если с товаром что-то не так, спор можно открыть ещё 15 дней."),
+        )
+    return redirect("orders:detail", number=order.number)
+
+
+@login_required
+@require_POST
+def extension_create(request, number: str):
+    order = selectors.order_get(user=request.user, number=number)
+    if order.buyer_id != request.user.pk:
+        raise Http404
+    form = ExtensionRequestForm(request.POST, max_days=rules.extension_max_days(order))
+    if form.is_valid():
+        try:
+            services.extension_request(
+                order=order, buyer=request.user, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"]
+            )
+        except services.OrderActionRefused as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(request, _("Просьба отправлена продавцу. Мы напишем, когда он ответит."))
+            return redirect("orders:detail", number=order.number)
+    context = _detail_context(request, order, extension_form=form)
+    return render(request, "orders/order_detail.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def extension_decide(request, number: str, extension_id: int):
+    order = selectors.order_get(user=request.user, number=number)
+    if order.store.owner_id != request.user.pk:
+        raise Http404
+    extension = get_object_or_404(ProtectionExtension, pk=extension_id, order=order)
+    accept = request.POST.get("decision") == "accept"
+    try:
+        services.extension_answer(extension=extension, seller=request.user, accept=accept)
+    except services.OrderActionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Защита продлена.") if accept else _("Вы отказали в продлении."))
+    return redirect("orders:detail", number=order.number)
