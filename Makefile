@@ -47,7 +47,8 @@ messages: venv
 
 check-deploy: venv
 	DJANGO_SECRET_KEY=check-deploy-$$RANDOM$$RANDOM-0123456789abcdefghijklmnopqrstuvwxyz-0123456789 \
-	DJANGO_ALLOWED_HOSTS=help.example.com "$(VENV_PYTHON)" manage.py check --deploy --fail-level WARNING
+	DJANGO_ALLOWED_HOSTS=help.example.com EMAIL_URL=smtp+tls://mailer:secret@smtp.example.com:587 \
+	"$(VENV_PYTHON)" manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf "$(VENV)" var

@@ -1,0 +1,109 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from accounts.models import Store, User
+from orders.models import Order, OrderItem
+from orders.rules import protection_end_after_confirmation, protection_end_after_shipment
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"buyer{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    role = User.Role.BUYER
+    time_zone = "Europe/Moscow"
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class SellerFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"seller{n}")
+    role = User.Role.SELLER
+    store = factory.RelatedFactory("tests.factories.StoreFactory", factory_related_name="owner")
+
+
+class StoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Store
+
+    owner = factory.SubFactory(
+        UserFactory, role=User.Role.SELLER, username=factory.Sequence(lambda n: f"store-owner{n}")
+    )
+    name = factory.Sequence(lambda n: f"Store {n}")
+
+
+class StaffFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"staff{n}")
+    is_staff = True
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """An order in transit, shipped two days after payment, protection running."""
+
+    class Meta:
+        model = Order
+        skip_postgeneration_save = True
+
+    class Params:
+        days_since_shipment = 10
+
+    number = factory.Sequence(lambda n: f"{9000000000000000 + n}")
+    buyer = factory.SubFactory(UserFactory)
+    store = factory.SubFactory(StoreFactory)
+    status = Order.Status.IN_TRANSIT
+    currency = "USD"
+    total_amount = Decimal("25.00")
+    shipping_method = "AliExpress Standard Shipping"
+    tracking_number = factory.Sequence(lambda n: f"LP{n:011d}CN")
+    protection_days = 60
+    shipped_at = factory.LazyAttribute(lambda o: timezone.now() - timedelta(days=o.days_since_shipment))
+    paid_at = factory.LazyAttribute(lambda o: o.shipped_at - timedelta(days=2))
+    protection_ends_at = factory.LazyAttribute(
+        lambda o: protection_end_after_shipment(shipped_at=o.shipped_at, protection_days=o.protection_days)
+    )
+    item = factory.RelatedFactory(
+        "tests.factories.OrderItemFactory", factory_related_name="order", unit_price=Decimal("25.00")
+    )
+
+    @classmethod
+    def awaiting_shipment(cls, **kwargs) -> Order:
+        return cls(
+            status=Order.Status.AWAITING_SHIPMENT,
+            shipped_at=None,
+            protection_ends_at=None,
+            paid_at=timezone.now() - timedelta(days=1),
+            **kwargs,
+        )
+
+    @classmethod
+    def confirmed(cls, *, confirmed_at=None, **kwargs) -> Order:
+        confirmed_at = confirmed_at or timezone.now() - timedelta(days=1)
+        return cls(
+            status=Order.Status.CONFIRMED,
+            confirmed_at=confirmed_at,
+            protection_ends_at=protection_end_after_confirmation(confirmed_at=confirmed_at),
+            **kwargs,
+        )
+
+
+class OrderItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderItem
+
+    order = factory.SubFactory(OrderFactory, item=None)
+    title = factory.Sequence(lambda n: f"Товар {n}")
+    quantity = 1
+    unit_price = Decimal("10.00")

@@ -1,0 +1,48 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from accounts.demo import DEMO_PASSWORD
+from accounts.models import User
+from orders.models import Order
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_data_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo")
+    assert not User.objects.filter(username="buyer").exists()
+
+
+def test_demo_data_creates_every_login_and_can_run_twice(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    for username in ("buyer", "buyer2", "seller", "seller2", "arbitrator", "support"):
+        assert Client().login(username=username, password=DEMO_PASSWORD), username
+    assert User.objects.filter(username="buyer").count() == 1
+    assert Order.objects.count() == 9
+    assert User.objects.get(username="arbitrator").groups.filter(name="arbitrators").exists()
+    assert User.objects.get(username="support").groups.filter(name="support").exists()
+
+
+def test_demo_orders_cover_every_state_and_currency(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    assert set(Order.objects.values_list("status", flat=True)) == set(Order.Status.values)
+    assert {"USD", "RUB"} <= set(Order.objects.values_list("currency", flat=True))
+    assert Order.objects.filter(tracking_number="").exclude(status="awaiting_shipment").exists()
+
+
+def test_demo_buyer_has_an_order_whose_protection_ends_soon(settings):
+    from django.utils import timezone
+
+    from orders.rules import protection_state
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    now = timezone.now()
+    states = [protection_state(order, now) for order in Order.objects.filter(buyer__username="buyer")]
+    assert any(state.ending_soon for state in states)
