@@ -12,6 +12,11 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     ],
     # Support edits the FAQ, handles reports and reads orders to answer buyers.
     "support": [
+        *[
+            ("faq", f"{action}_{model}")
+            for model in ("category", "article", "articleimage")
+            for action in ("view", "add", "change", "delete")
+        ],
         ("accounts", "view_user"),
         ("accounts", "view_store"),
         ("orders", "view_order"),

@@ -217,3 +217,7 @@ LOGGING = {
 
 # Absolute links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# Knowledge base.
+FAQ_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@helpcenter.local")

@@ -1,9 +1,15 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from faq.sitemaps import ArticleSitemap, CategorySitemap
+from faq.views import faq_image
+
 from . import views
+
+SITEMAPS = {"faq-categories": CategorySitemap, "faq-articles": ArticleSitemap}
 
 admin.site.site_header = "Защита покупателя: администрирование"
 admin.site.site_title = "Защита покупателя"
@@ -11,10 +17,14 @@ admin.site.site_title = "Защита покупателя"
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("faq-images/<str:token>.<str:extension>", faq_image, name="faq_image"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
 ]
 
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
+    path("faq/", include("faq.urls")),
     path("account/", include("accounts.urls")),
     path("account/orders/", include("orders.urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,110 @@
+from django import forms
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from helpcenter.uploads import reencode_image
+
+from . import services
+from .models import Article, ArticleImage, Category
+
+
+class ArticleImageForm(forms.ModelForm):
+    class Meta:
+        model = ArticleImage
+        fields = ("image", "caption")
+
+    def clean_image(self):
+        uploaded = self.cleaned_data.get("image")
+        if uploaded is None or not hasattr(uploaded, "content_type"):
+            return uploaded  # unchanged on edit
+        from django.conf import settings
+
+        clean = reencode_image(uploaded, max_bytes=settings.FAQ_IMAGE_MAX_BYTES)
+        self.instance.token = clean.content.name.split(".")[0]
+        self.instance.format = clean.format
+        return clean.content
+
+
+class ArticleImageInline(admin.TabularInline):
+    model = ArticleImage
+    form = ArticleImageForm
+    extra = 1
+    readonly_fields = ("markdown_to_paste",)
+
+    @admin.display(description=_("вставьте в текст"))
+    def markdown_to_paste(self, image):
+        return format_html("<code>{}</code>", image.markdown) if image.pk else "—"
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("title_ru", "slug", "position")
+    list_editable = ("position",)
+    prepopulated_fields = {}
+    search_fields = ("title_ru", "title_en")
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = (
+        "title_ru",
+        "category",
+        "status",
+        "position",
+        "has_english",
+        "helpful_yes",
+        "helpful_no",
+        "updated_at",
+    )
+    list_filter = ("status", "category")
+    list_editable = ("position",)
+    list_select_related = ("category",)
+    search_fields = ("title_ru", "title_en", "keywords_ru", "body_ru")
+    filter_horizontal = ("related",)
+    readonly_fields = ("preview_link", "helpful_yes", "helpful_no", "published_at", "updated_at")
+    inlines = [ArticleImageInline]
+    actions = ["publish", "unpublish"]
+    fieldsets = (
+        (None, {"fields": ("category", "slug", "status", "position", "preview_link")}),
+        (_("По-русски"), {"fields": ("title_ru", "summary_ru", "keywords_ru", "body_ru")}),
+        (_("По-английски"), {"fields": ("title_en", "summary_en", "keywords_en", "body_en"), "classes": ("collapse",)}),
+        (_("Связи и отзывы"), {"fields": ("related", "helpful_yes", "helpful_no", "published_at", "updated_at")}),
+    )
+
+    @admin.display(boolean=True, description=_("есть по-английски"))
+    def has_english(self, article):
+        return article.has_english
+
+    @admin.display(description=_("предпросмотр"))
+    def preview_link(self, article):
+        if not article.pk:
+            return _("Сохраните статью, чтобы увидеть предпросмотр.")
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("faq:preview", args=[article.pk]),
+            _("Открыть"),
+        )
+
+    def save_model(self, request, obj, form, change):
+        services.article_save(article=obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Images uploaded with this save get their URLs into the rendered text.
+        services.article_save(article=form.instance)
+
+    @admin.action(description=_("Опубликовать"), permissions=["change"])
+    def publish(self, request, queryset):
+        for article in queryset:
+            article.status = Article.Status.PUBLISHED
+            services.article_save(article=article)
+        messages.success(request, _("Опубликовано."))
+
+    @admin.action(description=_("Снять с публикации (в черновики)"), permissions=["change"])
+    def unpublish(self, request, queryset):
+        for article in queryset:
+            article.status = Article.Status.DRAFT
+            services.article_save(article=article)
+        messages.success(request, _("Статьи перенесены в черновики."))

@@ -1,0 +1,302 @@
+"""Search in the knowledge base, for the way buyers actually type.
+
+PostgreSQL: a stored, GIN-indexed tsvector per language (generated column, weights A for title
+and keywords, B summary, C body) queried with the `russian` configuration; query words are
+widened with synonyms buyers use, a misspelt word is also tried as its nearest dictionary word
+(pg_trgm), all words must match first and any word after that, and only a bounded set of
+candidates is ranked (ts_rank cost grows with every row it ranks). SQLite: the same steps with
+prefix stems in Python over the published articles, which is enough for development.
+"""
+
+import difflib
+import html
+import re
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Case, When
+
+from .models import Article, SearchWord
+
+MAX_QUERY_WORDS = 8
+CANDIDATE_CAP = 1000  # rows ranked at most, so a word found in every article stays fast
+TYPO_SIMILARITY = 0.45
+SNIPPET_OPEN, SNIPPET_CLOSE = "\u2063[[", "]]\u2063"
+
+# Words that mean the same to a buyer. Any member of a group finds the others.
+SYNONYM_GROUPS: list[set[str]] = [
+    {"вернуть", "возврат", "возвратить", "вернут", "возмещение", "компенсация", "рефанд", "refund", "назад"},
+    {"деньги", "денег", "средства", "бабки", "оплата", "платеж"},
+    {"спор", "диспут", "претензия", "dispute", "жалоба"},
+    {"претензия", "claim", "арбитраж", "эскалация", "эскалировать", "обострить"},
+    {"посылка", "посылку", "заказ", "пакет", "отправление", "товар", "бандероль"},
+    {"пришла", "пришел", "пришло", "получил", "получила", "доставлен", "доставили", "дошла", "дошел"},
+    {"потерялась", "потеряли", "пропала", "неполучение", "пропал"},
+    {"трек", "трекинг", "отслеживание", "номер", "track"},
+    {"продлить", "продление", "продлевать", "увеличить", "extend"},
+    {"защита", "защиты", "гарантия", "protection"},
+    {"срок", "время", "дни", "дней"},
+    {"отменить", "отмена", "закрыть", "отозвать"},
+    {"апелляция", "обжаловать", "оспорить", "пересмотр", "несогласен", "appeal"},
+    {"пожаловаться", "жалоба", "репорт", "report", "нарушение"},
+    {"подделка", "фейк", "реплика", "копия", "контрафакт", "паленый", "поддельный"},
+    {"сломан", "сломанный", "брак", "бракованный", "неисправный", "работает"},
+    {"повреждена", "повреждение", "разбит", "разбитый", "помятый", "мятая", "вскрыта", "порвана"},
+    {"пустая", "пустой", "пустую"},
+    {"таможня", "таможне", "таможенный", "растаможка", "пошлина"},
+    {"заблокировали", "блокировка", "заблокирован", "бан", "забанили"},
+    {"кабинет", "аккаунт", "профиль", "личный"},
+    {"зайти", "войти", "вход", "залогиниться"},
+    {"подтвердить", "подтверждение", "confirm"},
+    {"размер", "цвет", "материал", "описание", "несоответствие", "соответствует", "другой"},
+    {"частичный", "частично", "часть", "половину"},
+    {"доллары", "долларах", "валюта", "рубли", "рублях", "курс", "конвертация"},
+    {"продавец", "продавца", "продаван", "магазин", "селлер"},
+    {"алиэкспресс", "али", "алик", "aliexpress"},
+]
+_SYNONYMS: dict[str, set[str]] = {}
+for _group in SYNONYM_GROUPS:
+    for _word in _group:
+        _SYNONYMS.setdefault(_word, set()).update(_group)
+
+TOKEN = re.compile(r"[^\W_]+")
+
+# Words that carry no topic in a buyer's question ("что делать", "как мне"): dropped from the
+# query unless nothing else is left.
+FILLER_WORDS = {
+    "что", "делать", "как", "где", "когда", "почему", "зачем", "можно", "нужно", "надо", "мне", "мой", "моя",
+    "мое", "мои", "ли", "если", "помогите", "подскажите", "пожалуйста", "быть", "той", "тот", "та", "те",
+    "это", "этот", "эта", "а", "и", "или", "у", "с", "со", "в", "во", "на", "по", "за", "для",
+}  # fmt: skip
+
+
+@dataclass
+class SearchHit:
+    article: Article
+    snippet: str  # safe HTML: escaped text with <mark> around matches
+
+
+@dataclass
+class SearchResults:
+    query: str
+    hits: list[SearchHit] = field(default_factory=list)
+    total: int = 0
+    corrections: dict[str, str] = field(default_factory=dict)  # typed word -> word searched instead
+
+
+def normalize(text: str) -> str:
+    return text.lower().replace("ё", "е")
+
+
+def query_words(query: str) -> list[str]:
+    words = [word for word in TOKEN.findall(normalize(query)) if len(word) > 1]
+    meaningful = [word for word in words if word not in FILLER_WORDS]
+    return (meaningful or words)[:MAX_QUERY_WORDS]
+
+
+def _alternatives(word: str, correction: str | None) -> set[str]:
+    words = {word, *_SYNONYMS.get(word, ())}
+    if correction:
+        words |= {correction, *_SYNONYMS.get(correction, ())}
+    return words
+
+
+def search_articles(query: str, *, language: str = "ru", limit: int = 10) -> SearchResults:
+    words = query_words(query)
+    results = SearchResults(query=query)
+    if not words:
+        return results
+    results.corrections = _corrections(words)
+    groups = [_alternatives(word, results.corrections.get(word)) for word in words]
+    if connection.vendor == "postgresql":
+        return _search_postgres(results, groups, language=language, limit=limit)
+    return _search_python(results, groups, language=language, limit=limit)
+
+
+# --- typo correction ------------------------------------------------------------------------
+
+
+def _corrections(words: list[str]) -> dict[str, str]:
+    """For each word the articles never use, the closest word they do use (if close enough)."""
+    candidates = [word for word in words if len(word) >= 4 and word not in _SYNONYMS]
+    if not candidates:
+        return {}
+    known = set(SearchWord.objects.filter(word__in=candidates).values_list("word", flat=True))
+    unknown = [word for word in candidates if word not in known]
+    corrections = {}
+    for word in unknown:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT word FROM faq_searchword WHERE word %% %s AND similarity(word, %s) >= %s "
+                    "ORDER BY similarity(word, %s) DESC, word LIMIT 1",
+                    [word, word, TYPO_SIMILARITY, word],
+                )
+                row = cursor.fetchone()
+            best = row[0] if row else None
+        else:
+            nearby = SearchWord.objects.filter(word__startswith=word[:1]).values_list("word", flat=True)
+            matches = difflib.get_close_matches(word, list(nearby), n=1, cutoff=0.75)
+            best = matches[0] if matches else None
+        if best and best != word:
+            corrections[word] = best
+    return corrections
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+
+def _tsquery_text(groups: list[set[str]], operator: str) -> str:
+    parts = []
+    for group in groups:
+        alternatives = sorted({re.sub(r"[^\w]", "", word) for word in group} - {""})
+        parts.append("(" + " | ".join(alternatives) + ")")
+    return f" {operator} ".join(parts)
+
+
+def _search_postgres(results: SearchResults, groups, *, language: str, limit: int) -> SearchResults:
+    config, column, title, body, keywords = (
+        ("english", "search_en", "title_en", "body_text_en", "keywords_en")
+        if language == "en"
+        else ("russian", "search_ru", "title_ru", "body_text_ru", "keywords_ru")
+    )
+    sql = f"""
+        WITH q AS (SELECT to_tsquery(%(config)s::regconfig, %(tsquery)s) AS query),
+        candidates AS (
+            SELECT a.id, a.{column} AS vector, a.{title} AS title, a.{keywords} AS keywords
+            FROM faq_article a, q
+            WHERE a.status = 'published' AND a.{column} @@ q.query
+            LIMIT %(cap)s
+        )
+        SELECT c.id,
+               ts_rank_cd(c.vector, q.query)
+               + 0.3 * similarity(c.title, %(raw)s)
+               + CASE WHEN position(%(phrase)s IN lower(replace(c.keywords, 'ё', 'е'))) > 0 THEN 1 ELSE 0 END AS rank,
+               count(*) OVER () AS total
+        FROM candidates c, q
+        ORDER BY rank DESC, c.id
+        LIMIT %(limit)s
+    """
+    rows = []
+    with connection.cursor() as cursor:
+        for operator in ("&", "|"):
+            params = {
+                "config": config,
+                "tsquery": _tsquery_text(groups, operator),
+                "cap": CANDIDATE_CAP,
+                "raw": results.query,
+                "phrase": " ".join(TOKEN.findall(normalize(results.query))),
+                "limit": limit,
+            }
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            if rows or len(groups) == 1:
+                break
+        if rows:
+            ids = [row[0] for row in rows]
+            cursor.execute(
+                f"""
+                SELECT a.id, ts_headline(
+                    %(config)s::regconfig, a.{body}, to_tsquery(%(config)s::regconfig, %(tsquery)s), %(options)s
+                )
+                FROM faq_article a WHERE a.id = ANY(%(ids)s)
+                """,
+                {
+                    "config": config,
+                    "tsquery": _tsquery_text(groups, "|"),
+                    "ids": ids,
+                    "options": f"StartSel={SNIPPET_OPEN}, StopSel={SNIPPET_CLOSE}, MaxWords=30, MinWords=12, "
+                    'MaxFragments=2, FragmentDelimiter=" … "',
+                },
+            )
+            headlines = dict(cursor.fetchall())
+    if not rows:
+        return results
+    ids = [row[0] for row in rows]
+    articles = Article.objects.select_related("category").in_bulk(ids)
+    results.total = rows[0][2]
+    results.hits = [SearchHit(articles[pk], _marked_snippet(headlines.get(pk, ""))) for pk in ids]
+    return results
+
+
+def _marked_snippet(headline: str) -> str:
+    escaped = html.escape(headline.replace("\n", " "))
+    return escaped.replace(html.escape(SNIPPET_OPEN), "<mark>").replace(html.escape(SNIPPET_CLOSE), "</mark>")
+
+
+# --- SQLite fallback ------------------------------------------------------------------------
+
+
+def _stem(word: str) -> str:
+    return word[: max(4, len(word) - 2)] if len(word) > 4 else word
+
+
+def _search_python(results: SearchResults, groups, *, language: str, limit: int) -> SearchResults:
+    articles = list(
+        Article.objects.filter(status=Article.Status.PUBLISHED).select_related("category").order_by("position", "pk")
+    )
+    stem_groups = [{_stem(word) for word in group} for group in groups]
+    phrase = " ".join(TOKEN.findall(normalize(results.query)))
+
+    def fields(article):
+        if language == "en" and article.body_en:
+            return article.title_en + " " + article.keywords_en, article.summary_en, article.body_text_en
+        return article.title_ru + " " + article.keywords_ru, article.summary_ru, article.body_text_ru
+
+    scored = []
+    for require_all in (True, False):
+        for article in articles:
+            head, summary, body = (normalize(part) for part in fields(article))
+            head_words, summary_words, body_words = (set(TOKEN.findall(part)) for part in (head, summary, body))
+            score, matched_groups = 0.0, 0
+            for stems in stem_groups:
+                group_score = 0.0
+                for stem in stems:
+                    group_score += 3 * any(word.startswith(stem) for word in head_words)
+                    group_score += 2 * any(word.startswith(stem) for word in summary_words)
+                    group_score += sum(word.startswith(stem) for word in body_words) ** 0.5
+                if group_score:
+                    matched_groups += 1
+                    score += group_score
+            if matched_groups and (matched_groups == len(stem_groups) or not require_all):
+                score += difflib.SequenceMatcher(None, normalize(results.query), head[:120]).ratio()
+                if phrase and phrase in head:
+                    score += 10
+                scored.append((score * matched_groups, article, fields(article)[2]))
+        if scored:
+            break
+    scored.sort(key=lambda item: (-item[0], item[1].pk))
+    results.total = len(scored)
+    all_stems = {stem for stems in stem_groups for stem in stems}
+    results.hits = [SearchHit(article, _python_snippet(body, all_stems)) for _, article, body in scored[:limit]]
+    return results
+
+
+def _python_snippet(body: str, stems: set[str], width: int = 220) -> str:
+    text = " ".join(body.split())
+    lowered = normalize(text)  # same length as text, so positions carry over
+    first = min((match.start() for stem in stems if (match := re.search(re.escape(stem), lowered))), default=0)
+    start = max(first - 60, 0)
+    window = text[start : start + width]
+    pattern = "|".join(re.escape(stem) for stem in sorted(stems, key=len, reverse=True))
+    marked, position = [], 0
+    for match in re.finditer(rf"\b(?:{pattern})\w*", normalize(window)):
+        marked += [
+            html.escape(window[position : match.start()]),
+            "<mark>",
+            html.escape(window[match.start() : match.end()]),
+            "</mark>",
+        ]
+        position = match.end()
+    marked.append(html.escape(window[position:]))
+    return ("… " if start else "") + "".join(marked) + ("…" if start + width < len(text) else "")
+
+
+def popular_articles(limit: int = 5):
+    return (
+        Article.objects.filter(status=Article.Status.PUBLISHED)
+        .select_related("category")
+        .order_by(Case(When(helpful_yes__gt=0, then=0), default=1), "-helpful_yes", "category__position", "position")[
+            :limit
+        ]
+    )

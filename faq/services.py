@@ -1,0 +1,82 @@
+"""Writes to the knowledge base: rendering on save, images, votes."""
+
+import re
+import secrets
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from helpcenter.uploads import reencode_image
+
+from .models import Article, ArticleImage, ArticleVote, SearchWord
+from .rendering import render_markdown
+
+WORD = re.compile(r"[^\W\d_]{3,40}")
+
+
+def article_image_urls(article: Article) -> dict[int, str]:
+    if article.pk is None:
+        return {}
+    return {image.pk: reverse("faq_image", args=[image.token, image.format.lower()]) for image in article.images.all()}
+
+
+def article_render(*, article: Article) -> Article:
+    """Fill the rendered HTML, plain text and contents of both languages from the Markdown."""
+    image_urls = article_image_urls(article)
+    for language in ("ru", "en"):
+        rendered = render_markdown(getattr(article, f"body_{language}"), image_urls=image_urls)
+        setattr(article, f"body_html_{language}", rendered.html)
+        setattr(article, f"body_text_{language}", rendered.text)
+        setattr(article, f"toc_{language}", rendered.toc)
+    return article
+
+
+@transaction.atomic
+def article_save(*, article: Article) -> Article:
+    """Save an article as support edited it: rendered, dated, and its words added to the dictionary."""
+    article_render(article=article)
+    if article.status == Article.Status.PUBLISHED and article.published_at is None:
+        article.published_at = timezone.now()
+    article.save()
+    search_words_add(texts=[article.title_ru, article.keywords_ru, article.body_text_ru, article.title_en])
+    return article
+
+
+article_save.alters_data = True
+
+
+def search_words_add(*, texts: list[str]) -> None:
+    words = {word.lower().replace("ё", "е") for text in texts for word in WORD.findall(text or "")}
+    if not words:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO faq_searchword (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", [sorted(words)]
+            )
+    else:
+        SearchWord.objects.bulk_create([SearchWord(word=word) for word in words], ignore_conflicts=True)
+
+
+@transaction.atomic
+def article_image_add(*, article: Article, uploaded, caption: str = "") -> ArticleImage:
+    clean = reencode_image(uploaded, max_bytes=settings.FAQ_IMAGE_MAX_BYTES)
+    image = ArticleImage(article=article, caption=caption, token=secrets.token_hex(16), format=clean.format)
+    image.image.save(f"{image.token}.{clean.extension}", clean.content, save=False)
+    image.save()
+    return image
+
+
+def article_vote(*, article: Article, visitor: str, helpful: bool) -> bool:
+    """Count a visitor's answer once. Returns False when this visitor had already answered."""
+    try:
+        with transaction.atomic():
+            ArticleVote.objects.create(article=article, visitor=visitor, helpful=helpful)
+            counter = "helpful_yes" if helpful else "helpful_no"
+            Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
+    except IntegrityError:
+        return False
+    return True

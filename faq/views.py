@@ -1,0 +1,110 @@
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST
+
+from . import search, selectors, services
+from .models import Article, ArticleImage
+
+VISITOR_COOKIE = "faq_visitor"
+VISITOR_SALT = "faq.visitor"
+
+
+def _visitor(request) -> str | None:
+    """Who is voting: the user, or an anonymous visitor known by a signed cookie."""
+    if request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    value = request.get_signed_cookie(VISITOR_COOKIE, default=None, salt=VISITOR_SALT)
+    return f"anon:{value}" if value else None
+
+
+def faq_index(request):
+    return render(request, "faq/index.html", {"categories": selectors.categories_with_articles()})
+
+
+def faq_category(request, category_slug: str):
+    category = selectors.category_get(slug=category_slug)
+    return render(request, "faq/category.html", {"category": category})
+
+
+def _article_page(request, article: Article, *, preview: bool = False):
+    return render(
+        request,
+        "faq/article.html",
+        {
+            "article": article,
+            "category": article.category,
+            "related": selectors.article_related(article),
+            "vote": selectors.visitor_vote(article=article, visitor=_visitor(request)),
+            "preview": preview,
+            "language": (get_language() or "ru")[:2],
+        },
+    )
+
+
+def faq_article(request, category_slug: str, slug: str):
+    article = selectors.article_get_published(category_slug=category_slug, slug=slug)
+    return _article_page(request, article)
+
+
+@permission_required("faq.change_article", raise_exception=True)
+def faq_article_preview(request, pk: int):
+    article = get_object_or_404(Article.objects.select_related("category"), pk=pk)
+    return _article_page(request, article, preview=True)
+
+
+@require_POST
+def faq_article_vote(request, category_slug: str, slug: str):
+    article = selectors.article_get_published(category_slug=category_slug, slug=slug)
+    visitor = _visitor(request)
+    new_cookie = None
+    if visitor is None:
+        new_cookie = uuid.uuid4().hex
+        visitor = f"anon:{new_cookie}"
+    helpful = request.POST.get("helpful") == "yes"
+    if services.article_vote(article=article, visitor=visitor, helpful=helpful):
+        messages.success(request, _("Спасибо за ответ!"))
+    else:
+        messages.info(request, _("Ваш ответ уже учтён."))
+    response = redirect(article.get_absolute_url() + "#helpful")
+    if new_cookie:
+        response.set_signed_cookie(
+            VISITOR_COOKIE,
+            new_cookie,
+            salt=VISITOR_SALT,
+            max_age=60 * 60 * 24 * 365,
+            httponly=True,
+            samesite="Lax",
+            secure=not settings.DEBUG,
+        )
+    return response
+
+
+def faq_search(request):
+    query = request.GET.get("q", "").strip()[:200]
+    results = search.search_articles(query, language=(get_language() or "ru")[:2]) if query else None
+    popular = search.popular_articles() if not results or not results.hits else []
+    return render(
+        request,
+        "faq/search.html",
+        {"query": query, "results": results, "popular": popular, "support_email": settings.SUPPORT_EMAIL},
+    )
+
+
+@cache_control(max_age=86400)
+def faq_image(request, token: str, extension: str):
+    image = get_object_or_404(ArticleImage.objects.select_related("article"), token=token)
+    if extension != image.format.lower():
+        raise Http404
+    if not image.article.is_published and not request.user.has_perm("faq.change_article"):
+        raise Http404
+    response = FileResponse(image.image.open("rb"), content_type=f"image/{image.format.lower()}")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
