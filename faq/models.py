@@ -31,9 +31,6 @@ class Category(models.Model):
         return self.title_ru
 
     def get_absolute_url(self) -> str:
-        return reverse("faq:article", args=[self.category.slug, self.slug])
-
-    def get_absolute_url(self) -> str:
         return reverse("faq:category", args=[self.slug])
 
     @property
@@ -94,6 +91,9 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title_ru
+
+    def get_absolute_url(self) -> str:
+        return reverse("faq:article", args=[self.category.slug, self.slug])
 
     @property
     def is_published(self) -> bool:
