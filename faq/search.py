@@ -235,7 +235,8 @@ def _search_python(results: SearchResults, groups, *, language: str, limit: int)
     articles = list(
         Article.objects.filter(status=Article.Status.PUBLISHED).select_related("category").order_by("position", "pk")
     )
-    stem_groups = [{_stem(word) for word in group} for group in groups]
+    # Two-letter words ("не", "на") would match nearly everything as prefixes.
+    stem_groups = [{_stem(word) for word in group if len(word) > 2} or set(group) for group in groups]
     phrase = " ".join(TOKEN.findall(normalize(results.query)))
 
     def fields(article):

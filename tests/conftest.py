@@ -81,7 +81,23 @@ def chromium_browser():
 
 
 @pytest.fixture
-def browser_page(chromium_browser, live_server):
+def shipped_data(transactional_db):
+    """What the data migrations ship (staff groups, FAQ articles), again after a flush.
+
+    A transactional test's database is emptied after each test, migrations' data included.
+    """
+    from django.apps import apps
+
+    from accounts.roles import sync_staff_groups
+    from faq.content import load_bundled_content
+    from faq.models import Article, Category, SearchWord
+
+    sync_staff_groups(apps)
+    load_bundled_content(category_model=Category, article_model=Article, search_word_model=SearchWord)
+
+
+@pytest.fixture
+def browser_page(chromium_browser, live_server, shipped_data):
     context = chromium_browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU")
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -91,7 +107,7 @@ def browser_page(chromium_browser, live_server):
 
 
 @pytest.fixture
-def browser_page_no_js(chromium_browser, live_server):
+def browser_page_no_js(chromium_browser, live_server, shipped_data):
     context = chromium_browser.new_context(
         viewport={"width": 390, "height": 844}, locale="ru-RU", java_script_enabled=False
     )
@@ -108,3 +124,13 @@ def browser_login(page, username: str, password: str = PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.get_by_role("button", name="Войти", exact=True).last.click()
     page.wait_for_url("**/account/")
+
+
+@pytest.fixture(autouse=True)
+def _russian_by_default():
+    # The test client's LocaleMiddleware leaves the last page's language active in this thread.
+    from django.utils import translation
+
+    translation.activate("ru")
+    yield
+    translation.activate("ru")

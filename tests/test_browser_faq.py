@@ -1,0 +1,24 @@
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_visitor_searches_in_russian_and_opens_the_first_result(browser_page):
+    page = browser_page
+    page.goto(page.base_url + "/")
+    page.get_by_role("searchbox").fill("посылка не пришла")
+    page.get_by_role("button", name="Найти").click()
+    page.wait_for_url("**/faq/search/?q=*")
+    first = page.locator(".search-results li a").first
+    assert first.inner_text() == "Товар не пришёл: как открыть спор о неполучении"
+    assert page.locator(".search-results mark").count() > 0
+    first.click()
+    page.wait_for_url("**/faq/spory/tovar-ne-prishel/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Товар не пришёл: как открыть спор о неполучении"
+
+
+def test_visitor_marks_an_article_helpful_without_javascript(browser_page_no_js):
+    page = browser_page_no_js
+    page.goto(page.base_url + "/faq/spory/otmena-spora/")
+    page.get_by_role("button", name="Да").click()
+    assert page.get_by_text("Спасибо! Рады, что помогли.").is_visible()

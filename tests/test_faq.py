@@ -1,0 +1,354 @@
+import io
+import re
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+
+from faq import services
+from faq.models import Article, ArticleImage, ArticleVote, Category
+from faq.search import search_articles
+
+from .factories import StaffFactory
+from .faq_queries import QUERIES
+
+pytestmark = pytest.mark.django_db
+
+ARTICLE_URL = "/faq/spory/tovar-ne-sootvetstvuet-opisaniyu/"
+
+
+def make_article(**fields) -> Article:
+    category = Category.objects.get_or_create(slug="test", defaults={"title_ru": "Тест"})[0]
+    values = {"slug": "test-article", "title_ru": "Статья", "summary_ru": "Кратко", "body_ru": "Текст"}
+    values.update(fields)
+    return services.article_save(article=Article(category=category, **values))
+
+
+# --- the shipped knowledge base -----------------------------------------------------------
+
+
+def test_shipped_articles_cover_every_required_topic():
+    slugs = set(Article.objects.filter(status="published").values_list("slug", flat=True))
+    assert {
+        "chto-takoe-lichnyj-kabinet",
+        "razdely-lichnogo-kabineta",
+        "kak-vernut-dengi",
+        "tovar-ne-prishel",
+        "tovar-ne-sootvetstvuet-opisaniyu",
+        "kak-prohodit-spor",
+        "srok-zashchity-i-prodlenie",
+        "napominanie-podtverdit-poluchenie",
+        "chastichnyj-vozvrat-i-valyuta",
+        "otmena-spora",
+        "obzhalovanie-resheniya",
+        "zhaloba-na-prodavtsa",
+        "tamozhnya-i-akty-pochty",
+        "akkaunt-zablokirovan",
+    } <= slugs
+    assert all(article.has_english for article in Article.objects.all())
+
+
+def test_faq_index_lists_categories_and_articles(client):
+    page = client.get("/faq/").content.decode()
+    assert "Споры" in page
+    assert "Товар не пришёл: как открыть спор о неполучении" in page
+
+
+def test_article_page_has_breadcrumbs_contents_date_and_action_links(client):
+    page = client.get(ARTICLE_URL).content.decode()
+    assert '<ol class="breadcrumb">' in page and ">Споры</a>" in page
+    assert "Содержание" in page and 'href="#посылка-пустая"' in page and 'id="посылка-пустая"' in page
+    assert "Обновлено" in page
+    assert 'href="/account/orders/"' in page
+
+
+def test_article_page_has_title_description_canonical_and_hreflang(client, settings):
+    settings.SITE_URL = "https://help.example.com"
+    page = client.get(ARTICLE_URL).content.decode()
+    assert "<title>Товар не соответствует описанию" in page
+    assert '<meta name="description" content="Пришёл не тот цвет' in page
+    assert f'<link rel="canonical" href="https://help.example.com{ARTICLE_URL}">' in page
+    assert f'hreflang="en" href="https://help.example.com/en{ARTICLE_URL}"' in page
+    assert f'hreflang="x-default" href="https://help.example.com{ARTICLE_URL}"' in page
+
+
+def test_article_in_english_under_en(client):
+    page = client.get("/en" + ARTICLE_URL).content.decode()
+    assert "Item not as described" in page
+    assert 'href="/en/account/orders/"' in page
+
+
+def test_article_without_english_says_so_and_offers_no_english_version(client):
+    article = make_article(status="published")
+    page = client.get("/en" + article.get_absolute_url().removeprefix("/en")).content.decode()
+    assert "only available in Russian" in page
+    assert 'hreflang="en"' not in page
+
+
+def test_article_page_keeps_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):
+        assert client.get(ARTICLE_URL).status_code == 200
+
+
+def test_article_page_queries_do_not_grow_with_related_articles(client, django_assert_max_num_queries):
+    article = Article.objects.get(slug="tovar-ne-sootvetstvuet-opisaniyu")
+    article.related.add(*Article.objects.exclude(pk=article.pk))
+    with django_assert_max_num_queries(6):
+        client.get(ARTICLE_URL)
+
+
+def test_sitemap_lists_articles_in_both_languages(client):
+    body = client.get("/sitemap.xml").content.decode()
+    assert ARTICLE_URL in body
+    assert f"/en{ARTICLE_URL}" in body
+    assert 'hreflang="x-default"' in body
+
+
+# --- sanitising ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "Hi <script>alert('xss')</script>",
+        '<img src="x" onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        '<a href="#" onclick="alert(1)">x</a>',
+        "<iframe src='https://evil.example'></iframe>",
+        '<p style="background:url(javascript:alert(1))">x</p>',
+        "<svg onload=alert(1)></svg>",
+    ],
+)
+def test_markdown_never_puts_script_or_handlers_on_the_page(client, markdown):
+    article = make_article(status="published", body_ru=markdown)
+    page = client.get(article.get_absolute_url()).content.decode()
+    body = page.split('<div class="faq-body">', 1)[1].split("</div>", 1)[0]
+    assert "<script" not in body
+    assert "alert" not in body or "onerror" not in body
+    assert not re.search(r"\son\w+=", body)
+    assert "javascript:" not in body
+    assert "<iframe" not in body and "style=" not in body and "<svg" not in body
+
+
+def test_markdown_keeps_headings_lists_tables_and_links():
+    article = make_article(
+        body_ru="## Шаги\n\n1. Один\n2. Два\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[Заказы](/account/orders/)"
+    )
+    assert '<h2 id="шаги">Шаги</h2>' in article.body_html_ru
+    assert "<ol>" in article.body_html_ru and "<table>" in article.body_html_ru
+    assert '<a href="/account/orders/" rel="noopener noreferrer">Заказы</a>' in article.body_html_ru
+
+
+# --- drafts and permissions ---------------------------------------------------------------
+
+
+def test_draft_articles_are_invisible_to_the_public(client):
+    draft = make_article(status="draft", title_ru="Секретный черновик", keywords_ru="черновик")
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    assert "Секретный черновик" not in client.get("/faq/").content.decode()
+    assert "Секретный черновик" not in client.get("/faq/search/", {"q": "секретный черновик"}).content.decode()
+    assert "Секретный черновик" not in client.get("/sitemap.xml").content.decode()
+
+
+def test_support_previews_a_draft_and_visitors_cannot(client):
+    draft = make_article(status="draft", title_ru="Черновик статьи")
+    support = StaffFactory()
+    support.groups.add(Group.objects.get(name="support"))
+    assert client.get(reverse("faq:preview", args=[draft.pk])).status_code in (302, 403)
+    client.force_login(support)
+    page = client.get(reverse("faq:preview", args=[draft.pk])).content.decode()
+    assert "Черновик статьи" in page and "Предпросмотр" in page
+
+
+def test_only_support_and_superusers_may_edit_articles():
+    support_perms = set(Group.objects.get(name="support").permissions.values_list("codename", flat=True))
+    arbitrator_perms = set(Group.objects.get(name="arbitrators").permissions.values_list("codename", flat=True))
+    assert {"add_article", "change_article", "delete_article", "add_articleimage"} <= support_perms
+    assert not {"change_article", "add_article"} & arbitrator_perms
+
+
+def test_arbitrator_cannot_open_the_article_editor(client):
+    arbitrator = StaffFactory()
+    arbitrator.groups.add(Group.objects.get(name="arbitrators"))
+    client.force_login(arbitrator)
+    article = Article.objects.first()
+    assert client.get(reverse("admin:faq_article_change", args=[article.pk])).status_code == 403
+
+
+def test_support_edits_an_article_in_admin_and_the_page_shows_it(client):
+    support = StaffFactory()
+    support.groups.add(Group.objects.get(name="support"))
+    client.force_login(support)
+    article = Article.objects.get(slug="otmena-spora")
+    url = reverse("admin:faq_article_change", args=[article.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(
+        {
+            "related": [related.pk for related in article.related.all()],
+            "body_ru": "## Новый раздел\n\nОбновлённый текст <script>x()</script>",
+            "images-TOTAL_FORMS": "0",
+            "images-INITIAL_FORMS": "0",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    page = Client().get(article.get_absolute_url()).content.decode()
+    assert "Обновлённый текст" in page and "<script>x()" not in page
+
+
+# --- images -------------------------------------------------------------------------------
+
+
+def png_bytes(size=(40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_article_image_is_reencoded_and_shown_in_the_article(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    article = make_article(status="published")
+    image = services.article_image_add(
+        article=article, uploaded=SimpleUploadedFile("../../shot.png", png_bytes(), "image/png"), caption="Кнопка"
+    )
+    assert ".." not in image.image.name and "shot" not in image.image.name
+    article.body_ru = f"Смотрите: {image.markdown}"
+    services.article_save(article=article)
+    page = client.get(article.get_absolute_url()).content.decode()
+    src = re.search(r'<img alt="Кнопка" src="([^"]+)"', page).group(1)
+    response = client.get(src)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_html_file_named_png_is_refused_as_an_article_image():
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    article = make_article()
+    fake = SimpleUploadedFile("shot.png", b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>", "image/png")
+    with pytest.raises(ValidationError):
+        services.article_image_add(article=article, uploaded=fake)
+    assert not ArticleImage.objects.exists()
+
+
+def test_images_of_drafts_are_not_public(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    article = make_article(status="draft")
+    image = services.article_image_add(article=article, uploaded=SimpleUploadedFile("a.png", png_bytes()))
+    assert client.get(reverse("faq_image", args=[image.token, "png"])).status_code == 404
+
+
+# --- voting -------------------------------------------------------------------------------
+
+
+def test_a_visitor_votes_once_and_the_vote_is_counted(client):
+    article = Article.objects.get(slug="otmena-spora")
+    vote_url = reverse("faq:vote", args=[article.category.slug, article.slug])
+    client.post(vote_url, {"helpful": "yes"})
+    client.post(vote_url, {"helpful": "no"})
+    article.refresh_from_db()
+    assert (article.helpful_yes, article.helpful_no) == (1, 0)
+    assert ArticleVote.objects.filter(article=article).count() == 1
+    assert "Спасибо! Рады, что помогли." in client.get(article.get_absolute_url()).content.decode()
+
+
+def test_two_visitors_each_count(client):
+    article = Article.objects.get(slug="otmena-spora")
+    vote_url = reverse("faq:vote", args=[article.category.slug, article.slug])
+    Client().post(vote_url, {"helpful": "yes"})
+    Client().post(vote_url, {"helpful": "no"})
+    article.refresh_from_db()
+    assert (article.helpful_yes, article.helpful_no) == (1, 1)
+
+
+def test_signed_in_user_votes_once_across_browsers(buyer):
+    article = Article.objects.get(slug="otmena-spora")
+    vote_url = reverse("faq:vote", args=[article.category.slug, article.slug])
+    for _ in range(2):
+        browser = Client()
+        browser.force_login(buyer)
+        browser.post(vote_url, {"helpful": "yes"})
+    article.refresh_from_db()
+    assert article.helpful_yes == 1
+
+
+def test_a_no_vote_points_to_search(client):
+    article = Article.objects.get(slug="otmena-spora")
+    client.post(reverse("faq:vote", args=[article.category.slug, article.slug]), {"helpful": "no"})
+    assert "Искать в справке" in client.get(article.get_absolute_url()).content.decode()
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("query", "expected_slug"), QUERIES, ids=[query for query, _ in QUERIES])
+def test_search_finds_the_right_article_first(query, expected_slug):
+    results = search_articles(query)
+    assert results.hits, f"nothing found for {query!r}"
+    assert results.hits[0].article.slug == expected_slug
+
+
+def test_search_table_is_at_least_thirty_queries():
+    assert len(QUERIES) >= 30
+
+
+def test_search_page_shows_a_highlighted_snippet_and_the_typo_it_fixed(client):
+    page = client.get("/faq/search/", {"q": "пасылка не пришла"}).content.decode()
+    assert "Товар не пришёл: как открыть спор о неполучении" in page
+    assert "<mark>" in page
+    assert "«<strong>посылка</strong>» вместо «пасылка»" in page
+
+
+def test_search_snippet_escapes_article_text(client):
+    make_article(status="published", title_ru="Уникальная статья", body_ru="Уникальный текст &lt;b&gt; `<b>код</b>`")
+    page = client.get("/faq/search/", {"q": "уникальный"}).content.decode()
+    snippet = page.split('class="mb-0 search-snippet">', 1)[1].split("</p>", 1)[0]
+    assert "<b>" not in snippet
+
+
+def test_empty_search_suggests_popular_articles_and_support(client, settings):
+    page = client.get("/faq/search/", {"q": "зюзюкщ"}).content.decode()
+    assert "ничего не нашлось" in page
+    assert "Чаще всего читают" in page
+    assert f"mailto:{settings.SUPPORT_EMAIL}" in page
+
+
+def test_search_form_is_on_the_home_page_and_every_faq_page(client):
+    for url in ("/", "/faq/", "/faq/spory/", ARTICLE_URL):
+        assert 'action="/faq/search/"' in client.get(url).content.decode(), url
+
+
+def test_english_search_uses_english_text(client):
+    page = client.get("/en/faq/search/", {"q": "refund"}).content.decode()
+    assert "How to get your money back" in page
+
+
+def test_postgres_search_uses_the_gin_index(needs_postgres):
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("EXPLAIN SELECT id FROM faq_article WHERE search_ru @@ to_tsquery('russian', 'посылка')")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    assert "faq_article_search_ru_gin" in plan
+
+
+def test_postgres_search_vector_follows_edits(needs_postgres):
+    article = make_article(status="published", title_ru="Особая статья про кенгуру", keywords_ru="кенгуру")
+    assert search_articles("кенгуру").hits[0].article == article
+    article.title_ru = "Особая статья про жирафа"
+    article.keywords_ru = "жираф"
+    services.article_save(article=article)
+    assert not search_articles("кенгуру").hits or search_articles("кенгуру").hits[0].article != article
+    assert search_articles("жираф").hits[0].article == article
+
+
+def test_permissions_exist_for_the_support_group():
+    assert Permission.objects.filter(codename="change_article").exists()
