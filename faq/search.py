@@ -160,6 +160,8 @@ def _search_postgres(results: SearchResults, groups, *, language: str, limit: in
         if language == "en"
         else ("russian", "search_ru", "title_ru", "body_text_ru", "keywords_ru")
     )
+    # Only a bounded set of candidates is ranked, so a word found in most articles costs no more
+    # than a few thousand rows; the GIN index finds rare words directly.
     sql = f"""
         WITH q AS (SELECT to_tsquery(%(config)s::regconfig, %(tsquery)s) AS query),
         candidates AS (
@@ -171,7 +173,8 @@ def _search_postgres(results: SearchResults, groups, *, language: str, limit: in
         SELECT c.id,
                ts_rank_cd(c.vector, q.query)
                + 0.3 * similarity(c.title, %(raw)s)
-               + CASE WHEN position(%(phrase)s IN lower(replace(c.keywords, 'ё', 'е'))) > 0 THEN 1 ELSE 0 END AS rank,
+               + CASE WHEN position(%(phrase)s IN lower(replace(c.keywords, 'ё', 'е'))) > 0 THEN 1 ELSE 0 END
+                 AS rank,
                count(*) OVER () AS total
         FROM candidates c, q
         ORDER BY rank DESC, c.id

@@ -1,0 +1,112 @@
+"""FAQ search at scale: 100,000 generated articles on PostgreSQL.
+
+Prints the median, p95 and p99 latency of `faq.search.search_articles` (the code the search page
+runs) for the buyers' query table and for very common words, whether the shipped article still
+comes first among the generated ones, and the query plan of the candidate scan (GIN index or
+not). Usage: python bench/faq_search.py [--articles 100000] [--repeat 5]
+"""
+
+import argparse
+import io
+import random
+import re
+import statistics
+import sys
+import time
+
+from _setup import django_on_bench_database, percentile
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--database", default="helpcenter_bench_faq")
+    args = parser.parse_args()
+
+    django_on_bench_database(args.database)
+    from django.db import connection
+
+    from faq.models import Article, Category
+    from faq.search import CANDIDATE_CAP, search_articles
+    from tests.faq_queries import QUERIES
+
+    shipped = list(Article.objects.values_list("body_text_ru", flat=True))
+    vocabulary = [word for text in shipped for word in re.findall(r"[а-яё]{3,}", text.lower())]
+    titles_vocabulary = sorted(set(vocabulary))
+    category_id = Category.objects.create(slug="generated", title_ru="Сгенерированные", position=99).pk
+
+    random.seed(42)
+    started = time.perf_counter()
+    buffer = io.StringIO()
+    for number in range(args.articles):
+        title = " ".join(random.choices(titles_vocabulary, k=6)).capitalize()
+        body = " ".join(random.choices(vocabulary, k=180))
+        row = [
+            str(category_id), f"generated-{number}", "published", str(number % 1000), title, "",
+            title[:300], "", "", "", body, "", f"<p>{body}</p>", "", body, "", "[]", "[]", "0", "0",
+            "2026-01-01 00:00:00+00", "2026-01-01 00:00:00+00", "2026-01-01 00:00:00+00",
+        ]  # fmt: skip
+        buffer.write("\t".join(row) + "\n")
+    buffer.seek(0)
+    columns = (
+        "category_id, slug, status, position, title_ru, title_en, summary_ru, summary_en, keywords_ru, keywords_en, "
+        "body_ru, body_en, body_html_ru, body_html_en, body_text_ru, body_text_en, toc_ru, toc_en, helpful_yes, "
+        "helpful_no, published_at, updated_at, created_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY faq_article ({columns}) FROM STDIN", buffer)
+        cursor.execute(
+            "INSERT INTO faq_searchword (word) SELECT word FROM ts_stat("
+            "$$SELECT to_tsvector('simple', title_ru || ' ' || body_text_ru) FROM faq_article$$) "
+            "WHERE length(word) BETWEEN 3 AND 64 ON CONFLICT DO NOTHING"
+        )
+        cursor.execute("VACUUM ANALYZE faq_article")
+        cursor.execute("ANALYZE faq_searchword")
+        cursor.execute("SELECT count(*), pg_size_pretty(pg_total_relation_size('faq_article')) FROM faq_article")
+        total, size = cursor.fetchone()
+    print(f"articles: {total} ({args.articles} generated) in {time.perf_counter() - started:.1f} s, table {size}")
+
+    common = ["посылка", "товар продавец", "спор", "деньги", "заказ защита"]
+    for label, queries in (("buyer queries", [q for q, _ in QUERIES]), ("very common words", common)):
+        timings = []
+        for _ in range(args.repeat):
+            for query in queries:
+                start = time.perf_counter()
+                search_articles(query)
+                timings.append((time.perf_counter() - start) * 1000)
+        print(
+            f"{label:18} n={len(timings):4}  median {statistics.median(timings):6.1f} ms"
+            f"  p95 {percentile(timings, 0.95):6.1f} ms  p99 {percentile(timings, 0.99):6.1f} ms"
+            f"  max {max(timings):6.1f} ms"
+        )
+
+    first = top3 = 0
+    for query, slug in QUERIES:
+        found = [hit.article.slug for hit in search_articles(query).hits]
+        first += bool(found) and found[0] == slug
+        top3 += slug in found[:3]
+    print(
+        f"shipped article among {total} (generated text uses the shipped articles' words): "
+        f"first for {first}, in the top 3 for {top3} of {len(QUERIES)} queries"
+    )
+    print(f"ranked candidates capped at {CANDIDATE_CAP} per query")
+
+    # A rare word (only in shipped keywords) and a word in about half the generated articles.
+    for label, tsquery in (("rare word", "(забанили | бан)"), ("common word", "(посылка | заказ | товар)")):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "EXPLAIN (ANALYZE, COSTS OFF) SELECT id FROM faq_article "
+                "WHERE status = 'published' AND search_ru @@ to_tsquery('russian', %s) LIMIT %s",
+                [tsquery, CANDIDATE_CAP],
+            )
+            plan = [row[0] for row in cursor.fetchall()]
+        uses_index = any("faq_article_search_ru_gin" in line for line in plan)
+        print(f"plan for a {label} {tsquery}: GIN index {'used' if uses_index else 'not used'}")
+        for line in plan:
+            print("   ", line)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
