@@ -84,7 +84,7 @@ def test_article_in_english_under_en(client):
 def test_article_without_english_says_so_and_offers_no_english_version(client):
     article = make_article(status="published")
     page = client.get("/en" + article.get_absolute_url().removeprefix("/en")).content.decode()
-    assert "only available in Russian" in page
+    assert "only in Russian" in page
     assert 'hreflang="en"' not in page
 
 
