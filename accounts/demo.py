@@ -178,4 +178,60 @@ def seed_demo_data() -> dict:
             OrderItem(order=order, title=title, variant=variant, quantity=quantity, unit_price=Decimal(price))
             for title, variant, quantity, price in items
         )
+    _seed_disputes(users, now)
     return {"users": User.objects.count(), "orders": Order.objects.count()}
+
+
+def _seed_disputes(users: dict, now) -> None:
+    from disputes import services as dispute_services
+    from disputes.models import Dispute, ExchangeRate
+
+    for currency, rate in (("USD", "92.5000"), ("EUR", "100.1000")):
+        ExchangeRate.objects.update_or_create(
+            currency=currency, defaults={"rub_per_unit": Decimal(rate), "as_of": now.date()}
+        )
+    if Dispute.objects.exists():
+        return
+    # A not-as-described dispute waiting for the seller's answer, opened yesterday.
+    bedding = Order.objects.get(number="8100000000000003")
+    dispute_services.dispute_open(
+        order=bedding,
+        buyer=users["buyer"],
+        kind=Dispute.Kind.NOT_AS_DESCRIBED,
+        problems=["wrong_attributes", "poor_quality"],
+        refund_type=Dispute.RefundType.PARTIAL,
+        amount=Decimal("1500.00"),
+        request_text="Заказывала сатин цвета «шампань», пришёл серый поплин, швы расходятся. Прошу вернуть 1500 ₽.",
+        now=now - timedelta(days=1),
+    )
+    # A not-received dispute in which the seller made a counter-offer four days ago.
+    lamp = Order.objects.get(number="8100000000000007")
+    lamp_dispute = dispute_services.dispute_open(
+        order=lamp,
+        buyer=users["buyer"],
+        kind=Dispute.Kind.NOT_RECEIVED,
+        problems=["in_transit_protection_ending"],
+        request_text="Трек не обновляется 12 дней, посылка застряла на сортировке. Прошу вернуть деньги.",
+        now=now - timedelta(days=4),
+    )
+    dispute_services.offer_make(
+        dispute=lamp_dispute,
+        user=users["seller2"],
+        refund_type=Dispute.RefundType.PARTIAL,
+        amount=Decimal("10.00"),
+        return_required=False,
+        note="Посылка в пути, скоро придёт. Можем вернуть 10 € за задержку.",
+    )
+    # A dispute the seller accepted: refunded.
+    sneakers = Order.objects.get(number="8100000000000009")
+    sneakers_dispute = dispute_services.dispute_open(
+        order=sneakers,
+        buyer=users["buyer2"],
+        kind=Dispute.Kind.NOT_AS_DESCRIBED,
+        problems=["damaged"],
+        request_text="Подошва отклеилась при первой примерке, фото прилагаю.",
+        now=now - timedelta(days=6),
+    )
+    offer = sneakers_dispute.offers.get()
+    dispute_services.offer_accept(dispute=sneakers_dispute, offer_id=offer.pk, user=users["seller2"])
+    dispute_services.refund_execute(dispute_id=sneakers_dispute.pk)

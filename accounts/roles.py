@@ -3,6 +3,10 @@
 STAFF_GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     # Arbitrators read the whole case and decide claims and appeals.
     "arbitrators": [
+        *[
+            ("disputes", f"view_{model}")
+            for model in ("dispute", "offer", "message", "attachment", "disputeevent", "refund", "exchangerate")
+        ],
         ("accounts", "view_user"),
         ("accounts", "view_store"),
         ("orders", "view_order"),
@@ -12,6 +16,9 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     ],
     # Support edits the FAQ, handles reports and reads orders to answer buyers.
     "support": [
+        *[("disputes", f"view_{model}") for model in ("dispute", "offer", "message", "disputeevent", "refund")],
+        ("disputes", "view_exchangerate"),
+        ("disputes", "change_exchangerate"),
         *[
             ("faq", f"{action}_{model}")
             for model in ("category", "article", "articleimage")

@@ -221,3 +221,22 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Knowledge base.
 FAQ_IMAGE_MAX_BYTES = 5 * 1024 * 1024
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@helpcenter.local")
+
+# Dispute deadlines (DESIGN.md), in days.
+DISPUTE_SELLER_ANSWER_DAYS = 5
+DISPUTE_ESCALATION_AFTER_DAYS = 3
+DISPUTE_AUTO_CLAIM_AFTER_DAYS = 15
+DISPUTE_RETURN_SHIP_DAYS = 10
+# Upload limits, stated on the forms.
+DISPUTE_MAX_FILES = 8
+DISPUTE_IMAGE_MAX_BYTES = 10 * 1024 * 1024
+DISPUTE_PDF_MAX_BYTES = 10 * 1024 * 1024
+DISPUTE_VIDEO_MAX_BYTES = 100 * 1024 * 1024
+# Uploads above 5 MB spill to a temporary file; any file above the largest limit is skipped while
+# it is being received (helpcenter.uploads.CappedUploadHandler) instead of being read whole.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "helpcenter.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]

@@ -27,6 +27,7 @@ urlpatterns += i18n_patterns(
     path("faq/", include("faq.urls")),
     path("account/", include("accounts.urls")),
     path("account/orders/", include("orders.urls")),
+    path("account/disputes/", include("disputes.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

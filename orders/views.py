@@ -7,6 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from disputes import rules as dispute_rules
+from disputes.models import Dispute
+
 from . import rules, selectors, services
 from .forms import ExtensionRequestForm, OrderFilterForm
 from .models import ProtectionExtension
@@ -54,8 +57,11 @@ def _detail_context(request, order, extension_form=None) -> dict:
     extension_refusal = rules.extension_refusal(order, now, has_pending=has_pending)
     if is_buyer and extension_form is None and extension_refusal is None:
         extension_form = ExtensionRequestForm(max_days=rules.extension_max_days(order))
+    dispute = Dispute.objects.filter(order=order).first()
     return {
         "order": order,
+        "dispute": dispute,
+        "dispute_refusal": dispute_rules.dispute_open_refusal(order, now, has_dispute=dispute is not None),
         "items": order.items.all(),
         "protection": rules.protection_state(order, now),
         "is_buyer": is_buyer,
