@@ -459,6 +459,8 @@ def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: dat
     dispute = _lock(dispute.pk)
     if dispute.buyer_id != buyer.pk:
         raise DisputeActionRefused(_("Трек-номер возврата указывает покупатель."))
+    if dispute.status != S.AWAITING_RETURN:
+        raise DisputeActionRefused(_("Сейчас товар возвращать не нужно."))
     if dispute.status == S.AWAITING_RETURN and dispute.return_due_at and now >= dispute.return_due_at:
         raise DisputeActionRefused(_("Срок отправки товара обратно истёк."))
     dispute_transition(
@@ -487,6 +489,8 @@ def return_confirm(*, dispute: Dispute, seller: User) -> Dispute:
     dispute = _lock(dispute.pk)
     if dispute.store.owner_id != seller.pk:
         raise DisputeActionRefused(_("Получение возврата подтверждает продавец."))
+    if dispute.status != S.RETURN_SHIPPED:
+        raise DisputeActionRefused(_("Покупатель ещё не отправил товар обратно."))
     dispute_transition(dispute, to=S.REFUNDING, event=DisputeEvent.Kind.RETURN_RECEIVED, actor=seller)
     _record(dispute, DisputeEvent.Kind.REFUND_STARTED, None)
     _queue_refund(dispute)

@@ -1,0 +1,86 @@
+"""Two requests at the same moment: exactly one wins, on PostgreSQL's row locks."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from disputes import services
+from disputes.models import Dispute, DisputeEvent
+
+from .disputes_helpers import open_dispute
+from .factories import OrderFactory, SellerFactory, UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)")
+
+
+def run_together(*actions):
+    """Start the actions at the same instant in threads; return what each returned or raised."""
+    barrier = threading.Barrier(len(actions))
+    results = [None] * len(actions)
+
+    def run(index, action):
+        try:
+            barrier.wait()
+            results[index] = action()
+        except Exception as error:  # noqa: BLE001 - the loser's exception is the result
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index, action)) for index, action in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+def make_dispute():
+    seller = SellerFactory()
+    buyer = UserFactory()
+    order = OrderFactory(buyer=buyer, store=seller.store)
+    return open_dispute(order, now=timezone.now() - timedelta(days=4)), buyer, seller
+
+
+def test_two_accepts_of_one_offer_resolve_once():
+    dispute, _, seller = make_dispute()
+    offer_id = dispute.offers.get().pk
+    results = run_together(
+        lambda: services.offer_accept(dispute=dispute, offer_id=offer_id, user=seller),
+        lambda: services.offer_accept(dispute=dispute, offer_id=offer_id, user=seller),
+    )
+    assert sum(isinstance(result, Dispute) for result in results) == 1
+    assert sum(isinstance(result, services.DisputeActionRefused) for result in results) == 1
+    assert DisputeEvent.objects.filter(dispute=dispute, kind="offer_accepted").count() == 1
+
+
+def test_seller_accepting_while_buyer_escalates_gives_one_outcome():
+    dispute, buyer, seller = make_dispute()
+    offer_id = dispute.offers.get().pk
+    results = run_together(
+        lambda: services.offer_accept(dispute=dispute, offer_id=offer_id, user=seller),
+        lambda: services.dispute_escalate(dispute=dispute, user=buyer),
+    )
+    assert sum(isinstance(result, Dispute) for result in results) == 1
+    dispute.refresh_from_db()
+    winner_is_accept = isinstance(results[0], Dispute)
+    assert dispute.status in (("refunding", "refunded") if winner_is_accept else ("claim",))
+    assert DisputeEvent.objects.filter(dispute=dispute, kind__in=["offer_accepted", "escalated"]).count() == 1
+
+
+def test_two_tabs_opening_a_dispute_give_one_dispute():
+    seller = SellerFactory()
+    buyer = UserFactory()
+    order = OrderFactory(buyer=buyer, store=seller.store)
+    results = run_together(lambda: open_dispute(order), lambda: open_dispute(order))
+    assert sum(isinstance(result, Dispute) for result in results) == 1
+    assert Dispute.objects.filter(order=order).count() == 1

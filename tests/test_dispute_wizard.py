@@ -1,0 +1,146 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from disputes.models import Attachment, Dispute, ExchangeRate
+
+from .disputes_helpers import html_as_jpeg, png_file
+
+pytestmark = pytest.mark.django_db
+
+
+def step_url(order, step):
+    return reverse("disputes:wizard", args=[order.number, step])
+
+
+def test_not_received_wizard_end_to_end(login, order, buyer):
+    client = login(buyer)
+    assert client.post(step_url(order, "received"), {"received": "no"})["Location"] == step_url(order, "problem")
+    client.post(step_url(order, "problem"), {"problem": "no_tracking", "held_by_customs": "on"})
+    response = client.post(step_url(order, "request"), {"request_text": "Продавец не дал трек-номер, прошло 40 дней."})
+    assert response["Location"] == step_url(order, "summary")
+    summary = client.get(step_url(order, "summary")).content.decode()
+    assert "Продавец не дал трек-номер" in summary and "Посылку задержала таможня" in summary
+    response = client.post(step_url(order, "summary"), {"submit": "1"})
+    dispute = Dispute.objects.get(order=order)
+    assert response["Location"] == reverse("disputes:detail", args=[dispute.pk])
+    assert (dispute.kind, dispute.problems, dispute.held_by_customs) == ("not_received", ["no_tracking"], True)
+    assert client.session.get(f"dispute-wizard:{order.pk}") is None
+
+
+def test_not_as_described_partial_refund_with_a_photo(login, order, buyer):
+    client = login(buyer)
+    client.post(step_url(order, "received"), {"received": "yes"})
+    client.post(step_url(order, "problem"), {"problems": ["wrong_attributes", "damaged"]})
+    client.post(step_url(order, "refund"), {"refund_type": "partial", "amount": "12,50", "return_item": "no"})
+    client.post(
+        step_url(order, "request"),
+        {"request_text": "Пришёл серый вместо синего, корпус треснул.", "files": [png_file()]},
+    )
+    client.post(step_url(order, "summary"), {"submit": "1"})
+    dispute = Dispute.objects.get(order=order)
+    assert dispute.requested_amount == Decimal("12.50") and dispute.refund_type == "partial"
+    assert dispute.problems == ["wrong_attributes", "damaged"]
+    assert dispute.messages.get().attachments.get().kind == "image"
+
+
+def test_amount_over_the_price_is_refused_next_to_the_field_and_kept(login, order, buyer):
+    client = login(buyer)
+    client.post(step_url(order, "received"), {"received": "yes"})
+    client.post(step_url(order, "problem"), {"problems": ["poor_quality"]})
+    response = client.post(step_url(order, "refund"), {"refund_type": "partial", "amount": "99", "return_item": "no"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Нельзя вернуть больше, чем вы заплатили" in page
+    assert 'value="99"' in page
+
+
+def test_refund_step_shows_the_rouble_equivalent_at_a_stated_rate(login, order, buyer):
+    ExchangeRate.objects.create(currency="USD", rub_per_unit=Decimal("92.5"), as_of="2026-11-22")
+    client = login(buyer)
+    client.post(step_url(order, "received"), {"received": "yes"})
+    client.post(step_url(order, "problem"), {"problems": ["poor_quality"]})
+    page = client.get(step_url(order, "refund")).content.decode()
+    assert "1 USD ≈ 92,50 ₽" in page
+    client.post(step_url(order, "refund"), {"refund_type": "partial", "amount": "10", "return_item": "no"})
+    client.post(step_url(order, "request"), {"request_text": "Ткань расходится по швам после стирки."})
+    summary = client.get(step_url(order, "summary")).content.decode()
+    assert "10,00\xa0$" in summary and "925,00\xa0₽" in summary
+
+
+def test_back_keeps_what_was_typed_even_if_not_valid_yet(login, order, buyer):
+    client = login(buyer)
+    client.post(step_url(order, "received"), {"received": "no"})
+    client.post(step_url(order, "problem"), {"problem": "returned_to_seller"})
+    response = client.post(step_url(order, "request"), {"request_text": "Коротко", "back": "1"})
+    assert response["Location"] == step_url(order, "problem")
+    assert 'value="returned_to_seller" checked' in client.get(step_url(order, "problem")).content.decode()
+    assert "Коротко" in client.get(step_url(order, "request")).content.decode()
+
+
+def test_a_step_cannot_be_skipped(login, order, buyer):
+    client = login(buyer)
+    response = client.get(step_url(order, "summary"))
+    assert response["Location"] == step_url(order, "received")
+
+
+def test_empty_choice_gets_a_message(login, order, buyer):
+    response = login(buyer).post(step_url(order, "received"), {})
+    assert response.status_code == 400 and "Выберите ответ" in response.content.decode()
+
+
+def test_each_problem_explains_itself_and_empty_parcel_warns(login, order, buyer):
+    client = login(buyer)
+    client.post(step_url(order, "received"), {"received": "yes"})
+    page = client.get(step_url(order, "problem")).content.decode()
+    assert "гель для душа вместо телефона" in page
+    assert "споры с неверной причиной проигрывают" in page
+    assert page.count("Что поможет:") == 8
+
+
+def test_bad_file_gets_a_message_and_nothing_typed_is_lost(login, order, buyer):
+    client = login(buyer)
+    client.post(step_url(order, "received"), {"received": "no"})
+    client.post(step_url(order, "problem"), {"problem": "no_tracking"})
+    text = "Продавец не отвечает уже три недели, трек не дал."
+    response = client.post(step_url(order, "request"), {"request_text": text, "files": [html_as_jpeg(), png_file()]})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "photo.jpg: Это не картинка JPEG, PNG или WebP" in page
+    assert text in page
+    assert "photo.png" in page  # the good file is kept and listed
+    assert Attachment.objects.filter(owner=buyer, message__isnull=True).count() == 1
+
+
+def test_a_kept_file_can_be_removed_before_submitting(login, order, buyer):
+    client = login(buyer)
+    client.post(step_url(order, "received"), {"received": "no"})
+    client.post(step_url(order, "problem"), {"problem": "no_tracking"})
+    text = "Продавец не отвечает уже три недели, трек не дал."
+    client.post(step_url(order, "request"), {"request_text": text, "files": [png_file()]})
+    kept = Attachment.objects.get(owner=buyer)
+    client.post(step_url(order, "request"), {"request_text": text, "remove": [kept.pk]})
+    client.post(step_url(order, "summary"), {"submit": "1"})
+    assert not Attachment.objects.exists()
+    assert Dispute.objects.get(order=order).messages.get().attachments.count() == 0
+
+
+def test_double_submit_opens_one_dispute(login, order, buyer):
+    client = login(buyer)
+    client.post(step_url(order, "received"), {"received": "no"})
+    client.post(step_url(order, "problem"), {"problem": "no_tracking"})
+    client.post(step_url(order, "request"), {"request_text": "Продавец не дал трек-номер, прошло 40 дней."})
+    session_copy = dict(client.session.items())
+    client.post(step_url(order, "summary"), {"submit": "1"})
+    session = client.session
+    session.update(session_copy)  # the second tab still holds the wizard
+    session.save()
+    response = client.post(step_url(order, "summary"), {"submit": "1"}, follow=True)
+    assert Dispute.objects.filter(order=order).count() == 1
+    assert "только один раз" in response.content.decode()
+
+
+def test_wizard_works_in_english(login, order, buyer):
+    page = login(buyer).get("/en" + step_url(order, "received")).content.decode()
+    assert "Did you receive the item?" in page
