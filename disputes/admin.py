@@ -50,10 +50,28 @@ class EventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ClaimAgeFilter(admin.SimpleListFilter):
+    title = _("претензии без решения")
+    parameter_name = "claim_age"
+
+    def lookups(self, request, model_admin):
+        return [("15", _("больше 15 дней")), ("60", _("больше 60 дней (просрочены)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "15":
+            return queryset.filter(status="claim", decided_at__isnull=True, claim_flagged_at__isnull=False)
+        if self.value() == "60":
+            return queryset.filter(status="claim", decided_at__isnull=True, claim_overdue_at__isnull=False)
+        return queryset
+
+
 @admin.register(Dispute)
 class DisputeAdmin(admin.ModelAdmin):
-    list_display = ("order", "kind", "status", "buyer", "store", "requested_amount", "currency", "opened_at")
-    list_filter = ("status", "kind")
+    list_display = (
+        "order", "kind", "status", "buyer", "store", "requested_amount", "currency", "opened_at", "escalated_at",
+        "claim_flagged_at", "claim_overdue_at",
+    )  # fmt: skip
+    list_filter = (ClaimAgeFilter, "status", "kind")
     search_fields = ("order__number", "buyer__username", "store__name")
     list_select_related = ("order", "buyer", "store")
     date_hierarchy = "opened_at"

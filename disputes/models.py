@@ -64,6 +64,22 @@ class Dispute(models.Model):
     refund_completed_at = models.DateTimeField(_("деньги возвращены"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("передан в претензию"), null=True, blank=True)
     closed_at = models.DateTimeField(_("закрыт"), null=True, blank=True)
+    # Claims: flagged to arbitrators after 15 days without a decision, overdue after 60.
+    claim_flag_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    claim_overdue_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    claim_flagged_at = models.DateTimeField(_("без решения 15 дней"), null=True, blank=True)
+    claim_overdue_at = models.DateTimeField(_("без решения 60 дней"), null=True, blank=True)
+    # The arbitrator's decision, final once the 7-day appeal window passes.
+    decision_winner = models.CharField(
+        _("решение в пользу"), max_length=8, blank=True, choices=[("buyer", _("покупателя")), ("seller", _("продавца"))]
+    )
+    decision_amount = models.DecimalField(_("сумма по решению"), max_digits=12, decimal_places=2, null=True, blank=True)
+    decision_reason = models.TextField(_("обоснование решения"), blank=True)
+    decided_at = models.DateTimeField(_("решение принято"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    appeal_deadline_at = models.DateTimeField(_("обжаловать до"), null=True, blank=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -204,7 +220,11 @@ class DisputeEvent(models.Model):
         CANCELLED = "cancelled", _("Покупатель отменил спор")
         CLOSED = "closed", _("Спор закрыт")
         SELLER_SILENT = "seller_silent", _("Продавец не ответил за 5 дней: требование покупателя удовлетворено")
-        RETURN_NOT_SHIPPED = "return_not_shipped", _("Товар не отправлен за 10 дней")
+        RETURN_NOT_SHIPPED = "return_not_shipped", _("Товар не отправлен за 10 дней: спор закрыт без возврата")
+        CLAIM_FLAGGED = "claim_flagged", _("Претензия без решения 15 дней: напоминание арбитрам")
+        CLAIM_OVERDUE = "claim_overdue", _("Претензия без решения 60 дней: просрочена")
+        DECIDED = "decided", _("Арбитр принял решение")
+        DECISION_FINAL = "decision_final", _("Срок обжалования прошёл: решение окончательное")
 
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -52,6 +52,23 @@ def max_refund(order: Order):
     return order.total_amount
 
 
+def claim_flag_due(escalated_at: datetime) -> datetime:
+    return escalated_at + timedelta(days=settings.CLAIM_DECISION_FLAG_DAYS)
+
+
+def claim_overdue_due(escalated_at: datetime) -> datetime:
+    return escalated_at + timedelta(days=settings.CLAIM_DECISION_OVERDUE_DAYS)
+
+
+def appeal_deadline(decided_at: datetime) -> datetime:
+    return decided_at + timedelta(days=settings.CLAIM_APPEAL_DAYS)
+
+
+def is_due(deadline: datetime | None, now: datetime) -> bool:
+    """A deadline has passed: the same comparison for the pages and the sweeps."""
+    return deadline is not None and deadline <= now
+
+
 def local_date(moment: datetime) -> str:
     """A deadline as the user reads it: in their time zone, to the minute."""
     return formats.date_format(timezone.localtime(moment), "j E, H:i")

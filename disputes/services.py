@@ -190,6 +190,8 @@ def dispute_open(
             )
     except IntegrityError:
         raise DisputeActionRefused(_("По этому заказу уже открыт спор.")) from None
+    order.under_dispute = True
+    order.save(update_fields=["under_dispute", "updated_at"])
     message = Message.objects.create(dispute=dispute, author=buyer, kind=Message.Kind.REQUEST, text=request_text)
     _claim_attachments(owner=buyer, ids=attachment_ids or [], message=message)
     Offer.objects.create(
@@ -427,6 +429,11 @@ def dispute_escalate(*, dispute: Dispute, user: User | None, now: datetime | Non
             raise DisputeActionRefused(_("Продавец передаёт спор арбитру, только если вернувшийся товар не тот."))
     elif message := rules.escalation_refusal(dispute, now):
         raise DisputeActionRefused(message)
+    return _escalate(dispute, actor=user, now=now)
+
+
+def _escalate(dispute: Dispute, *, actor: User | None, now: datetime) -> Dispute:
+    """Turn a locked, checked dispute into a claim."""
     Offer.objects.filter(dispute=dispute, status=Offer.Status.PENDING).update(
         status=Offer.Status.SUPERSEDED, decided_at=now
     )
@@ -434,9 +441,15 @@ def dispute_escalate(*, dispute: Dispute, user: User | None, now: datetime | Non
         dispute,
         to=S.CLAIM,
         event=DisputeEvent.Kind.ESCALATED,
-        actor=user,
-        changes={"escalated_at": now, "seller_answer_due_at": None, "auto_claim_at": None},
-        automatic=user is None,
+        actor=actor,
+        changes={
+            "escalated_at": now,
+            "seller_answer_due_at": None,
+            "auto_claim_at": None,
+            "claim_flag_due_at": rules.claim_flag_due(now),
+            "claim_overdue_due_at": rules.claim_overdue_due(now),
+        },
+        automatic=actor is None,
     )
     _notify(
         dispute,
@@ -548,3 +561,167 @@ def refund_execute(*, dispute_id: int, now: datetime | None = None) -> Dispute |
 
 def attachment_validation_messages(error: ValidationError) -> list[str]:
     return [str(message) for message in error.messages]
+
+
+# --- deadlines, called by the beat sweeps with the dispute's id ---------------------------------
+# Each returns what it changed, or None when the dispute is no longer due (someone acted first).
+
+
+@transaction.atomic
+def dispute_grant_for_seller_silence(*, dispute_id: int, now: datetime | None = None) -> Dispute | None:
+    """Five days without an answer: the buyer's request is granted as if the seller accepted it."""
+    now = now or timezone.now()
+    dispute = _lock(dispute_id)
+    if dispute.status != S.AWAITING_SELLER or not rules.is_due(dispute.seller_answer_due_at, now):
+        return None
+    offer = _pending_offer(dispute)
+    if offer is None or offer.role != Offer.Role.BUYER:
+        return None
+    offer.status, offer.decided_at = Offer.Status.ACCEPTED, now
+    offer.save(update_fields=["status", "decided_at"])
+    _record(dispute, DisputeEvent.Kind.SELLER_SILENT, None, offer=offer.pk, amount=str(offer.amount))
+    return _resolve(dispute, offer=offer, actor=None, now=now)
+
+
+@transaction.atomic
+def dispute_auto_claim(*, dispute_id: int, now: datetime | None = None) -> Dispute | None:
+    """Fifteen days unresolved: the dispute becomes a claim by itself."""
+    now = now or timezone.now()
+    dispute = _lock(dispute_id)
+    if dispute.status not in (S.AWAITING_SELLER, S.NEGOTIATING) or not rules.is_due(dispute.auto_claim_at, now):
+        return None
+    return _escalate(dispute, actor=None, now=now)
+
+
+@transaction.atomic
+def dispute_close_unreturned(*, dispute_id: int, now: datetime | None = None) -> Dispute | None:
+    """The agreed return was not shipped within 10 days: the buyer gave up the refund."""
+    now = now or timezone.now()
+    dispute = _lock(dispute_id)
+    if dispute.status != S.AWAITING_RETURN or not rules.is_due(dispute.return_due_at, now):
+        return None
+    dispute_transition(
+        dispute,
+        to=S.CLOSED,
+        event=DisputeEvent.Kind.RETURN_NOT_SHIPPED,
+        actor=None,
+        changes={"closed_at": now, "return_due_at": None},
+    )
+    _notify(
+        dispute,
+        [dispute.buyer, dispute.store.owner],
+        format_lazy(
+            gettext_lazy("Товар по заказу {number} не отправлен за 10 дней: спор закрыт без возврата денег."),
+            number=dispute.order.number,
+        ),
+        "unreturned",
+    )
+    return dispute
+
+
+@transaction.atomic
+def claim_flag_undecided(*, dispute_id: int, now: datetime | None = None) -> Dispute | None:
+    """Fifteen days as a claim without a decision: flagged for arbitrators (list filter, digest)."""
+    now = now or timezone.now()
+    dispute = _lock(dispute_id)
+    if dispute.status != S.CLAIM or dispute.decided_at or not rules.is_due(dispute.claim_flag_due_at, now):
+        return None
+    dispute.claim_flagged_at, dispute.claim_flag_due_at = now, None
+    dispute.save(update_fields=["claim_flagged_at", "claim_flag_due_at", "updated_at"])
+    _record(dispute, DisputeEvent.Kind.CLAIM_FLAGGED, None)
+    return dispute
+
+
+@transaction.atomic
+def claim_mark_overdue(*, dispute_id: int, now: datetime | None = None) -> Dispute | None:
+    """Sixty days without a decision: overdue, and the head of arbitration is told."""
+    now = now or timezone.now()
+    dispute = _lock(dispute_id)
+    if dispute.status != S.CLAIM or dispute.decided_at or not rules.is_due(dispute.claim_overdue_due_at, now):
+        return None
+    dispute.claim_overdue_at, dispute.claim_overdue_due_at = now, None
+    dispute.save(update_fields=["claim_overdue_at", "claim_overdue_due_at", "updated_at"])
+    _record(dispute, DisputeEvent.Kind.CLAIM_OVERDUE, None)
+    for head in arbitration_heads():
+        email_queue(
+            user=head,
+            template="claim_overdue",
+            context={"dispute": dispute},
+            dedupe_key=f"claim-overdue:{dispute.pk}:{head.pk}",
+        )
+    return dispute
+
+
+def arbitration_heads() -> list[User]:
+    heads = list(User.objects.filter(groups__name="arbitration_heads", is_active=True))
+    return heads or list(User.objects.filter(is_superuser=True, is_active=True))
+
+
+@transaction.atomic
+def claim_decide(
+    *,
+    dispute: Dispute,
+    arbitrator: User,
+    winner: str,
+    amount: Decimal | None,
+    reason: str,
+    now: datetime | None = None,
+) -> Dispute:
+    """Record an arbitrator's decision; it becomes final when the 7-day appeal window passes."""
+    now = now or timezone.now()
+    dispute = _lock(dispute.pk)
+    if dispute.status != S.CLAIM or dispute.decided_at:
+        raise DisputeActionRefused(_("По этой претензии решение уже принято или она не у арбитра."))
+    if winner == "buyer" and (amount is None or not Decimal("0.01") <= amount <= dispute.order.total_amount):
+        raise DisputeActionRefused(_("Сумма возврата должна быть больше нуля и не больше оплаченной."))
+    dispute.decision_winner = winner
+    dispute.decision_amount = amount if winner == "buyer" else Decimal("0")
+    dispute.decision_reason = reason.strip()
+    dispute.decided_at, dispute.decided_by = now, arbitrator
+    dispute.appeal_deadline_at = rules.appeal_deadline(now)
+    dispute.claim_flag_due_at = dispute.claim_overdue_due_at = None
+    dispute.save(
+        update_fields=[
+            "decision_winner", "decision_amount", "decision_reason", "decided_at", "decided_by",
+            "appeal_deadline_at", "claim_flag_due_at", "claim_overdue_due_at", "updated_at",
+        ]
+    )  # fmt: skip
+    _record(dispute, DisputeEvent.Kind.DECIDED, arbitrator, winner=winner, amount=str(dispute.decision_amount))
+    _notify(
+        dispute,
+        [dispute.buyer, dispute.store.owner],
+        format_lazy(
+            gettext_lazy("По претензии по заказу {number} принято решение. Обжаловать его можно в течение 7 дней."),
+            number=dispute.order.number,
+        ),
+        "decided",
+    )
+    return dispute
+
+
+@transaction.atomic
+def claim_finalize(*, dispute_id: int, now: datetime | None = None) -> Dispute | None:
+    """The appeal window passed: the decision is carried out (refund) or the case closes."""
+    now = now or timezone.now()
+    dispute = _lock(dispute_id)
+    if dispute.status != S.CLAIM or not dispute.decided_at or not rules.is_due(dispute.appeal_deadline_at, now):
+        return None
+    _record(dispute, DisputeEvent.Kind.DECISION_FINAL, None)
+    if dispute.decision_winner == "buyer" and dispute.decision_amount:
+        dispute_transition(
+            dispute,
+            to=S.REFUNDING,
+            event=DisputeEvent.Kind.REFUND_STARTED,
+            actor=None,
+            changes={"resolved_amount": dispute.decision_amount, "resolved_at": now, "appeal_deadline_at": None},
+        )
+        _queue_refund(dispute)
+    else:
+        dispute_transition(
+            dispute,
+            to=S.CLOSED,
+            event=DisputeEvent.Kind.CLOSED,
+            actor=None,
+            changes={"closed_at": now, "appeal_deadline_at": None},
+        )
+    return dispute

@@ -15,10 +15,14 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     timezone="UTC",
 )
+app.conf.imports = ("helpcenter.tasks",)
 app.autodiscover_tasks()
 
-# The one beat schedule of the project. Every entry is a short sweep over indexed deadline
-# columns; none of them keeps a timer in the broker.
-app.conf.beat_schedule = {
-    "send-pending-email": {"task": "accounts.tasks.send_pending_email", "schedule": 60.0},
-}
+
+@app.on_after_configure.connect
+def _install_beat_schedule(sender, **kwargs):
+    # The one beat schedule of the project, read from helpcenter/deadlines.py. Every entry is a
+    # short sweep over indexed deadline columns; no timer lives in the broker.
+    from .deadlines import beat_schedule
+
+    sender.conf.beat_schedule = beat_schedule()

@@ -227,6 +227,13 @@ DISPUTE_SELLER_ANSWER_DAYS = 5
 DISPUTE_ESCALATION_AFTER_DAYS = 3
 DISPUTE_AUTO_CLAIM_AFTER_DAYS = 15
 DISPUTE_RETURN_SHIP_DAYS = 10
+CLAIM_DECISION_FLAG_DAYS = 15
+CLAIM_DECISION_OVERDUE_DAYS = 60
+CLAIM_APPEAL_DAYS = 7
+# How often beat runs each deadline sweep (seconds). Tests of the real worker shorten it.
+DEADLINE_SWEEP_SECONDS = env.float("DEADLINE_SWEEP_SECONDS", default=60.0)
+# A refund still "preparing" this long after it started is retried by the refund sweep.
+REFUND_RETRY_AFTER_SECONDS = 300
 # Upload limits, stated on the forms.
 DISPUTE_MAX_FILES = 8
 DISPUTE_IMAGE_MAX_BYTES = 10 * 1024 * 1024

@@ -46,6 +46,9 @@ class Order(models.Model):
     # days. Swept by the protection tasks, so it is indexed.
     protection_ends_at = models.DateTimeField(_("защита до"), null=True, blank=True, db_index=True)
     confirm_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # Set under the order's lock when its one dispute opens: the dispute then governs the money,
+    # and the protection sweeps leave the order alone.
+    under_dispute = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -53,7 +56,16 @@ class Order(models.Model):
         verbose_name = _("заказ")
         verbose_name_plural = _("заказы")
         ordering = ["-paid_at", "-pk"]
-        indexes = [models.Index(fields=["buyer", "-paid_at"]), models.Index(fields=["store", "-paid_at"])]
+        indexes = [
+            models.Index(fields=["buyer", "-paid_at"]),
+            models.Index(fields=["store", "-paid_at"]),
+            # The protection sweeps read only orders still waiting on their protection date.
+            models.Index(
+                fields=["protection_ends_at"],
+                condition=models.Q(status__in=["in_transit", "delivered", "confirmed"], under_dispute=False),
+                name="order_protection_due_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(protection_days__lte=90), name="order_protection_at_most_90_days")
         ]

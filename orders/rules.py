@@ -88,3 +88,26 @@ def extension_refusal(order: Order, now: datetime, *, has_pending: bool) -> str 
     if extension_max_days(order) <= 0:
         return _("Защита уже длится 90 дней: это наибольший срок.")
     return None
+
+
+def confirm_reminder_is_due(order: Order, now: datetime) -> bool:
+    """The "please confirm delivery" e-mail: once, a few days before protection ends, while the
+    parcel is still unconfirmed and no dispute is open."""
+    due_at = confirm_reminder_due_at(order)
+    return (
+        order.status in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED)
+        and not order.under_dispute
+        and order.confirm_reminder_sent_at is None
+        and due_at is not None
+        and due_at <= now
+        and protection_is_running(order, now)
+    )
+
+
+def completion_refusal(order: Order, now: datetime) -> str | None:
+    """Why the order may not complete now, or None when its protection is over and nothing holds it."""
+    if order.under_dispute:
+        return _("По заказу открыт спор.")
+    if order.protection_ends_at is None or now < order.protection_ends_at:
+        return _("Защита заказа ещё действует.")
+    return None

@@ -157,3 +157,47 @@ def extension_answer(
         dedupe_key=f"extension-answered:{extension.pk}",
     )
     return extension
+
+
+# --- deadlines, called by the beat sweeps -----------------------------------------------------
+
+
+@transaction.atomic
+def order_send_confirm_reminder(*, order_id: int, now: datetime | None = None) -> bool:
+    """Send the "please confirm delivery" e-mail once per protection end date."""
+    now = now or timezone.now()
+    order = _lock_order(order_id)
+    if not rules.confirm_reminder_is_due(order, now):
+        return False
+    order.confirm_reminder_sent_at = now
+    order.save(update_fields=["confirm_reminder_sent_at", "updated_at"])
+    _record(order, OrderEvent.Kind.REMINDER_SENT, None, protection_ends_at=order.protection_ends_at.isoformat())
+    email_queue(
+        user=order.buyer,
+        template="confirm_delivery",
+        context={"order": order},
+        dedupe_key=f"confirm-reminder:{order.pk}:{order.protection_ends_at.isoformat()}",
+    )
+    return True
+
+
+@transaction.atomic
+def order_complete_expired(*, order_id: int, now: datetime | None = None) -> Order | None:
+    """Protection is over with no dispute: the order completes and no dispute can be opened."""
+    now = now or timezone.now()
+    try:
+        order = order_transition(
+            order_id=order_id,
+            to_status=Order.Status.COMPLETED,
+            event=OrderEvent.Kind.COMPLETED,
+            actor=None,
+            now=now,
+            refusal=rules.completion_refusal,
+            changes={"completed_at": now},
+        )
+    except OrderActionRefused:
+        return None
+    order.extensions.filter(status=ProtectionExtension.Status.PENDING).update(
+        status=ProtectionExtension.Status.LAPSED, decided_at=now
+    )
+    return order

@@ -134,3 +134,16 @@ def _russian_by_default():
     translation.activate("ru")
     yield
     translation.activate("ru")
+
+
+@pytest.fixture
+def dispute_factory(db):
+    """A dispute opened now on a fresh order in transit."""
+    from .disputes_helpers import open_dispute
+
+    def make(**overrides):
+        seller = SellerFactory()
+        buyer = UserFactory()
+        return open_dispute(OrderFactory(buyer=buyer, store=seller.store), **overrides)
+
+    return make

@@ -1,0 +1,143 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import QuerySet
+
+from helpcenter.sweeps import SweepResult, sweep
+
+from . import services
+from .models import Dispute
+
+S = Dispute.Status
+REFUSED = (services.DisputeActionRefused, ObjectDoesNotExist)
+
+
+def due_seller_silence(now: datetime) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(seller_answer_due_at__lte=now, status=S.AWAITING_SELLER)
+
+
+def due_auto_claims(now: datetime) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(auto_claim_at__lte=now, status__in=(S.AWAITING_SELLER, S.NEGOTIATING))
+
+
+def due_unreturned(now: datetime) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(return_due_at__lte=now, status=S.AWAITING_RETURN)
+
+
+def due_claim_flags(now: datetime) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(claim_flag_due_at__lte=now, status=S.CLAIM)
+
+
+def due_claim_overdue(now: datetime) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(claim_overdue_due_at__lte=now, status=S.CLAIM)
+
+
+def due_appeal_windows(now: datetime) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(appeal_deadline_at__lte=now, status=S.CLAIM)
+
+
+def due_refunds(now: datetime) -> QuerySet[Dispute]:
+    # The refund task normally runs right after commit; this picks up any the broker lost.
+    cutoff = now - timedelta(seconds=settings.REFUND_RETRY_AFTER_SECONDS)
+    return Dispute.objects.filter(status=S.REFUNDING, updated_at__lte=cutoff)
+
+
+def grant_for_seller_silence(now: datetime) -> SweepResult:
+    return sweep(
+        "seller-silence",
+        due_seller_silence,
+        lambda pk, at: services.dispute_grant_for_seller_silence(dispute_id=pk, now=at),
+        now=now,
+        order_by="seller_answer_due_at",
+        refused=REFUSED,
+    )
+
+
+def escalate_unresolved(now: datetime) -> SweepResult:
+    return sweep(
+        "auto-claim",
+        due_auto_claims,
+        lambda pk, at: services.dispute_auto_claim(dispute_id=pk, now=at),
+        now=now,
+        order_by="auto_claim_at",
+        refused=REFUSED,
+    )
+
+
+def close_unreturned(now: datetime) -> SweepResult:
+    return sweep(
+        "return-deadlines",
+        due_unreturned,
+        lambda pk, at: services.dispute_close_unreturned(dispute_id=pk, now=at),
+        now=now,
+        order_by="return_due_at",
+        refused=REFUSED,
+    )
+
+
+def flag_undecided_claims(now: datetime) -> SweepResult:
+    flagged = sweep(
+        "claim-flags",
+        due_claim_flags,
+        lambda pk, at: services.claim_flag_undecided(dispute_id=pk, now=at),
+        now=now,
+        order_by="claim_flag_due_at",
+        refused=REFUSED,
+    )
+    overdue = sweep(
+        "claim-overdue",
+        due_claim_overdue,
+        lambda pk, at: services.claim_mark_overdue(dispute_id=pk, now=at),
+        now=now,
+        order_by="claim_overdue_due_at",
+        refused=REFUSED,
+    )
+    return SweepResult("claim-deadlines", flagged.changed + overdue.changed, flagged.skipped + overdue.skipped)
+
+
+def finalize_decisions(now: datetime) -> SweepResult:
+    return sweep(
+        "appeal-windows",
+        due_appeal_windows,
+        lambda pk, at: services.claim_finalize(dispute_id=pk, now=at),
+        now=now,
+        order_by="appeal_deadline_at",
+        refused=REFUSED,
+    )
+
+
+def retry_refunds(now: datetime) -> SweepResult:
+    return sweep(
+        "refunds",
+        due_refunds,
+        lambda pk, at: services.refund_execute(dispute_id=pk, now=at),
+        now=now,
+        order_by="updated_at",
+        refused=REFUSED,
+    )
+
+
+def send_claim_digest(now: datetime) -> SweepResult:
+    """Once a day: every arbitrator gets the list of claims waiting more than 15 days."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.emails import email_queue
+
+    claims = list(
+        Dispute.objects.filter(status=S.CLAIM, decided_at__isnull=True, claim_flagged_at__isnull=False)
+        .select_related("order")
+        .order_by("escalated_at")
+    )
+    result = SweepResult("arbitration-digest")
+    if not claims:
+        return result
+    for arbitrator in get_user_model().objects.filter(groups__name="arbitrators", is_active=True):
+        sent = email_queue(
+            user=arbitrator,
+            template="claim_digest",
+            context={"claims": claims},
+            dedupe_key=f"claim-digest:{now.date().isoformat()}:{arbitrator.pk}",
+        )
+        result.changed += sent is not None
+    return result

@@ -1,0 +1,159 @@
+"""Deadline sweeps against PostgreSQL's locks, and a real Celery worker and beat on Redis."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.db import connection, connections
+from django.utils import timezone
+
+from disputes import services
+from disputes.models import Dispute, DisputeEvent
+from helpcenter import deadlines
+
+from .disputes_helpers import open_dispute
+from .factories import OrderFactory, SellerFactory, UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+ROOT = Path(settings.BASE_DIR)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)")
+
+
+def due_disputes(count: int, *, days_ago: int = 16) -> list[Dispute]:
+    seller = SellerFactory()
+    opened = timezone.now() - timedelta(days=days_ago)
+    disputes = []
+    for _ in range(count):
+        order = OrderFactory(buyer=UserFactory(), store=seller.store, days_since_shipment=days_ago + 1)
+        dispute = open_dispute(order, now=opened)
+        services.offer_make(
+            dispute=dispute, user=seller, refund_type="partial", amount=1, return_required=False, note="1", now=opened
+        )
+        disputes.append(dispute)
+    return disputes
+
+
+def together(*actions):
+    barrier = threading.Barrier(len(actions))
+    results = [None] * len(actions)
+
+    def run(index, action):
+        try:
+            barrier.wait()
+            results[index] = action()
+        except Exception as error:  # noqa: BLE001 - a loser's exception is its result
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def test_two_sweeps_at_once_escalate_each_dispute_once():
+    disputes = due_disputes(30)
+    now = timezone.now()
+    first, second = together(lambda: deadlines.run("auto-claim", now), lambda: deadlines.run("auto-claim", now))
+    assert first.changed + second.changed == 30
+    assert Dispute.objects.filter(pk__in=[d.pk for d in disputes], status="claim").count() == 30
+    assert DisputeEvent.objects.filter(kind="escalated").count() == 30
+
+
+def test_a_sweep_racing_the_buyers_click_gives_one_claim_one_event_one_email_each():
+    [dispute] = due_disputes(1)
+    mail.outbox.clear()
+    now = timezone.now()
+    results = together(
+        lambda: deadlines.run("auto-claim", now),
+        lambda: services.dispute_escalate(dispute=dispute, user=dispute.buyer),
+    )
+    dispute.refresh_from_db()
+    assert dispute.status == "claim"
+    assert DisputeEvent.objects.filter(dispute=dispute, kind=DisputeEvent.Kind.ESCALATED).count() == 1
+    escalation_mail = [message for message in mail.outbox if "претензи" in message.body]
+    assert sorted(message.to[0] for message in escalation_mail) == sorted(
+        [dispute.buyer.email, dispute.store.owner.email]
+    )
+    click = results[1]
+    assert isinstance(click, Dispute | services.DisputeActionRefused)
+
+
+def test_the_due_sweeps_use_their_indexes():
+    due_disputes(3)
+    from disputes.sweeps import due_auto_claims
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        sql, params = due_auto_claims(timezone.now()).values("pk").query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    assert "auto_claim_at" in plan and "Index" in plan
+
+
+@pytest.fixture
+def live_celery(tmp_path):
+    """A real worker and a real beat, as separate processes, on the local Redis and the test database."""
+    broker = os.environ.get("CELERY_TEST_BROKER_URL", "")
+    if not broker.startswith("redis://"):
+        pytest.skip("needs Redis: set CELERY_TEST_BROKER_URL=redis://... (CI does)")
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "helpcenter.settings",
+        "DJANGO_DEBUG": "1",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": broker,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DEADLINE_SWEEP_SECONDS": "1",
+    }
+    celery = [sys.executable, "-m", "celery", "-A", "helpcenter"]
+    subprocess.run([*celery, "purge", "-f"], env=env, cwd=ROOT, check=True, capture_output=True, timeout=60)
+    logs = tmp_path / "celery.log"
+    with logs.open("w") as log:
+        worker = subprocess.Popen(
+            [*celery, "worker", "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle"],
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        beat = subprocess.Popen(
+            [*celery, "beat", "--loglevel=INFO", f"--schedule={tmp_path / 'beat-schedule'}"],
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            yield logs
+        finally:
+            for process in (beat, worker):
+                process.terminate()
+            for process in (beat, worker):
+                try:
+                    process.wait(20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def test_a_real_worker_and_beat_escalate_a_due_dispute(live_celery):
+    [dispute] = due_disputes(1)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        dispute.refresh_from_db()
+        if dispute.status == "claim":
+            break
+        time.sleep(1)
+    assert dispute.status == "claim", live_celery.read_text()[-4000:]
+    assert dispute.events.filter(kind="escalated", actor__isnull=True).count() == 1
