@@ -108,7 +108,8 @@ def main() -> None:
     print(f"filled to {Dispute.objects.count():,} open disputes and orders in {time.perf_counter() - started:.1f} s")
     large_single, large_all = time_empty_sweeps(deadlines, timezone)
     print(
-        f"open disputes: {args.open:>9,}  empty auto-claim sweep {large_single:7.2f} ms, all 9 sweeps {large_all:7.2f} ms"
+        f"open disputes: {args.open:>9,}  empty auto-claim sweep {large_single:7.2f} ms, "
+        f"all 9 sweeps {large_all:7.2f} ms"
     )
     print(
         f"empty sweep, {args.open:,} vs {small:,} open: x{large_single / small_single:.2f} (auto-claim), "
