@@ -55,3 +55,7 @@ def sync_staff_groups(apps) -> None:
             if permission is not None:
                 permissions.append(permission)
         group.permissions.set(permissions)
+
+
+# The head of arbitration sees what arbitrators see and gets the 60-day overdue notices.
+STAFF_GROUP_PERMISSIONS["arbitration_heads"] = list(STAFF_GROUP_PERMISSIONS["arbitrators"])

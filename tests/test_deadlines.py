@@ -184,7 +184,7 @@ def escalated(dispute_factory):
 def test_claims_without_a_decision_are_flagged_at_15_days_and_overdue_at_60(dispute_factory, run_sweep):
     dispute = escalated(dispute_factory)
     head = StaffFactory(email="head@example.com")
-    head.groups.add(Group.objects.get_or_create(name="arbitration_heads")[0])
+    head.groups.add(Group.objects.get(name="arbitration_heads"))
     flag_at, overdue_at = dispute.escalated_at + timedelta(days=15), dispute.escalated_at + timedelta(days=60)
     assert run_sweep("claim-deadlines", flag_at - MINUTE).changed == 0
     assert run_sweep("claim-deadlines", flag_at + MINUTE).changed == 1
