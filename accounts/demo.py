@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from orders.models import Order, OrderItem
@@ -235,3 +236,8 @@ def _seed_disputes(users: dict, now) -> None:
     offer = sneakers_dispute.offers.get()
     dispute_services.offer_accept(dispute=sneakers_dispute, offer_id=offer.pk, user=users["seller2"])
     dispute_services.refund_execute(dispute_id=sneakers_dispute.pk)
+    # The services stamp rows with the real time; move each dispute's history back with it.
+    for dispute in Dispute.objects.all():
+        shift = now - dispute.opened_at - timedelta(hours=1)
+        for related in (dispute.events, dispute.messages, dispute.offers):
+            related.update(created_at=F("created_at") - shift)
