@@ -3,6 +3,7 @@
 STAFF_GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     # Arbitrators read the whole case and decide claims and appeals.
     "arbitrators": [
+        ("disputes", "change_dispute"),
         *[
             ("disputes", f"view_{model}")
             for model in ("dispute", "offer", "message", "attachment", "disputeevent", "refund", "exchangerate")

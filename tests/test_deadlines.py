@@ -314,3 +314,31 @@ def test_deadlines_command_lists_the_schedule_and_runs_a_sweep(dispute_factory, 
 def test_every_scheduled_sweep_runs(run_sweep):
     for name in [*deadlines.sweeps(), *deadlines.DAILY]:
         assert run_sweep(name, timezone.now()).name
+
+
+# --- arbitration in admin ------------------------------------------------------------------------
+
+
+def test_an_arbitrator_decides_a_claim_in_admin_and_the_appeal_window_opens(client, dispute_factory):
+    dispute = escalated(dispute_factory)
+    arbitrator = StaffFactory()
+    arbitrator.groups.add(Group.objects.get(name="arbitrators"))
+    client.force_login(arbitrator)
+    url = f"/admin/disputes/dispute/{dispute.pk}/decide/"
+    missing_amount = client.post(url, {"winner": "buyer", "reason": "Видео подтверждает поломку"})
+    assert "Укажите сумму" in missing_amount.content.decode()
+    client.post(url, {"winner": "buyer", "amount": "20", "reason": "Видео подтверждает поломку"})
+    dispute.refresh_from_db()
+    assert (dispute.decision_winner, dispute.decision_amount, dispute.decided_by) == ("buyer", Decimal("20"), arbitrator)
+    assert dispute.appeal_deadline_at == dispute.decided_at + timedelta(days=7)
+
+
+def test_support_cannot_decide_claims(client, dispute_factory):
+    dispute = escalated(dispute_factory)
+    support = StaffFactory()
+    support.groups.add(Group.objects.get(name="support"))
+    client.force_login(support)
+    response = client.post(f"/admin/disputes/dispute/{dispute.pk}/decide/", {"winner": "seller", "reason": "x"})
+    assert response.status_code == 403
+    dispute.refresh_from_db()
+    assert dispute.decided_at is None
