@@ -35,6 +35,11 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+def sync_staff_groups_migration(apps, schema_editor) -> None:
+    """For migrations.RunPython: every migration that adds permissions a group needs runs this."""
+    sync_staff_groups(apps)
+
+
 def sync_staff_groups(apps) -> None:
     """Create the groups and give each exactly the permissions listed (idempotent)."""
     from django.contrib.auth.management import create_permissions

@@ -41,6 +41,20 @@ def files_help_text() -> str:
     }
 
 
+def check_partial_amount(form: forms.Form, cleaned: dict, *, amount_field: str = "amount") -> None:
+    """A partial refund needs an amount above zero and no larger than what was paid."""
+    if cleaned.get("refund_type") != Dispute.RefundType.PARTIAL:
+        return
+    amount = cleaned.get(amount_field)
+    if amount is None:
+        if amount_field not in form.errors:
+            form.add_error(amount_field, _("Укажите сумму частичного возврата."))
+    elif amount <= 0:
+        form.add_error(amount_field, _("Сумма должна быть больше нуля."))
+    elif amount > form.max_amount:
+        form.add_error(amount_field, _("Нельзя вернуть больше, чем вы заплатили: %(max)s.") % {"max": form.max_amount})
+
+
 class ReceivedForm(forms.Form):
     received = forms.TypedChoiceField(
         label=_("Вы получили товар?"),
@@ -102,16 +116,7 @@ class RefundForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("refund_type") == Dispute.RefundType.PARTIAL:
-            amount = cleaned.get("amount")
-            if amount is None and "amount" not in self.errors:
-                self.add_error("amount", _("Укажите сумму частичного возврата."))
-            elif amount is not None and amount <= 0:
-                self.add_error("amount", _("Сумма должна быть больше нуля."))
-            elif amount is not None and amount > self.max_amount:
-                self.add_error(
-                    "amount", _("Нельзя вернуть больше, чем вы заплатили: %(max)s.") % {"max": self.max_amount}
-                )
+        check_partial_amount(self, cleaned)
         return cleaned
 
 
@@ -168,14 +173,7 @@ class OfferForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("refund_type") == Dispute.RefundType.PARTIAL:
-            amount = cleaned.get("amount")
-            if amount is None and "amount" not in self.errors:
-                self.add_error("amount", _("Укажите сумму."))
-            elif amount is not None and not Decimal("0.01") <= amount <= self.max_amount:
-                self.add_error(
-                    "amount", _("Сумма должна быть больше нуля и не больше %(max)s.") % {"max": self.max_amount}
-                )
+        check_partial_amount(self, cleaned)
         return cleaned
 
 

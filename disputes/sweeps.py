@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -43,79 +44,35 @@ def due_refunds(now: datetime) -> QuerySet[Dispute]:
     return Dispute.objects.filter(status=S.REFUNDING, updated_at__lte=cutoff)
 
 
-def grant_for_seller_silence(now: datetime) -> SweepResult:
-    return sweep(
-        "seller-silence",
-        due_seller_silence,
-        lambda pk, at: services.dispute_grant_for_seller_silence(dispute_id=pk, now=at),
-        now=now,
-        order_by="seller_answer_due_at",
-        refused=REFUSED,
-    )
+def _dispute_sweep(name: str, due, service, deadline: str) -> Callable[[datetime], SweepResult]:
+    """A sweep that calls `service(dispute_id=..., now=...)` for each dispute due by `deadline`."""
+
+    def run(now: datetime) -> SweepResult:
+        return sweep(
+            name, due, lambda pk, at: service(dispute_id=pk, now=at), now=now, order_by=deadline, refused=REFUSED
+        )
+
+    return run
 
 
-def escalate_unresolved(now: datetime) -> SweepResult:
-    return sweep(
-        "auto-claim",
-        due_auto_claims,
-        lambda pk, at: services.dispute_auto_claim(dispute_id=pk, now=at),
-        now=now,
-        order_by="auto_claim_at",
-        refused=REFUSED,
-    )
-
-
-def close_unreturned(now: datetime) -> SweepResult:
-    return sweep(
-        "return-deadlines",
-        due_unreturned,
-        lambda pk, at: services.dispute_close_unreturned(dispute_id=pk, now=at),
-        now=now,
-        order_by="return_due_at",
-        refused=REFUSED,
-    )
+grant_for_seller_silence = _dispute_sweep(
+    "seller-silence", due_seller_silence, services.dispute_grant_for_seller_silence, "seller_answer_due_at"
+)
+escalate_unresolved = _dispute_sweep("auto-claim", due_auto_claims, services.dispute_auto_claim, "auto_claim_at")
+close_unreturned = _dispute_sweep(
+    "return-deadlines", due_unreturned, services.dispute_close_unreturned, "return_due_at"
+)
+_flag_claims = _dispute_sweep("claim-flags", due_claim_flags, services.claim_flag_undecided, "claim_flag_due_at")
+_mark_overdue_claims = _dispute_sweep(
+    "claim-overdue", due_claim_overdue, services.claim_mark_overdue, "claim_overdue_due_at"
+)
+finalize_decisions = _dispute_sweep("appeal-windows", due_appeal_windows, services.claim_finalize, "appeal_deadline_at")
+retry_refunds = _dispute_sweep("refunds", due_refunds, services.refund_execute, "updated_at")
 
 
 def flag_undecided_claims(now: datetime) -> SweepResult:
-    flagged = sweep(
-        "claim-flags",
-        due_claim_flags,
-        lambda pk, at: services.claim_flag_undecided(dispute_id=pk, now=at),
-        now=now,
-        order_by="claim_flag_due_at",
-        refused=REFUSED,
-    )
-    overdue = sweep(
-        "claim-overdue",
-        due_claim_overdue,
-        lambda pk, at: services.claim_mark_overdue(dispute_id=pk, now=at),
-        now=now,
-        order_by="claim_overdue_due_at",
-        refused=REFUSED,
-    )
+    flagged, overdue = _flag_claims(now), _mark_overdue_claims(now)
     return SweepResult("claim-deadlines", flagged.changed + overdue.changed, flagged.skipped + overdue.skipped)
-
-
-def finalize_decisions(now: datetime) -> SweepResult:
-    return sweep(
-        "appeal-windows",
-        due_appeal_windows,
-        lambda pk, at: services.claim_finalize(dispute_id=pk, now=at),
-        now=now,
-        order_by="appeal_deadline_at",
-        refused=REFUSED,
-    )
-
-
-def retry_refunds(now: datetime) -> SweepResult:
-    return sweep(
-        "refunds",
-        due_refunds,
-        lambda pk, at: services.refund_execute(dispute_id=pk, now=at),
-        now=now,
-        order_by="updated_at",
-        refused=REFUSED,
-    )
 
 
 def send_claim_digest(now: datetime) -> SweepResult:

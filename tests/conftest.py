@@ -96,24 +96,26 @@ def shipped_data(transactional_db):
     load_bundled_content(category_model=Category, article_model=Article, search_word_model=SearchWord)
 
 
-@pytest.fixture
-def browser_page(chromium_browser, live_server, shipped_data):
-    context = chromium_browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU")
+def _new_page(browser, base_url: str, **options):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ru-RU", **options)
     page = context.new_page()
     page.set_default_timeout(15000)
-    page.base_url = live_server.url
+    page.base_url = base_url
+    return context, page
+
+
+@pytest.fixture
+def browser_page(chromium_browser, live_server, shipped_data):
+    """A phone-sized Chromium page on the live server."""
+    context, page = _new_page(chromium_browser, live_server.url)
     yield page
     context.close()
 
 
 @pytest.fixture
 def browser_page_no_js(chromium_browser, live_server, shipped_data):
-    context = chromium_browser.new_context(
-        viewport={"width": 390, "height": 844}, locale="ru-RU", java_script_enabled=False
-    )
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.base_url = live_server.url
+    """The same, with JavaScript turned off."""
+    context, page = _new_page(chromium_browser, live_server.url, java_script_enabled=False)
     yield page
     context.close()
 

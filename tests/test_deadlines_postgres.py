@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -11,13 +10,14 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from disputes import services
 from disputes.models import Dispute, DisputeEvent
 from helpcenter import deadlines
 
+from .concurrency import run_together
 from .disputes_helpers import open_dispute
 from .factories import OrderFactory, SellerFactory, UserFactory
 
@@ -45,31 +45,10 @@ def due_disputes(count: int, *, days_ago: int = 16) -> list[Dispute]:
     return disputes
 
 
-def together(*actions):
-    barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait()
-            results[index] = action()
-        except Exception as error:  # noqa: BLE001 - a loser's exception is its result
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
-
-
 def test_two_sweeps_at_once_escalate_each_dispute_once():
     disputes = due_disputes(30)
     now = timezone.now()
-    first, second = together(lambda: deadlines.run("auto-claim", now), lambda: deadlines.run("auto-claim", now))
+    first, second = run_together(lambda: deadlines.run("auto-claim", now), lambda: deadlines.run("auto-claim", now))
     assert first.changed + second.changed == 30
     assert Dispute.objects.filter(pk__in=[d.pk for d in disputes], status="claim").count() == 30
     assert DisputeEvent.objects.filter(kind="escalated").count() == 30
@@ -79,7 +58,7 @@ def test_a_sweep_racing_the_buyers_click_gives_one_claim_one_event_one_email_eac
     [dispute] = due_disputes(1)
     mail.outbox.clear()
     now = timezone.now()
-    results = together(
+    results = run_together(
         lambda: deadlines.run("auto-claim", now),
         lambda: services.dispute_escalate(dispute=dispute, user=dispute.buyer),
     )

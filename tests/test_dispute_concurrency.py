@@ -1,15 +1,15 @@
 """Two requests at the same moment: exactly one wins, on PostgreSQL's row locks."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from disputes import services
 from disputes.models import Dispute, DisputeEvent
 
+from .concurrency import run_together
 from .disputes_helpers import open_dispute
 from .factories import OrderFactory, SellerFactory, UserFactory
 
@@ -20,28 +20,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)")
-
-
-def run_together(*actions):
-    """Start the actions at the same instant in threads; return what each returned or raised."""
-    barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait()
-            results[index] = action()
-        except Exception as error:  # noqa: BLE001 - the loser's exception is the result
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index, action)) for index, action in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 def make_dispute():

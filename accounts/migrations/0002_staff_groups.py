@@ -1,10 +1,6 @@
 from django.db import migrations
 
-
-def create_staff_groups(apps, schema_editor):
-    from accounts.roles import sync_staff_groups
-
-    sync_staff_groups(apps)
+from accounts.roles import sync_staff_groups_migration
 
 
 class Migration(migrations.Migration):
@@ -15,4 +11,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(create_staff_groups, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(sync_staff_groups_migration, migrations.RunPython.noop)]

@@ -1,13 +1,9 @@
 from django.db import migrations
 
-
-def grant(apps, schema_editor):
-    from accounts.roles import sync_staff_groups
-
-    sync_staff_groups(apps)
+from accounts.roles import sync_staff_groups_migration
 
 
 class Migration(migrations.Migration):
     dependencies = [("disputes", "0001_initial"), ("accounts", "0002_staff_groups"), ("faq", "0003_support_permissions")]
 
-    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(sync_staff_groups_migration, migrations.RunPython.noop)]

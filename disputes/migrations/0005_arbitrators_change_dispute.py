@@ -1,13 +1,9 @@
 from django.db import migrations
 
-
-def grant(apps, schema_editor):
-    from accounts.roles import sync_staff_groups
-
-    sync_staff_groups(apps)
+from accounts.roles import sync_staff_groups_migration
 
 
 class Migration(migrations.Migration):
     dependencies = [("disputes", "0004_arbitration_heads")]
 
-    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(sync_staff_groups_migration, migrations.RunPython.noop)]
