@@ -2,7 +2,6 @@
 
 import io
 import secrets
-import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -12,8 +11,10 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
-# Below Pillow's own limit, and a warning is an error: a 40-megapixel screenshot is not real.
+# A 40-megapixel screenshot or photo of a parcel is not real; larger ones are refused.
 MAX_IMAGE_PIXELS = 40_000_000
+# Pillow's own guard (it raises above twice this) also covers any other code path that opens images.
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
@@ -38,23 +39,21 @@ def reencode_image(uploaded, *, max_bytes: int) -> CleanImage:
     file.
     """
     data = _read_capped(uploaded, max_bytes=max_bytes)
-    previous_limit = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=list(IMAGE_FORMATS)) as image:
-                source_format = image.format
-                image.load()
-                image = ImageOps.exif_transpose(image)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        with Image.open(io.BytesIO(data), formats=list(IMAGE_FORMATS)) as image:
+            # Pillow itself only refuses above twice its limit and merely warns below; checking
+            # the header's size before decoding refuses every oversized image, in any thread.
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise Image.DecompressionBombError("too many pixels")
+            source_format = image.format
+            image.load()
+            image = ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError:
         raise ValidationError(_("Картинка слишком большая в пикселях."), code="image_too_large") from None
     except Exception:  # noqa: BLE001 - Pillow raises many kinds for broken or foreign files
         raise ValidationError(
             _("Это не картинка JPEG, PNG или WebP, или файл повреждён."), code="invalid_image"
         ) from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = previous_limit
     if source_format == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     if source_format != "JPEG" and image.mode not in ("RGB", "RGBA", "L", "LA", "P"):

@@ -131,3 +131,12 @@ def test_someone_elses_upload_cannot_be_claimed_into_my_message(buyer):
     dispute = open_dispute(OrderFactory(buyer=buyer))
     message = services.message_post(dispute=dispute, user=buyer, text="моё", attachment_ids=[stranger_file.pk])
     assert message.attachments.count() == 0
+
+
+def test_an_image_just_over_the_pixel_limit_is_refused(buyer, monkeypatch):
+    """Between Pillow's warning and its error: refused all the same."""
+    from helpcenter import uploads
+
+    monkeypatch.setattr(uploads, "MAX_IMAGE_PIXELS", 32 * 24 - 1)
+    with pytest.raises(ValidationError, match="слишком большая в пикселях"):
+        services.attachment_store(owner=buyer, uploaded=png_file(size=(32, 24)))
