@@ -21,6 +21,10 @@ from orders.models import Order
 
 from . import rules
 from .models import Attachment, Dispute, DisputeEvent, Message, Offer, Refund
+from .problems import NOT_AS_DESCRIBED_PROBLEMS, NOT_RECEIVED_PROBLEMS
+
+NOT_RECEIVED_CODES = {problem.code for problem in NOT_RECEIVED_PROBLEMS}
+NOT_AS_DESCRIBED_CODES = {problem.code for problem in NOT_AS_DESCRIBED_PROBLEMS}
 
 S = Dispute.Status
 logger = logging.getLogger(__name__)
@@ -163,6 +167,9 @@ def dispute_open(
     has_dispute = Dispute.objects.filter(order=order).exists()
     if message := rules.dispute_open_refusal(order, now, has_dispute=has_dispute):
         raise DisputeActionRefused(message)
+    allowed = NOT_RECEIVED_CODES if kind == Dispute.Kind.NOT_RECEIVED else NOT_AS_DESCRIBED_CODES
+    if not problems or not set(problems) <= allowed or (kind == Dispute.Kind.NOT_RECEIVED and len(problems) != 1):
+        raise DisputeActionRefused(_("Выберите, что случилось, из предложенных вариантов."))
     if kind == Dispute.Kind.NOT_RECEIVED:
         refund_type, return_item = Dispute.RefundType.FULL, False
     amount = order.total_amount if refund_type == Dispute.RefundType.FULL else amount

@@ -459,3 +459,16 @@ def test_refused_open_leaves_no_half_written_dispute(order):
     with pytest.raises(services.DisputeActionRefused):
         open_dispute(order)
     assert not Dispute.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "problems"),
+    [
+        ("not_received", []),
+        ("not_received", ["no_tracking", "returned_to_seller"]),
+        ("not_as_described", ["no_tracking"]),
+    ],
+)
+def test_problems_must_fit_the_kind_of_dispute(order, kind, problems):
+    with pytest.raises(services.DisputeActionRefused, match="предложенных"):
+        open_dispute(order, kind=kind, problems=problems)
