@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from orders.templatetags.money import money
+
 from .models import Dispute
 from .problems import NOT_AS_DESCRIBED_PROBLEMS, NOT_RECEIVED_PROBLEMS
 
@@ -52,7 +54,10 @@ def check_partial_amount(form: forms.Form, cleaned: dict, *, amount_field: str =
     elif amount <= 0:
         form.add_error(amount_field, _("Сумма должна быть больше нуля."))
     elif amount > form.max_amount:
-        form.add_error(amount_field, _("Нельзя вернуть больше, чем вы заплатили: %(max)s.") % {"max": form.max_amount})
+        form.add_error(
+            amount_field,
+            _("Нельзя вернуть больше, чем вы заплатили: %(max)s.") % {"max": money(form.max_amount, form.currency)},
+        )
 
 
 class ReceivedForm(forms.Form):
@@ -108,10 +113,10 @@ class RefundForm(forms.Form):
 
     def __init__(self, *args, max_amount: Decimal, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.max_amount = max_amount
+        self.max_amount, self.currency = max_amount, currency
         self.fields["amount"].help_text = _("В валюте заказа (%(currency)s), не больше %(max)s.") % {
             "currency": currency,
-            "max": max_amount,
+            "max": money(max_amount, currency),
         }
 
     def clean(self):
@@ -164,10 +169,10 @@ class OfferForm(forms.Form):
 
     def __init__(self, *args, max_amount: Decimal, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.max_amount = max_amount
+        self.max_amount, self.currency = max_amount, currency
         self.fields["amount"].help_text = _("Для частичного возврата, в %(currency)s, не больше %(max)s.") % {
             "currency": currency,
-            "max": max_amount,
+            "max": money(max_amount, currency),
         }
         self.fields["files"].help_text = files_help_text()
 
