@@ -71,7 +71,9 @@ def _record(dispute: Dispute, kind: str, actor: User | None, **details) -> Dispu
     return DisputeEvent.objects.create(dispute=dispute, kind=kind, actor=actor, details=details)
 
 
-def _notify(dispute: Dispute, users: list[User], headline, key: str) -> None:
+def _notify(dispute: Dispute, users: list[User], headline, key: str, **values) -> None:
+    """Queue one service e-mail per user; `headline` is a lazy message with {number} for the order."""
+    headline = format_lazy(headline, number=dispute.order.number, **values)
     for user in users:
         email_queue(
             user=user,
@@ -214,10 +216,7 @@ def dispute_open(
     _notify(
         dispute,
         [order.store.owner],
-        format_lazy(
-            gettext_lazy("Покупатель открыл спор по заказу {number}. Ответьте в течение 5 дней."),
-            number=order.number,
-        ),
+        gettext_lazy("Покупатель открыл спор по заказу {number}. Ответьте в течение 5 дней."),
         "opened",
     )
     return dispute
@@ -249,7 +248,7 @@ def offer_accept(*, dispute: Dispute, offer_id: int, user: User, now: datetime |
     return _resolve(dispute, offer=offer, actor=user, now=now)
 
 
-def _resolve(dispute: Dispute, *, offer: Offer, actor: User | None, now: datetime, event=None) -> Dispute:
+def _resolve(dispute: Dispute, *, offer: Offer, actor: User | None, now: datetime) -> Dispute:
     changes = {
         "resolved_amount": offer.amount,
         "return_required": offer.return_required,
@@ -262,18 +261,13 @@ def _resolve(dispute: Dispute, *, offer: Offer, actor: User | None, now: datetim
         dispute_transition(
             dispute, to=S.AWAITING_RETURN, event=DisputeEvent.Kind.RETURN_REQUESTED, actor=actor, changes=changes
         )
-        headline = format_lazy(
-            gettext_lazy("Спор по заказу {number} решён: товар нужно отправить продавцу в течение 10 дней."),
-            number=dispute.order.number,
-        )
+        headline = gettext_lazy("Спор по заказу {number} решён: товар нужно отправить продавцу в течение 10 дней.")
     else:
         dispute_transition(
-            dispute, to=S.REFUNDING, event=event or DisputeEvent.Kind.REFUND_STARTED, actor=actor, changes=changes
+            dispute, to=S.REFUNDING, event=DisputeEvent.Kind.REFUND_STARTED, actor=actor, changes=changes
         )
         _queue_refund(dispute)
-        headline = format_lazy(
-            gettext_lazy("Спор по заказу {number} решён: начинается возврат денег."), number=dispute.order.number
-        )
+        headline = gettext_lazy("Спор по заказу {number} решён: начинается возврат денег.")
     _notify(dispute, [dispute.buyer, dispute.store.owner], headline, "resolved")
     return dispute
 
@@ -338,7 +332,7 @@ def offer_make(
     _notify(
         dispute,
         [_other_party(dispute, role)],
-        format_lazy(gettext_lazy("Новое предложение в споре по заказу {number}."), number=dispute.order.number),
+        gettext_lazy("Новое предложение в споре по заказу {number}."),
         f"offer:{offer.pk}",
     )
     return offer
@@ -361,7 +355,7 @@ def offer_refuse(*, dispute: Dispute, offer_id: int, user: User, now: datetime |
     _notify(
         dispute,
         [_other_party(dispute, role)],
-        format_lazy(gettext_lazy("Ваше предложение по заказу {number} отклонено."), number=dispute.order.number),
+        gettext_lazy("Ваше предложение по заказу {number} отклонено."),
         f"refused:{offer.pk}",
     )
     return offer
@@ -388,7 +382,7 @@ def message_post(*, dispute: Dispute, user: User, text: str, attachment_ids: lis
     _notify(
         dispute,
         recipients,
-        format_lazy(gettext_lazy("Новое сообщение в споре по заказу {number}."), number=dispute.order.number),
+        gettext_lazy("Новое сообщение в споре по заказу {number}."),
         f"message:{message.pk}",
     )
     return message
@@ -416,7 +410,7 @@ def dispute_cancel(*, dispute: Dispute, buyer: User, now: datetime | None = None
     _notify(
         dispute,
         [dispute.store.owner],
-        format_lazy(gettext_lazy("Покупатель отменил спор по заказу {number}."), number=dispute.order.number),
+        gettext_lazy("Покупатель отменил спор по заказу {number}."),
         "cancelled",
     )
     return dispute
@@ -461,10 +455,7 @@ def _escalate(dispute: Dispute, *, actor: User | None, now: datetime) -> Dispute
     _notify(
         dispute,
         [dispute.buyer, dispute.store.owner],
-        format_lazy(
-            gettext_lazy("Спор по заказу {number} передан в претензию: решение примет арбитр в течение 15–60 дней."),
-            number=dispute.order.number,
-        ),
+        gettext_lazy("Спор по заказу {number} передан в претензию: решение примет арбитр в течение 15–60 дней."),
         "escalated",
     )
     return dispute
@@ -494,12 +485,9 @@ def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: dat
     _notify(
         dispute,
         [dispute.store.owner],
-        format_lazy(
-            gettext_lazy("Покупатель отправил товар по заказу {number}, трек {tracking}. Подтвердите получение."),
-            number=dispute.order.number,
-            tracking=tracking_number.strip(),
-        ),
+        gettext_lazy("Покупатель отправил товар по заказу {number}, трек {tracking}. Подтвердите получение."),
         "return_shipped",
+        tracking=tracking_number.strip(),
     )
     return dispute
 
@@ -557,10 +545,7 @@ def refund_execute(*, dispute_id: int, now: datetime | None = None) -> Dispute |
     _notify(
         dispute,
         [dispute.buyer],
-        format_lazy(
-            gettext_lazy("Возврат по заказу {number} завершён: деньги отправлены на ваш счёт."),
-            number=dispute.order.number,
-        ),
+        gettext_lazy("Возврат по заказу {number} завершён: деньги отправлены на ваш счёт."),
         "refunded",
     )
     return dispute
@@ -617,10 +602,7 @@ def dispute_close_unreturned(*, dispute_id: int, now: datetime | None = None) ->
     _notify(
         dispute,
         [dispute.buyer, dispute.store.owner],
-        format_lazy(
-            gettext_lazy("Товар по заказу {number} не отправлен за 10 дней: спор закрыт без возврата денег."),
-            number=dispute.order.number,
-        ),
+        gettext_lazy("Товар по заказу {number} не отправлен за 10 дней: спор закрыт без возврата денег."),
         "unreturned",
     )
     return dispute
@@ -697,10 +679,7 @@ def claim_decide(
     _notify(
         dispute,
         [dispute.buyer, dispute.store.owner],
-        format_lazy(
-            gettext_lazy("По претензии по заказу {number} принято решение. Обжаловать его можно в течение 7 дней."),
-            number=dispute.order.number,
-        ),
+        gettext_lazy("По претензии по заказу {number} принято решение. Обжаловать его можно в течение 7 дней."),
         "decided",
     )
     return dispute

@@ -472,3 +472,14 @@ def test_refused_open_leaves_no_half_written_dispute(order):
 def test_problems_must_fit_the_kind_of_dispute(order, kind, problems):
     with pytest.raises(services.DisputeActionRefused, match="предложенных"):
         open_dispute(order, kind=kind, problems=problems)
+
+
+def test_the_seller_is_emailed_the_return_tracking_number(dispute, buyer, seller, django_capture_on_commit_callbacks):
+    counter = services.offer_make(
+        dispute=dispute, user=seller, refund_type="full", amount=None, return_required=True, note="Верните"
+    )
+    services.offer_accept(dispute=dispute, offer_id=counter.pk, user=buyer)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.return_ship(dispute=dispute, buyer=buyer, tracking_number="RR123456789CN")
+    assert mail.outbox[-1].to == [seller.email]
+    assert f"по заказу {dispute.order.number}, трек RR123456789CN" in mail.outbox[-1].body
