@@ -82,3 +82,16 @@ def pdf_file(name="act.pdf", body=b"1 0 obj << /Type /Catalog >> endobj") -> Sim
 
 def amount(value: str) -> Decimal:
     return Decimal(value)
+
+
+def seller_counter_offer(dispute: Dispute, *, amount: str = "5", now=None):
+    """The seller refuses the request and offers a partial refund."""
+    return services.offer_make(
+        dispute=dispute,
+        user=dispute.store.owner,
+        refund_type="partial",
+        amount=Decimal(amount),
+        return_required=False,
+        note=f"Предлагаем {amount}",
+        now=now,
+    )

@@ -18,7 +18,7 @@ from helpcenter import deadlines
 from orders import services as order_services
 from orders.models import Order, OrderEvent, ProtectionExtension
 
-from .disputes_helpers import open_dispute
+from .disputes_helpers import open_dispute, seller_counter_offer
 from .factories import OrderFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,14 +105,7 @@ def test_seller_silent_for_5_days_loses_and_the_refund_starts(dispute_factory, r
 
 def test_a_seller_who_answered_is_not_punished(dispute_factory, run_sweep):
     dispute = dispute_factory()
-    services.offer_make(
-        dispute=dispute,
-        user=dispute.store.owner,
-        refund_type="partial",
-        amount=Decimal("5"),
-        return_required=False,
-        note="5",
-    )
+    seller_counter_offer(dispute)
     assert run_sweep("seller-silence", dispute.opened_at + timedelta(days=5, minutes=1)).changed == 0
     dispute.refresh_from_db()
     assert dispute.status == S.NEGOTIATING
@@ -120,14 +113,7 @@ def test_a_seller_who_answered_is_not_punished(dispute_factory, run_sweep):
 
 def test_unresolved_dispute_becomes_a_claim_after_15_days_and_both_are_told(dispute_factory, run_sweep):
     dispute = dispute_factory()
-    services.offer_make(
-        dispute=dispute,
-        user=dispute.store.owner,
-        refund_type="partial",
-        amount=Decimal("5"),
-        return_required=False,
-        note="5",
-    )
+    seller_counter_offer(dispute)
     mail.outbox.clear()
     assert run_sweep("auto-claim", dispute.auto_claim_at - MINUTE).changed == 0
     assert run_sweep("auto-claim", dispute.auto_claim_at + MINUTE).changed == 1
@@ -140,14 +126,7 @@ def test_unresolved_dispute_becomes_a_claim_after_15_days_and_both_are_told(disp
 
 def test_the_page_promises_the_date_the_sweep_keeps(login, dispute_factory, run_sweep):
     dispute = dispute_factory()
-    services.offer_make(
-        dispute=dispute,
-        user=dispute.store.owner,
-        refund_type="partial",
-        amount=Decimal("5"),
-        return_required=False,
-        note="5",
-    )
+    seller_counter_offer(dispute)
     page = login(dispute.buyer).get(f"/account/disputes/{dispute.pk}/").content.decode()
     promised = timezone.localtime(dispute.auto_claim_at, timezone=ZoneInfo("Europe/Moscow"))
     assert f"{promised:%H:%M}" in page

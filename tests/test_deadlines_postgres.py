@@ -18,7 +18,7 @@ from disputes.models import Dispute, DisputeEvent
 from helpcenter import deadlines
 
 from .concurrency import run_together
-from .disputes_helpers import open_dispute
+from .disputes_helpers import open_dispute, seller_counter_offer
 from .factories import OrderFactory, SellerFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -38,9 +38,7 @@ def due_disputes(count: int, *, days_ago: int = 16) -> list[Dispute]:
     for _ in range(count):
         order = OrderFactory(buyer=UserFactory(), store=seller.store, days_since_shipment=days_ago + 1)
         dispute = open_dispute(order, now=opened)
-        services.offer_make(
-            dispute=dispute, user=seller, refund_type="partial", amount=1, return_required=False, note="1", now=opened
-        )
+        seller_counter_offer(dispute, amount="1", now=opened)
         disputes.append(dispute)
     return disputes
 
