@@ -35,6 +35,7 @@ test: venv
 lint: venv
 	"$(VENV)/bin/ruff" check .
 	"$(VENV)/bin/ruff" format --check .
+	"$(VENV)/bin/mypy" .
 
 format: venv
 	"$(VENV)/bin/ruff" format .

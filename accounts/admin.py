@@ -1,18 +1,269 @@
-from django.contrib import admin
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Value, When
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from .models import OutgoingEmail, Store, User
+from core.errors import ActionRefused
+
+from . import blocking
+from .models import AccountAppeal, AccountEvent, BlockReason, OutgoingEmail, Store, User
+
+
+class BlockForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Причина (её прочтёт пользователь)"), choices=BlockReason.choices)
+    note = forms.CharField(
+        label=_("Пояснение для пользователя"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Что именно нарушено: номер заказа, ссылка на товар, даты. Без внутренних заметок."),
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Ответ пользователю (его прочтут на странице блокировки и в письме)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
+
+
+class AccountEventInline(admin.TabularInline):
+    model = AccountEvent
+    fk_name = "user"
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "actor", "what_changed")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("подробности"))
+    def what_changed(self, event: AccountEvent) -> str:
+        details = event.details or {}
+        parts = []
+        reason = details.get("reason")
+        if isinstance(reason, dict):
+            old, new = reason.get("old"), reason.get("new")
+            parts.append(
+                _("причина: было «%(old)s», стало «%(new)s»")
+                % {
+                    "old": BlockReason(old).label if old in BlockReason.values else "—",
+                    "new": BlockReason(new).label if new in BlockReason.values else "—",
+                }
+            )
+        for key in ("note", "answer"):
+            if details.get(key):
+                parts.append(str(details[key]))
+        return "; ".join(parts) or "—"
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "email", "role", "is_staff", "date_joined")
-    list_filter = ("role", "is_staff", "groups")
+    list_display = ("username", "email", "role", "is_staff", "blocked_at", "date_joined")
+    list_filter = ("role", "is_staff", ("blocked_at", admin.EmptyFieldListFilter), "groups")
+    readonly_fields = ("blocking", "blocking_state")
+    inlines = [AccountEventInline]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Покупатель и продавец"), {"fields": ("role", "time_zone", "preferred_language", "marketing_emails")}),
+        (_("Блокировка"), {"fields": ("blocking",)}),
     )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.has_perm("accounts.block_user"):
+            return fieldsets
+        # Staff who may not block read the state without a button that would answer 403.
+        return [
+            (name, {**options, "fields": ("blocking_state",)})
+            if options.get("fields") == ("blocking",)
+            else (name, options)
+            for name, options in fieldsets
+        ]
+
+    @admin.display(description=_("состояние"))
+    def blocking_state(self, user: User) -> str:
+        if not user.pk or user.blocked_at is None:
+            return str(_("Не заблокирован"))
+        return format_html(
+            "{}: {} ({})",
+            _("Заблокирован"),
+            user.get_block_reason_display(),
+            date_format(timezone.localtime(user.blocked_at), "j E Y, H:i"),
+        )
+
+    @admin.display(description=_("состояние"))
+    def blocking(self, user: User) -> str:
+        if not user.pk:
+            return "—"
+        if user.is_blocked:
+            link = ("accounts_user_unblock", _("Разблокировать…"))
+        else:
+            link = ("accounts_user_block", _("Заблокировать…"))
+        return format_html(
+            '{} <a class="button" href="{}">{}</a>',
+            self.blocking_state(user),
+            reverse(f"admin:{link[0]}", args=[user.pk]),
+            link[1],
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("<int:pk>/block/", self.admin_site.admin_view(self.block_view), name="accounts_user_block"),
+            path("<int:pk>/unblock/", self.admin_site.admin_view(self.unblock_view), name="accounts_user_unblock"),
+            *super().get_urls(),
+        ]
+
+    def _form_page(self, request: HttpRequest, user: User, form: forms.Form, title: str) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "subject": user,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/accounts/user/blocking.html", context)
+
+    def block_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not request.user.has_perm("accounts.block_user"):
+            raise PermissionDenied
+        user = get_object_or_404(User, pk=pk)
+        form = BlockForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                blocking.account_block(
+                    user=user,
+                    staff=request.user,  # type: ignore[arg-type]
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
+                )
+            except ActionRefused as refused:
+                # Shown on the form, which keeps the reason and the note typed.
+                form.add_error(None, refused.message)
+            else:
+                messages.success(request, _("Аккаунт заблокирован; пользователю отправлено письмо с причиной."))
+                return redirect("admin:accounts_user_change", user.pk)
+        return self._form_page(request, user, form, str(_("Заблокировать %(user)s") % {"user": user}))
+
+    def unblock_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not request.user.has_perm("accounts.block_user"):
+            raise PermissionDenied
+        user = get_object_or_404(User, pk=pk)
+        form = AnswerForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                blocking.account_unblock(
+                    user=user,
+                    staff=request.user,  # type: ignore[arg-type]
+                    answer=form.cleaned_data["answer"],
+                )
+            except ActionRefused as refused:
+                messages.error(request, refused.message)
+            else:
+                messages.success(request, _("Аккаунт разблокирован; пользователю отправлено письмо."))
+            return redirect("admin:accounts_user_change", user.pk)
+        return self._form_page(request, user, form, str(_("Разблокировать %(user)s") % {"user": user}))
+
+
+@admin.register(AccountAppeal)
+class AccountAppealAdmin(admin.ModelAdmin):
+    list_display = ("user", "status", "filed_at", "reason")
+    list_filter = ("status",)
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "reason", "note", "status", "filed_at", "text", "evidence", "answer", "decided_at")
+    fields = readonly_fields
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        # Appeals waiting for an answer first, oldest first.
+        waiting_first = Case(When(status=AccountAppeal.Status.PENDING, then=Value(0)), default=Value(1))
+        return [waiting_first, "filed_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("причина блокировки"))
+    def reason(self, appeal: AccountAppeal) -> str:
+        return str(appeal.user.get_block_reason_display() or "—")
+
+    @admin.display(description=_("пояснение при блокировке"))
+    def note(self, appeal: AccountAppeal) -> str:
+        return appeal.user.block_note or "—"
+
+    @admin.display(description=_("доказательства"))
+    def evidence(self, appeal: AccountAppeal) -> str:
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                '<a href="{}">{}</a> ({})',
+                (
+                    (reverse("accounts:blocked_file", args=[item.token]), item.display_name, item.get_kind_display())
+                    for item in appeal.files.all()
+                ),
+            )
+            or "—"
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:pk>/answer/", self.admin_site.admin_view(self.answer_view), name="accounts_accountappeal_answer"
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        appeal = self.get_object(request, unquote(object_id))
+        may_answer = (
+            appeal is not None
+            and request.user.has_perm("accounts.block_user")
+            and appeal.status == AccountAppeal.Status.PENDING
+        )
+        extra = {"answer_form": AnswerForm() if may_answer else None, "appeal": appeal, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def answer_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not request.user.has_perm("accounts.block_user"):
+            raise PermissionDenied
+        if request.method != "POST":
+            return redirect("admin:accounts_accountappeal_change", pk)
+        appeal = get_object_or_404(AccountAppeal, pk=pk)
+        form = AnswerForm(request.POST)
+        form.is_valid()
+        answer = form.cleaned_data.get("answer", "")
+        staff: User = request.user  # type: ignore[assignment]
+        try:
+            if request.POST.get("decision") == "unblock":
+                blocking.account_appeal_unblock(appeal=appeal, staff=staff, answer=answer)
+                messages.success(request, _("Аккаунт разблокирован; пользователю отправлено письмо."))
+            else:
+                blocking.account_appeal_reject(appeal=appeal, staff=staff, answer=answer)
+                messages.success(request, _("Блокировка оставлена; пользователь увидит ответ."))
+        except ActionRefused as refused:
+            messages.error(request, refused.message)
+        return redirect("admin:accounts_accountappeal_change", pk)
 
 
 @admin.register(Store)
@@ -29,5 +280,5 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     search_fields = ("to_address", "subject", "dedupe_key")
     readonly_fields = [field.name for field in OutgoingEmail._meta.fields]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,12 +1,126 @@
-from django import forms
-from django.contrib.auth.forms import UserCreationForm
-from django.utils.translation import gettext_lazy as _
+from typing import Any
 
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordMixin, UsernameField
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from core.forms import MultipleFileField, files_help_text
+from core.throttle import client_address, minutes_to_wait, retry_after_any
+
+from . import auth
 from .models import Store, User
 
 
-class SignUpForm(UserCreationForm):
-    email = forms.EmailField(label=_("Электронная почта"), help_text=_("Сюда придут письма о заказах и спорах."))
+def _wait_message(seconds: int) -> str:
+    minutes = minutes_to_wait(seconds)
+    return ngettext(
+        "Слишком много попыток. Попробуйте снова через %(minutes)d минуту.",
+        "Слишком много попыток. Попробуйте снова через %(minutes)d минут.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+class SignInForm(AuthenticationForm):
+    """Sign in by username or e-mail; a throttled sign-in says how many minutes to wait."""
+
+    username = UsernameField(label=_("Логин или электронная почта"), widget=forms.TextInput(attrs={"autofocus": True}))
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Неверный логин, адрес почты или пароль."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Django sizes the field for a username; an e-mail address may be longer.
+        self.fields["username"].widget.attrs["maxlength"] = 254
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except ValidationError:
+            # Refused while throttled (the backend does not even check the password), or this
+            # failure was the last one allowed: either way, say how long to wait.
+            login = self.cleaned_data.get("username") or ""
+            if wait := auth.signin_wait(request=self.request, login=login):
+                minutes = minutes_to_wait(wait)
+                raise ValidationError(
+                    ngettext(
+                        "Слишком много неудачных попыток входа. Попробуйте снова через %(minutes)d минуту "
+                        "или восстановите пароль по ссылке ниже.",
+                        "Слишком много неудачных попыток входа. Попробуйте снова через %(minutes)d минут "
+                        "или восстановите пароль по ссылке ниже.",
+                        minutes,
+                    )
+                    % {"minutes": minutes},
+                    code="throttled",
+                ) from None
+            raise
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's form, counted per client address and per address typed; the view never calls
+    save(): the letter goes through the outbox (accounts.auth.password_reset_request)."""
+
+    def __init__(self, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        checks = auth.password_reset_checks(address=client_address(self.request), email=email)
+        if wait := retry_after_any(checks):
+            raise ValidationError(_wait_message(wait), code="throttled")
+        return email
+
+
+class UsernameNoAtValidator(UnicodeUsernameValidator):
+    # Sign-in takes a username or an e-mail: a username with "@" could shadow someone's address.
+    regex = r"^[\w.+-]+\Z"
+    message = _("Логин может состоять из букв, цифр и знаков . + - _ (без @).")
+
+
+def _username_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Логин"),
+        max_length=150,
+        validators=[UsernameNoAtValidator()],
+        help_text=_(
+            "Буквы, цифры и знаки . + - _. Логин не секрет: форма скажет, если он занят. "
+            "Входить можно по логину или по адресу почты."
+        ),
+    )
+
+
+def _clean_username(username: str) -> str:
+    if User._default_manager.filter(username__iexact=username).exists():
+        raise ValidationError(_("Этот логин уже занят. Выберите другой."), code="username_taken")
+    return username
+
+
+def _clean_store_name(form: forms.Form, store_name: str) -> None:
+    store_name = store_name.strip()
+    if not store_name:
+        form.add_error("store_name", _("Укажите название магазина."))
+    elif Store.objects.filter(name__iexact=store_name).exists():
+        form.add_error("store_name", _("Магазин с таким названием уже есть."))
+
+
+class SignUpForm(forms.Form):
+    """The first step: an address to send the link to, a username and the role.
+
+    It never says whether the address has an account (accounts.auth: an owner gets a letter
+    instead). The password is chosen on the page the link opens.
+    """
+
+    email = forms.EmailField(
+        label=_("Электронная почта"), max_length=254, help_text=_("Сюда придут письма о заказах и спорах.")
+    )
+    username = _username_field()
     role = forms.ChoiceField(
         label=_("Я регистрируюсь как"),
         choices=User.Role.choices,
@@ -20,24 +134,64 @@ class SignUpForm(UserCreationForm):
         help_text=_("Только для продавцов: так магазин увидят покупатели."),
     )
 
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ("username", "email")
+    def __init__(self, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("Этот адрес уже занят. Войдите или восстановите пароль."))
-        return email
+        return self.cleaned_data["email"].strip()
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean_username(self) -> str:
+        return _clean_username(self.cleaned_data["username"])
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("role") == User.Role.SELLER:
-            store_name = (cleaned.get("store_name") or "").strip()
-            if not store_name:
-                self.add_error("store_name", _("Укажите название магазина."))
-            elif Store.objects.filter(name__iexact=store_name).exists():
-                self.add_error("store_name", _("Магазин с таким названием уже есть."))
+            _clean_store_name(self, cleaned.get("store_name") or "")
+        else:
+            cleaned["store_name"] = ""
+        if email := cleaned.get("email"):
+            checks = auth.sign_up_checks(address=client_address(self.request), email=email)
+            if wait := retry_after_any(checks):
+                raise ValidationError(_wait_message(wait), code="throttled")
+        return cleaned
+
+    def pending(self) -> auth.SignUpRequest:
+        return auth.SignUpRequest(
+            email=self.cleaned_data["email"],
+            username=self.cleaned_data["username"],
+            role=self.cleaned_data["role"],
+            store_name=self.cleaned_data["store_name"].strip(),
+        )
+
+
+class SignUpConfirmForm(SetPasswordMixin, forms.Form):
+    """The page the sign-up link opens: the password, and the username or store name again in
+    case someone took them since."""
+
+    username = _username_field()
+    store_name = forms.CharField(label=_("Название магазина"), max_length=120, required=False)
+    password1, password2 = SetPasswordMixin.create_password_fields(label1=_("Пароль"), label2=_("Пароль ещё раз"))
+
+    def __init__(self, *args: Any, pending: auth.SignUpRequest, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"username": pending.username, "store_name": pending.store_name})
+        super().__init__(*args, **kwargs)
+        self.pending = pending
+        if pending.role != User.Role.SELLER:
+            del self.fields["store_name"]
+
+    def clean_username(self) -> str:
+        return _clean_username(self.cleaned_data["username"])
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if "store_name" in self.fields:
+            _clean_store_name(self, cleaned.get("store_name") or "")
+        self.validate_passwords()
+        # The similarity check compares the password with the username and the address.
+        self.validate_password_for_user(User(username=cleaned.get("username") or "", email=self.pending.email))
         return cleaned
 
 
@@ -51,3 +205,22 @@ class AccountSettingsForm(forms.ModelForm):
         if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(_("Этот адрес уже занят другим пользователем."))
         return email
+
+
+class AccountAppealForm(forms.Form):
+    text = forms.CharField(
+        label=_("Почему блокировку нужно снять"),
+        min_length=30,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "Хотя бы 30 символов. Опишите, что произошло, и приложите доказательства: переписку, чеки, "
+            "скриншоты заказов, документы на товар."
+        ),
+        error_messages={"min_length": _("Опишите подробнее: хотя бы %(limit_value)d символов.")},
+    )
+    evidence = MultipleFileField(label=_("Доказательства"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].help_text = files_help_text()

@@ -1,6 +1,10 @@
 import zoneinfo
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 
 
@@ -23,3 +27,49 @@ class UserTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+# What a blocked user may still open: the page with the reason and the appeal, signing out,
+# the password pages (reset works while blocked), the language switch and the health check. The
+# help centre (its home page and the faq namespace) stays readable too, with its images.
+OPEN_WHILE_BLOCKED = {
+    "accounts:blocked",
+    "accounts:blocked_file",
+    "accounts:logout",
+    "accounts:login",
+    "accounts:password_change",
+    "accounts:password_change_done",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+    "set_language",
+    "home",
+    "faq_image",
+    "sitemap",
+    "healthz",
+    "robots_txt",
+}
+
+
+class BlockedAccountMiddleware:
+    """A blocked user who signs in is not told "wrong password": every page leads to the one that
+    says why the account is blocked and how to appeal."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.is_blocked:
+            return None
+        match = request.resolver_match
+        # The help centre stays readable: it explains blocks and appeals.
+        if match is None or match.view_name in OPEN_WHILE_BLOCKED or match.namespace == "faq":
+            return None
+        return redirect("accounts:blocked")

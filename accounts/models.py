@@ -2,6 +2,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.models import StoredFile
+
 # Zones offered in settings: Russia's own zones first (most buyers), then a few neighbours.
 TIME_ZONE_CHOICES = [
     ("Europe/Kaliningrad", _("Калининград (UTC+2)")),
@@ -24,6 +26,16 @@ TIME_ZONE_CHOICES = [
 ]
 
 
+class BlockReason(models.TextChoices):
+    FRAUD = "fraud", _("Мошенничество с заказами или возвратами")
+    DISPUTE_ABUSE = "dispute_abuse", _("Злоупотребление спорами: заведомо ложные требования")
+    COUNTERFEIT = "counterfeit", _("Продажа подделок или запрещённых товаров")
+    OFF_PLATFORM = "off_platform", _("Попытки увести покупателей на оплату вне площадки")
+    SPAM = "spam", _("Спам, фишинг или рассылка вредоносных ссылок")
+    SECURITY = "security", _("Подозрение на взлом: аккаунт защищён до проверки")
+    OTHER = "other", _("Другое нарушение правил (подробности в пояснении)")
+
+
 class User(AbstractUser):
     class Role(models.TextChoices):
         BUYER = "buyer", _("Покупатель")
@@ -44,9 +56,22 @@ class User(AbstractUser):
         help_text=_("Акции, подборки и новости. Письма о заказах и спорах приходят всегда."),
     )
 
+    # Only staff block an account (accounts/blocking.py); the user can still sign in, read the
+    # reason and appeal. The reason is a code with words the user reads, and staff's own note.
+    blocked_at = models.DateTimeField(_("заблокирован"), null=True, blank=True, editable=False)
+    block_reason = models.CharField(
+        _("причина блокировки"), max_length=24, choices=BlockReason.choices, blank=True, editable=False
+    )
+    block_note = models.TextField(_("пояснение для пользователя"), blank=True, editable=False)
+
     class Meta:
         verbose_name = _("пользователь")
         verbose_name_plural = _("пользователи")
+        permissions = [("block_user", _("Может блокировать и разблокировать пользователей"))]
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.blocked_at is not None
 
     @property
     def is_seller(self) -> bool:
@@ -109,3 +134,77 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to_address}: {self.subject}"
+
+
+class AccountEvent(models.Model):
+    """Staff actions on an account and the user's appeals: who, what, when, old and new values."""
+
+    class Kind(models.TextChoices):
+        BLOCKED = "blocked", _("Аккаунт заблокирован")
+        UNBLOCKED = "unblocked", _("Аккаунт разблокирован")
+        APPEAL_FILED = "appeal_filed", _("Пользователь обжаловал блокировку")
+        APPEAL_REJECTED = "appeal_rejected", _("Блокировка оставлена")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_events", verbose_name=_("аккаунт"))
+    kind = models.CharField(_("что произошло"), max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("кто")
+    )
+    details = models.JSONField(_("подробности"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("когда"))
+
+    class Meta:
+        verbose_name = _("событие аккаунта")
+        verbose_name_plural = _("события аккаунтов")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.kind}"
+
+
+class AccountAppeal(models.Model):
+    """A blocked user's appeal of the block, with evidence; staff unblock or keep the block."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("На рассмотрении")
+        UNBLOCKED = "unblocked", _("Аккаунт разблокирован")
+        REJECTED = "rejected", _("Блокировка оставлена")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="block_appeals", verbose_name=_("аккаунт"))
+    text = models.TextField(_("текст обращения"), max_length=4000)
+    status = models.CharField(_("статус"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    filed_at = models.DateTimeField(_("подано"))
+    answer = models.TextField(_("ответ сотрудника"), blank=True)
+    decided_at = models.DateTimeField(_("рассмотрено"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("рассмотрел")
+    )
+
+    class Meta:
+        verbose_name = _("обжалование блокировки")
+        verbose_name_plural = _("обжалования блокировок")
+        ordering = ["-filed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="pending"), name="one_pending_block_appeal"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_status_display()}"
+
+
+class AccountAppealFile(StoredFile):
+    """Evidence attached to an appeal of a block."""
+
+    appeal = models.ForeignKey(AccountAppeal, null=True, blank=True, on_delete=models.CASCADE, related_name="files")
+
+    upload_folder = "appeals"
+
+    class Meta(StoredFile.Meta):
+        verbose_name = _("файл обжалования")
+        verbose_name_plural = _("файлы обжалований")
+
+    @classmethod
+    def unclaimed(cls) -> models.Q:
+        return models.Q(appeal__isnull=True)

@@ -1,36 +1,54 @@
 """Staff groups and what each may do in admin, as data, applied by migrations."""
 
+_READ_ORDERS = [
+    ("accounts", "view_user"),
+    ("accounts", "view_store"),
+    ("orders", "view_order"),
+    ("orders", "view_orderitem"),
+    ("orders", "view_orderevent"),
+    ("orders", "view_protectionextension"),
+    ("orders", "view_refund"),
+]
+_READ_CLAIMS = [
+    ("disputes", f"view_{model}")
+    for model in ("dispute", "offer", "message", "disputeevent", "claim", "decision", "appeal", "evidencerequest")
+]
+
 STAFF_GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
-    # Arbitrators read the whole case and decide claims and appeals.
+    # Arbitrators read the whole case with its files, write into disputes, and decide claims and
+    # appeals. On the site: view_dispute reads a dispute, view_attachment its files, add_message
+    # writes into it, decide_claim decides (disputes/rules.py, disputes/selectors.py).
     "arbitrators": [
-        ("disputes", "change_dispute"),
-        *[
-            ("disputes", f"view_{model}")
-            for model in ("dispute", "offer", "message", "attachment", "disputeevent", "refund", "exchangerate")
-        ],
-        ("accounts", "view_user"),
-        ("accounts", "view_store"),
-        ("orders", "view_order"),
-        ("orders", "view_orderitem"),
-        ("orders", "view_orderevent"),
-        ("orders", "view_protectionextension"),
-    ],
-    # Support edits the FAQ, handles reports and reads orders to answer buyers.
-    "support": [
-        *[("disputes", f"view_{model}") for model in ("dispute", "offer", "message", "disputeevent", "refund")],
+        *_READ_CLAIMS,
+        ("disputes", "view_attachment"),
         ("disputes", "view_exchangerate"),
-        ("disputes", "change_exchangerate"),
+        ("disputes", "add_message"),
+        ("disputes", "decide_claim"),
+        *_READ_ORDERS,
+    ],
+    # Support edits the FAQ, handles reports and reads orders, disputes and claims to answer
+    # buyers; it neither opens evidence files, writes into disputes nor decides anything.
+    "support": [
+        *_READ_CLAIMS,
+        ("accounts", "block_user"),
+        ("accounts", "view_accountappeal"),
+        ("accounts", "view_accountevent"),
+        ("disputes", "view_exchangerate"),
         *[
             ("faq", f"{action}_{model}")
             for model in ("category", "article", "articleimage")
             for action in ("view", "add", "change", "delete")
         ],
-        ("accounts", "view_user"),
-        ("accounts", "view_store"),
-        ("orders", "view_order"),
-        ("orders", "view_orderitem"),
-        ("orders", "view_orderevent"),
-        ("orders", "view_protectionextension"),
+        *_READ_ORDERS,
+    ],
+    # Money: only this group changes exchange rates and order amounts, and confirms refunds by hand.
+    "finance": [
+        ("disputes", "view_exchangerate"),
+        ("disputes", "change_exchangerate"),
+        ("orders", "change_order_money"),
+        ("orders", "confirm_refund"),
+        ("orders", "change_refund"),
+        *_READ_ORDERS,
     ],
 }
 
@@ -63,5 +81,11 @@ def sync_staff_groups(apps) -> None:
         group.permissions.set(permissions)
 
 
-# The head of arbitration sees what arbitrators see and gets the 60-day overdue notices.
-STAFF_GROUP_PERMISSIONS["arbitration_heads"] = list(STAFF_GROUP_PERMISSIONS["arbitrators"])
+# The head of arbitration sees what arbitrators see, gets the overdue notices, and may block
+# accounts (and answer their appeals) like support.
+STAFF_GROUP_PERMISSIONS["arbitration_heads"] = [
+    *STAFF_GROUP_PERMISSIONS["arbitrators"],
+    ("accounts", "block_user"),
+    ("accounts", "view_accountappeal"),
+    ("accounts", "view_accountevent"),
+]

@@ -1,65 +1,108 @@
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from orders import rules
-from orders.models import Order, ProtectionExtension
-
-from . import services
-from .forms import AccountSettingsForm, SignUpForm
+from . import auth, home, services
+from .forms import AccountSettingsForm, PasswordResetRequestForm, SignInForm, SignUpConfirmForm, SignUpForm
+from .models import User
 
 
-def sign_up(request):
+class SignInView(auth_views.LoginView):
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+
+class PasswordResetRequestView(auth_views.PasswordResetView):
+    """Django's page, but the letter goes through the outbox from a job (accounts.auth), and the
+    request does the same work whether or not the address has an account."""
+
+    form_class = PasswordResetRequestForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form: PasswordResetRequestForm) -> HttpResponse:  # type: ignore[override]
+        auth.password_reset_request(request=self.request, email=form.cleaned_data["email"])
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # The link proved the mailbox: a stranger's failed guesses no longer keep the owner out.
+        auth.signin_unlock(user=form.user)
+        return response
+
+
+def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:home")
-    form = SignUpForm(request.POST or None)
+    form = SignUpForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
-        user = services.user_sign_up(
-            username=form.cleaned_data["username"],
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-            role=form.cleaned_data["role"],
-            store_name=form.cleaned_data.get("store_name", ""),
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Добро пожаловать! Это ваш личный кабинет."))
-        return redirect("accounts:home")
+        auth.sign_up_request(request=request, pending=form.pending(), language=get_language())
+        return redirect("accounts:signup_sent")
     return render(request, "accounts/sign_up.html", {"form": form})
 
 
+def sign_up_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/sign_up_sent.html")
+
+
+def sign_up_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The page the sign-up letter links to: choose the password and the account exists."""
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    pending = auth.sign_up_pending(token)
+    if pending is None:
+        return render(request, "registration/sign_up_confirm.html", {"state": "expired"}, status=400)
+    # Only the mailbox's owner has this link, so saying the address has an account tells no one
+    # else anything: the link was used, or the address signed up another way since.
+    if User._default_manager.filter(email__iexact=pending.email).exists():
+        return render(request, "registration/sign_up_confirm.html", {"state": "used", "pending": pending})
+    form = SignUpConfirmForm(request.POST or None, pending=pending)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_sign_up(
+                username=form.cleaned_data["username"],
+                email=pending.email,
+                password=form.cleaned_data["password1"],
+                role=pending.role,
+                store_name=form.cleaned_data.get("store_name", ""),
+            )
+        except IntegrityError:
+            # Someone took the username or the store name between the check and the insert.
+            form.add_error(None, _("Логин или название магазина только что заняли. Выберите другие."))
+        else:
+            login(request, user)
+            messages.success(request, _("Добро пожаловать! Это ваш личный кабинет."))
+            return redirect("accounts:home")
+    return render(request, "registration/sign_up_confirm.html", {"state": "form", "pending": pending, "form": form})
+
+
 @login_required
-def account_home(request):
+def account_home(request: HttpRequest) -> HttpResponse:
+    """The personal account: each app's menu card and panels (accounts.home)."""
     user = request.user
-    now = timezone.now()
-    recent_orders = list(Order.objects.filter(buyer=user).select_related("store").order_by("-paid_at", "-pk")[:3])
-    ending_soon = [
-        order
-        for order in Order.objects.filter(
-            buyer=user, status__in=rules.PROTECTED_STATUSES, protection_ends_at__gt=now
-        ).order_by("protection_ends_at")[:5]
-        if rules.protection_state(order, now).ending_soon
+    assert isinstance(user, User)  # login_required
+    panels = [
+        {"html": render_to_string(shown.template, shown.context, request), "above_menu": shown.above_menu}
+        for shown in home.panels_for(user, timezone.now())
     ]
-    store = getattr(user, "store", None)
-    pending_extensions = (
-        ProtectionExtension.objects.filter(order__store=store, status=ProtectionExtension.Status.PENDING)
-        .select_related("order")
-        .order_by("requested_at")
-        if store
-        else ProtectionExtension.objects.none()
-    )
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            "recent_orders": [(order, rules.protection_state(order, now)) for order in recent_orders],
-            "ending_soon": ending_soon,
-            "store": store,
-            "pending_extensions": pending_extensions,
-        },
-    )
+    return render(request, "accounts/home.html", {"menu": home.menu_for(user), "panels": panels})
 
 
 @login_required

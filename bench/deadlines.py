@@ -17,12 +17,12 @@ from _setup import django_on_bench_database
 
 ORDER_COLUMNS = (
     "number, buyer_id, store_id, status, currency, total_amount, shipping_method, tracking_number, "
-    "protection_days, paid_at, shipped_at, protection_ends_at, under_dispute, created_at, updated_at"
+    "protection_days, paid_at, shipped_at, protection_due_at, has_dispute, created_at, updated_at"
 )
 DISPUTE_COLUMNS = (
     "order_id, buyer_id, store_id, kind, problems, held_by_customs, wrong_address, refund_type, requested_amount, "
     "currency, return_item, request_text, status, opened_at, seller_answer_due_at, escalation_opens_at, "
-    "auto_claim_at, return_required, return_tracking_number, decision_winner, decision_reason, updated_at"
+    "auto_claim_due_at, return_required, return_tracking_number, updated_at"
 )
 
 
@@ -42,7 +42,7 @@ def add_open_disputes(cursor, *, first: int, count: int, buyer_id: int, store_id
         INSERT INTO disputes_dispute ({DISPUTE_COLUMNS})
         SELECT o.id, o.buyer_id, o.store_id, 'not_received', '["no_tracking"]', false, false, 'full', 25.00,
                'USD', false, 'generated', 'negotiating', opened, NULL, opened + interval '3 days',
-               opened + interval '15 days', false, '', '', '', now()
+               opened + interval '15 days', false, '', now()
         FROM (
             SELECT id, buyer_id, store_id, now() - (random() * interval '14 days') AS opened
             FROM orders_order WHERE number >= %(low)s AND id > %(after)s
@@ -57,16 +57,16 @@ def cursor_last_dispute_order(cursor) -> int:
     return cursor.fetchone()[0]
 
 
-def time_empty_sweeps(deadlines, timezone, repeat: int = 7) -> tuple[float, float]:
+def time_empty_sweeps(sweeps, timezone, repeat: int = 7) -> tuple[float, float]:
     """Median milliseconds of the auto-claim sweep alone, and of every minute sweep, with nothing due."""
     single, everything = [], []
     for _ in range(repeat):
         start = time.perf_counter()
-        deadlines.run("auto-claim", timezone.now())
+        sweeps.run("auto-claim", timezone.now())
         single.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
-        for name in deadlines.sweeps():
-            deadlines.run(name, timezone.now())
+        for name in sweeps.registered():
+            sweeps.run(name, timezone.now())
         everything.append((time.perf_counter() - start) * 1000)
     return statistics.median(single), statistics.median(everything)
 
@@ -84,8 +84,8 @@ def main() -> None:
     from django.utils import timezone
 
     from accounts.models import Store, User
+    from core import sweeps
     from disputes.models import Dispute
-    from helpcenter import deadlines
 
     buyer = User.objects.create(username="bench-buyer", email="buyer@bench.local")
     seller = User.objects.create(username="bench-seller", email="seller@bench.local", role="seller")
@@ -95,10 +95,8 @@ def main() -> None:
         add_open_disputes(cursor, first=1, count=small, buyer_id=buyer.pk, store_id=store.pk)
         cursor.execute("VACUUM ANALYZE orders_order")
         cursor.execute("VACUUM ANALYZE disputes_dispute")
-    small_single, small_all = time_empty_sweeps(deadlines, timezone)
-    print(
-        f"open disputes: {small:>9,}  empty auto-claim sweep {small_single:7.2f} ms, all 9 sweeps {small_all:7.2f} ms"
-    )
+    small_single, small_all = time_empty_sweeps(sweeps, timezone)
+    print(f"open disputes: {small:>9,}  empty auto-claim sweep {small_single:7.2f} ms, all sweeps {small_all:7.2f} ms")
 
     started = time.perf_counter()
     with connection.cursor() as cursor:
@@ -106,10 +104,9 @@ def main() -> None:
         cursor.execute("VACUUM ANALYZE orders_order")
         cursor.execute("VACUUM ANALYZE disputes_dispute")
     print(f"filled to {Dispute.objects.count():,} open disputes and orders in {time.perf_counter() - started:.1f} s")
-    large_single, large_all = time_empty_sweeps(deadlines, timezone)
+    large_single, large_all = time_empty_sweeps(sweeps, timezone)
     print(
-        f"open disputes: {args.open:>9,}  empty auto-claim sweep {large_single:7.2f} ms, "
-        f"all 9 sweeps {large_all:7.2f} ms"
+        f"open disputes: {args.open:>9,}  empty auto-claim sweep {large_single:7.2f} ms, all sweeps {large_all:7.2f} ms"
     )
     print(
         f"empty sweep, {args.open:,} vs {small:,} open: x{large_single / small_single:.2f} (auto-claim), "
@@ -120,20 +117,21 @@ def main() -> None:
         cursor.execute(
             # Opened 15 days and a minute ago, every date consistent with that.
             "UPDATE disputes_dispute SET opened_at = now() - interval '15 days 1 minute', "
-            "escalation_opens_at = now() - interval '12 days 1 minute', auto_claim_at = now() - interval '1 minute' "
+            "escalation_opens_at = now() - interval '12 days 1 minute', "
+            "auto_claim_due_at = now() - interval '1 minute' "
             "WHERE id IN (SELECT id FROM disputes_dispute ORDER BY random() LIMIT %s)",
             [args.due],
         )
         cursor.execute("ANALYZE disputes_dispute")
     start = time.perf_counter()
-    result = deadlines.run("auto-claim", timezone.now())
+    result = sweeps.run("auto-claim", timezone.now())
     elapsed = time.perf_counter() - start
     print(
         f"sweep over {args.due:,} due of {args.open:,}: {elapsed:.1f} s, {result.changed:,} escalated "
         f"({result.changed / elapsed:,.0f} disputes/s, each with its event and two queued e-mails)"
     )
     start = time.perf_counter()
-    again = deadlines.run("auto-claim", timezone.now())
+    again = sweeps.run("auto-claim", timezone.now())
     print(f"the same sweep again: {again.changed} escalated in {(time.perf_counter() - start) * 1000:.1f} ms")
 
 

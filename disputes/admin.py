@@ -1,47 +1,573 @@
+"""Disputes and claims in Django admin. Arbitrators work from the claims queue and one claim page
+that shows the whole case next to the forms that act on it; every form calls a service in
+disputes/claims.py, and the page offers only what the rulebook allows the viewer now."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import F, Q, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from . import services
-from .models import Attachment, Dispute, DisputeEvent, ExchangeRate, Message, Offer, Refund
+from accounts.models import User
+from core.dates import days
+from core.errors import ActionRefused
+from core.money import format_money
+
+from . import claims, rules, selectors, timeline
+from .models import Attachment, Claim, Decision, Dispute, DisputeEvent, ExchangeRate, Message, Offer, Winner
+from .problems import ALL_PROBLEMS, PROBLEMS_BY_KIND
+
+# --- forms on the claim page -------------------------------------------------------------------
 
 
-class ClaimDecisionForm(forms.Form):
-    winner = forms.ChoiceField(
-        label=_("Решение в пользу"),
-        choices=[("buyer", _("покупателя")), ("seller", _("продавца"))],
-        widget=forms.RadioSelect,
+class DecisionForm(forms.Form):
+    winner = forms.ChoiceField(label=_("Решение"), choices=Winner.choices, widget=forms.RadioSelect)
+    amount = forms.DecimalField(
+        label=_("Сумма возврата"),
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        localize=True,
     )
-    amount = forms.DecimalField(label=_("Сумма возврата"), required=False, max_digits=12, decimal_places=2, min_value=0)
-    reason = forms.CharField(label=_("Обоснование (его прочтут обе стороны)"), widget=forms.Textarea(attrs={"rows": 5}))
+    return_required = forms.BooleanField(label=_("Покупатель возвращает товар продавцу"), required=False)
+    reason = forms.CharField(
+        label=_("Обоснование (его прочтут обе стороны)"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        min_length=settings.CLAIM_REASON_MIN_LENGTH,
+        error_messages={"min_length": _("Обоснование — не короче %(limit_value)d символов: его прочтут обе стороны.")},
+    )
 
-    def __init__(self, *args, max_amount, **kwargs):
+    def __init__(self, *args: Any, dispute: Dispute, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.max_amount = max_amount
-        self.fields["amount"].help_text = _("В валюте заказа, не больше %(max)s.") % {"max": max_amount}
+        self.dispute = dispute
+        paid = dispute.order.total_amount
+        self.fields["amount"].help_text = _(
+            "В валюте заказа, не больше %(paid)s. Для решения в пользу покупателя пустое поле — вся сумма."
+        ) % {"paid": format_money(paid, dispute.currency)}
+        if dispute.kind == Dispute.Kind.NOT_RECEIVED:
+            # A "not received" dispute never sends an item back.
+            del self.fields["return_required"]
 
-    def clean(self):
-        cleaned = super().clean()
-        amount = cleaned.get("amount")
-        if cleaned.get("winner") == "buyer" and (amount is None or not 0 < amount <= self.max_amount):
-            self.add_error("amount", _("Укажите сумму больше нуля и не больше %(max)s.") % {"max": self.max_amount})
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        winner, amount = cleaned.get("winner"), cleaned.get("amount")
+        paid = self.dispute.order.total_amount
+        if winner in (Winner.BUYER, Winner.SPLIT) and "amount" not in self.errors:
+            if winner == Winner.BUYER and amount is None:
+                cleaned["amount"] = amount = paid
+            if message := rules.refund_amount_refusal(amount, paid=paid, currency=self.dispute.currency):
+                self.add_error("amount", message)
+            elif winner == Winner.SPLIT and amount is not None and amount >= paid:
+                self.add_error("amount", _("Частичное решение — это сумма меньше оплаченной."))
+        if winner == Winner.SELLER:
+            cleaned["amount"] = Decimal("0")
+        if winner and (message := rules.blocked_loser_refusal(self.dispute, winner=winner)):
+            self.add_error("winner", message)
+        if (
+            winner
+            and "return_required" in self.fields
+            and (
+                message := rules.decision_refusal(
+                    self.dispute, winner=winner, return_required=cleaned.get("return_required", False)
+                )
+            )
+        ):
+            self.add_error("return_required", message)
         return cleaned
+
+
+class EvidenceRequestForm(forms.Form):
+    of_buyer = forms.BooleanField(label=_("У покупателя"), required=False)
+    of_seller = forms.BooleanField(label=_("У продавца"), required=False)
+    text = forms.CharField(
+        label=_("Что нужно прислать (увидят стороны)"), widget=forms.Textarea(attrs={"rows": 3}), min_length=20
+    )
+    days_given = forms.IntegerField(
+        label=_("Срок ответа, дней"),
+        min_value=1,
+        max_value=settings.CLAIM_EVIDENCE_MAX_DAYS,
+        initial=settings.CLAIM_EVIDENCE_DAYS,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not (cleaned.get("of_buyer") or cleaned.get("of_seller")):
+            self.add_error("of_buyer", _("Выберите, у кого запросить доказательства."))
+        return cleaned
+
+
+class ReclassifyForm(forms.Form):
+    problems = forms.MultipleChoiceField(label=_("Причина спора"), widget=forms.CheckboxSelectMultiple)
+    note = forms.CharField(
+        label=_("Почему причина уточнена (увидят стороны)"), widget=forms.Textarea(attrs={"rows": 2}), min_length=10
+    )
+
+    def __init__(self, *args: Any, dispute: Dispute, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"problems": list(dispute.problems)})
+        super().__init__(*args, **kwargs)
+        field = self.fields["problems"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [
+            (code, ALL_PROBLEMS[code].label) for code in ALL_PROBLEMS if code in PROBLEMS_BY_KIND[dispute.kind]
+        ]
+
+
+# --- the claims queue -----------------------------------------------------------------------------
+
+
+class DecisionStateFilter(admin.SimpleListFilter):
+    """Decided and undecided claims are kept apart: the queue opens on the undecided ones."""
+
+    title = _("решение")
+    parameter_name = "decision"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("undecided", _("ждут решения")),
+            ("decided", _("решение принято, срок обжалования")),
+            ("appeal", _("апелляция на рассмотрении")),
+            ("final", _("окончательные")),
+            ("all", _("все")),
+        ]
+
+    def value(self) -> str:
+        return super().value() or "undecided"
+
+    def choices(self, changelist: Any) -> Any:
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+        stages = {
+            "undecided": rules.UNDECIDED_STAGES,
+            "decided": {Claim.Stage.DECIDED},
+            "appeal": {Claim.Stage.APPEAL},
+            "final": {Claim.Stage.FINAL},
+        }.get(self.value())
+        return queryset if stages is None else queryset.filter(stage__in=stages)
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    title = _("ждут решения дольше срока")
+    parameter_name = "waiting"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("flagged", _("дольше, чем %(days)s") % {"days": days(settings.CLAIM_DECISION_FLAG_DAYS)}),
+            ("overdue", _("дольше, чем %(days)s (просрочены)") % {"days": days(settings.CLAIM_DECISION_OVERDUE_DAYS)}),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+        undecided = queryset.filter(stage__in=rules.UNDECIDED_STAGES)
+        if self.value() == "flagged":
+            return undecided.filter(flagged_at__isnull=False)
+        if self.value() == "overdue":
+            return undecided.filter(overdue_at__isnull=False)
+        return queryset
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = _("тип спора")
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return Dispute.Kind.choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+        return queryset.filter(dispute__kind=self.value()) if self.value() else queryset
+
+
+class ProblemFilter(admin.SimpleListFilter):
+    title = _("причина")
+    parameter_name = "problem"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(code, problem.label) for code, problem in ALL_PROBLEMS.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+        if not self.value():
+            return queryset
+        # The problems are a JSON list; matching its text works on PostgreSQL and SQLite alike.
+        return queryset.annotate(problems_text=Cast("dispute__problems", TextField())).filter(
+            problems_text__contains=f'"{self.value()}"'
+        )
+
+
+class ArbitratorFilter(admin.SimpleListFilter):
+    title = _("арбитр")
+    parameter_name = "arbitrator"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        arbitrators = User.objects.filter(groups__permissions__codename="decide_claim").distinct().order_by("username")
+        return [("me", _("мои")), ("nobody", _("никто не взял"))] + [
+            (str(user.pk), user.get_full_name() or user.get_username()) for user in arbitrators
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+        if self.value() == "me":
+            return queryset.filter(assigned_to_id=request.user.pk)
+        if self.value() == "nobody":
+            return queryset.filter(assigned_to__isnull=True)
+        if self.value() and self.value().isdigit():  # type: ignore[union-attr]
+            return queryset.filter(assigned_to_id=int(self.value()))  # type: ignore[arg-type]
+        return queryset
+
+
+class CurrencyFilter(admin.SimpleListFilter):
+    title = _("валюта")
+    parameter_name = "currency"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(code, code) for code in ("RUB", "USD", "EUR")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+        return queryset.filter(dispute__currency=self.value()) if self.value() else queryset
+
+
+@dataclass(frozen=True)
+class TimelineLine:
+    event: DisputeEvent
+    who: str
+    lines: list[str]
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = (
+        "order_number",
+        "stage_label",
+        "next_deadline",
+        "waiting",
+        "kind",
+        "problem_names",
+        "buyer_name",
+        "store_name",
+        "asked",
+        "arbitrator",
+    )
+    list_filter = (DecisionStateFilter, WaitingFilter, KindFilter, ProblemFilter, ArbitratorFilter, CurrencyFilter)
+    search_fields = (
+        "dispute__order__number",
+        "dispute__buyer__username",
+        "dispute__buyer__email",
+        "dispute__store__name",
+    )
+    search_help_text = _("Номер заказа, покупатель (логин или почта) или магазин")
+    list_select_related = ("dispute__order", "dispute__buyer", "dispute__store", "assigned_to")
+    list_per_page = 25
+    show_full_result_count = False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra = {"undecided_stages": list(rules.UNDECIDED_STAGES), **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Claim], search_term: str
+    ) -> tuple[QuerySet[Claim], bool]:
+        """Indexed lookups instead of LIKE over four joined tables: an order number (spaces
+        allowed), a buyer's login or e-mail, or part of a store's name."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        digits = term.replace(" ", "")
+        if digits.isdigit():
+            return queryset.filter(dispute__order__number=digits), False
+        if "@" in term:
+            return queryset.filter(dispute__buyer__email__iexact=term), False
+        return queryset.filter(Q(dispute__buyer__username=term) | Q(dispute__store__name__icontains=term)), False
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        # The oldest deadline first (Claim.next_due_at is the nearest date that matters now).
+        return [F("next_due_at").asc(nulls_last=True), "opened_at", "pk"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Nothing on a claim is edited as a form: arbitrators act through the claim page's buttons.
+        return False
+
+    @admin.display(description=_("заказ"), ordering="dispute__order__number")
+    def order_number(self, claim: Claim) -> str:
+        return claim.dispute.order.number
+
+    @admin.display(description=_("этап"), ordering="stage")
+    def stage_label(self, claim: Claim) -> str:
+        return str(claim.get_stage_display())
+
+    @admin.display(description=_("ближайший срок"), ordering="next_due_at")
+    def next_deadline(self, claim: Claim) -> str:
+        return formats_date(claim.next_due_at) if claim.next_due_at else "—"
+
+    @admin.display(description=_("ждёт"), ordering="opened_at")
+    def waiting(self, claim: Claim) -> str:
+        waited = max((timezone.now() - claim.opened_at).days, 0)
+        label = ngettext("%(count)d день", "%(count)d дней", waited) % {"count": waited}
+        if claim.overdue_at and claim.stage in rules.UNDECIDED_STAGES:
+            return f"{label} · {_('просрочена')}"
+        if claim.flagged_at and claim.stage in rules.UNDECIDED_STAGES:
+            return f"{label} · {_('долго')}"
+        return label
+
+    @admin.display(description=_("тип"))
+    def kind(self, claim: Claim) -> str:
+        return str(claim.dispute.get_kind_display())
+
+    @admin.display(description=_("причина"))
+    def problem_names(self, claim: Claim) -> str:
+        return claims.problem_names(claim.dispute.problems)
+
+    @admin.display(description=_("покупатель"), ordering="dispute__buyer__username")
+    def buyer_name(self, claim: Claim) -> str:
+        return claim.dispute.buyer.get_username()
+
+    @admin.display(description=_("магазин"), ordering="dispute__store__name")
+    def store_name(self, claim: Claim) -> str:
+        return claim.dispute.store.name
+
+    @admin.display(description=_("просит"))
+    def asked(self, claim: Claim) -> str:
+        return format_money(claim.dispute.requested_amount, claim.dispute.currency)
+
+    @admin.display(description=_("арбитр"), ordering="assigned_to__username")
+    def arbitrator(self, claim: Claim) -> str:
+        return claim.assigned_to.get_username() if claim.assigned_to else "—"
+
+    # --- the claim page -------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        def route(suffix: str, view: Any, name: str) -> URLPattern:
+            return path(f"<int:pk>/{suffix}/", self.admin_site.admin_view(view), name=f"disputes_claim_{name}")
+
+        return [
+            route("take", self.take_view, "take"),
+            route("evidence", self.evidence_view, "evidence"),
+            route("reclassify", self.reclassify_view, "reclassify"),
+            route("decide", self.decide_view, "decide"),
+            route("decide-appeal", self.decide_appeal_view, "decide_appeal"),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return self._claim_page(request, int(object_id))
+
+    def _claim_and_dispute(self, request: HttpRequest, pk: int) -> tuple[Claim, Dispute]:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        found = get_object_or_404(Claim.objects.only("pk", "dispute_id"), pk=pk)
+        dispute = selectors.dispute_get(user=request.user, pk=found.dispute_id)  # type: ignore[arg-type]
+        claim = rules.claim_of(dispute)
+        assert claim is not None
+        return claim, dispute
+
+    def _claim_page(self, request: HttpRequest, pk: int, **forms_with_errors: forms.Form) -> TemplateResponse:
+        claim, dispute = self._claim_and_dispute(request, pk)
+        user: User = request.user  # type: ignore[assignment]
+        now = timezone.now()
+        offers = list(dispute.offers.all())
+        facts = selectors.page_facts(dispute, user=user, offers=offers)
+        role = rules.role_of(dispute, user)
+        actions = rules.allowed_actions(dispute, role, now, facts, actions=rules.CLAIM_PAGE_ACTIONS)
+        thread = list(dispute.messages.all())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Претензия по заказу %(number)s") % {"number": dispute.order.number},
+            "claim": claim,
+            "dispute": dispute,
+            "order": dispute.order,
+            "items": list(dispute.order.items.all()),
+            "problems": [ALL_PROBLEMS[code] for code in dispute.problems if code in ALL_PROBLEMS],
+            "offers": offers,
+            "thread": thread,
+            "may_open_files": user.has_perm("disputes.view_attachment"),
+            "timeline": [
+                TimelineLine(
+                    event,
+                    timeline.actor_label(event, dispute, for_staff=True),
+                    timeline.describe(event, dispute, for_staff=True),
+                )
+                for event in dispute.events.all()
+            ],
+            "decisions": list(claim.decisions.all()),
+            "evidence_requests": list(claim.evidence_requests.all()),
+            "evidence_request": facts.evidence_request,
+            "actions": actions,
+            "decision_form": forms_with_errors.get("decision_form") or DecisionForm(dispute=dispute),
+            "evidence_form": forms_with_errors.get("evidence_form") or EvidenceRequestForm(),
+            "reclassify_form": forms_with_errors.get("reclassify_form") or ReclassifyForm(dispute=dispute),
+            "requested_equivalent": selectors.rouble_equivalent(dispute.requested_amount, dispute.currency),
+        }
+        status = 400 if forms_with_errors else 200
+        return TemplateResponse(request, "admin/disputes/claim/page.html", context, status=status)
+
+    def _back(self, pk: int, anchor: str = "") -> HttpResponseRedirect:
+        return redirect(reverse("admin:disputes_claim_change", args=[pk]) + anchor)
+
+    def _act(self, request: HttpRequest, pk: int, action: Any, success: str) -> HttpResponseRedirect:
+        try:
+            action()
+        except ActionRefused as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(request, success)
+        return self._back(pk)
+
+    def take_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        _claim, dispute = self._claim_and_dispute(request, pk)
+        if request.method != "POST":
+            return self._back(pk)
+        return self._act(
+            request,
+            pk,
+            lambda: claims.claim_take(dispute=dispute, arbitrator=request.user),  # type: ignore[arg-type]
+            str(_("Претензия у вас в работе.")),
+        )
+
+    def evidence_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        _claim, dispute = self._claim_and_dispute(request, pk)
+        form = EvidenceRequestForm(request.POST or None)
+        if request.method != "POST":
+            return self._back(pk)
+        if not form.is_valid():
+            return self._claim_page(request, pk, evidence_form=form)
+        data = form.cleaned_data
+        return self._act(
+            request,
+            pk,
+            lambda: claims.evidence_request(
+                dispute=dispute,
+                arbitrator=request.user,  # type: ignore[arg-type]
+                of_buyer=data["of_buyer"],
+                of_seller=data["of_seller"],
+                text=data["text"],
+                days_given=data["days_given"],
+            ),
+            str(_("Запрос отправлен сторонам.")),
+        )
+
+    def reclassify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        _claim, dispute = self._claim_and_dispute(request, pk)
+        form = ReclassifyForm(request.POST or None, dispute=dispute)
+        if request.method != "POST":
+            return self._back(pk)
+        if not form.is_valid():
+            return self._claim_page(request, pk, reclassify_form=form)
+        return self._act(
+            request,
+            pk,
+            lambda: claims.claim_reclassify(
+                dispute=dispute,
+                arbitrator=request.user,  # type: ignore[arg-type]
+                problems=form.cleaned_data["problems"],
+                note=form.cleaned_data["note"],
+            ),
+            str(_("Причина спора уточнена; это записано в историю.")),
+        )
+
+    def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._decide(request, pk, appeal=False)
+
+    def decide_appeal_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._decide(request, pk, appeal=True)
+
+    def _decide(self, request: HttpRequest, pk: int, *, appeal: bool) -> HttpResponse:
+        """Two steps: the form, then a confirmation that shows exactly what the parties will read."""
+        claim, dispute = self._claim_and_dispute(request, pk)
+        if request.method != "POST":
+            return self._back(pk)
+        form = DecisionForm(request.POST, dispute=dispute)
+        if not form.is_valid():
+            return self._claim_page(request, pk, decision_form=form)
+        data = form.cleaned_data
+        if request.POST.get("confirmed") != "yes":
+            preview = Decision(
+                claim=claim,
+                kind=Decision.Kind.APPEAL if appeal else Decision.Kind.FIRST,
+                winner=data["winner"],
+                amount=data["amount"],
+                currency=dispute.currency,
+                return_required=data.get("return_required", False),
+                reason=data["reason"].strip(),
+                decided_at=timezone.now(),
+            )
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Проверьте решение перед отправкой"),
+                "claim": claim,
+                "dispute": dispute,
+                "decision": preview,
+                "decision_equivalent": selectors.rouble_equivalent(preview.amount, preview.currency)
+                if preview.amount
+                else None,
+                "form": form,
+                "appeal": appeal,
+                "appeal_days": days(settings.CLAIM_APPEAL_DAYS),
+            }
+            return TemplateResponse(request, "admin/disputes/claim/confirm_decision.html", context)
+        service = claims.appeal_decide if appeal else claims.claim_decide
+        return self._act(
+            request,
+            pk,
+            lambda: service(
+                dispute=dispute,
+                arbitrator=request.user,  # type: ignore[arg-type]
+                winner=data["winner"],
+                amount=data["amount"],
+                return_required=data.get("return_required", False),
+                reason=data["reason"],
+            ),
+            str(
+                _("Решение по апелляции записано: оно окончательное и уже исполняется.")
+                if appeal
+                else _("Решение записано. Стороны могут обжаловать его ещё %(days)s.")
+                % {"days": days(settings.CLAIM_APPEAL_DAYS)}
+            ),
+        )
+
+
+def formats_date(moment: Any) -> str:
+    from django.utils import formats
+
+    return formats.date_format(timezone.localtime(moment), "j E Y, H:i")
+
+
+# --- disputes (every dispute, for reading) ----------------------------------------------------------
 
 
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -57,13 +583,13 @@ class MessageInline(ReadOnlyInline):
     readonly_fields = fields
 
     @admin.display(description=_("файлы"))
-    def files(self, message):
+    def files(self, message: Message) -> str:
         return (
             format_html_join(
                 mark_safe("<br>"),
                 '<a href="{}">{}</a> ({})',
                 (
-                    (reverse("disputes:attachment", args=[item.token]), item.display_name, item.kind)
+                    (reverse("disputes:attachment", args=[item.token]), item.display_name, item.get_kind_display())
                     for item in message.attachments.all()
                 ),
             )
@@ -73,103 +599,51 @@ class MessageInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = DisputeEvent
-    fields = ("created_at", "kind", "actor", "details")
+    fields = ("created_at", "kind", "actor", "what_changed")
     readonly_fields = fields
 
+    @admin.display(description=_("что изменилось"))
+    def what_changed(self, event: DisputeEvent) -> str:
+        return "; ".join(timeline.describe(event, event.dispute, for_staff=True)) or "—"
 
-class ClaimAgeFilter(admin.SimpleListFilter):
-    title = _("претензии без решения")
-    parameter_name = "claim_age"
-
-    def lookups(self, request, model_admin):
-        return [("15", _("больше 15 дней")), ("60", _("больше 60 дней (просрочены)"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "15":
-            return queryset.filter(status="claim", decided_at__isnull=True, claim_flagged_at__isnull=False)
-        if self.value() == "60":
-            return queryset.filter(status="claim", decided_at__isnull=True, claim_overdue_at__isnull=False)
-        return queryset
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DisputeEvent]:
+        return super().get_queryset(request).select_related("actor", "dispute__store")
 
 
 @admin.register(Dispute)
 class DisputeAdmin(admin.ModelAdmin):
-    list_display = (
-        "order", "kind", "status", "buyer", "store", "requested_amount", "currency", "opened_at", "escalated_at",
-        "claim_flagged_at", "claim_overdue_at",
-    )  # fmt: skip
-    list_filter = (ClaimAgeFilter, "status", "kind")
+    list_display = ("order", "kind", "status", "buyer", "store", "asked", "opened_at")
+    list_filter = ("status", "kind", "currency")
     search_fields = ("order__number", "buyer__username", "store__name")
+    search_help_text = _("Номер заказа, покупатель или магазин")
     list_select_related = ("order", "buyer", "store")
     date_hierarchy = "opened_at"
     inlines = [OfferInline, MessageInline, EventInline]
-    readonly_fields = ["decide_link", *[field.name for field in Dispute._meta.fields]]
+    readonly_fields = ["claim_link", *[field.name for field in Dispute._meta.fields]]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.display(description=_("решение по претензии"))
-    def decide_link(self, dispute):
-        if dispute.status != Dispute.Status.CLAIM or dispute.decided_at:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("просит"))
+    def asked(self, dispute: Dispute) -> str:
+        return format_money(dispute.requested_amount, dispute.currency)
+
+    @admin.display(description=_("претензия"))
+    def claim_link(self, dispute: Dispute) -> str:
+        claim = rules.claim_of(dispute)
+        if claim is None:
             return "—"
         return format_html(
-            '<a class="button" href="{}">{}</a>',
-            reverse("admin:disputes_dispute_decide", args=[dispute.pk]),
-            _("Принять решение"),
+            '<a href="{}">{}</a>', reverse("admin:disputes_claim_change", args=[claim.pk]), claim.get_stage_display()
         )
-
-    def get_urls(self):
-        urls = [
-            path(
-                "<int:pk>/decide/",
-                self.admin_site.admin_view(self.decide_view),
-                name="disputes_dispute_decide",
-            )
-        ]
-        return urls + super().get_urls()
-
-    def decide_view(self, request, pk: int):
-        """An arbitrator's decision on a claim: who wins, the refund, and why."""
-        if not request.user.has_perm("disputes.change_dispute"):
-            raise PermissionDenied
-        dispute = get_object_or_404(Dispute.objects.select_related("order"), pk=pk)
-        form = ClaimDecisionForm(request.POST or None, max_amount=dispute.order.total_amount)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.claim_decide(
-                    dispute=dispute,
-                    arbitrator=request.user,
-                    winner=form.cleaned_data["winner"],
-                    amount=form.cleaned_data.get("amount"),
-                    reason=form.cleaned_data["reason"],
-                )
-            except services.DisputeActionRefused as refused:
-                messages.error(request, refused.message)
-            else:
-                messages.success(request, _("Решение записано. Стороны могут обжаловать его в течение 7 дней."))
-            return redirect("admin:disputes_dispute_change", dispute.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Решение по претензии"),
-            "dispute": dispute,
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/disputes/decide.html", context)
 
 
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(admin.ModelAdmin):
     list_display = ("currency", "rub_per_unit", "as_of")
-
-
-@admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
-    list_display = ("reference", "dispute", "amount", "currency", "created_at")
-    readonly_fields = ("reference", "dispute", "amount", "currency", "created_at")
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Attachment)
@@ -178,5 +652,8 @@ class AttachmentAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     readonly_fields = [field.name for field in Attachment._meta.fields]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -1,63 +1,32 @@
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from orders.templatetags.money import money
+from core.forms import MultipleFileField, files_help_text
+from core.money import format_money
 
-from .models import Dispute
+from . import rules
+from .models import Attachment, Dispute
 from .problems import NOT_AS_DESCRIBED_PROBLEMS, NOT_RECEIVED_PROBLEMS
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
+class AmountForm(forms.Form):
+    """A form with a refund amount in the order's currency, bounded by the rulebook's one rule."""
 
-
-class MultipleFileField(forms.FileField):
-    """Several files in one field; each is checked by content later, in the service."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault(
-            "widget",
-            MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,video/mp4,video/webm,application/pdf"}),
-        )
-        kwargs.setdefault("required", False)
+    def __init__(self, *args: Any, max_amount: Decimal, currency: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.max_amount, self.currency = max_amount, currency
 
-    def clean(self, data, initial=None):
-        if isinstance(data, list | tuple):
-            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
-        return [super().clean(data, initial)] if data else []
-
-
-def files_help_text() -> str:
-    return _(
-        "До %(count)d файлов: фото JPEG, PNG или WebP до %(image)d МБ, видео MP4 или WebM до %(video)d МБ, PDF до "
-        "%(pdf)d МБ. Скриншоты переписки и трека, фото, видео распаковки."
-    ) % {
-        "count": settings.DISPUTE_MAX_FILES,
-        "image": settings.DISPUTE_IMAGE_MAX_BYTES // (1024 * 1024),
-        "video": settings.DISPUTE_VIDEO_MAX_BYTES // (1024 * 1024),
-        "pdf": settings.DISPUTE_PDF_MAX_BYTES // (1024 * 1024),
-    }
-
-
-def check_partial_amount(form: forms.Form, cleaned: dict, *, amount_field: str = "amount") -> None:
-    """A partial refund needs an amount above zero and no larger than what was paid."""
-    if cleaned.get("refund_type") != Dispute.RefundType.PARTIAL:
-        return
-    amount = cleaned.get(amount_field)
-    if amount is None:
-        if amount_field not in form.errors:
-            form.add_error(amount_field, _("Укажите сумму частичного возврата."))
-    elif amount <= 0:
-        form.add_error(amount_field, _("Сумма должна быть больше нуля."))
-    elif amount > form.max_amount:
-        form.add_error(
-            amount_field,
-            _("Нельзя вернуть больше, чем вы заплатили: %(max)s.") % {"max": money(form.max_amount, form.currency)},
-        )
+    def check_amount(self, cleaned: dict[str, Any], *, amount_field: str = "amount") -> None:
+        if amount_field in self.errors:
+            return
+        message = rules.refund_amount_refusal(cleaned.get(amount_field), paid=self.max_amount, currency=self.currency)
+        if message:
+            self.add_error(amount_field, message)
 
 
 class ReceivedForm(forms.Form):
@@ -89,7 +58,7 @@ class NotAsDescribedProblemForm(forms.Form):
     )
 
 
-class RefundForm(forms.Form):
+class RefundForm(AmountForm):
     refund_type = forms.ChoiceField(
         label=_("Какой возврат вы просите?"),
         choices=Dispute.RefundType.choices,
@@ -111,17 +80,17 @@ class RefundForm(forms.Form):
         initial="no",
     )
 
-    def __init__(self, *args, max_amount: Decimal, currency: str, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.max_amount, self.currency = max_amount, currency
         self.fields["amount"].help_text = _("В валюте заказа (%(currency)s), не больше %(max)s.") % {
-            "currency": currency,
-            "max": money(max_amount, currency),
+            "currency": self.currency,
+            "max": format_money(self.max_amount, self.currency),
         }
 
-    def clean(self):
-        cleaned = super().clean()
-        check_partial_amount(self, cleaned)
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("refund_type") == Dispute.RefundType.PARTIAL:
+            self.check_amount(cleaned)
         return cleaned
 
 
@@ -137,16 +106,18 @@ class RequestForm(forms.Form):
         ),
         error_messages={"min_length": _("Опишите проблему подробнее: хотя бы %(limit_value)d символов.")},
     )
-    files = MultipleFileField(label=_("Доказательства"))
+    evidence = MultipleFileField(label=_("Доказательства"))
     remove = forms.TypedMultipleChoiceField(required=False, coerce=int, choices=[])
 
-    def __init__(self, *args, uploaded=(), **kwargs):
+    def __init__(self, *args: Any, uploaded: Sequence[Attachment] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["files"].help_text = files_help_text()
-        self.fields["remove"].choices = [(item.pk, item.display_name) for item in uploaded]
+        self.fields["evidence"].help_text = files_help_text()
+        remove = self.fields["remove"]
+        assert isinstance(remove, forms.TypedMultipleChoiceField)
+        remove.choices = [(item.pk, item.display_name) for item in uploaded]
 
 
-class OfferForm(forms.Form):
+class OfferForm(AmountForm):
     refund_type = forms.ChoiceField(
         label=_("Возврат"),
         choices=Dispute.RefundType.choices,
@@ -165,20 +136,20 @@ class OfferForm(forms.Form):
     note = forms.CharField(
         label=_("Пояснение"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}), required=True
     )
-    files = MultipleFileField(label=_("Доказательства"))
+    evidence = MultipleFileField(label=_("Доказательства"))
 
-    def __init__(self, *args, max_amount: Decimal, currency: str, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.max_amount, self.currency = max_amount, currency
         self.fields["amount"].help_text = _("Для частичного возврата, в %(currency)s, не больше %(max)s.") % {
-            "currency": currency,
-            "max": money(max_amount, currency),
+            "currency": self.currency,
+            "max": format_money(self.max_amount, self.currency),
         }
-        self.fields["files"].help_text = files_help_text()
+        self.fields["evidence"].help_text = files_help_text()
 
-    def clean(self):
-        cleaned = super().clean()
-        check_partial_amount(self, cleaned)
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("refund_type") == Dispute.RefundType.PARTIAL:
+            self.check_amount(cleaned)
         return cleaned
 
 
@@ -186,11 +157,11 @@ class MessageForm(forms.Form):
     text = forms.CharField(
         label=_("Сообщение"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    files = MultipleFileField(label=_("Файлы"))
+    evidence = MultipleFileField(label=_("Файлы"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["files"].help_text = files_help_text()
+        self.fields["evidence"].help_text = files_help_text()
 
 
 class ReturnShipForm(forms.Form):
@@ -200,3 +171,33 @@ class ReturnShipForm(forms.Form):
         min_length=5,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+
+
+class EvidenceAnswerForm(forms.Form):
+    text = forms.CharField(
+        label=_("Ваш ответ арбитру"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    evidence = MultipleFileField(label=_("Файлы"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].help_text = files_help_text()
+
+
+class AppealForm(forms.Form):
+    reason = forms.CharField(
+        label=_("С чем вы не согласны и почему"),
+        min_length=settings.APPEAL_REASON_MIN_LENGTH,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"min_length": _("Объясните подробнее: хотя бы %(limit_value)d символов.")},
+    )
+    evidence = MultipleFileField(label=_("Новые доказательства"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].help_text = files_help_text()
+        self.fields["reason"].help_text = _(
+            "Не меньше %(count)d символов. Напишите, что арбитр не учёл, и приложите то, чего не было в споре: "
+            "видео распаковки, акт почты, переписку."
+        ) % {"count": settings.APPEAL_REASON_MIN_LENGTH}

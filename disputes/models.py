@@ -1,9 +1,14 @@
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from core.models import StoredFile, stored_file_path
 
 
 class Dispute(models.Model):
@@ -54,7 +59,7 @@ class Dispute(models.Model):
     # Deadlines the server keeps; each is indexed for the sweep that acts on it.
     seller_answer_due_at = models.DateTimeField(_("продавец должен ответить до"), null=True, blank=True, db_index=True)
     escalation_opens_at = models.DateTimeField(_("можно передать в претензию с"))
-    auto_claim_at = models.DateTimeField(_("станет претензией"), null=True, blank=True, db_index=True)
+    auto_claim_due_at = models.DateTimeField(_("станет претензией"), null=True, blank=True, db_index=True)
     return_due_at = models.DateTimeField(_("вернуть товар до"), null=True, blank=True, db_index=True)
     # The agreed outcome once an offer is accepted.
     resolved_amount = models.DecimalField(_("сумма к возврату"), max_digits=12, decimal_places=2, null=True, blank=True)
@@ -64,22 +69,6 @@ class Dispute(models.Model):
     refund_completed_at = models.DateTimeField(_("деньги возвращены"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("передан в претензию"), null=True, blank=True)
     closed_at = models.DateTimeField(_("закрыт"), null=True, blank=True)
-    # Claims: flagged to arbitrators after 15 days without a decision, overdue after 60.
-    claim_flag_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
-    claim_overdue_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
-    claim_flagged_at = models.DateTimeField(_("без решения 15 дней"), null=True, blank=True)
-    claim_overdue_at = models.DateTimeField(_("без решения 60 дней"), null=True, blank=True)
-    # The arbitrator's decision, final once the 7-day appeal window passes.
-    decision_winner = models.CharField(
-        _("решение в пользу"), max_length=8, blank=True, choices=[("buyer", _("покупателя")), ("seller", _("продавца"))]
-    )
-    decision_amount = models.DecimalField(_("сумма по решению"), max_digits=12, decimal_places=2, null=True, blank=True)
-    decision_reason = models.TextField(_("обоснование решения"), blank=True)
-    decided_at = models.DateTimeField(_("решение принято"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    appeal_deadline_at = models.DateTimeField(_("обжаловать до"), null=True, blank=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -93,14 +82,6 @@ class Dispute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order.number} ({self.get_status_display()})"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-
-OPEN_STATUSES = (Dispute.Status.AWAITING_SELLER, Dispute.Status.NEGOTIATING)
-FINAL_STATUSES = (Dispute.Status.REFUNDED, Dispute.Status.CANCELLED, Dispute.Status.CLOSED)
 
 
 class Offer(models.Model):
@@ -143,18 +124,24 @@ class Offer(models.Model):
 
 
 class Message(models.Model):
-    """A message on the dispute page; the buyer's request and offer notes are messages too."""
+    """A message on the dispute page; the buyer's request, offer notes, answers to an
+    arbitrator's evidence request and appeals are messages too (they carry the files)."""
 
     class Kind(models.TextChoices):
         REQUEST = "request", _("требование")
         MESSAGE = "message", _("сообщение")
         OFFER = "offer", _("предложение")
         EVIDENCE = "evidence", _("доказательства")
+        ANSWER = "answer", _("ответ на запрос арбитра")
+        APPEAL = "appeal", _("апелляция")
 
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.MESSAGE)
     text = models.TextField(blank=True, max_length=4000)
+    evidence_request = models.ForeignKey(
+        "EvidenceRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -166,40 +153,25 @@ class Message(models.Model):
         return f"{self.dispute_id}: {self.text[:40]}"
 
 
-def attachment_path(instance, filename: str) -> str:
-    # Never the uploaded name: a random token, grouped by owner, outside the static web root.
-    return f"disputes/{instance.owner_id}/{instance.token}.{instance.extension}"
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    """Referenced by migration 0001; new files are named by core.models.stored_file_path."""
+    return stored_file_path(instance, filename)
 
 
-class Attachment(models.Model):
-    """An uploaded file, checked by content. Belongs to a message once the message is posted;
-    until then it waits for its owner (the opening wizard keeps files across its steps)."""
+class Attachment(StoredFile):
+    """Evidence on a dispute: claimed by the message it was sent with."""
 
-    class Kind(models.TextChoices):
-        IMAGE = "image", _("картинка")
-        VIDEO = "video", _("видео")
-        PDF = "pdf", _("PDF")
-
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
-    token = models.CharField(max_length=32, unique=True)
-    file = models.FileField(upload_to=attachment_path, max_length=200)
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    content_type = models.CharField(max_length=64)
-    extension = models.CharField(max_length=8)
-    display_name = models.CharField(max_length=120)
-    size = models.PositiveBigIntegerField()
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    upload_folder = "disputes"
+
+    class Meta(StoredFile.Meta):
         verbose_name = _("файл")
         verbose_name_plural = _("файлы")
-        ordering = ["uploaded_at", "pk"]
 
-    def __str__(self) -> str:
-        return self.display_name
+    @classmethod
+    def unclaimed(cls) -> Q:
+        return Q(message__isnull=True)
 
 
 class DisputeEvent(models.Model):
@@ -211,7 +183,7 @@ class DisputeEvent(models.Model):
         OFFER_ACCEPTED = "offer_accepted", _("Предложение принято")
         OFFER_REFUSED = "offer_refused", _("Предложение отклонено")
         MESSAGE = "message", _("Новое сообщение")
-        RETURN_REQUESTED = "return_requested", _("Товар нужно вернуть продавцу в течение 10 дней")
+        RETURN_REQUESTED = "return_requested", _("Товар нужно отправить продавцу обратно")
         RETURN_SHIPPED = "return_shipped", _("Покупатель отправил товар обратно")
         RETURN_RECEIVED = "return_received", _("Продавец получил товар")
         REFUND_STARTED = "refund_started", _("Началась подготовка к возврату денег")
@@ -219,20 +191,36 @@ class DisputeEvent(models.Model):
         ESCALATED = "escalated", _("Спор передан в претензию")
         CANCELLED = "cancelled", _("Покупатель отменил спор")
         CLOSED = "closed", _("Спор закрыт")
-        SELLER_SILENT = "seller_silent", _("Продавец не ответил за 5 дней: требование покупателя удовлетворено")
-        RETURN_NOT_SHIPPED = "return_not_shipped", _("Товар не отправлен за 10 дней: спор закрыт без возврата")
-        CLAIM_FLAGGED = "claim_flagged", _("Претензия без решения 15 дней: напоминание арбитрам")
-        CLAIM_OVERDUE = "claim_overdue", _("Претензия без решения 60 дней: просрочена")
+        SELLER_SILENT = "seller_silent", _("Продавец не ответил вовремя: требование покупателя удовлетворено")
+        RETURN_NOT_SHIPPED = "return_not_shipped", _("Товар не отправлен обратно вовремя: спор закрыт без возврата")
+        CLAIM_FLAGGED = "claim_flagged", _("Претензия долго ждёт решения: напоминание арбитрам")
+        CLAIM_OVERDUE = "claim_overdue", _("Претензия просрочена: руководителю арбитража отправлено письмо")
+        CLAIM_TAKEN = "claim_taken", _("Арбитр взял претензию в работу")
+        EVIDENCE_REQUESTED = "evidence_requested", _("Арбитр запросил доказательства")
+        EVIDENCE_ANSWERED = "evidence_answered", _("Сторона ответила на запрос арбитра")
+        EVIDENCE_CLOSED = "evidence_closed", _("Ответы на запрос арбитра собраны: арбитр изучает доказательства")
+        RECLASSIFIED = "reclassified", _("Арбитр уточнил причину спора")
         DECIDED = "decided", _("Арбитр принял решение")
+        APPEALED = "appealed", _("Подана апелляция")
+        APPEAL_DECIDED = "appeal_decided", _("Решение по апелляции принято: оно окончательное")
         DECISION_FINAL = "decision_final", _("Срок обжалования прошёл: решение окончательное")
+        REFUND_CONFIRMED = "refund_confirmed", _("Платёжная система подтвердила возврат")
+        REFUND_FLAGGED = "refund_flagged", _("Возврат задерживается: отмечен для проверки")
 
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=24, choices=Kind.choices)
+    kind = models.CharField(_("что произошло"), max_length=24, choices=Kind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("кто"),
     )
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # What changed, for the timeline and the audit: amounts, offers, and for staff actions the
+    # old and new values ({"old": ..., "new": ...}).
+    details = models.JSONField(_("подробности"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("когда"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("событие спора")
@@ -243,21 +231,161 @@ class DisputeEvent(models.Model):
         return f"{self.dispute_id}: {self.kind}"
 
 
-class Refund(models.Model):
-    """The money sent back: one row per dispute, written when the refund is executed."""
+class Winner(models.TextChoices):
+    BUYER = "buyer", _("в пользу покупателя")
+    SELLER = "seller", _("в пользу продавца")
+    SPLIT = "split", _("частично в пользу покупателя")
 
-    dispute = models.OneToOneField(Dispute, on_delete=models.PROTECT, related_name="refund")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    reference = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+
+class Claim(models.Model):
+    """A dispute under arbitration: its stage, who handles it, and its deadlines.
+
+    The dispute stays "claim" while the claim runs; when the decision becomes final the
+    dispute moves on (refund, return of the item, or closed).
+    """
+
+    class Stage(models.TextChoices):
+        PROCESSING = "processing", _("Передана арбитру")
+        AWAITING_PARTIES = "awaiting_parties", _("Арбитр ждёт доказательства")
+        INVESTIGATION = "investigation", _("Арбитр изучает доказательства")
+        DECIDED = "decided", _("Решение принято, можно обжаловать")
+        APPEAL = "appeal", _("Апелляция на рассмотрении")
+        FINAL = "final", _("Решение окончательное")
+
+    dispute = models.OneToOneField(Dispute, on_delete=models.PROTECT, related_name="claim", verbose_name=_("спор"))
+    stage = models.CharField(_("этап"), max_length=20, choices=Stage.choices, default=Stage.PROCESSING)
+    opened_at = models.DateTimeField(_("открыта"))
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_claims",
+        verbose_name=_("арбитр"),
+    )
+    assigned_at = models.DateTimeField(_("взята в работу"), null=True, blank=True)
+    # Deadlines, each swept: flagged after CLAIM_DECISION_FLAG_DAYS without a decision, overdue
+    # after CLAIM_DECISION_OVERDUE_DAYS, an evidence request's answer, the appeal window.
+    flag_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    overdue_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    evidence_due_at = models.DateTimeField(_("доказательства до"), null=True, blank=True, db_index=True)
+    appeal_due_at = models.DateTimeField(_("обжаловать до"), null=True, blank=True, db_index=True)
+    flagged_at = models.DateTimeField(_("долго без решения с"), null=True, blank=True)
+    overdue_at = models.DateTimeField(_("просрочена с"), null=True, blank=True)
+    final_at = models.DateTimeField(_("решение окончательное с"), null=True, blank=True)
+    # The nearest date that matters at this stage, kept with every save: the queue's order.
+    next_due_at = models.DateTimeField(_("ближайший срок"), null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = _("возврат денег")
-        verbose_name_plural = _("возвраты денег")
+        verbose_name = _("претензия")
+        verbose_name_plural = _("претензии")
+        ordering = ["opened_at", "pk"]
+        permissions = [("decide_claim", _("Может принимать решения по претензиям и апелляциям"))]
+        indexes = [models.Index(fields=["next_due_at", "opened_at"], name="claim_queue_idx")]
 
     def __str__(self) -> str:
-        return f"{self.reference}: {self.amount} {self.currency}"
+        return f"{self.dispute_id}: {self.get_stage_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.next_due_at = self.nearest_due()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "next_due_at"}
+        super().save(*args, **kwargs)
+
+    def nearest_due(self) -> "datetime | None":
+        if self.stage == self.Stage.AWAITING_PARTIES:
+            return self.evidence_due_at
+        if self.stage == self.Stage.DECIDED:
+            return self.appeal_due_at
+        if self.stage in (self.Stage.PROCESSING, self.Stage.INVESTIGATION):
+            return self.flag_due_at or self.overdue_due_at
+        return None
+
+
+class Decision(models.Model):
+    """An arbitrator's decision on a claim. Never edited: a mistake is corrected only by the
+    decision on an appeal, which is a second row and final."""
+
+    class Kind(models.TextChoices):
+        FIRST = "first", _("решение")
+        APPEAL = "appeal", _("решение по апелляции")
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("претензия"))
+    kind = models.CharField(_("вид"), max_length=8, choices=Kind.choices)
+    winner = models.CharField(_("решение"), max_length=8, choices=Winner.choices)
+    amount = models.DecimalField(_("сумма возврата"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("валюта"), max_length=3)
+    return_required = models.BooleanField(_("товар вернуть продавцу"), default=False)
+    reason = models.TextField(_("обоснование"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("арбитр")
+    )
+    decided_at = models.DateTimeField(_("принято"))
+
+    class Meta:
+        verbose_name = _("решение по претензии")
+        verbose_name_plural = _("решения по претензиям")
+        ordering = ["decided_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "kind"], name="one_decision_of_each_kind_per_claim"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="decision_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.get_winner_display()}"
+
+
+class Appeal(models.Model):
+    """The one appeal a claim may have, filed by either party within the appeal window."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="appeal", verbose_name=_("претензия"))
+    appellant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("подал")
+    )
+    role = models.CharField(_("сторона"), max_length=8, choices=Offer.Role.choices)
+    message = models.OneToOneField(Message, on_delete=models.PROTECT, related_name="appeal")
+    filed_at = models.DateTimeField(_("подана"))
+
+    class Meta:
+        verbose_name = _("апелляция")
+        verbose_name_plural = _("апелляции")
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.get_role_display()}"
+
+
+class EvidenceRequest(models.Model):
+    """An arbitrator asks one or both parties for more evidence by a deadline."""
+
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="evidence_requests", verbose_name=_("претензия")
+    )
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("арбитр")
+    )
+    of_buyer = models.BooleanField(_("у покупателя"), default=False)
+    of_seller = models.BooleanField(_("у продавца"), default=False)
+    text = models.TextField(_("что нужно прислать"), max_length=4000)
+    due_at = models.DateTimeField(_("ответить до"))
+    created_at = models.DateTimeField(_("запрошено"))
+    buyer_answered_at = models.DateTimeField(_("покупатель ответил"), null=True, blank=True)
+    seller_answered_at = models.DateTimeField(_("продавец ответил"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("закрыт"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("запрос доказательств")
+        verbose_name_plural = _("запросы доказательств")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(of_buyer=True) | models.Q(of_seller=True), name="asks_someone"),
+            models.UniqueConstraint(
+                fields=["claim"], condition=models.Q(closed_at__isnull=True), name="one_open_evidence_request"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.text[:40]}"
 
 
 class ExchangeRate(models.Model):

@@ -93,7 +93,15 @@ NOT_AS_DESCRIBED_PROBLEMS = [
 ]
 
 ALL_PROBLEMS = {problem.code: problem for problem in NOT_RECEIVED_PROBLEMS + NOT_AS_DESCRIBED_PROBLEMS}
+PROBLEMS_BY_KIND = {
+    "not_received": {problem.code for problem in NOT_RECEIVED_PROBLEMS},
+    "not_as_described": {problem.code for problem in NOT_AS_DESCRIBED_PROBLEMS},
+}
 
 
-def problem_labels(codes: list[str]) -> list[str]:
-    return [str(ALL_PROBLEMS[code].label) for code in codes if code in ALL_PROBLEMS]
+def problems_refusal(kind: str, problems: list[str]) -> str | None:
+    """Not received: exactly one of its problems. Not as described: one or more of its own."""
+    allowed = PROBLEMS_BY_KIND.get(kind, set())
+    if not problems or not set(problems) <= allowed or (kind == "not_received" and len(problems) != 1):
+        return str(_("Выберите, что случилось, из предложенных вариантов."))
+    return None

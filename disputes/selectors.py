@@ -1,16 +1,30 @@
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
+from core.money import to_cents
 
-from .models import Attachment, Dispute, DisputeEvent, ExchangeRate, Message, Offer
+from .models import (
+    Appeal,
+    Attachment,
+    Claim,
+    Decision,
+    Dispute,
+    DisputeEvent,
+    EvidenceRequest,
+    ExchangeRate,
+    Message,
+    Offer,
+)
+from .rules import Facts, claim_of
 
 
 def disputes_visible_to(user: User) -> QuerySet[Dispute]:
-    """Disputes a user may open: as the buyer, as the order's seller, or any for staff."""
-    if user.is_staff:
+    """Disputes a user may open: as the buyer, as the order's seller, or any for staff who may
+    read disputes."""
+    if user.has_perm("disputes.view_dispute"):
         return Dispute.objects.all()
     condition = Q(buyer=user)
     if hasattr(user, "store"):
@@ -24,9 +38,11 @@ def dispute_get(*, user: User, pk: int) -> Dispute:
     try:
         return (
             disputes_visible_to(user)
-            .select_related("order", "buyer", "store__owner")
+            .select_related("order", "buyer", "store__owner", "claim__assigned_to", "claim__appeal")
             .prefetch_related(
                 Prefetch("offers", queryset=Offer.objects.select_related("author")),
+                Prefetch("claim__decisions", queryset=Decision.objects.order_by("decided_at", "pk")),
+                Prefetch("claim__evidence_requests", queryset=EvidenceRequest.objects.order_by("created_at", "pk")),
                 Prefetch(
                     "messages",
                     queryset=Message.objects.select_related("author").prefetch_related(
@@ -42,13 +58,36 @@ def dispute_get(*, user: User, pk: int) -> Dispute:
         raise Http404 from None
 
 
+def page_facts(dispute: Dispute, *, user: User, offers: list[Offer]) -> Facts:
+    """What the rulebook needs to draw a dispute page's buttons, from what dispute_get() read."""
+    claim = claim_of(dispute)
+    decisions = list(claim.decisions.all()) if claim else []
+    requests = list(claim.evidence_requests.all()) if claim else []
+    first = next((decision for decision in decisions if decision.kind == Decision.Kind.FIRST), None)
+    return Facts(
+        pending_offer=next((offer for offer in offers if offer.status == Offer.Status.PENDING), None),
+        evidence_request=next((request for request in requests if request.closed_at is None), None),
+        actor_id=user.pk,
+        first_decider_id=first.decided_by_id if first else None,
+        has_appeal=claim is not None and _has_appeal(claim),
+    )
+
+
+def _has_appeal(claim: Claim) -> bool:
+    try:
+        return claim.appeal is not None
+    except Appeal.DoesNotExist:
+        return False
+
+
 def dispute_list(*, user: User, as_seller: bool = False) -> QuerySet[Dispute]:
     disputes = Dispute.objects.filter(store__owner=user) if as_seller else Dispute.objects.filter(buyer=user)
-    return disputes.select_related("order", "store", "buyer").order_by("-opened_at", "-pk")
+    return disputes.select_related("order", "store", "buyer", "claim").order_by("-opened_at", "-pk")
 
 
 def attachment_get(*, user: User, token: str) -> Attachment:
-    """A file for its dispute's buyer, seller and staff, or (before it is posted) its owner."""
+    """A file for its dispute's buyer and seller, staff who may read dispute files, or (before it
+    is posted) its owner; 404 for anyone else."""
     attachment = Attachment.objects.select_related("message__dispute__store").filter(token=token).first()
     if attachment is None:
         raise Http404
@@ -57,13 +96,13 @@ def attachment_get(*, user: User, token: str) -> Attachment:
             raise Http404
         return attachment
     dispute = attachment.message.dispute
-    if user.is_staff or user.pk in (dispute.buyer_id, dispute.store.owner_id):
+    if user.pk in (dispute.buyer_id, dispute.store.owner_id) or user.has_perm("disputes.view_attachment"):
         return attachment
     raise Http404
 
 
 def pending_uploads(*, user: User, ids: list[int]) -> list[Attachment]:
-    return list(Attachment.objects.filter(owner=user, message__isnull=True, pk__in=ids).order_by("pk"))
+    return list(Attachment.objects.filter(Attachment.unclaimed(), owner=user, pk__in=ids).order_by("pk"))
 
 
 def rouble_equivalent(amount: Decimal | None, currency: str) -> tuple[Decimal, ExchangeRate] | None:
@@ -73,4 +112,4 @@ def rouble_equivalent(amount: Decimal | None, currency: str) -> tuple[Decimal, E
     rate = ExchangeRate.objects.filter(currency=currency).first()
     if rate is None:
         return None
-    return (amount * rate.rub_per_unit).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), rate
+    return to_cents(amount * rate.rub_per_unit), rate

@@ -1,99 +1,115 @@
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
-from helpcenter.sweeps import SweepResult, sweep
+from accounts.emails import email_queue
+from accounts.models import User
+from core.dates import days_lazy
+from core.sweeps import SweepResult, register, sweep
 
-from . import services
-from .models import Dispute
+from . import claims, services
+from .models import Claim, Dispute
+from .rules import UNDECIDED_STAGES
 
 S = Dispute.Status
-REFUSED = (services.DisputeActionRefused, ObjectDoesNotExist)
+_flag_days = days_lazy(settings.CLAIM_DECISION_FLAG_DAYS)
+_overdue_days = days_lazy(settings.CLAIM_DECISION_OVERDUE_DAYS)
+DisputeService = Callable[..., object]
+
+UNDECIDED = tuple(UNDECIDED_STAGES)
+
+# name: (which disputes may be due, the service, the deadline column, what happens)
+DEADLINES: dict[str, tuple[Callable[[], QuerySet[Dispute]], DisputeService, str, object]] = {
+    "seller-silence": (
+        lambda: Dispute.objects.filter(status=S.AWAITING_SELLER),
+        services.dispute_grant_for_seller_silence,
+        "seller_answer_due_at",
+        _("продавец не ответил вовремя: требование покупателя удовлетворено"),
+    ),
+    "auto-claim": (
+        lambda: Dispute.objects.filter(status__in=(S.AWAITING_SELLER, S.NEGOTIATING)),
+        services.dispute_auto_claim,
+        "auto_claim_due_at",
+        _("спор без решения слишком долго: становится претензией"),
+    ),
+    "return-deadlines": (
+        lambda: Dispute.objects.filter(status=S.AWAITING_RETURN),
+        services.dispute_close_unreturned,
+        "return_due_at",
+        _("товар не отправлен обратно вовремя: спор закрыт без возврата"),
+    ),
+    "evidence-deadlines": (
+        lambda: Dispute.objects.filter(status=S.CLAIM, claim__stage=Claim.Stage.AWAITING_PARTIES),
+        claims.evidence_request_close,
+        "claim__evidence_due_at",
+        _("срок ответа на запрос арбитра прошёл: арбитр изучает то, что прислали"),
+    ),
+    "claim-flags": (
+        lambda: Dispute.objects.filter(status=S.CLAIM, claim__stage__in=UNDECIDED),
+        claims.claim_flag_undecided,
+        "claim__flag_due_at",
+        format_lazy(_("претензия без решения {days}: отмечается для арбитров"), days=_flag_days),
+    ),
+    "claim-overdue": (
+        lambda: Dispute.objects.filter(status=S.CLAIM, claim__stage__in=UNDECIDED),
+        claims.claim_mark_overdue,
+        "claim__overdue_due_at",
+        format_lazy(_("претензия без решения {days}: просрочена, руководителю арбитража письмо"), days=_overdue_days),
+    ),
+    "appeal-windows": (
+        lambda: Dispute.objects.filter(status=S.CLAIM, claim__stage=Claim.Stage.DECIDED),
+        claims.claim_finalize,
+        "claim__appeal_due_at",
+        _("срок обжалования прошёл: решение исполняется"),
+    ),
+}
 
 
-def due_seller_silence(now: datetime) -> QuerySet[Dispute]:
-    return Dispute.objects.filter(seller_answer_due_at__lte=now, status=S.AWAITING_SELLER)
+def due(name: str, now: datetime) -> QuerySet[Dispute]:
+    """The disputes the deadline sweep `name` takes now."""
+    candidates, _service, column, _description = DEADLINES[name]
+    return candidates().filter(**{f"{column}__lte": now})
 
 
-def due_auto_claims(now: datetime) -> QuerySet[Dispute]:
-    return Dispute.objects.filter(auto_claim_at__lte=now, status__in=(S.AWAITING_SELLER, S.NEGOTIATING))
-
-
-def due_unreturned(now: datetime) -> QuerySet[Dispute]:
-    return Dispute.objects.filter(return_due_at__lte=now, status=S.AWAITING_RETURN)
-
-
-def due_claim_flags(now: datetime) -> QuerySet[Dispute]:
-    return Dispute.objects.filter(claim_flag_due_at__lte=now, status=S.CLAIM)
-
-
-def due_claim_overdue(now: datetime) -> QuerySet[Dispute]:
-    return Dispute.objects.filter(claim_overdue_due_at__lte=now, status=S.CLAIM)
-
-
-def due_appeal_windows(now: datetime) -> QuerySet[Dispute]:
-    return Dispute.objects.filter(appeal_deadline_at__lte=now, status=S.CLAIM)
-
-
-def due_refunds(now: datetime) -> QuerySet[Dispute]:
-    # The refund task normally runs right after commit; this picks up any the broker lost.
-    cutoff = now - timedelta(seconds=settings.REFUND_RETRY_AFTER_SECONDS)
-    return Dispute.objects.filter(status=S.REFUNDING, updated_at__lte=cutoff)
-
-
-def _dispute_sweep(name: str, due, service, deadline: str) -> Callable[[datetime], SweepResult]:
-    """A sweep that calls `service(dispute_id=..., now=...)` for each dispute due by `deadline`."""
+def _register_deadline(name: str) -> None:
+    _candidates, service, column, description = DEADLINES[name]
 
     def run(now: datetime) -> SweepResult:
         return sweep(
-            name, due, lambda pk, at: service(dispute_id=pk, now=at), now=now, order_by=deadline, refused=REFUSED
+            name, lambda at: due(name, at), lambda pk, at: service(dispute_id=pk, now=at), now=now, order_by=column
         )
 
-    return run
+    register(name, description=description)(run)  # type: ignore[arg-type]
 
 
-grant_for_seller_silence = _dispute_sweep(
-    "seller-silence", due_seller_silence, services.dispute_grant_for_seller_silence, "seller_answer_due_at"
+for _name in DEADLINES:
+    _register_deadline(_name)
+
+
+@register(
+    "arbitration-digest",
+    description=format_lazy(_("сводка арбитрам: претензии без решения дольше чем {days}"), days=_flag_days),
+    daily_at_hour=7,
 )
-escalate_unresolved = _dispute_sweep("auto-claim", due_auto_claims, services.dispute_auto_claim, "auto_claim_at")
-close_unreturned = _dispute_sweep(
-    "return-deadlines", due_unreturned, services.dispute_close_unreturned, "return_due_at"
-)
-_flag_claims = _dispute_sweep("claim-flags", due_claim_flags, services.claim_flag_undecided, "claim_flag_due_at")
-_mark_overdue_claims = _dispute_sweep(
-    "claim-overdue", due_claim_overdue, services.claim_mark_overdue, "claim_overdue_due_at"
-)
-finalize_decisions = _dispute_sweep("appeal-windows", due_appeal_windows, services.claim_finalize, "appeal_deadline_at")
-retry_refunds = _dispute_sweep("refunds", due_refunds, services.refund_execute, "updated_at")
-
-
-def flag_undecided_claims(now: datetime) -> SweepResult:
-    flagged, overdue = _flag_claims(now), _mark_overdue_claims(now)
-    return SweepResult("claim-deadlines", flagged.changed + overdue.changed, flagged.skipped + overdue.skipped)
-
-
 def send_claim_digest(now: datetime) -> SweepResult:
-    """Once a day: every arbitrator gets the list of claims waiting more than 15 days."""
-    from django.contrib.auth import get_user_model
-
-    from accounts.emails import email_queue
-
-    claims = list(
-        Dispute.objects.filter(status=S.CLAIM, decided_at__isnull=True, claim_flagged_at__isnull=False)
-        .select_related("order")
+    """Once a day: every arbitrator gets the list of claims flagged for waiting too long."""
+    flagged = list(
+        Dispute.objects.filter(status=S.CLAIM, claim__stage__in=UNDECIDED, claim__flagged_at__isnull=False)
+        .select_related("order", "claim")
         .order_by("escalated_at")
     )
     result = SweepResult("arbitration-digest")
-    if not claims:
+    if not flagged:
         return result
-    for arbitrator in get_user_model().objects.filter(groups__name="arbitrators", is_active=True):
+    for arbitrator in User.objects.filter(groups__permissions__codename="decide_claim", is_active=True).distinct():
         sent = email_queue(
             user=arbitrator,
             template="claim_digest",
-            context={"claims": claims},
+            context={"claims": flagged},
             dedupe_key=f"claim-digest:{now.date().isoformat()}:{arbitrator.pk}",
         )
         result.changed += sent is not None

@@ -19,4 +19,6 @@ urlpatterns = [
     path("<int:pk>/escalate/", views.dispute_escalate, name="escalate"),
     path("<int:pk>/return/", views.return_ship, name="return_ship"),
     path("<int:pk>/return/received/", views.return_confirm, name="return_confirm"),
+    path("<int:pk>/answer/", views.evidence_answer, name="evidence_answer"),
+    path("<int:pk>/appeal/", views.appeal_create, name="appeal"),
 ]

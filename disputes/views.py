@@ -1,44 +1,61 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.forms import Form
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedRequest
+from core import files
+from core.errors import ActionRefused
+from core.views import run_action
+from orders import rules as order_rules
 from orders import selectors as order_selectors
+from orders.models import Order
 
-from . import rules, selectors, services
-from .forms import MessageForm, OfferForm, ReturnShipForm
-from .models import Attachment, Dispute, Offer
+from . import claims, rules, selectors, services, timeline
+from .forms import AppealForm, EvidenceAnswerForm, MessageForm, OfferForm, ReturnShipForm
+from .models import Attachment, Dispute
 from .problems import ALL_PROBLEMS, NOT_AS_DESCRIBED_PROBLEMS, NOT_RECEIVED_PROBLEMS
 from .wizard import WizardState, cleaned_for_session, form_for, raw_for_session
 
 DISPUTES_PER_PAGE = 10
 
 
-def _store_files(request, form, field: str = "files") -> list[int]:
-    """Keep each valid upload; a bad file gets its own message next to the field."""
-    stored = []
-    for name in getattr(request, "skipped_uploads", []):
-        form.add_error(field, _("%(name)s: файл слишком большой.") % {"name": name})
-    for uploaded in request.FILES.getlist(field):
-        try:
-            stored.append(services.attachment_store(owner=request.user, uploaded=uploaded).pk)
-        except ValidationError as error:
-            for message in error.messages:
-                form.add_error(field, f"{uploaded.name}: {message}")
-    return stored
+def _store_files(request: AuthenticatedRequest, form: Form, *, already_kept: int = 0) -> list[int]:
+    """Check and keep the form's files. A refused batch (too many files, the hourly limit, the
+    quota) stores nothing; a bad file gets its own message next to the field."""
+    try:
+        stored = files.uploads_store(
+            model=Attachment,
+            owner_id=request.user.pk,
+            files=request.FILES.getlist("evidence"),
+            too_large=getattr(request, "skipped_uploads", []),
+            already_kept=already_kept,
+        )
+    except ActionRefused as refused:
+        form.add_error("evidence", refused.message)
+        return []
+    for message in stored.errors:
+        form.add_error("evidence", message)
+    return stored.ids
+
+
+def _discard(request: AuthenticatedRequest, ids: list[int]) -> None:
+    files.attachments_discard_unclaimed(model=Attachment, owner_id=request.user.pk, ids=ids)
 
 
 # --- the opening wizard ---------------------------------------------------------------------
 
 
-def _buyer_order(request, number: str):
+def _buyer_order(request: AuthenticatedRequest, number: str) -> Order:
     order = order_selectors.order_get(user=request.user, number=number)
     if order.buyer_id != request.user.pk:
         raise Http404
@@ -46,12 +63,9 @@ def _buyer_order(request, number: str):
 
 
 @login_required
-def dispute_wizard(request, number: str, step: str = "received"):
+def dispute_wizard(request: AuthenticatedRequest, number: str, step: str = "received"):
     order = _buyer_order(request, number)
-    refusal = rules.dispute_open_refusal(
-        order, timezone.now(), has_dispute=Dispute.objects.filter(order=order).exists()
-    )
-    if refusal:
+    if refusal := order_rules.dispute_open_refusal(order, timezone.now()):
         messages.error(request, refusal)
         return redirect("orders:detail", number=order.number)
     state = WizardState(request.session, order.pk)
@@ -71,10 +85,10 @@ def dispute_wizard(request, number: str, step: str = "received"):
         if step == "request":
             remove = [int(pk) for pk in request.POST.getlist("remove") if pk.isdigit()]
             if remove:
-                Attachment.objects.filter(owner=request.user, message__isnull=True, pk__in=remove).delete()
+                _discard(request, remove)
                 state.data["attachment_ids"] = [pk for pk in state.attachment_ids if pk not in remove]
-            new_ids = _store_files(request, form)
-            state.data["attachment_ids"] = [*state.attachment_ids, *new_ids][: settings.DISPUTE_MAX_FILES]
+            new_ids = _store_files(request, form, already_kept=len(state.attachment_ids))
+            state.data["attachment_ids"] = [*state.attachment_ids, *new_ids]
             state.save()
             uploaded = selectors.pending_uploads(user=request.user, ids=state.attachment_ids)
         if going_back:
@@ -112,12 +126,12 @@ def _wizard_context(order, state: WizardState, step: str, **extra) -> dict:
         "not_as_described_problems": NOT_AS_DESCRIBED_PROBLEMS,
         "received": state.received,
         "equivalent_rate": selectors.rouble_equivalent(order.total_amount, order.currency),
-        "max_files": settings.DISPUTE_MAX_FILES,
+        "max_files": settings.UPLOAD_MAX_FILES,
         **extra,
     }
 
 
-def _wizard_summary(request, order, state: WizardState):
+def _wizard_summary(request: AuthenticatedRequest, order, state: WizardState):
     arguments = state.service_arguments()
     uploaded = selectors.pending_uploads(user=request.user, ids=state.attachment_ids)
     if request.method == "POST":
@@ -127,12 +141,13 @@ def _wizard_summary(request, order, state: WizardState):
             dispute = services.dispute_open(
                 order=order, buyer=request.user, attachment_ids=[item.pk for item in uploaded], **arguments
             )
-        except services.DisputeActionRefused as refused:
+        except ActionRefused as refused:
             messages.error(request, refused.message)
             if Dispute.objects.filter(order=order).exists():
                 return redirect("orders:detail", number=order.number)
         else:
             state.clear()
+            assert dispute.seller_answer_due_at is not None  # set when a dispute opens
             messages.success(
                 request,
                 _("Спор открыт. Продавец должен ответить до %(date)s.")
@@ -159,77 +174,81 @@ def _wizard_summary(request, order, state: WizardState):
 # --- lists and the dispute page -------------------------------------------------------------
 
 
-def _list(request, *, as_seller: bool):
+def _list(request: AuthenticatedRequest, *, as_seller: bool):
     disputes = selectors.dispute_list(user=request.user, as_seller=as_seller)
     page = Paginator(disputes, DISPUTES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "disputes/dispute_list.html", {"page": page, "as_seller": as_seller})
 
 
 @login_required
-def dispute_list(request):
+def dispute_list(request: AuthenticatedRequest):
     return _list(request, as_seller=False)
 
 
 @login_required
-def store_dispute_list(request):
+def store_dispute_list(request: AuthenticatedRequest):
     if not hasattr(request.user, "store"):
         raise Http404
     return _list(request, as_seller=True)
 
 
-def _detail_context(request, dispute: Dispute, **forms) -> dict:
+def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Form) -> dict[str, Any]:
     now = timezone.now()
-    role = services.role_of(dispute, request.user)
+    role = rules.role_of(dispute, request.user)
     offers = list(dispute.offers.all())
-    pending = next((offer for offer in offers if offer.status == Offer.Status.PENDING), None)
-    is_open = dispute.status in (Dispute.Status.AWAITING_SELLER, Dispute.Status.NEGOTIATING)
-    can_offer = is_open and (role == Offer.Role.SELLER or dispute.status == Dispute.Status.NEGOTIATING)
+    facts = selectors.page_facts(dispute, user=request.user, offers=offers)
     order = dispute.order
-    context = {
+    claim = rules.claim_of(dispute)
+    decisions = list(claim.decisions.all()) if claim else []
+    shown_decision = decisions[-1] if decisions else None
+    return {
         "dispute": dispute,
         "order": order,
         "role": role,
         "now": now,
         "offers": offers,
-        "pending_offer": pending,
-        "can_answer_offer": bool(pending and role and pending.role != role and is_open),
-        "can_offer": bool(role and can_offer),
-        "can_cancel": role == Offer.Role.BUYER and is_open,
-        "can_escalate": role == Offer.Role.BUYER and rules.escalation_refusal(dispute, now) is None,
-        "escalation_pending": role == Offer.Role.BUYER and is_open and now < dispute.escalation_opens_at,
-        "can_ship_return": role == Offer.Role.BUYER and dispute.status == Dispute.Status.AWAITING_RETURN,
-        "can_confirm_return": role == Offer.Role.SELLER and dispute.status == Dispute.Status.RETURN_SHIPPED,
-        "can_message": dispute.status not in (Dispute.Status.REFUNDED, Dispute.Status.CANCELLED, Dispute.Status.CLOSED)
-        and (role or request.user.is_staff),
+        "pending_offer": facts.pending_offer,
+        "actions": rules.allowed_actions(dispute, role, now, facts),
         "problems": [ALL_PROBLEMS[code] for code in dispute.problems if code in ALL_PROBLEMS],
         "thread": list(dispute.messages.all()),
-        "events": list(dispute.events.all()),
+        "timeline": [
+            (
+                event,
+                timeline.actor_label(event, dispute, for_staff=role not in rules.PARTIES),
+                timeline.describe(event, dispute, for_staff=role not in rules.PARTIES),
+            )
+            for event in dispute.events.all()
+        ],
         "requested_equivalent": selectors.rouble_equivalent(dispute.requested_amount, dispute.currency),
+        "claim": claim,
+        "evidence_request": facts.evidence_request,
+        "decisions": decisions,
+        "decision": shown_decision,
+        "decision_equivalent": (
+            selectors.rouble_equivalent(shown_decision.amount, shown_decision.currency)
+            if shown_decision and shown_decision.amount
+            else None
+        ),
         "offer_form": forms.get("offer_form") or OfferForm(max_amount=order.total_amount, currency=order.currency),
         "message_form": forms.get("message_form") or MessageForm(),
         "return_form": forms.get("return_form") or ReturnShipForm(),
+        "answer_form": forms.get("answer_form") or EvidenceAnswerForm(),
     }
-    return context
 
 
 @login_required
-def dispute_detail(request, pk: int):
+def dispute_detail(request: AuthenticatedRequest, pk: int):
     dispute = selectors.dispute_get(user=request.user, pk=pk)
     return render(request, "disputes/dispute_detail.html", _detail_context(request, dispute))
 
 
-def _act(request, pk: int, action, success: str):
+def _act(request: AuthenticatedRequest, pk: int, action: Any, success: str) -> HttpResponse:
     dispute = selectors.dispute_get(user=request.user, pk=pk)
-    try:
-        action(dispute)
-    except services.DisputeActionRefused as refused:
-        messages.error(request, refused.message)
-    else:
-        messages.success(request, success)
+    run_action(request, lambda: action(dispute), success=success)
     return redirect("disputes:detail", pk=dispute.pk)
 
 
-def _offer_id(request) -> int:
+def _offer_id(request: AuthenticatedRequest) -> int:
     try:
         return int(request.POST.get("offer", ""))
     except ValueError:
@@ -238,7 +257,7 @@ def _offer_id(request) -> int:
 
 @login_required
 @require_POST
-def offer_accept(request, pk: int):
+def offer_accept(request: AuthenticatedRequest, pk: int):
     return _act(
         request,
         pk,
@@ -249,7 +268,7 @@ def offer_accept(request, pk: int):
 
 @login_required
 @require_POST
-def offer_refuse(request, pk: int):
+def offer_refuse(request: AuthenticatedRequest, pk: int):
     return _act(
         request,
         pk,
@@ -258,17 +277,32 @@ def offer_refuse(request, pk: int):
     )
 
 
+def _refused_before_upload(
+    request: AuthenticatedRequest, dispute: Dispute, action: rules.Action
+) -> HttpResponse | None:
+    """Ask the rulebook before any file is stored: a refused action keeps nothing."""
+    facts = selectors.page_facts(dispute, user=request.user, offers=list(dispute.offers.all()))
+    message = rules.refusal(action, dispute, rules.role_of(dispute, request.user), timezone.now(), facts)
+    if message is None:
+        return None
+    messages.error(request, message)
+    return redirect("disputes:detail", pk=dispute.pk)
+
+
 @login_required
 @require_POST
-def offer_create(request, pk: int):
+def offer_create(request: AuthenticatedRequest, pk: int):
     dispute = selectors.dispute_get(user=request.user, pk=pk)
+    if refusal_page := _refused_before_upload(request, dispute, rules.Action.MAKE_OFFER):
+        return refusal_page
     order = dispute.order
     form = OfferForm(request.POST, request.FILES, max_amount=order.total_amount, currency=order.currency)
     valid = form.is_valid()
     stored = _store_files(request, form) if valid else []
     if valid and not form.errors:
-        try:
-            services.offer_make(
+        sent = run_action(
+            request,
+            lambda: services.offer_make(
                 dispute=dispute,
                 user=request.user,
                 refund_type=form.cleaned_data["refund_type"],
@@ -276,21 +310,23 @@ def offer_create(request, pk: int):
                 return_required=form.cleaned_data["return_required"],
                 note=form.cleaned_data["note"],
                 attachment_ids=stored,
-            )
-        except services.DisputeActionRefused as refused:
-            messages.error(request, refused.message)
-        else:
-            messages.success(request, _("Предложение отправлено."))
+            ),
+            success=_("Предложение отправлено."),
+        )
+        if not sent:
+            _discard(request, stored)
         return redirect("disputes:detail", pk=dispute.pk)
-    Attachment.objects.filter(pk__in=stored).delete()
+    _discard(request, stored)
     context = _detail_context(request, dispute, offer_form=form)
     return render(request, "disputes/dispute_detail.html", context, status=400)
 
 
 @login_required
 @require_POST
-def message_create(request, pk: int):
+def message_create(request: AuthenticatedRequest, pk: int):
     dispute = selectors.dispute_get(user=request.user, pk=pk)
+    if refusal_page := _refused_before_upload(request, dispute, rules.Action.POST_MESSAGE):
+        return refusal_page
     form = MessageForm(request.POST, request.FILES)
     valid = form.is_valid()
     stored = _store_files(request, form) if valid else []
@@ -299,21 +335,23 @@ def message_create(request, pk: int):
             services.message_post(
                 dispute=dispute, user=request.user, text=form.cleaned_data["text"], attachment_ids=stored
             )
-        except services.DisputeActionRefused as refused:
-            Attachment.objects.filter(pk__in=stored).delete()
+        except ActionRefused as refused:
             form.add_error("text", refused.message)
         else:
             return redirect(reverse("disputes:detail", args=[dispute.pk]) + "#thread")
-    Attachment.objects.filter(pk__in=stored, message__isnull=True).delete()
+    _discard(request, stored)
     context = _detail_context(request, dispute, message_form=form)
     return render(request, "disputes/dispute_detail.html", context, status=400)
 
 
 @login_required
-def dispute_cancel(request, pk: int):
+def dispute_cancel(request: AuthenticatedRequest, pk: int):
     dispute = selectors.dispute_get(user=request.user, pk=pk)
     if dispute.buyer_id != request.user.pk:
         raise Http404
+    if message := rules.refusal(rules.Action.CANCEL, dispute, rules.Role.BUYER, timezone.now()):
+        messages.error(request, message)
+        return redirect("disputes:detail", pk=dispute.pk)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         return _act(
             request,
@@ -326,7 +364,7 @@ def dispute_cancel(request, pk: int):
 
 @login_required
 @require_POST
-def dispute_escalate(request, pk: int):
+def dispute_escalate(request: AuthenticatedRequest, pk: int):
     return _act(
         request,
         pk,
@@ -337,7 +375,7 @@ def dispute_escalate(request, pk: int):
 
 @login_required
 @require_POST
-def return_ship(request, pk: int):
+def return_ship(request: AuthenticatedRequest, pk: int):
     dispute = selectors.dispute_get(user=request.user, pk=pk)
     form = ReturnShipForm(request.POST)
     if form.is_valid():
@@ -356,7 +394,7 @@ def return_ship(request, pk: int):
 
 @login_required
 @require_POST
-def return_confirm(request, pk: int):
+def return_confirm(request: AuthenticatedRequest, pk: int):
     return _act(
         request,
         pk,
@@ -366,15 +404,78 @@ def return_confirm(request, pk: int):
 
 
 @login_required
-def attachment_download(request, token: str):
-    attachment = selectors.attachment_get(user=request.user, token=token)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        content_type=attachment.content_type,
-        as_attachment=attachment.kind != Attachment.Kind.IMAGE,
-        filename=attachment.display_name if attachment.kind != Attachment.Kind.IMAGE else None,
+def attachment_download(request: AuthenticatedRequest, token: str) -> FileResponse:
+    return files.stored_file_response(selectors.attachment_get(user=request.user, token=token))
+
+
+@login_required
+@require_POST
+def evidence_answer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A party answers the arbitrator's evidence request with text and files."""
+    dispute = selectors.dispute_get(user=request.user, pk=pk)
+    if refusal_page := _refused_before_upload(request, dispute, rules.Action.ANSWER_EVIDENCE):
+        return refusal_page
+    form = EvidenceAnswerForm(request.POST, request.FILES)
+    stored = _store_files(request, form) if form.is_valid() else []
+    if form.is_valid() and not form.errors:
+        try:
+            claims.evidence_answer(
+                dispute=dispute, user=request.user, text=form.cleaned_data["text"], attachment_ids=stored
+            )
+        except ActionRefused as refused:
+            form.add_error("text", refused.message)
+        else:
+            messages.success(request, _("Ответ отправлен арбитру."))
+            return redirect(reverse("disputes:detail", args=[dispute.pk]) + "#claim")
+    _discard(request, stored)
+    return render(
+        request, "disputes/dispute_detail.html", _detail_context(request, dispute, answer_form=form), status=400
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+
+
+@login_required
+def appeal_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The appeal page: what an appeal is, its last date, and the form (reason and new files)."""
+    dispute = selectors.dispute_get(user=request.user, pk=pk)
+    role = rules.role_of(dispute, request.user)
+    if role not in rules.PARTIES:
+        raise Http404
+    offers = list(dispute.offers.all())
+    permit = rules.permit(
+        rules.Action.APPEAL,
+        dispute,
+        role,
+        timezone.now(),
+        selectors.page_facts(dispute, user=request.user, offers=offers),
+    )
+    if not permit:
+        messages.error(request, str(permit.refusal))
+        return redirect("disputes:detail", pk=dispute.pk)
+    form = AppealForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        stored = _store_files(request, form) if form.is_valid() else []
+        if form.is_valid() and not form.errors:
+            try:
+                claims.appeal_file(
+                    dispute=dispute, user=request.user, reason=form.cleaned_data["reason"], attachment_ids=stored
+                )
+            except ActionRefused as refused:
+                form.add_error("reason", refused.message)
+            else:
+                messages.success(request, _("Апелляция подана. Её рассмотрит другой арбитр; мы напишем о решении."))
+                return redirect(reverse("disputes:detail", args=[dispute.pk]) + "#claim")
+        _discard(request, stored)
+    claim = rules.claim_of(dispute)
+    return render(
+        request,
+        "disputes/appeal.html",
+        {
+            "dispute": dispute,
+            "claim": claim,
+            "decision": claim.decisions.all()[0] if claim else None,
+            "permit": permit,
+            "form": form,
+            "max_files": settings.UPLOAD_MAX_FILES,
+        },
+        status=400 if form.errors else 200,
+    )

@@ -111,7 +111,7 @@ def cleaned_for_session(form) -> dict:
     """Form values as the session can store them (text, lists, booleans)."""
     values = {}
     for name, value in form.cleaned_data.items():
-        if name in ("files", "remove"):
+        if name in ("evidence", "remove"):
             continue
         values[name] = str(value) if isinstance(value, Decimal) else value
     return values
@@ -121,7 +121,7 @@ def raw_for_session(form) -> dict:
     """What the buyer typed, unvalidated, so that Back keeps even a half-filled step."""
     values = {"_draft": True}
     for name, field in form.fields.items():
-        if name in ("files", "remove"):
+        if name in ("evidence", "remove"):
             continue
         widget_value = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
         if widget_value not in (None, "", []):

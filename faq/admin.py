@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from helpcenter.uploads import reencode_image
+from core.uploads import reencode_image
 
 from . import services
 from .models import Article, ArticleImage, Category
@@ -22,7 +22,7 @@ class ArticleImageForm(forms.ModelForm):
         from django.conf import settings
 
         clean = reencode_image(uploaded, max_bytes=settings.FAQ_IMAGE_MAX_BYTES)
-        self.instance.token = clean.content.name.split(".")[0]
+        self.instance.token = str(clean.content.name).split(".")[0]
         self.instance.format = clean.format
         return clean.content
 

@@ -62,7 +62,7 @@ def render_markdown(source: str, *, image_urls: dict[int, str] | None = None) ->
     )
     # Headings in the table of contents: second level, each with the third-level ones under it.
     toc = []
-    for token in converter.toc_tokens:
+    for token in converter.toc_tokens:  # type: ignore[attr-defined]  # set by the toc extension
         if token["level"] == 2:
             toc.append({**_toc_entries([token])[0], "children": _toc_entries(token.get("children", []))})
     text = html.unescape(nh3.clean(re.sub(r"<(/p|/h\d|/li|br|/tr)>", r"<\1>\n", clean_html), tags=set()))

@@ -183,7 +183,7 @@ def _search_postgres(results: SearchResults, groups, *, language: str, limit: in
     rows = []
     with connection.cursor() as cursor:
         for operator in ("&", "|"):
-            params = {
+            params: dict[str, str | int] = {
                 "config": config,
                 "tsquery": _tsquery_text(groups, operator),
                 "cap": CANDIDATE_CAP,

@@ -9,7 +9,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from helpcenter.uploads import reencode_image
+from core.uploads import reencode_image
 
 from .models import Article, ArticleImage, ArticleVote, SearchWord
 from .rendering import render_markdown
@@ -43,9 +43,6 @@ def article_save(*, article: Article) -> Article:
     article.save()
     search_words_add(texts=[article.title_ru, article.keywords_ru, article.body_text_ru, article.title_en])
     return article
-
-
-article_save.alters_data = True
 
 
 def search_words_add(*, texts: list[str]) -> None:

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "crispy_forms",
     "crispy_bootstrap5",
+    "core",
     "accounts",
     "orders",
     "faq",
@@ -56,7 +57,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    "accounts.middleware.BlockedAccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.UploadRedirectMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
@@ -170,10 +173,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(CELERY_BROKER_FILESYSTEM_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_FILESYSTEM_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_FILESYSTEM_DIR / "processed"),
+        # Otherwise kombu writes its exchange tables into control/ in the working directory.
+        "control_folder": str(CELERY_BROKER_FILESYSTEM_DIR / "control"),
         "store_processed": False,
     }
     # The transport does not create its folders, and a worker would fail on the first poll.
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (CELERY_BROKER_FILESYSTEM_DIR / _folder).mkdir(parents=True, exist_ok=True)
 else:
     # Longer than any task runs; deadlines never rely on ETA tasks, so nothing waits this long.
@@ -218,6 +223,37 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
 
+# Counters for sign-in, sign-up, password reset and uploads live in the cache: Redis when
+# REDIS_CACHE_URL is set (production: every web process counts together), memory otherwise.
+_cache_url = env.str("REDIS_CACHE_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# How many proxies of our own put the client's address in X-Forwarded-For (0: trust none).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Signing in, signing up and password reset (accounts/auth.py). Sign in by username or e-mail;
+# the backend refuses without checking the password while a counter is over its limit, on every
+# sign-in form (admin's too). Failed sign-ins per account and per client address, in a window:
+AUTHENTICATION_BACKENDS = ["accounts.auth.SignInBackend"]
+SIGNIN_FAILURES_PER_ACCOUNT = 5
+SIGNIN_FAILURES_PER_ADDRESS = 20
+SIGNIN_WINDOW_MINUTES = 15
+# Reset letters asked for, per client address and per address typed, in a window.
+PASSWORD_RESET_PER_ADDRESS = 10
+PASSWORD_RESET_PER_EMAIL = 3
+PASSWORD_RESET_WINDOW_MINUTES = 60
+# Sign-ups asked for (each sends a letter), per client address and per address typed.
+SIGNUP_PER_ADDRESS = 10
+SIGNUP_PER_EMAIL = 3
+SIGNUP_WINDOW_MINUTES = 60
+# How long the link in the "finish signing up" letter works.
+SIGNUP_LINK_HOURS = 48
+
 # Absolute links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -235,18 +271,35 @@ CLAIM_DECISION_OVERDUE_DAYS = 60
 CLAIM_APPEAL_DAYS = 7
 # How often beat runs each deadline sweep (seconds). Tests of the real worker shorten it.
 DEADLINE_SWEEP_SECONDS = env.float("DEADLINE_SWEEP_SECONDS", default=60.0)
-# A refund still "preparing" this long after it started is retried by the refund sweep.
+# Refunds: a refund the payment system has not acknowledged this long after it was requested is
+# sent again by the refunds sweep; one still "preparing" after REFUND_STALE_HOURS is flagged.
 REFUND_RETRY_AFTER_SECONDS = 300
-# Upload limits, stated on the forms.
-DISPUTE_MAX_FILES = 8
-DISPUTE_IMAGE_MAX_BYTES = 10 * 1024 * 1024
-DISPUTE_PDF_MAX_BYTES = 10 * 1024 * 1024
-DISPUTE_VIDEO_MAX_BYTES = 100 * 1024 * 1024
+REFUND_STALE_HOURS = env.int("REFUND_STALE_HOURS", default=72)
+# "simulated" pays at once (development, tests); "external" waits for the payment system's
+# signed webhook (POST /payments/webhook/) or for staff to confirm the refund in admin.
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="simulated" if DEBUG else "external")
+PAYMENT_WEBHOOK_SECRET = env.str("PAYMENT_WEBHOOK_SECRET", default="")
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS = 300
+# Claims: the longest and the default time an arbitrator gives the parties to send evidence.
+CLAIM_EVIDENCE_DAYS = 5
+CLAIM_EVIDENCE_MAX_DAYS = 14
+# A decision's reason is read by both parties: it must say something.
+CLAIM_REASON_MIN_LENGTH = 80
+APPEAL_REASON_MIN_LENGTH = 30
+# Evidence uploads (disputes, reports), stated on the forms.
+UPLOAD_MAX_FILES = 8
+UPLOAD_IMAGE_MAX_BYTES = 10 * 1024 * 1024
+UPLOAD_PDF_MAX_BYTES = 10 * 1024 * 1024
+UPLOAD_VIDEO_MAX_BYTES = 100 * 1024 * 1024
+# Files a user uploaded that no message took yet: at most this many bytes, deleted after a day.
+UPLOAD_UNCLAIMED_QUOTA_BYTES = env.int("UPLOAD_UNCLAIMED_QUOTA_BYTES", default=300 * 1024 * 1024)
+UPLOAD_UNCLAIMED_HOURS = 24
+UPLOAD_RATE_FILES_PER_HOUR = env.int("UPLOAD_RATE_FILES_PER_HOUR", default=60)
 # Uploads above 5 MB spill to a temporary file; any file above the largest limit is skipped while
-# it is being received (helpcenter.uploads.CappedUploadHandler) instead of being read whole.
+# it is being received (core.uploads.CappedUploadHandler) instead of being read whole.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
-    "helpcenter.uploads.CappedUploadHandler",
+    "core.uploads.CappedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

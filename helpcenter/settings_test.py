@@ -27,4 +27,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 
-TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "tests" / "templates"]  # noqa: F405
+TEMPLATES[0]["DIRS"] = [BASE_DIR / "templates", BASE_DIR / "tests" / "templates"]  # noqa: F405
+# The payment system pays at once unless a test asks for the webhook flow.
+PAYMENT_GATEWAY = "simulated"
+PAYMENT_WEBHOOK_SECRET = "test-webhook-secret"

@@ -1,25 +1,26 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
 
+from core import views
 from faq.sitemaps import ArticleSitemap, CategorySitemap
 from faq.views import faq_image
-
-from . import views
+from orders.views import payment_webhook
 
 SITEMAPS = {"faq-categories": CategorySitemap, "faq-articles": ArticleSitemap}
 
 admin.site.site_header = "Защита покупателя: администрирование"
 admin.site.site_title = "Защита покупателя"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("faq-images/<str:token>.<str:extension>", faq_image, name="faq_image"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("payments/webhook/", payment_webhook, name="payment_webhook"),
 ]
 
 urlpatterns += i18n_patterns(

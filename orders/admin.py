@@ -1,11 +1,29 @@
-from django.contrib import admin
+from typing import Any
 
-from .models import Order, OrderEvent, OrderItem, ProtectionExtension
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import ActionRefused
+from core.money import format_money
+
+from . import payments
+from .models import Order, OrderEvent, OrderItem, ProtectionExtension, Refund
+
+MONEY_FIELDS = ("total_amount", "currency")
+
+
+def may_change_money(request: HttpRequest) -> bool:
+    return request.user.has_perm("orders.change_order_money")
 
 
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
     extra = 0
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if may_change_money(request) else ("unit_price",)
 
 
 class ProtectionExtensionInline(admin.TabularInline):
@@ -30,10 +48,53 @@ class OrderEventInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ("number", "buyer", "store", "status", "total_amount", "currency", "protection_ends_at")
+    list_display = ("number", "buyer", "store", "status", "total_amount", "currency", "protection_due_at")
     list_filter = ("status", "currency")
     search_fields = ("number", "buyer__username", "store__name", "tracking_number")
     date_hierarchy = "paid_at"
     raw_id_fields = ("buyer", "store")
     inlines = [OrderItemInline, ProtectionExtensionInline, OrderEventInline]
     list_select_related = ("buyer", "store")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Amounts decide refunds: only staff with their own permission change them.
+        return () if may_change_money(request) else MONEY_FIELDS
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = ("reference", "order", "purpose", "money", "status", "requested_at", "flagged_at", "completed_at")
+    list_filter = ("status", "purpose", ("flagged_at", admin.EmptyFieldListFilter), "currency")
+    search_fields = ("reference", "order__number", "gateway_reference")
+    search_help_text = _("Номер возврата, номер заказа или номер в платёжной системе")
+    list_select_related = ("order",)
+    readonly_fields = [field.name for field in Refund._meta.fields]
+    actions = ["confirm_by_hand"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("сумма"))
+    def money(self, refund: Refund) -> str:
+        return format_money(refund.amount, refund.currency)
+
+    @admin.action(description=_("Отметить возврат выполненным (деньги ушли покупателю)"), permissions=["confirm"])
+    def confirm_by_hand(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
+        confirmed = 0
+        for refund in queryset.filter(status=Refund.Status.REQUESTED):
+            try:
+                confirmed += payments.refund_confirm(
+                    refund_id=refund.pk,
+                    confirmed_by=Refund.ConfirmedBy.STAFF,
+                    user=request.user,  # type: ignore[arg-type]
+                )
+            except ActionRefused as refused:
+                messages.error(request, refused.message)
+                return
+        messages.success(request, _("Отмечено выполненными: %(count)d.") % {"count": confirmed})
+
+    def has_confirm_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.confirm_refund")

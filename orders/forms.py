@@ -1,5 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from core.dates import days
 
 from .models import Order
 
@@ -31,6 +34,7 @@ class ExtensionRequestForm(forms.Form):
             label=self.fields["days"].label,
             min_value=1,
             max_value=max_days,
-            help_text=_("Не больше %(max)d дней: вместе защита длится до 90 дней.") % {"max": max_days},
+            help_text=_("Самое большее %(most)s: вся защита длится не больше чем %(max)s.")
+            % {"most": days(max_days), "max": days(settings.PROTECTION_MAX_DAYS)},
         )
         self.order_fields(["days", "reason"])

@@ -35,7 +35,7 @@ class Order(models.Model):
     protection_days = models.PositiveSmallIntegerField(
         _("срок защиты, дней"),
         validators=[MinValueValidator(1), MaxValueValidator(90)],
-        help_text=_("Срок доставки, установленный продавцом, вместе с продлениями; не больше 90 дней."),
+        help_text=_("Срок доставки, установленный продавцом, вместе с продлениями; самое большее — 90 дней."),
     )
     paid_at = models.DateTimeField(_("оплачен"))
     shipped_at = models.DateTimeField(_("отправлен"), null=True, blank=True)
@@ -44,11 +44,11 @@ class Order(models.Model):
     completed_at = models.DateTimeField(_("завершён"), null=True, blank=True)
     # The last moment a dispute may be opened: shipment + protection days, or confirmation + 15
     # days. Swept by the protection tasks, so it is indexed.
-    protection_ends_at = models.DateTimeField(_("защита до"), null=True, blank=True, db_index=True)
+    protection_due_at = models.DateTimeField(_("защита до"), null=True, blank=True, db_index=True)
     confirm_reminder_sent_at = models.DateTimeField(null=True, blank=True)
-    # Set under the order's lock when its one dispute opens: the dispute then governs the money,
-    # and the protection sweeps leave the order alone.
-    under_dispute = models.BooleanField(default=False)
+    # Set under the order's lock when its one dispute opens, and never cleared: the dispute then
+    # governs the money, no second dispute can open, and the protection sweeps leave the order alone.
+    has_dispute = models.BooleanField(_("был спор"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -56,13 +56,14 @@ class Order(models.Model):
         verbose_name = _("заказ")
         verbose_name_plural = _("заказы")
         ordering = ["-paid_at", "-pk"]
+        permissions = [("change_order_money", _("Может менять суммы и валюту заказов"))]
         indexes = [
             models.Index(fields=["buyer", "-paid_at"]),
             models.Index(fields=["store", "-paid_at"]),
             # The protection sweeps read only orders still waiting on their protection date.
             models.Index(
-                fields=["protection_ends_at"],
-                condition=models.Q(status__in=["in_transit", "delivered", "confirmed"], under_dispute=False),
+                fields=["protection_due_at"],
+                condition=models.Q(status__in=["in_transit", "delivered", "confirmed"], has_dispute=False),
                 name="order_protection_due_idx",
             ),
         ]
@@ -150,3 +151,77 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.kind}"
+
+
+class Refund(models.Model):
+    """Money going back to the buyer: one row per order and purpose, the ledger the payment
+    system confirms (by its webhook, or staff by hand)."""
+
+    class Purpose(models.TextChoices):
+        DISPUTE = "dispute", _("по спору")
+        CANCELLATION = "cancellation", _("отмена заказа")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Подготовка к возврату")
+        COMPLETED = "completed", _("Возврат завершён")
+
+    class ConfirmedBy(models.TextChoices):
+        GATEWAY = "gateway", _("платёжная система сразу")
+        WEBHOOK = "webhook", _("уведомление платёжной системы")
+        STAFF = "staff", _("сотрудник вручную")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("заказ"))
+    purpose = models.CharField(_("за что"), max_length=16, choices=Purpose.choices)
+    amount = models.DecimalField(_("сумма"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("валюта"), max_length=3)
+    # Our reference, sent to the payment system and quoted back by its webhook.
+    reference = models.CharField(_("номер возврата"), max_length=40, unique=True)
+    status = models.CharField(_("статус"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField(_("запрошен"))
+    # Until the payment system acknowledged the request, the refunds sweep sends it again at this moment.
+    send_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    sent_at = models.DateTimeField(_("передан платёжной системе"), null=True, blank=True)
+    # A refund still "preparing" at this moment is flagged for staff.
+    stale_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    flagged_at = models.DateTimeField(_("задерживается с"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("завершён"), null=True, blank=True)
+    confirmed_by = models.CharField(_("кто подтвердил"), max_length=8, choices=ConfirmedBy.choices, blank=True)
+    confirmed_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("сотрудник"),
+    )
+    gateway_reference = models.CharField(_("номер в платёжной системе"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("возврат денег")
+        verbose_name_plural = _("возвраты денег")
+        ordering = ["-requested_at", "-pk"]
+        permissions = [("confirm_refund", _("Может отмечать возврат денег выполненным"))]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "purpose"], name="one_refund_per_order_and_purpose"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.amount} {self.currency}"
+
+
+class PaymentNotice(models.Model):
+    """A webhook notice from the payment system, kept by its event id so a replay changes nothing."""
+
+    event_id = models.CharField(max_length=80, unique=True)
+    refund = models.ForeignKey(Refund, null=True, on_delete=models.PROTECT, related_name="notices")
+    kind = models.CharField(max_length=40)
+    received_at = models.DateTimeField()
+    payload = models.JSONField()
+
+    class Meta:
+        verbose_name = _("уведомление платёжной системы")
+        verbose_name_plural = _("уведомления платёжной системы")
+
+    def __str__(self) -> str:
+        return self.event_id

@@ -8,9 +8,26 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from core.dates import days
+
 from .models import Order
 
 PROTECTED_STATUSES = (Order.Status.IN_TRANSIT, Order.Status.DELIVERED, Order.Status.CONFIRMED)
+
+# Which status may follow which (transitions as data): anything else is refused.
+ORDER_PIPELINE: dict[str, frozenset[str]] = {
+    Order.Status.AWAITING_SHIPMENT: frozenset({Order.Status.IN_TRANSIT}),
+    Order.Status.IN_TRANSIT: frozenset({Order.Status.DELIVERED, Order.Status.CONFIRMED, Order.Status.COMPLETED}),
+    Order.Status.DELIVERED: frozenset({Order.Status.CONFIRMED, Order.Status.COMPLETED}),
+    Order.Status.CONFIRMED: frozenset({Order.Status.COMPLETED}),
+    Order.Status.COMPLETED: frozenset(),
+}
+
+
+def transition_refusal(order: Order, to_status: str) -> str | None:
+    if to_status not in ORDER_PIPELINE[order.status]:
+        return _("Заказ уже в другом состоянии: обновите страницу.")
+    return None
 
 
 def protection_end_after_shipment(*, shipped_at: datetime, protection_days: int) -> datetime:
@@ -22,15 +39,13 @@ def protection_end_after_confirmation(*, confirmed_at: datetime) -> datetime:
 
 
 def confirm_reminder_due_at(order: Order) -> datetime | None:
-    if order.protection_ends_at is None:
+    if order.protection_due_at is None:
         return None
-    return order.protection_ends_at - timedelta(days=settings.CONFIRM_DELIVERY_REMINDER_DAYS)
+    return order.protection_due_at - timedelta(days=settings.CONFIRM_DELIVERY_REMINDER_DAYS)
 
 
 def protection_is_running(order: Order, now: datetime) -> bool:
-    return (
-        order.status in PROTECTED_STATUSES and order.protection_ends_at is not None and now < order.protection_ends_at
-    )
+    return order.status in PROTECTED_STATUSES and order.protection_due_at is not None and now < order.protection_due_at
 
 
 @dataclass(frozen=True)
@@ -51,17 +66,31 @@ class ProtectionState:
 
 
 def protection_state(order: Order, now: datetime) -> ProtectionState:
-    if order.status == Order.Status.AWAITING_SHIPMENT or order.protection_ends_at is None:
+    if order.status == Order.Status.AWAITING_SHIPMENT or order.protection_due_at is None:
         return ProtectionState("not_started", None, None)
     if protection_is_running(order, now):
-        days_left = math.ceil((order.protection_ends_at - now) / timedelta(days=1))
-        return ProtectionState("running", order.protection_ends_at, days_left)
-    return ProtectionState("ended", order.protection_ends_at, None)
+        days_left = math.ceil((order.protection_due_at - now) / timedelta(days=1))
+        return ProtectionState("running", order.protection_due_at, days_left)
+    return ProtectionState("ended", order.protection_due_at, None)
 
 
 def extension_max_days(order: Order) -> int:
-    """How many days the buyer may still ask for: the total never passes 90 days."""
+    """How many days the buyer may still ask for: the total never passes the maximum."""
     return max(settings.PROTECTION_MAX_DAYS - order.protection_days, 0)
+
+
+def protection_at_maximum() -> str:
+    return _("Защита уже длится %(days)s: это наибольший срок.") % {"days": days(settings.PROTECTION_MAX_DAYS)}
+
+
+def extension_days_refusal(order: Order, requested: int) -> str | None:
+    most = extension_max_days(order)
+    if not 1 <= requested <= most:
+        return _("Можно попросить самое большее %(most)s: вся защита длится не больше чем %(max)s.") % {
+            "most": days(most),
+            "max": days(settings.PROTECTION_MAX_DAYS),
+        }
+    return None
 
 
 def confirm_refusal(order: Order, now: datetime) -> str | None:
@@ -86,7 +115,7 @@ def extension_refusal(order: Order, now: datetime, *, has_pending: bool) -> str 
     if has_pending:
         return _("Продавец ещё не ответил на вашу прошлую просьбу.")
     if extension_max_days(order) <= 0:
-        return _("Защита уже длится 90 дней: это наибольший срок.")
+        return protection_at_maximum()
     return None
 
 
@@ -96,7 +125,7 @@ def confirm_reminder_is_due(order: Order, now: datetime) -> bool:
     due_at = confirm_reminder_due_at(order)
     return (
         order.status in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED)
-        and not order.under_dispute
+        and not order.has_dispute
         and order.confirm_reminder_sent_at is None
         and due_at is not None
         and due_at <= now
@@ -104,10 +133,21 @@ def confirm_reminder_is_due(order: Order, now: datetime) -> bool:
     )
 
 
+def dispute_open_refusal(order: Order, now: datetime) -> str | None:
+    """Why a dispute cannot be opened on this order now, or None when it can."""
+    if order.has_dispute:
+        return _("По этому заказу уже открывали спор. Спор по заказу открывается только один раз.")
+    if order.status == Order.Status.AWAITING_SHIPMENT:
+        return _("Спор можно открыть, когда продавец отправит заказ.")
+    if order.status == Order.Status.COMPLETED or not protection_is_running(order, now):
+        return _("Срок защиты заказа закончился, поэтому открыть спор уже нельзя.")
+    return None
+
+
 def completion_refusal(order: Order, now: datetime) -> str | None:
     """Why the order may not complete now, or None when its protection is over and nothing holds it."""
-    if order.under_dispute:
+    if order.has_dispute:
         return _("По заказу открыт спор.")
-    if order.protection_ends_at is None or now < order.protection_ends_at:
+    if order.protection_due_at is None or now < order.protection_due_at:
         return _("Защита заказа ещё действует.")
     return None

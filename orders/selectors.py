@@ -7,8 +7,9 @@ from .models import Order
 
 
 def orders_visible_to(user: User) -> QuerySet[Order]:
-    """Orders a user may open: their purchases, their store's sales, or all of them for staff."""
-    if user.is_staff:
+    """Orders a user may open: their purchases, their store's sales, or all of them for staff
+    who may view orders."""
+    if user.has_perm("orders.view_order"):
         return Order.objects.all()
     condition = Q(buyer=user)
     if hasattr(user, "store"):
@@ -32,7 +33,10 @@ def order_get(*, user: User, number: str) -> Order:
     """The order for its buyer, its seller or staff; anyone else gets 404, as for a missing one."""
     try:
         return (
-            orders_visible_to(user).select_related("store__owner", "buyer").prefetch_related("items").get(number=number)
+            orders_visible_to(user)
+            .select_related("store__owner", "buyer", "dispute")
+            .prefetch_related("items")
+            .get(number=number)
         )
     except Order.DoesNotExist:
         raise Http404 from None

@@ -1,7 +1,9 @@
 """Actions on orders. Every change locks the order row, re-checks the rule that allowed it,
 writes, records an OrderEvent and queues mail after commit."""
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -9,33 +11,19 @@ from django.utils.translation import gettext as _
 
 from accounts.emails import email_queue
 from accounts.models import User
+from core.errors import ActionRefused
 
 from . import rules
 from .models import Order, OrderEvent, ProtectionExtension
 
-# Which status may follow which: anything else is refused.
-ORDER_PIPELINE: dict[str, set[str]] = {
-    Order.Status.AWAITING_SHIPMENT: {Order.Status.IN_TRANSIT},
-    Order.Status.IN_TRANSIT: {Order.Status.DELIVERED, Order.Status.CONFIRMED, Order.Status.COMPLETED},
-    Order.Status.DELIVERED: {Order.Status.CONFIRMED, Order.Status.COMPLETED},
-    Order.Status.CONFIRMED: {Order.Status.COMPLETED},
-    Order.Status.COMPLETED: set(),
-}
+
+def order_lock(order_id: int) -> Order:
+    """The order row, locked for this transaction. Only the order's own row is locked (not its
+    buyer or store); where a dispute is locked too, the order comes first."""
+    return Order.objects.select_for_update(of=("self",)).select_related("buyer", "store__owner").get(pk=order_id)
 
 
-class OrderActionRefused(Exception):
-    """The action is not allowed in the order's current state; the message is for the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def _lock_order(order_id: int) -> Order:
-    return Order.objects.select_for_update().select_related("buyer", "store__owner").get(pk=order_id)
-
-
-def _record(order: Order, kind: str, actor: User | None, **details) -> OrderEvent:
+def _record(order: Order, kind: str, actor: User | None, **details: Any) -> OrderEvent:
     return OrderEvent.objects.create(order=order, kind=kind, actor=actor, details=details)
 
 
@@ -46,20 +34,21 @@ def order_transition(
     event: str,
     actor: User | None,
     now: datetime,
-    refusal=None,
-    changes: dict | None = None,
-    details: dict | None = None,
+    refusal: Callable[[Order, datetime], str | None] | None = None,
+    changes: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Order:
     """Move an order to `to_status`, the only way an order's status changes.
 
     Must run inside a transaction. `refusal(order, now)` is the rule that must still hold once
     the row is locked; it returns a message to refuse with, or None.
     """
-    order = _lock_order(order_id)
-    if to_status not in ORDER_PIPELINE[order.status]:
-        raise OrderActionRefused(_("Заказ уже в другом состоянии: обновите страницу."))
+    order = order_lock(order_id)
+    # The action's own rule first: its reason says more than "the order moved on".
     if refusal is not None and (message := refusal(order, now)):
-        raise OrderActionRefused(message)
+        raise ActionRefused(message)
+    if message := rules.transition_refusal(order, to_status):
+        raise ActionRefused(message)
     order.status = to_status
     for field, value in (changes or {}).items():
         setattr(order, field, value)
@@ -68,14 +57,11 @@ def order_transition(
     return order
 
 
-order_transition.alters_data = True
-
-
 @transaction.atomic
 def order_confirm_receipt(*, order: Order, buyer: User, now: datetime | None = None) -> Order:
     now = now or timezone.now()
     if order.buyer_id != buyer.pk:
-        raise OrderActionRefused(_("Подтвердить получение может только покупатель."))
+        raise ActionRefused(_("Подтвердить получение может только покупатель."))
     return order_transition(
         order_id=order.pk,
         to_status=Order.Status.CONFIRMED,
@@ -85,7 +71,7 @@ def order_confirm_receipt(*, order: Order, buyer: User, now: datetime | None = N
         refusal=rules.confirm_refusal,
         changes={
             "confirmed_at": now,
-            "protection_ends_at": rules.protection_end_after_confirmation(confirmed_at=now),
+            "protection_due_at": rules.protection_end_after_confirmation(confirmed_at=now),
         },
     )
 
@@ -96,16 +82,13 @@ def extension_request(
 ) -> ProtectionExtension:
     now = now or timezone.now()
     if order.buyer_id != buyer.pk:
-        raise OrderActionRefused(_("Продлить защиту может попросить только покупатель."))
-    order = _lock_order(order.pk)
+        raise ActionRefused(_("Продлить защиту может попросить только покупатель."))
+    order = order_lock(order.pk)
     has_pending = order.extensions.filter(status=ProtectionExtension.Status.PENDING).exists()
     if message := rules.extension_refusal(order, now, has_pending=has_pending):
-        raise OrderActionRefused(message)
-    if not 1 <= days <= rules.extension_max_days(order):
-        raise OrderActionRefused(
-            _("Можно попросить от 1 до %(max)d дней: вместе защита не длится дольше 90 дней.")
-            % {"max": rules.extension_max_days(order)}
-        )
+        raise ActionRefused(message)
+    if message := rules.extension_days_refusal(order, days):
+        raise ActionRefused(message)
     extension = ProtectionExtension.objects.create(order=order, days=days, reason=reason.strip())
     _record(order, OrderEvent.Kind.EXTENSION_REQUESTED, buyer, days=days)
     email_queue(
@@ -122,29 +105,30 @@ def extension_answer(
     *, extension: ProtectionExtension, seller: User, accept: bool, now: datetime | None = None
 ) -> ProtectionExtension:
     now = now or timezone.now()
-    order = _lock_order(extension.order_id)
+    order = order_lock(extension.order_id)
     if order.store.owner_id != seller.pk:
-        raise OrderActionRefused(_("Ответить на просьбу может только продавец этого заказа."))
-    extension = ProtectionExtension.objects.select_for_update().get(pk=extension.pk)
+        raise ActionRefused(_("Ответить на просьбу может только продавец этого заказа."))
+    extension = ProtectionExtension.objects.select_for_update(of=("self",)).get(pk=extension.pk)
     if extension.status != ProtectionExtension.Status.PENDING:
-        raise OrderActionRefused(_("Вы уже ответили на эту просьбу."))
+        raise ActionRefused(_("Вы уже ответили на эту просьбу."))
     if accept:
         if not rules.protection_is_running(order, now) or order.status == Order.Status.CONFIRMED:
-            raise OrderActionRefused(_("Защита по заказу уже закончилась, продлить её нельзя."))
-        # Another extension may have been granted since the buyer asked: keep within 90 days.
-        days = min(extension.days, rules.extension_max_days(order))
-        if days <= 0:
-            raise OrderActionRefused(_("Защита уже длится 90 дней: это наибольший срок."))
-        order.protection_days += days
-        order.protection_ends_at = rules.protection_end_after_shipment(
+            raise ActionRefused(_("Защита по заказу уже закончилась, продлить её нельзя."))
+        # Another extension may have been granted since the buyer asked: keep within the maximum.
+        granted = min(extension.days, rules.extension_max_days(order))
+        if granted <= 0:
+            raise ActionRefused(rules.protection_at_maximum())
+        order.protection_days += granted
+        assert order.shipped_at is not None  # protection runs, so the order was shipped
+        order.protection_due_at = rules.protection_end_after_shipment(
             shipped_at=order.shipped_at, protection_days=order.protection_days
         )
         # The reminder belongs to the old end date; the new one gets its own.
         order.confirm_reminder_sent_at = None
-        order.save(update_fields=["protection_days", "protection_ends_at", "confirm_reminder_sent_at", "updated_at"])
-        extension.days = days
+        order.save(update_fields=["protection_days", "protection_due_at", "confirm_reminder_sent_at", "updated_at"])
+        extension.days = granted
         extension.status = ProtectionExtension.Status.ACCEPTED
-        _record(order, OrderEvent.Kind.EXTENSION_ACCEPTED, seller, days=days)
+        _record(order, OrderEvent.Kind.EXTENSION_ACCEPTED, seller, days=granted)
     else:
         extension.status = ProtectionExtension.Status.REFUSED
         _record(order, OrderEvent.Kind.EXTENSION_REFUSED, seller, days=extension.days)
@@ -166,17 +150,18 @@ def extension_answer(
 def order_send_confirm_reminder(*, order_id: int, now: datetime | None = None) -> bool:
     """Send the "please confirm delivery" e-mail once per protection end date."""
     now = now or timezone.now()
-    order = _lock_order(order_id)
+    order = order_lock(order_id)
     if not rules.confirm_reminder_is_due(order, now):
         return False
+    assert order.protection_due_at is not None  # a reminder is due only while protection runs
     order.confirm_reminder_sent_at = now
     order.save(update_fields=["confirm_reminder_sent_at", "updated_at"])
-    _record(order, OrderEvent.Kind.REMINDER_SENT, None, protection_ends_at=order.protection_ends_at.isoformat())
+    _record(order, OrderEvent.Kind.REMINDER_SENT, None, protection_due_at=order.protection_due_at.isoformat())
     email_queue(
         user=order.buyer,
         template="confirm_delivery",
         context={"order": order},
-        dedupe_key=f"confirm-reminder:{order.pk}:{order.protection_ends_at.isoformat()}",
+        dedupe_key=f"confirm-reminder:{order.pk}:{order.protection_due_at.isoformat()}",
     )
     return True
 
@@ -195,7 +180,7 @@ def order_complete_expired(*, order_id: int, now: datetime | None = None) -> Ord
             refusal=rules.completion_refusal,
             changes={"completed_at": now},
         )
-    except OrderActionRefused:
+    except ActionRefused:
         return None
     order.extensions.filter(status=ProtectionExtension.Status.PENDING).update(
         status=ProtectionExtension.Status.LAPSED, decided_at=now

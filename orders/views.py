@@ -1,23 +1,27 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from disputes import rules as dispute_rules
-from disputes.models import Dispute
+from accounts.http import AuthenticatedRequest
+from core.dates import days
+from core.errors import ActionRefused
+from core.views import run_action
 
-from . import rules, selectors, services
+from . import payments, rules, selectors, services
 from .forms import ExtensionRequestForm, OrderFilterForm
 from .models import ProtectionExtension
 
 ORDERS_PER_PAGE = 10
 
 
-def _order_list(request, *, as_seller: bool):
+def _order_list(request: AuthenticatedRequest, *, as_seller: bool):
     form = OrderFilterForm(request.GET or None)
     status = query = ""
     if form.is_valid():
@@ -36,18 +40,18 @@ def _order_list(request, *, as_seller: bool):
 
 
 @login_required
-def order_list(request):
+def order_list(request: AuthenticatedRequest):
     return _order_list(request, as_seller=False)
 
 
 @login_required
-def store_order_list(request):
+def store_order_list(request: AuthenticatedRequest):
     if not hasattr(request.user, "store"):
         raise Http404
     return _order_list(request, as_seller=True)
 
 
-def _detail_context(request, order, extension_form=None) -> dict:
+def _detail_context(request: AuthenticatedRequest, order, extension_form=None) -> dict:
     now = timezone.now()
     user = request.user
     is_buyer = order.buyer_id == user.pk
@@ -57,11 +61,10 @@ def _detail_context(request, order, extension_form=None) -> dict:
     extension_refusal = rules.extension_refusal(order, now, has_pending=has_pending)
     if is_buyer and extension_form is None and extension_refusal is None:
         extension_form = ExtensionRequestForm(max_days=rules.extension_max_days(order))
-    dispute = Dispute.objects.filter(order=order).first()
     return {
         "order": order,
-        "dispute": dispute,
-        "dispute_refusal": dispute_rules.dispute_open_refusal(order, now, has_dispute=dispute is not None),
+        "dispute": getattr(order, "dispute", None),
+        "dispute_refusal": rules.dispute_open_refusal(order, now),
         "items": order.items.all(),
         "protection": rules.protection_state(order, now),
         "is_buyer": is_buyer,
@@ -76,32 +79,29 @@ def _detail_context(request, order, extension_form=None) -> dict:
 
 
 @login_required
-def order_detail(request, number: str):
+def order_detail(request: AuthenticatedRequest, number: str):
     order = selectors.order_get(user=request.user, number=number)
     return render(request, "orders/order_detail.html", _detail_context(request, order))
 
 
 @login_required
 @require_POST
-def order_confirm(request, number: str):
+def order_confirm(request: AuthenticatedRequest, number: str):
     order = selectors.order_get(user=request.user, number=number)
     if order.buyer_id != request.user.pk:
         raise Http404
-    try:
-        services.order_confirm_receipt(order=order, buyer=request.user)
-    except services.OrderActionRefused as refused:
-        messages.error(request, refused.message)
-    else:
-        messages.success(
-            request,
-            _("Спасибо! Получение подтверждено. Если с товаром что-то не так, спор можно открыть ещё 15 дней."),
-        )
+    run_action(
+        request,
+        lambda: services.order_confirm_receipt(order=order, buyer=request.user),
+        success=_("Спасибо! Получение подтверждено. Если с товаром что-то не так, спор можно открыть ещё %(days)s.")
+        % {"days": days(settings.DISPUTE_WINDOW_AFTER_CONFIRMATION_DAYS)},
+    )
     return redirect("orders:detail", number=order.number)
 
 
 @login_required
 @require_POST
-def extension_create(request, number: str):
+def extension_create(request: AuthenticatedRequest, number: str):
     order = selectors.order_get(user=request.user, number=number)
     if order.buyer_id != request.user.pk:
         raise Http404
@@ -111,7 +111,7 @@ def extension_create(request, number: str):
             services.extension_request(
                 order=order, buyer=request.user, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"]
             )
-        except services.OrderActionRefused as refused:
+        except ActionRefused as refused:
             messages.error(request, refused.message)
         else:
             messages.success(request, _("Просьба отправлена продавцу. Мы напишем, когда он ответит."))
@@ -122,16 +122,28 @@ def extension_create(request, number: str):
 
 @login_required
 @require_POST
-def extension_decide(request, number: str, extension_id: int):
+def extension_decide(request: AuthenticatedRequest, number: str, extension_id: int):
     order = selectors.order_get(user=request.user, number=number)
     if order.store.owner_id != request.user.pk:
         raise Http404
     extension = get_object_or_404(ProtectionExtension, pk=extension_id, order=order)
     accept = request.POST.get("decision") == "accept"
-    try:
-        services.extension_answer(extension=extension, seller=request.user, accept=accept)
-    except services.OrderActionRefused as refused:
-        messages.error(request, refused.message)
-    else:
-        messages.success(request, _("Защита продлена.") if accept else _("Вы отказали в продлении."))
+    run_action(
+        request,
+        lambda: services.extension_answer(extension=extension, seller=request.user, accept=accept),
+        success=_("Защита продлена.") if accept else _("Вы отказали в продлении."),
+    )
     return redirect("orders:detail", number=order.number)
+
+
+@csrf_exempt
+@require_POST
+def payment_webhook(request: HttpRequest) -> JsonResponse:
+    """The payment system's signed notices (README: "Refunds and the payment webhook")."""
+    try:
+        outcome = payments.payment_notice_receive(
+            body=request.body, signature_header=request.headers.get("X-Payment-Signature", "")
+        )
+    except payments.NoticeRejected as rejected:
+        return JsonResponse({"error": rejected.reason}, status=rejected.status)
+    return JsonResponse({"status": outcome})

@@ -6,7 +6,7 @@ from django.db import connections
 def run_together(*actions):
     """Start the actions at the same instant in threads; return what each returned or raised."""
     barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
+    results: list[object] = [None] * len(actions)
 
     def run(index, action):
         try:

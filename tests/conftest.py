@@ -4,7 +4,7 @@ import shutil
 import pytest
 from django.db import connection
 
-from .factories import PASSWORD, OrderFactory, SellerFactory, StaffFactory, UserFactory
+from .factories import PASSWORD, OrderFactory, SellerFactory, StaffFactory, UserFactory, arbitrator, support_agent
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -22,6 +22,14 @@ def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_counters():
+    # Throttle counters (sign-in, uploads) live in the cache; each test starts from zero.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def buyer(db):
     return UserFactory(username="anna", first_name="Анна")
@@ -35,6 +43,16 @@ def seller(db):
 @pytest.fixture
 def staff_user(db):
     return StaffFactory()
+
+
+@pytest.fixture
+def arbitrator_user(db):
+    return arbitrator(username="arbitrator-olga")
+
+
+@pytest.fixture
+def support_user(db):
+    return support_agent(username="support-denis")
 
 
 @pytest.fixture

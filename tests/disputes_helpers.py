@@ -1,17 +1,20 @@
 import io
 import struct
 import zlib
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from core import files
 from disputes import services
-from disputes.models import Dispute
+from disputes.models import Attachment, Dispute
 
 
 def open_dispute(order, *, now=None, **overrides) -> Dispute:
-    arguments = {
+    arguments: dict[str, Any] = {
         "kind": Dispute.Kind.NOT_AS_DESCRIBED,
         "problems": ["not_working"],
         "refund_type": Dispute.RefundType.FULL,
@@ -76,8 +79,30 @@ def mp4_file(name="unboxing.mp4", size=4096) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, header + b"\x00" * size, "video/mp4")
 
 
-def pdf_file(name="act.pdf", body=b"1 0 obj << /Type /Catalog >> endobj") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, b"%PDF-1.4\n" + body + b"\ntrailer\n%%EOF\n", "application/pdf")
+def raw_pdf(*, catalog: bytes = b"", page: bytes = b"", extra: tuple[bytes, ...] = ()) -> bytes:
+    """A one-page PDF written byte by byte, with a correct cross-reference table, so a test can
+    put in exactly the bytes it means (escaped names, objects nothing refers to). `catalog` and
+    `page` are added to those dictionaries; `extra` objects are numbered from 4."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog + b" >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> " + page + b" >>",
+        *extra,
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def pdf_file(name="act.pdf", catalog=b"") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, raw_pdf(catalog=catalog), "application/pdf")
 
 
 def amount(value: str) -> Decimal:
@@ -93,5 +118,56 @@ def seller_counter_offer(dispute: Dispute, *, amount: str = "5", now=None):
         amount=Decimal(amount),
         return_required=False,
         note=f"Предлагаем {amount}",
+        now=now,
+    )
+
+
+def store_upload(owner, upload) -> Attachment:
+    """Check and keep one file as a dispute form does; a refused file raises with its message."""
+    result = files.uploads_store(model=Attachment, owner_id=owner.pk, files=[upload])
+    if result.errors:
+        raise ValueError("; ".join(result.errors))
+    return result.stored[0]
+
+
+def files_on_disk(media_root) -> list:
+    """Every stored file under MEDIA_ROOT, to compare with the rows that own them."""
+    return sorted(path for path in media_root.rglob("*") if path.is_file()) if media_root.exists() else []
+
+
+REASON = (
+    "Видео распаковки показывает, что наушники не включаются с первого дня; продавец не прислал доказательств, "
+    "что товар был исправен при отправке."
+)
+
+
+def escalate(dispute: Dispute, *, now=None) -> Dispute:
+    """The buyer turns the dispute into a claim as soon as that is allowed."""
+    import time_machine
+
+    with time_machine.travel(now or dispute.escalation_opens_at + timedelta(minutes=1)):
+        services.dispute_escalate(dispute=dispute, user=dispute.buyer)
+    dispute.refresh_from_db()
+    return dispute
+
+
+def decide(
+    dispute: Dispute, *, arbitrator=None, winner="buyer", amount=None, return_required=False, reason=REASON, now=None
+):
+    """An arbitrator takes the claim and decides it."""
+    from disputes import claims
+
+    from .factories import arbitrator as new_arbitrator
+
+    arbitrator = arbitrator or new_arbitrator()
+    if dispute.claim.assigned_to_id != arbitrator.pk:
+        claims.claim_take(dispute=dispute, arbitrator=arbitrator, now=now)
+    return claims.claim_decide(
+        dispute=dispute,
+        arbitrator=arbitrator,
+        winner=winner,
+        amount=None if amount is None else Decimal(str(amount)),
+        return_required=return_required,
+        reason=reason,
         now=now,
     )

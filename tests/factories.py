@@ -46,8 +46,25 @@ class StoreFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
+    """Staff with admin access; what they may do comes from `groups` (accounts/roles.py)."""
+
     username = factory.Sequence(lambda n: f"staff{n}")
     is_staff = True
+
+    @factory.post_generation
+    def groups(obj, create, extracted, **kwargs):
+        if create and extracted:
+            from django.contrib.auth.models import Group
+
+            obj.groups.add(*Group.objects.filter(name__in=extracted))
+
+
+def arbitrator(**kwargs) -> User:
+    return StaffFactory(groups=["arbitrators"], **kwargs)
+
+
+def support_agent(**kwargs) -> User:
+    return StaffFactory(groups=["support"], **kwargs)
 
 
 class OrderFactory(factory.django.DjangoModelFactory):
@@ -71,7 +88,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
     protection_days = 60
     shipped_at = factory.LazyAttribute(lambda o: timezone.now() - timedelta(days=o.days_since_shipment))
     paid_at = factory.LazyAttribute(lambda o: o.shipped_at - timedelta(days=2))
-    protection_ends_at = factory.LazyAttribute(
+    protection_due_at = factory.LazyAttribute(
         lambda o: protection_end_after_shipment(shipped_at=o.shipped_at, protection_days=o.protection_days)
     )
     item = factory.RelatedFactory(
@@ -83,7 +100,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
         return cls(
             status=Order.Status.AWAITING_SHIPMENT,
             shipped_at=None,
-            protection_ends_at=None,
+            protection_due_at=None,
             paid_at=timezone.now() - timedelta(days=1),
             **kwargs,
         )
@@ -94,7 +111,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
         return cls(
             status=Order.Status.CONFIRMED,
             confirmed_at=confirmed_at,
-            protection_ends_at=protection_end_after_confirmation(confirmed_at=confirmed_at),
+            protection_due_at=protection_end_after_confirmation(confirmed_at=confirmed_at),
             **kwargs,
         )
 

@@ -59,7 +59,7 @@ def _open_partial_with_photo(page, order, tmp_path):
     page.get_by_label("Нет, оставлю товар у себя").check()
     page.get_by_role("button", name="Дальше").click()
     page.get_by_label("Ваше требование своими словами").fill("Корпус треснул при доставке, фото прилагаю.")
-    page.locator("input[name=files]").set_input_files(str(photo(tmp_path)))
+    page.locator("input[name=evidence]").set_input_files(str(photo(tmp_path)))
     page.get_by_role("button", name="Дальше").click()
     page.wait_for_url("**/summary/")
     page.get_by_role("button", name="Открыть спор").click()

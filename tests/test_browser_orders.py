@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD
+from core.demo import DEMO_PASSWORD
 from orders.models import Order
 
 from .conftest import browser_login
@@ -24,7 +24,7 @@ def test_demo_buyer_opens_an_order_and_sees_when_protection_ends(browser_page, s
     page.get_by_role("link", name="Заказ 8100000000000001").click()
     page.wait_for_url("**/account/orders/8100000000000001/")
     order = Order.objects.get(number="8100000000000001")
-    ends_local = timezone.localtime(order.protection_ends_at, timezone=ZoneInfo("Europe/Moscow"))
+    ends_local = timezone.localtime(order.protection_due_at, timezone=ZoneInfo("Europe/Moscow"))
     protection_text = page.get_by_test_id("protection-ends").inner_text()
     assert "Защита действует до" in protection_text
     assert f"{ends_local.day} " in protection_text and f"{ends_local:%H:%M}" in protection_text

@@ -13,9 +13,10 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from core import sweeps
+from core.errors import ActionRefused
 from disputes import services
 from disputes.models import Dispute, DisputeEvent
-from helpcenter import deadlines
 
 from .concurrency import run_together
 from .disputes_helpers import open_dispute, seller_counter_offer
@@ -46,7 +47,7 @@ def due_disputes(count: int, *, days_ago: int = 16) -> list[Dispute]:
 def test_two_sweeps_at_once_escalate_each_dispute_once():
     disputes = due_disputes(30)
     now = timezone.now()
-    first, second = run_together(lambda: deadlines.run("auto-claim", now), lambda: deadlines.run("auto-claim", now))
+    first, second = run_together(lambda: sweeps.run("auto-claim", now), lambda: sweeps.run("auto-claim", now))
     assert first.changed + second.changed == 30
     assert Dispute.objects.filter(pk__in=[d.pk for d in disputes], status="claim").count() == 30
     assert DisputeEvent.objects.filter(kind="escalated").count() == 30
@@ -57,7 +58,7 @@ def test_a_sweep_racing_the_buyers_click_gives_one_claim_one_event_one_email_eac
     mail.outbox.clear()
     now = timezone.now()
     results = run_together(
-        lambda: deadlines.run("auto-claim", now),
+        lambda: sweeps.run("auto-claim", now),
         lambda: services.dispute_escalate(dispute=dispute, user=dispute.buyer),
     )
     dispute.refresh_from_db()
@@ -68,20 +69,22 @@ def test_a_sweep_racing_the_buyers_click_gives_one_claim_one_event_one_email_eac
         [dispute.buyer.email, dispute.store.owner.email]
     )
     click = results[1]
-    assert isinstance(click, Dispute | services.DisputeActionRefused)
+    assert isinstance(click, Dispute | ActionRefused)
 
 
-def test_the_due_sweeps_use_their_indexes():
+@pytest.mark.parametrize("name", ["seller-silence", "auto-claim", "return-deadlines", "appeal-windows", "refunds"])
+def test_the_due_sweeps_use_their_indexes(name):
     due_disputes(3)
-    from disputes.sweeps import due_auto_claims
+    from disputes.sweeps import DEADLINES, due
 
+    column = DEADLINES[name][2]
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
-        sql, params = due_auto_claims(timezone.now()).values("pk").query.sql_with_params()
+        sql, params = due(name, timezone.now()).values("pk").query.sql_with_params()
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("RESET enable_seqscan")
-    assert "auto_claim_at" in plan and "Index" in plan
+    assert column in plan and "Index" in plan
 
 
 @pytest.fixture

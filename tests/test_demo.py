@@ -2,8 +2,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
+from core.demo import DEMO_PASSWORD
 from orders.models import Order
 
 pytestmark = pytest.mark.django_db
@@ -20,10 +20,10 @@ def test_demo_data_creates_every_login_and_can_run_twice(settings):
     settings.DEBUG = True
     call_command("seed_demo")
     call_command("seed_demo")
-    for username in ("buyer", "buyer2", "seller", "seller2", "arbitrator", "support"):
+    for username in ("buyer", "buyer2", "seller", "seller2", "arbitrator", "arbitrator2", "head", "support", "finance"):
         assert Client().login(username=username, password=DEMO_PASSWORD), username
     assert User.objects.filter(username="buyer").count() == 1
-    assert Order.objects.count() == 9
+    assert Order.objects.count() == 13
     assert User.objects.get(username="arbitrator").groups.filter(name="arbitrators").exists()
     assert User.objects.get(username="support").groups.filter(name="support").exists()
 
@@ -46,3 +46,14 @@ def test_demo_buyer_has_an_order_whose_protection_ends_soon(settings):
     now = timezone.now()
     states = [protection_state(order, now) for order in Order.objects.filter(buyer__username="buyer")]
     assert any(state.ending_soon for state in states)
+
+
+def test_demo_claims_cover_the_stages_arbitrators_and_parties_meet(settings):
+    from disputes.models import Claim
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    stages = set(Claim.objects.values_list("stage", flat=True))
+    assert {"processing", "awaiting_parties", "decided", "appeal"} <= stages
+    assert Claim.objects.filter(stage="processing", assigned_to__isnull=True).exists()
+    assert User.objects.get(username="head").groups.filter(name="arbitration_heads").exists()

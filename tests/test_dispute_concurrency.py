@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from core.errors import ActionRefused
 from disputes import services
 from disputes.models import Dispute, DisputeEvent
 
@@ -37,7 +38,7 @@ def test_two_accepts_of_one_offer_resolve_once():
         lambda: services.offer_accept(dispute=dispute, offer_id=offer_id, user=seller),
     )
     assert sum(isinstance(result, Dispute) for result in results) == 1
-    assert sum(isinstance(result, services.DisputeActionRefused) for result in results) == 1
+    assert sum(isinstance(result, ActionRefused) for result in results) == 1
     assert DisputeEvent.objects.filter(dispute=dispute, kind="offer_accepted").count() == 1
 
 

@@ -36,7 +36,7 @@ def test_not_as_described_partial_refund_with_a_photo(login, order, buyer):
     client.post(step_url(order, "refund"), {"refund_type": "partial", "amount": "12,50", "return_item": "no"})
     client.post(
         step_url(order, "request"),
-        {"request_text": "Пришёл серый вместо синего, корпус треснул.", "files": [png_file()]},
+        {"request_text": "Пришёл серый вместо синего, корпус треснул.", "evidence": [png_file()]},
     )
     client.post(step_url(order, "summary"), {"submit": "1"})
     dispute = Dispute.objects.get(order=order)
@@ -52,7 +52,7 @@ def test_amount_over_the_price_is_refused_next_to_the_field_and_kept(login, orde
     response = client.post(step_url(order, "refund"), {"refund_type": "partial", "amount": "99", "return_item": "no"})
     page = response.content.decode()
     assert response.status_code == 400
-    assert "Нельзя вернуть больше, чем вы заплатили" in page
+    assert "Нельзя вернуть больше, чем заплачено: 25,00" in page
     assert 'value="99"' in page
 
 
@@ -104,7 +104,7 @@ def test_bad_file_gets_a_message_and_nothing_typed_is_lost(login, order, buyer):
     client.post(step_url(order, "received"), {"received": "no"})
     client.post(step_url(order, "problem"), {"problem": "no_tracking"})
     text = "Продавец не отвечает уже три недели, трек не дал."
-    response = client.post(step_url(order, "request"), {"request_text": text, "files": [html_as_jpeg(), png_file()]})
+    response = client.post(step_url(order, "request"), {"request_text": text, "evidence": [html_as_jpeg(), png_file()]})
     page = response.content.decode()
     assert response.status_code == 400
     assert "photo.jpg: Это не картинка JPEG, PNG или WebP" in page
@@ -118,7 +118,7 @@ def test_a_kept_file_can_be_removed_before_submitting(login, order, buyer):
     client.post(step_url(order, "received"), {"received": "no"})
     client.post(step_url(order, "problem"), {"problem": "no_tracking"})
     text = "Продавец не отвечает уже три недели, трек не дал."
-    client.post(step_url(order, "request"), {"request_text": text, "files": [png_file()]})
+    client.post(step_url(order, "request"), {"request_text": text, "evidence": [png_file()]})
     kept = Attachment.objects.get(owner=buyer)
     client.post(step_url(order, "request"), {"request_text": text, "remove": [kept.pk]})
     client.post(step_url(order, "summary"), {"submit": "1"})

@@ -31,12 +31,23 @@
       form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = true; });
       var request = new XMLHttpRequest();
       request.open("POST", form.action || window.location.href);
+      request.setRequestHeader("X-Upload-Progress", "1");
       request.upload.addEventListener("progress", function (progress) {
         if (bar && progress.lengthComputable) bar.value = Math.round((progress.loaded / progress.total) * 100);
       });
       request.addEventListener("load", function () {
-        if (request.responseURL && request.responseURL !== (form.action || window.location.href)) {
-          window.location.assign(request.responseURL);
+        // Done: the server answers where to go next (core.middleware.UploadRedirectMiddleware).
+        // A form with errors comes back as the page itself, with what was typed kept.
+        var type = request.getResponseHeader("Content-Type") || "";
+        if (type.indexOf("application/json") === 0) {
+          var target = new URL(JSON.parse(request.responseText).location, window.location.href);
+          if (target.pathname === window.location.pathname && target.search === window.location.search) {
+            // Only the #fragment differs: assigning it would not load the page again.
+            window.location.hash = target.hash;
+            window.location.reload();
+          } else {
+            window.location.assign(target.href);
+          }
         } else {
           document.open();
           document.write(request.responseText);

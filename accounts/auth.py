@@ -1,0 +1,240 @@
+"""Signing in, signing up and password reset, with the counters that slow down guessing.
+
+- Sign in by username or e-mail (SignInBackend, the only backend, so admin's sign-in is counted
+  too). Failures count per account and per client address; while either is over its limit the
+  backend refuses without checking the password, so even the right one waits. A successful
+  sign-in clears only that account's counter: an address that guesses at many accounts cannot
+  wipe its count by signing in to one of its own. Completing a password reset clears the
+  account's counter, so an owner whose account a stranger locked gets back in at once.
+- Password reset and sign-up never tell whether an address has an account. The request only
+  validates the form, counts, and hands the address to a Celery job; the job looks the address
+  up and queues the right letter in the outbox (accounts.emails). So the reply takes the same
+  work and the same time either way, and the letter is retried like every other.
+- Sign-up: the form asks for the address, a username and the role; the letter to a new address
+  carries a signed link (nothing is stored until it is opened) where the person who owns the
+  mailbox chooses the password and the account is created. An address that has an account gets
+  "someone tried to sign up with your address" instead. The username is public: sign-up says when
+  it is taken, and it may not contain "@", so it never shadows someone's e-mail at sign-in.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from kombu.exceptions import OperationalError
+
+from core.throttle import Throttle, client_address, hit_all, retry_after_any
+
+from .emails import email_queue, email_queue_to_address
+from .models import User
+
+logger = logging.getLogger(__name__)
+
+SIGN_UP_SALT = "accounts.sign-up"
+
+
+# --- counters ---------------------------------------------------------------------------------
+
+
+def _throttle(scope: str, limit: int, minutes: int) -> Throttle:
+    return Throttle(scope, limit, minutes * 60)
+
+
+def signin_checks(*, request: HttpRequest | None, login: str, account: User | None) -> list[tuple[Throttle, str]]:
+    """The counters a sign-in as `login` (naming `account`, or none) from this request is held to."""
+    window = settings.SIGNIN_WINDOW_MINUTES
+    # By the account, not by what was typed: a username and an e-mail share one counter. A login
+    # that names no account is counted by itself and is refused exactly like a real one.
+    ident = f"account:{account.pk}" if account else f"login:{login.strip().lower()}"
+    checks = [(_throttle("signin-account", settings.SIGNIN_FAILURES_PER_ACCOUNT, window), ident)]
+    if request is not None:
+        checks.append(
+            (_throttle("signin-address", settings.SIGNIN_FAILURES_PER_ADDRESS, window), client_address(request))
+        )
+    return checks
+
+
+def signin_wait(*, request: HttpRequest | None, login: str) -> int:
+    """Seconds until a sign-in as `login` from this request will be checked again; 0 now."""
+    return retry_after_any(signin_checks(request=request, login=login, account=account_for_login(login)))
+
+
+def signin_unlock(*, user: User) -> None:
+    """Clear the account's failure counter (its owner proved who they are); addresses keep theirs."""
+    _throttle("signin-account", settings.SIGNIN_FAILURES_PER_ACCOUNT, settings.SIGNIN_WINDOW_MINUTES).reset(
+        f"account:{user.pk}"
+    )
+
+
+def password_reset_checks(*, address: str, email: str) -> list[tuple[Throttle, str]]:
+    window = settings.PASSWORD_RESET_WINDOW_MINUTES
+    return [
+        (_throttle("reset-address", settings.PASSWORD_RESET_PER_ADDRESS, window), address),
+        (_throttle("reset-email", settings.PASSWORD_RESET_PER_EMAIL, window), email),
+    ]
+
+
+def sign_up_checks(*, address: str, email: str) -> list[tuple[Throttle, str]]:
+    window = settings.SIGNUP_WINDOW_MINUTES
+    return [
+        (_throttle("signup-address", settings.SIGNUP_PER_ADDRESS, window), address),
+        # Every sign-up sends a letter: a stranger must not fill someone's mailbox with them.
+        (_throttle("signup-email", settings.SIGNUP_PER_EMAIL, window), email),
+    ]
+
+
+# --- signing in -------------------------------------------------------------------------------
+
+
+def account_for_login(login: str) -> User | None:
+    """The account `login` names: a username (exact, as Django compares them), else an e-mail
+    that exactly one account has. The same queries run whether or not it exists."""
+    login = login.strip()
+    user = User._default_manager.filter(username=login).first()
+    if user is None and "@" in login:
+        matches = list(User._default_manager.filter(email__iexact=login)[:2])
+        # Two accounts with one address (made before addresses were unique) sign in by username.
+        user = matches[0] if len(matches) == 1 else None
+    return user
+
+
+class SignInBackend(ModelBackend):
+    """Django's backend, signing in by username or e-mail, refusing while throttled.
+
+    A blocked account (User.blocked_at) signs in like any other: the middleware then shows it the
+    page with the reason and the appeal.
+    """
+
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
+        if username is None:
+            username = kwargs.get(User.USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        user = account_for_login(username)
+        checks = signin_checks(request=request, login=username, account=user)
+        if retry_after_any(checks):
+            # Raised, not returned: authenticate() then asks no other backend. The form says how
+            # long to wait (accounts.forms.SignInForm).
+            raise PermissionDenied
+        if user is None:
+            # Hash anyway, so a missing account answers as slowly as a wrong password.
+            User().set_password(password)
+        elif user.check_password(password) and self.user_can_authenticate(user):
+            signin_unlock(user=user)
+            return user
+        hit_all(checks)
+        return None
+
+
+# --- password reset ---------------------------------------------------------------------------
+
+
+def password_reset_request(*, request: HttpRequest, email: str) -> None:
+    """Count the request and hand the address to a job; nothing here depends on the address
+    having an account."""
+    hit_all(password_reset_checks(address=client_address(request), email=email))
+    _hand_off("password_reset_mail", password_reset_mail, email=email, request_id=uuid.uuid4().hex)
+
+
+def password_reset_mail(*, email: str, request_id: str) -> int:
+    """Queue a reset letter to each account that may reset its password by `email` (Django's own
+    rule: active, with a usable password). Running twice for one request queues nothing more."""
+    queued = 0
+    for user in PasswordResetForm().get_users(email):
+        sent = email_queue(
+            user=user,
+            template="password_reset",
+            context={
+                "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+            dedupe_key=f"password-reset:{request_id}:{user.pk}",
+        )
+        queued += sent is not None
+    return queued
+
+
+# --- signing up -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignUpRequest:
+    """What the sign-up form asked for, carried in the signed link until the account exists."""
+
+    email: str
+    username: str
+    role: str
+    store_name: str = ""
+
+
+def sign_up_request(*, request: HttpRequest, pending: SignUpRequest, language: str) -> None:
+    """Count the sign-up and hand it to a job; the reply is the same whoever owns the address."""
+    hit_all(sign_up_checks(address=client_address(request), email=pending.email))
+    _hand_off("sign_up_mail", sign_up_mail, request_id=uuid.uuid4().hex, language=language, **asdict(pending))
+
+
+def sign_up_mail(*, email: str, username: str, role: str, store_name: str, language: str, request_id: str) -> int:
+    """A new address gets the link that finishes signing up; an address that has an account gets
+    a note saying someone tried, with the ways in. Running twice queues nothing more."""
+    owners = list(User._default_manager.filter(email__iexact=email))
+    for owner in owners:
+        email_queue(
+            user=owner,
+            template="sign_up_existing",
+            context={},
+            dedupe_key=f"sign-up-existing:{request_id}:{owner.pk}",
+        )
+    if owners:
+        return len(owners)
+    pending = SignUpRequest(email=email, username=username, role=role, store_name=store_name)
+    email_queue_to_address(
+        to_address=email,
+        language=language,
+        template="sign_up_confirm",
+        context={"pending": pending, "token": sign_up_token(pending), "hours": settings.SIGNUP_LINK_HOURS},
+        dedupe_key=f"sign-up:{request_id}",
+    )
+    return 1
+
+
+def sign_up_token(pending: SignUpRequest) -> str:
+    return signing.dumps(asdict(pending), salt=SIGN_UP_SALT, compress=True)
+
+
+def sign_up_pending(token: str) -> SignUpRequest | None:
+    """The sign-up a link carries; None when it was altered or is older than SIGNUP_LINK_HOURS."""
+    try:
+        data = signing.loads(token, salt=SIGN_UP_SALT, max_age=settings.SIGNUP_LINK_HOURS * 3600)
+        return SignUpRequest(**data)
+    except (signing.BadSignature, TypeError):
+        return None
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+
+def _hand_off(task_name: str, job: Callable[..., int], **kwargs: Any) -> None:
+    """Run `job` in a worker (accounts.tasks.<task_name>), so the request does no more for an
+    address with an account than for one without."""
+    from . import tasks
+
+    try:
+        getattr(tasks, task_name).delay(**kwargs)
+    except (OSError, OperationalError):
+        # Broker down: do the job now rather than drop the request. Only during the outage does
+        # the reply take longer for an address with an account.
+        logger.warning("Broker unavailable; %s runs in the request", task_name, exc_info=True)
+        job(**kwargs)

@@ -1,0 +1,144 @@
+"""Blocking an account and the way back: only staff block, with a reason the user reads; the
+user can still sign in, read it and appeal with evidence; staff unblock or keep the block."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import ActionRefused
+
+from . import rules
+from .emails import email_queue
+from .models import AccountAppeal, AccountAppealFile, AccountEvent, BlockReason, User
+
+
+def _lock(user_id: int) -> User:
+    return User.objects.select_for_update(of=("self",)).get(pk=user_id)
+
+
+def _record(user: User, kind: str, actor: User | None, now: datetime, **details: Any) -> AccountEvent:
+    return AccountEvent.objects.create(user=user, kind=kind, actor=actor, details=details, created_at=now)
+
+
+@transaction.atomic
+def account_block(*, user: User, staff: User, reason: str, note: str, now: datetime | None = None) -> User:
+    now = now or timezone.now()
+    user = _lock(user.pk)
+    if message := rules.block_refusal(staff=staff, user=user):
+        raise ActionRefused(message)
+    if reason not in BlockReason.values:
+        raise ActionRefused(_("Выберите причину блокировки."))
+    # "Other" says "details in the note": without one the user cannot tell what to appeal.
+    if reason == BlockReason.OTHER and not note.strip():
+        raise ActionRefused(_("Для причины «Другое» напишите пояснение: пользователь должен понять, что нарушено."))
+    user.blocked_at, user.block_reason, user.block_note = now, reason, note.strip()
+    user.save(update_fields=["blocked_at", "block_reason", "block_note"])
+    _record(user, AccountEvent.Kind.BLOCKED, staff, now, reason={"old": None, "new": reason}, note=note.strip())
+    email_queue(
+        user=user,
+        template="account_blocked",
+        context={"blocked": user},
+        dedupe_key=f"blocked:{user.pk}:{now.isoformat()}",
+    )
+    return user
+
+
+@transaction.atomic
+def account_unblock(*, user: User, staff: User, answer: str = "", now: datetime | None = None) -> User:
+    now = now or timezone.now()
+    user = _lock(user.pk)
+    if message := rules.unblock_refusal(staff=staff, user=user):
+        raise ActionRefused(message)
+    old_reason = user.block_reason
+    user.blocked_at, user.block_reason, user.block_note = None, "", ""
+    user.save(update_fields=["blocked_at", "block_reason", "block_note"])
+    pending = (
+        AccountAppeal.objects.select_for_update(of=("self",))
+        .filter(user=user, status=AccountAppeal.Status.PENDING)
+        .first()
+    )
+    if pending is not None:
+        pending.status, pending.answer, pending.decided_at, pending.decided_by = (
+            AccountAppeal.Status.UNBLOCKED,
+            answer.strip(),
+            now,
+            staff,
+        )
+        pending.save(update_fields=["status", "answer", "decided_at", "decided_by"])
+    _record(
+        user, AccountEvent.Kind.UNBLOCKED, staff, now, reason={"old": old_reason, "new": None}, answer=answer.strip()
+    )
+    email_queue(
+        user=user,
+        template="account_unblocked",
+        context={"answer": answer.strip()},
+        dedupe_key=f"unblocked:{user.pk}:{now.isoformat()}",
+    )
+    return user
+
+
+@transaction.atomic
+def account_appeal_file(
+    *, user: User, text: str, attachment_ids: list[int] | None = None, now: datetime | None = None
+) -> AccountAppeal:
+    now = now or timezone.now()
+    user = _lock(user.pk)
+    has_pending = AccountAppeal.objects.filter(user=user, status=AccountAppeal.Status.PENDING).exists()
+    if message := rules.appeal_refusal(user=user, has_pending=has_pending):
+        raise ActionRefused(message)
+    appeal = AccountAppeal.objects.create(user=user, text=text.strip(), filed_at=now)
+    AccountAppealFile.objects.filter(AccountAppealFile.unclaimed(), owner=user, pk__in=attachment_ids or []).update(
+        appeal=appeal
+    )
+    _record(user, AccountEvent.Kind.APPEAL_FILED, user, now, appeal=appeal.pk)
+    email_queue(
+        user=user,
+        template="account_appeal_received",
+        context={"appeal": appeal},
+        dedupe_key=f"block-appeal:{appeal.pk}",
+    )
+    return appeal
+
+
+@transaction.atomic
+def account_appeal_reject(
+    *, appeal: AccountAppeal, staff: User, answer: str, now: datetime | None = None
+) -> AccountAppeal:
+    """Keep the block, saying why; the user reads it on the blocked page and by e-mail, and may
+    appeal again with new evidence."""
+    now = now or timezone.now()
+    _lock(appeal.user_id)
+    appeal = AccountAppeal.objects.select_for_update(of=("self",)).select_related("user").get(pk=appeal.pk)
+    if message := rules.appeal_answer_refusal(staff=staff, appeal=appeal):
+        raise ActionRefused(message)
+    if len(answer.strip()) < 20:
+        raise ActionRefused(_("Напишите пользователю, почему блокировка остаётся: хотя бы 20 символов."))
+    appeal.status, appeal.answer, appeal.decided_at, appeal.decided_by = (
+        AccountAppeal.Status.REJECTED,
+        answer.strip(),
+        now,
+        staff,
+    )
+    appeal.save(update_fields=["status", "answer", "decided_at", "decided_by"])
+    _record(appeal.user, AccountEvent.Kind.APPEAL_REJECTED, staff, now, appeal=appeal.pk, answer=answer.strip())
+    email_queue(
+        user=appeal.user,
+        template="account_appeal_rejected",
+        context={"appeal": appeal},
+        dedupe_key=f"block-appeal-rejected:{appeal.pk}",
+    )
+    return appeal
+
+
+@transaction.atomic
+def account_appeal_unblock(*, appeal: AccountAppeal, staff: User, answer: str, now: datetime | None = None) -> User:
+    # The user first, then the appeal, as account_appeal_reject does: a "keep the block" answered
+    # at the same moment is seen here and this one is refused, not both carried out.
+    _lock(appeal.user_id)
+    appeal = AccountAppeal.objects.select_for_update(of=("self",)).select_related("user").get(pk=appeal.pk)
+    if message := rules.appeal_answer_refusal(staff=staff, appeal=appeal):
+        raise ActionRefused(message)
+    return account_unblock(user=appeal.user, staff=staff, answer=answer, now=now)

@@ -1,0 +1,174 @@
+"""The claims queue and a claim page in admin with 10,000 claims on PostgreSQL.
+
+Prints, for each page, the SQL queries per request and the median and p99 time over repeated
+requests through Django's test client (no network), at 100 and at 10,000 claims, so the ratio
+shows whether a page's cost follows what it shows or the size of the table.
+Usage: python bench/claims_admin.py [--claims 10000] [--repeat 30]
+"""
+
+import argparse
+import os
+import time
+
+# Production settings (cached templates, no debug), served to Django's test client.
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("DJANGO_DEBUG", "0")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("EMAIL_URL", "consolemail://")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+
+from _setup import django_on_bench_database, percentile
+
+ORDER_COLUMNS = (
+    "number, buyer_id, store_id, status, currency, total_amount, shipping_method, tracking_number, "
+    "protection_days, paid_at, shipped_at, protection_due_at, has_dispute, created_at, updated_at"
+)
+DISPUTE_COLUMNS = (
+    "order_id, buyer_id, store_id, kind, problems, held_by_customs, wrong_address, refund_type, requested_amount, "
+    "currency, return_item, request_text, status, opened_at, escalation_opens_at, return_required, "
+    "return_tracking_number, escalated_at, updated_at"
+)
+
+
+def add_claims(cursor, *, count: int, buyer_id: int, store_id: int, arbitrator_id: int) -> None:
+    """Orders, disputes turned claims 0-70 days ago in every stage, a message and two events each."""
+    cursor.execute("SELECT coalesce(max(id), 0) FROM orders_order")
+    after = cursor.fetchone()[0]
+    cursor.execute(
+        f"""
+        INSERT INTO orders_order ({ORDER_COLUMNS})
+        SELECT 'C' || (g + %(after)s), %(buyer)s, %(store)s, 'delivered', (ARRAY['USD','RUB','EUR'])[1 + g %% 3],
+               25.00, 'Standard', 'LP' || g, 60, now() - interval '90 days', now() - interval '88 days',
+               now() + interval '1 day', true, now(), now()
+        FROM generate_series(1, %(count)s) AS g
+        """,
+        {"buyer": buyer_id, "store": store_id, "count": count, "after": after},
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO disputes_dispute ({DISPUTE_COLUMNS})
+        SELECT o.id, o.buyer_id, o.store_id, 'not_as_described',
+               (ARRAY['["empty_parcel"]','["wrong_attributes","damaged"]','["counterfeit"]'])[1 + o.id %% 3]::jsonb,
+               false, false, 'full', 25.00, o.currency, false, 'generated request text', 'claim',
+               now() - interval '85 days', now() - interval '82 days', false, '', opened, now()
+        FROM (SELECT id, buyer_id, store_id, currency, now() - (random() * interval '70 days') AS opened
+              FROM orders_order WHERE id > %(after)s) AS o
+        """,
+        {"after": after},
+    )
+    cursor.execute(
+        """
+        INSERT INTO disputes_claim (dispute_id, stage, opened_at, assigned_to_id, assigned_at, flag_due_at,
+                                    overdue_due_at, evidence_due_at, appeal_due_at, flagged_at, overdue_at, updated_at)
+        SELECT d.id, s.stage, d.escalated_at,
+               CASE WHEN s.stage = 'processing' THEN NULL ELSE %(arbitrator)s END,
+               CASE WHEN s.stage = 'processing' THEN NULL ELSE d.escalated_at END,
+               CASE WHEN s.stage IN ('processing','awaiting_parties','investigation')
+                    AND d.escalated_at > now() - interval '15 days' THEN d.escalated_at + interval '15 days' END,
+               CASE WHEN s.stage IN ('processing','awaiting_parties','investigation')
+                    AND d.escalated_at > now() - interval '60 days' THEN d.escalated_at + interval '60 days' END,
+               CASE WHEN s.stage = 'awaiting_parties' THEN now() + interval '3 days' END,
+               CASE WHEN s.stage = 'decided' THEN now() + interval '5 days' END,
+               CASE WHEN d.escalated_at <= now() - interval '15 days' THEN d.escalated_at + interval '15 days' END,
+               CASE WHEN d.escalated_at <= now() - interval '60 days' THEN d.escalated_at + interval '60 days' END,
+               now()
+        FROM disputes_dispute d
+        CROSS JOIN LATERAL (SELECT (ARRAY['processing','awaiting_parties','investigation','decided','final'])
+                            [1 + d.id %% 5] AS stage) s
+        WHERE d.status = 'claim' AND NOT EXISTS (SELECT 1 FROM disputes_claim c WHERE c.dispute_id = d.id)
+        """,
+        {"arbitrator": arbitrator_id},
+    )
+    cursor.execute(
+        """
+        INSERT INTO disputes_message (dispute_id, author_id, kind, text, created_at)
+        SELECT id, buyer_id, 'request', request_text, opened_at FROM disputes_dispute
+        WHERE NOT EXISTS (SELECT 1 FROM disputes_message m WHERE m.dispute_id = disputes_dispute.id)
+        """
+    )
+    cursor.execute(
+        """
+        INSERT INTO disputes_disputeevent (dispute_id, kind, actor_id, details, created_at)
+        SELECT id, 'opened', buyer_id, '{"problems": ["empty_parcel"], "amount": "25.00"}'::jsonb, opened_at
+        FROM disputes_dispute
+        UNION ALL
+        SELECT id, 'escalated', buyer_id, '{}'::jsonb, escalated_at FROM disputes_dispute
+        """
+    )
+
+
+def measure(client, url: str, repeat: int) -> tuple[int, float, float]:
+    from django.db import connection
+
+    client.get(url)
+    executed: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    captured = executed
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+    return len(captured), percentile(timings, 0.5), percentile(timings, 0.99)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--claims", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--database", default="helpcenter_bench_claims")
+    args = parser.parse_args()
+
+    django_on_bench_database(args.database)
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts.models import Store, User
+    from disputes.models import Claim
+
+    buyer = User.objects.create(username="bench-buyer", email="buyer@bench.local")
+    seller = User.objects.create(username="bench-seller", email="seller@bench.local", role="seller")
+    store = Store.objects.create(owner=seller, name="Bench Store")
+    arbitrator = User.objects.create(username="bench-arbitrator", is_staff=True)
+    arbitrator.groups.add(Group.objects.get(name="arbitrators"))
+    client = Client()
+    client.force_login(arbitrator)
+
+    pages = {
+        "claims queue (undecided)": reverse("admin:disputes_claim_changelist"),
+        "claims queue, all, search": reverse("admin:disputes_claim_changelist") + "?decision=all&q=bench-buyer",
+        "claims queue, overdue filter": reverse("admin:disputes_claim_changelist") + "?waiting=overdue",
+    }
+    rows = []
+    for size in (100, args.claims):
+        with connection.cursor() as cursor:
+            current = Claim.objects.count()
+            add_claims(cursor, count=size - current, buyer_id=buyer.pk, store_id=store.pk, arbitrator_id=arbitrator.pk)
+            cursor.execute("ANALYZE")
+        first_claim = Claim.objects.order_by("pk").first()
+        assert first_claim is not None
+        claim_url = reverse("admin:disputes_claim_change", args=[first_claim.pk])
+        for name, url in [*pages.items(), ("claim page", claim_url)]:
+            queries, median, p99 = measure(client, url, args.repeat)
+            rows.append((size, name, queries, median, p99))
+
+    print(f"{'claims':>7}  {'page':32} {'queries':>7} {'median ms':>10} {'p99 ms':>8}")
+    for size, name, queries, median, p99 in rows:
+        print(f"{size:>7,}  {name:32} {queries:>7} {median:>10.1f} {p99:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()

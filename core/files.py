@@ -1,0 +1,218 @@
+"""The lifecycle of uploaded files: checked before anything is stored, stored under random
+names, deleted with their row, and swept when nothing claimed them within a day."""
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, cast
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.core.files.uploadedfile import UploadedFile
+from django.db import models, transaction
+from django.db.models import QuerySet, Sum
+from django.db.models.signals import post_delete
+from django.http import FileResponse
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .errors import ActionRefused
+from .models import StoredFile
+from .sweeps import SweepResult, register, sweep
+from .throttle import Throttle, minutes_to_wait
+from .uploads import UploadLimits, inspect_evidence
+
+
+def upload_models() -> list[type[StoredFile]]:
+    """Every concrete model of uploaded evidence, whichever app it belongs to."""
+    return [model for model in apps.get_models() if issubclass(model, StoredFile)]
+
+
+def upload_limits() -> UploadLimits:
+    return UploadLimits(
+        image_bytes=settings.UPLOAD_IMAGE_MAX_BYTES,
+        video_bytes=settings.UPLOAD_VIDEO_MAX_BYTES,
+        pdf_bytes=settings.UPLOAD_PDF_MAX_BYTES,
+    )
+
+
+def upload_rate() -> Throttle:
+    return Throttle("uploads", settings.UPLOAD_RATE_FILES_PER_HOUR, 3600)
+
+
+def unclaimed_bytes(owner_id: int) -> int:
+    """What a user has stored that no message or report has taken yet, over every upload model."""
+    total = 0
+    for model in upload_models():
+        total += (
+            model._default_manager.filter(model.unclaimed(), owner_id=owner_id).aggregate(total=Sum("size"))["total"]
+            or 0
+        )
+    return total
+
+
+@dataclass
+class StoredUploads:
+    stored: list[Any] = field(default_factory=list)
+    # One message per refused file, "name: why", for the form field.
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[int]:
+        return [item.pk for item in self.stored]
+
+
+def _display_name(uploaded: UploadedFile) -> str:
+    name = (uploaded.name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    return get_valid_filename(name)[:100] or "file"
+
+
+def uploads_store(
+    *,
+    model: type[StoredFile],
+    owner_id: int,
+    files: list[UploadedFile],
+    too_large: Sequence[str] = (),
+    already_kept: int = 0,
+) -> StoredUploads:
+    """Check a form's files and store the good ones for their owner until a message takes them.
+
+    The whole batch is refused (ActionRefused, nothing stored) when it has more files than a
+    message may carry, when the owner uploaded too many files this hour, or when it would pass
+    the owner's quota of unclaimed bytes. Otherwise each bad file gets its own message and the
+    good ones are stored. `too_large` are names the upload handler already cut off.
+    """
+    chosen = len(files) + len(too_large)
+    limit = settings.UPLOAD_MAX_FILES
+    if already_kept + chosen > limit:
+        raise ActionRefused(
+            ngettext(
+                "К одному сообщению можно приложить не больше %(limit)d файла, а выбрано %(chosen)d.",
+                "К одному сообщению можно приложить не больше %(limit)d файлов, а выбрано %(chosen)d.",
+                limit,
+            )
+            % {"limit": limit, "chosen": already_kept + chosen}
+        )
+    result = StoredUploads(errors=[_("%(name)s: файл слишком большой.") % {"name": name} for name in too_large])
+    if not files:
+        return result
+    rate = upload_rate()
+    if wait := rate.retry_after(str(owner_id)):
+        raise ActionRefused(
+            _("Вы загрузили слишком много файлов за час. Попробуйте снова через %(minutes)d мин.")
+            % {"minutes": minutes_to_wait(wait)}
+        )
+    quota = settings.UPLOAD_UNCLAIMED_QUOTA_BYTES
+    if unclaimed_bytes(owner_id) + sum(uploaded.size or 0 for uploaded in files) > quota:
+        raise ActionRefused(
+            _(
+                "Неотправленных файлов набралось больше %(limit)d МБ. Отправьте или уберите уже загруженные файлы "
+                "и попробуйте снова."
+            )
+            % {"limit": quota // (1024 * 1024)}
+        )
+    limits = upload_limits()
+    for uploaded in files:
+        rate.hit(str(owner_id))
+        name = _display_name(uploaded)
+        try:
+            clean = inspect_evidence(uploaded, limits=limits)
+        except ValidationError as error:
+            result.errors.extend(f"{name}: {message}" for message in error.messages)
+            continue
+        token = secrets.token_hex(16)
+        item = model(
+            owner_id=owner_id,
+            token=token,
+            kind=clean.kind,
+            content_type=clean.content_type,
+            extension=clean.extension,
+            display_name=name,
+            size=clean.size,
+            width=clean.width,
+            height=clean.height,
+        )
+        item.file.save(f"{token}.{clean.extension}", cast(File, clean.content), save=False)
+        item.save()
+        result.stored.append(item)
+    return result
+
+
+def attachment_discard(*, attachment: StoredFile) -> None:
+    """Delete an uploaded file and its row together."""
+    attachment.delete()
+
+
+def attachments_discard_unclaimed(*, model: type[StoredFile], owner_id: int, ids: list[int]) -> int:
+    """Delete those of `ids` that are still the owner's and unclaimed (a refused form, "убрать")."""
+    doomed = list(model._default_manager.filter(model.unclaimed(), owner_id=owner_id, pk__in=ids))
+    for item in doomed:
+        attachment_discard(attachment=item)
+    return len(doomed)
+
+
+def _delete_stored_file(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
+    # Django deletes rows, never their files. The file goes once the deletion is committed, so a
+    # rolled-back delete keeps it; this also covers rows deleted by a cascade.
+    for model_field in instance._meta.concrete_fields:
+        if isinstance(model_field, models.FileField):
+            stored = getattr(instance, model_field.attname)
+            if stored and stored.name:
+                storage, name = stored.storage, stored.name
+                transaction.on_commit(partial(storage.delete, name), robust=True)
+
+
+def files_follow_rows(model: type[models.Model]) -> None:
+    """Delete a model's stored files whenever its rows are deleted (any FileField or ImageField)."""
+    post_delete.connect(_delete_stored_file, sender=model, dispatch_uid=f"files_follow_rows:{model._meta.label}")
+
+
+def _discard_if_unclaimed(model: type[StoredFile], pk: int, now: datetime, *, cutoff: datetime) -> bool:
+    item = (
+        model._default_manager.select_for_update(of=("self",))
+        .filter(model.unclaimed(), pk=pk, uploaded_at__lte=cutoff)
+        .first()
+    )
+    if item is None:
+        return False
+    attachment_discard(attachment=item)
+    return True
+
+
+@register("unclaimed-uploads", description="загруженные файлы, которые никто не отправил за сутки, удаляются")
+def delete_unclaimed_uploads(now: datetime) -> SweepResult:
+    cutoff = now - timedelta(hours=settings.UPLOAD_UNCLAIMED_HOURS)
+    result = SweepResult("unclaimed-uploads")
+    for model in upload_models():
+        result += sweep(
+            "unclaimed-uploads",
+            partial(_unclaimed_before, model, cutoff),
+            partial(_discard_if_unclaimed, model, cutoff=cutoff),
+            now=now,
+            order_by="uploaded_at",
+        )
+    return result
+
+
+def _unclaimed_before(model: type[StoredFile], cutoff: datetime, now: datetime) -> QuerySet[StoredFile]:
+    return model._default_manager.filter(model.unclaimed(), uploaded_at__lte=cutoff)
+
+
+def stored_file_response(item: StoredFile) -> FileResponse:
+    """Send a stored file to someone already allowed to see it: images inline, everything else as
+    a download, never sniffed, in a sandbox."""
+    response = FileResponse(
+        item.file.open("rb"),
+        content_type=item.content_type,
+        as_attachment=item.kind != StoredFile.Kind.IMAGE,
+        filename=item.display_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

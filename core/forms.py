@@ -1,0 +1,39 @@
+"""Form fields every app's evidence forms share."""
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+EVIDENCE_TYPES = "image/jpeg,image/png,image/webp,video/mp4,video/webm,application/pdf"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field; each is checked by content later, in the service."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": EVIDENCE_TYPES}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
+def files_help_text() -> str:
+    return _(
+        "До %(count)d файлов: фото JPEG, PNG или WebP до %(image)d МБ, видео MP4 или WebM до %(video)d МБ, PDF до "
+        "%(pdf)d МБ. Скриншоты переписки и трека, фото, видео распаковки."
+    ) % {
+        "count": settings.UPLOAD_MAX_FILES,
+        "image": settings.UPLOAD_IMAGE_MAX_BYTES // (1024 * 1024),
+        "video": settings.UPLOAD_VIDEO_MAX_BYTES // (1024 * 1024),
+        "pdf": settings.UPLOAD_PDF_MAX_BYTES // (1024 * 1024),
+    }

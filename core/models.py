@@ -1,0 +1,55 @@
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+def stored_file_path(instance: Any, filename: str) -> str:
+    # Never the uploaded name: a random token, grouped by owner, outside the static web root.
+    return f"{instance.upload_folder}/{instance.owner_id}/{instance.token}.{instance.extension}"
+
+
+class StoredFile(models.Model):
+    """An uploaded file that passed core.uploads' checks, stored under a random name.
+
+    Each app has its own concrete model (dispute evidence, report evidence) with a link to what
+    claims the file. Until a message or report claims it, the file waits for its owner (a form
+    with a validation error keeps the files already sent); the unclaimed-uploads sweep deletes
+    what nothing claimed within a day. Deleting a row deletes its file (core.files).
+    """
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("картинка")
+        VIDEO = "video", _("видео")
+        PDF = "pdf", _("PDF")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("загрузил")
+    )
+    token = models.CharField(max_length=32, unique=True)
+    file = models.FileField(upload_to=stored_file_path, max_length=200)
+    kind = models.CharField(_("вид"), max_length=8, choices=Kind.choices)
+    content_type = models.CharField(max_length=64)
+    extension = models.CharField(max_length=8)
+    display_name = models.CharField(_("имя файла"), max_length=120)
+    size = models.PositiveBigIntegerField(_("размер, байт"))
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    uploaded_at = models.DateTimeField(_("загружен"), auto_now_add=True, db_index=True)
+
+    # The folder under MEDIA_ROOT for this model's files.
+    upload_folder = "uploads"
+
+    class Meta:
+        abstract = True
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @classmethod
+    def unclaimed(cls) -> Q:
+        """The rows no message or report has taken yet."""
+        raise NotImplementedError

@@ -1,0 +1,148 @@
+"""The one way a deadline is enforced: a short sweep over an indexed deadline column.
+
+Every sweep of the project is registered here with its name, period and description (the apps'
+`sweeps.py` modules register theirs when Django starts); the beat schedule, the `run_sweep` task
+and `manage.py deadlines` all read this one registry.
+
+A sweep takes the due rows one at a time, each in its own transaction: the row is picked with
+`FOR UPDATE SKIP LOCKED OF <table>`, so that several workers (or two beats by mistake) share the
+rows and never take the same one, and handed to the same service a button calls. The service
+re-checks its rule under the lock and returns something falsy, or raises ActionRefused, when the
+row is no longer due (a user acted first). A row whose service fails unexpectedly is rolled back
+alone, logged with its id and counted; the other rows go on, and the next run tries it again.
+
+A sweep locks the row it picks before the service runs, so a sweep's service must not lock a
+row that user actions lock before this one (the project's lock order is: order, then dispute).
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.functional import Promise
+
+from .errors import ActionRefused
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepResult:
+    name: str
+    changed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    failed_ids: list[Any] = field(default_factory=list)
+
+    def __add__(self, other: "SweepResult") -> "SweepResult":
+        return SweepResult(
+            self.name,
+            self.changed + other.changed,
+            self.skipped + other.skipped,
+            self.failed + other.failed,
+            self.failed_ids + other.failed_ids,
+        )
+
+    def __str__(self) -> str:
+        text = f"{self.name}: {self.changed} changed, {self.skipped} no longer due"
+        return f"{text}, {self.failed} failed {self.failed_ids}" if self.failed else text
+
+
+SweepFunction = Callable[[datetime], SweepResult]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    name: str
+    function: SweepFunction
+    description: str | Promise
+    # None: every DEADLINE_SWEEP_SECONDS (a minute). An hour: once a day at that hour, UTC.
+    daily_at_hour: int | None = None
+
+    @property
+    def period(self) -> str:
+        if self.daily_at_hour is not None:
+            return f"daily {self.daily_at_hour:02d}:00 UTC"
+        return f"every {settings.DEADLINE_SWEEP_SECONDS:g} s"
+
+
+_registry: dict[str, Sweep] = {}
+
+
+def register(
+    name: str, *, description: str | Promise, daily_at_hour: int | None = None
+) -> Callable[[SweepFunction], SweepFunction]:
+    """Decorator: `@register("auto-claim", description=...)` on a function `(now) -> SweepResult`."""
+
+    def decorate(function: SweepFunction) -> SweepFunction:
+        if name in _registry and _registry[name].function is not function:
+            raise ValueError(f"Two sweeps are called {name!r}")
+        _registry[name] = Sweep(name, function, description, daily_at_hour)
+        return function
+
+    return decorate
+
+
+def registered() -> dict[str, Sweep]:
+    return dict(_registry)
+
+
+def run(name: str, now: datetime) -> SweepResult:
+    try:
+        sweep_entry = _registry[name]
+    except KeyError:
+        raise LookupError(f"No sweep called {name!r}; see `manage.py deadlines list`.") from None
+    return sweep_entry.function(now)
+
+
+def sweep(
+    name: str,
+    due: Callable[[datetime], QuerySet[Any]],
+    action: Callable[[Any, datetime], object],
+    *,
+    now: datetime,
+    order_by: str,
+    limit: int | None = None,
+) -> SweepResult:
+    """Call `action(pk, now)` for each row of `due(now)`, earliest `order_by` first, one
+    transaction per row. `limit` bounds one run (the rest waits for the next one)."""
+    result = SweepResult(name)
+    passed_over: set[Any] = set()
+    while limit is None or result.changed + result.skipped + result.failed < limit:
+        pk = None
+        try:
+            with transaction.atomic():
+                pk = (
+                    due(now)
+                    .exclude(pk__in=passed_over)
+                    .order_by(order_by, "pk")
+                    .select_for_update(skip_locked=True, of=("self",))
+                    .values_list("pk", flat=True)
+                    .first()
+                )
+                if pk is None:
+                    break
+                changed = action(pk, now)
+        except ActionRefused:
+            changed = None
+        except Exception:
+            if pk is None:
+                raise
+            logger.exception("Sweep %s: row %s failed; the other rows go on", name, pk)
+            result.failed += 1
+            result.failed_ids.append(pk)
+            passed_over.add(pk)
+            continue
+        if changed:
+            result.changed += 1
+        else:
+            result.skipped += 1
+            passed_over.add(pk)
+    if result.changed or result.skipped or result.failed:
+        logger.info("%s", result)
+    return result

@@ -1,0 +1,542 @@
+"""Claims: what arbitrators, the parties and the deadlines do to a dispute under arbitration.
+
+Every change locks the dispute row, then its claim row (the project's lock order is order,
+dispute, claim), asks the rulebook (disputes/rules.py), writes, records a DisputeEvent (staff
+actions with their old and new values) and queues mail after commit.
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.emails import email_queue
+from accounts.models import User
+from core.dates import days
+from core.errors import ActionRefused
+
+from . import rules, services
+from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message, Winner
+from .problems import ALL_PROBLEMS, problems_refusal
+from .rules import Action, Facts, Role
+
+S = Dispute.Status
+
+
+def claim_lock(dispute: Dispute) -> Claim:
+    """The dispute's claim, locked; call after services.dispute_lock() (dispute, then claim)."""
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("assigned_to").get(dispute=dispute)
+    dispute.claim = claim  # the rulebook reads it from the dispute
+    return claim
+
+
+def claim_facts(claim: Claim, *, actor_id: int | None) -> Facts:
+    """What the rulebook needs to know about a claim besides its row."""
+    first = next((d for d in claim.decisions.all() if d.kind == Decision.Kind.FIRST), None)
+    return Facts(
+        evidence_request=claim.evidence_requests.filter(closed_at__isnull=True).first(),
+        actor_id=actor_id,
+        first_decider_id=first.decided_by_id if first else None,
+        has_appeal=Appeal.objects.filter(claim=claim).exists(),
+    )
+
+
+def _locked(dispute_id: int, user: User | None, action: Action, now: datetime) -> tuple[Dispute, Claim, Facts]:
+    dispute = services.dispute_lock(dispute_id)
+    claim = claim_lock(dispute)
+    facts = claim_facts(claim, actor_id=user.pk if user else None)
+    role = rules.role_of(dispute, user) if user else Role.SYSTEM
+    rules.require(action, dispute, role, now, facts)
+    return dispute, claim, facts
+
+
+def _move(
+    claim: Claim,
+    dispute: Dispute,
+    *,
+    to: str,
+    event: str,
+    actor: User | None,
+    changes: dict[str, Any] | None = None,
+    **details: Any,
+) -> None:
+    """The one place a claim's stage changes (CLAIM_PIPELINE in rules)."""
+    if message := rules.claim_transition_refusal(claim, to):
+        raise ActionRefused(message)
+    details.setdefault("stage", {"old": claim.stage, "new": to})
+    claim.stage = to
+    for field, value in (changes or {}).items():
+        setattr(claim, field, value)
+    claim.save(update_fields=["stage", "updated_at", *(changes or {})])
+    services.record(dispute, event, actor, **details)
+
+
+def _arbitrators() -> list[User]:
+    return list(User.objects.filter(groups__permissions__codename="decide_claim", is_active=True).distinct())
+
+
+# --- arbitrators -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def claim_take(*, dispute: Dispute, arbitrator: User, now: datetime | None = None) -> Claim:
+    """An arbitrator takes the claim (from the queue, or over from a colleague)."""
+    now = now or timezone.now()
+    dispute, claim, _facts = _locked(dispute.pk, arbitrator, Action.TAKE_CLAIM, now)
+    handover = {
+        "old": claim.assigned_to.get_username() if claim.assigned_to else None,
+        "new": arbitrator.get_username(),
+    }
+    if claim.stage == Claim.Stage.PROCESSING:
+        _move(
+            claim,
+            dispute,
+            to=Claim.Stage.INVESTIGATION,
+            event=DisputeEvent.Kind.CLAIM_TAKEN,
+            actor=arbitrator,
+            changes={"assigned_to": arbitrator, "assigned_at": now},
+            arbitrator=handover,
+        )
+    else:
+        claim.assigned_to, claim.assigned_at = arbitrator, now
+        claim.save(update_fields=["assigned_to", "assigned_at", "updated_at"])
+        services.record(dispute, DisputeEvent.Kind.CLAIM_TAKEN, arbitrator, arbitrator=handover)
+    return claim
+
+
+def evidence_days_refusal(days_given: int) -> str | None:
+    if not 1 <= days_given <= settings.CLAIM_EVIDENCE_MAX_DAYS:
+        return _("Срок ответа — от 1 дня до %(max)s.") % {"max": days(settings.CLAIM_EVIDENCE_MAX_DAYS)}
+    return None
+
+
+@transaction.atomic
+def evidence_request(
+    *,
+    dispute: Dispute,
+    arbitrator: User,
+    of_buyer: bool,
+    of_seller: bool,
+    text: str,
+    days_given: int,
+    now: datetime | None = None,
+) -> EvidenceRequest:
+    """Ask one or both parties for more evidence by a deadline; the claim waits for them."""
+    now = now or timezone.now()
+    dispute, claim, _facts = _locked(dispute.pk, arbitrator, Action.REQUEST_EVIDENCE, now)
+    if not (of_buyer or of_seller):
+        raise ActionRefused(_("Выберите, у кого запросить доказательства."))
+    if len(text.strip()) < 20:
+        raise ActionRefused(_("Опишите, что именно нужно прислать: хотя бы 20 символов."))
+    if message := evidence_days_refusal(days_given):
+        raise ActionRefused(message)
+    due_at = now + timedelta(days=days_given)
+    request = EvidenceRequest.objects.create(
+        claim=claim,
+        asked_by=arbitrator,
+        of_buyer=of_buyer,
+        of_seller=of_seller,
+        text=text.strip(),
+        due_at=due_at,
+        created_at=now,
+    )
+    _move(
+        claim,
+        dispute,
+        to=Claim.Stage.AWAITING_PARTIES,
+        event=DisputeEvent.Kind.EVIDENCE_REQUESTED,
+        actor=arbitrator,
+        changes={"evidence_due_at": due_at},
+        request=request.pk,
+        of_buyer=of_buyer,
+        of_seller=of_seller,
+        due_at=due_at.isoformat(),
+    )
+    asked = [user for user, wanted in ((dispute.buyer, of_buyer), (dispute.store.owner, of_seller)) if wanted]
+    services.notify(
+        dispute,
+        asked,
+        gettext_lazy("Арбитр просит доказательства по претензии по заказу {number}: ответьте до {date}."),
+        f"evidence-request:{request.pk}",
+        date=rules.local_date(due_at),
+    )
+    return request
+
+
+@transaction.atomic
+def evidence_answer(
+    *, dispute: Dispute, user: User, text: str, attachment_ids: list[int] | None = None, now: datetime | None = None
+) -> Message:
+    """A party answers the arbitrator's request with text and files; once everyone asked has
+    answered, the arbitrator investigates."""
+    now = now or timezone.now()
+    dispute, claim, facts = _locked(dispute.pk, user, Action.ANSWER_EVIDENCE, now)
+    request = facts.evidence_request
+    assert request is not None  # the rule refused otherwise
+    if not text.strip() and not attachment_ids:
+        raise ActionRefused(_("Напишите ответ или приложите файлы."))
+    role = rules.role_of(dispute, user)
+    message = Message.objects.create(
+        dispute=dispute, author=user, kind=Message.Kind.ANSWER, text=text.strip(), evidence_request=request
+    )
+    services.claim_attachments(owner=user, ids=attachment_ids or [], message=message)
+    if role == Role.BUYER:
+        request.buyer_answered_at = now
+    else:
+        request.seller_answered_at = now
+    everyone_answered = (not request.of_buyer or request.buyer_answered_at) and (
+        not request.of_seller or request.seller_answered_at
+    )
+    if everyone_answered:
+        request.closed_at = now
+    request.save(update_fields=["buyer_answered_at", "seller_answered_at", "closed_at"])
+    services.record(dispute, DisputeEvent.Kind.EVIDENCE_ANSWERED, user, request=request.pk, message=message.pk)
+    if everyone_answered:
+        _move(
+            claim,
+            dispute,
+            to=Claim.Stage.INVESTIGATION,
+            event=DisputeEvent.Kind.EVIDENCE_CLOSED,
+            actor=None,
+            changes={"evidence_due_at": None},
+        )
+    if claim.assigned_to is not None:
+        services.notify(
+            dispute,
+            [claim.assigned_to],
+            gettext_lazy("Сторона ответила на ваш запрос доказательств по претензии по заказу {number}."),
+            f"evidence-answer:{message.pk}",
+        )
+    return message
+
+
+@transaction.atomic
+def evidence_request_close(*, dispute_id: int, now: datetime | None = None) -> Claim | None:
+    """The answer deadline passed: the arbitrator goes on with the evidence there is."""
+    now = now or timezone.now()
+    dispute = services.dispute_lock(dispute_id)
+    claim = claim_lock(dispute)
+    facts = claim_facts(claim, actor_id=None)
+    if rules.refusal(Action.CLOSE_EVIDENCE_REQUEST, dispute, Role.SYSTEM, now, facts):
+        return None
+    request = facts.evidence_request
+    assert request is not None
+    request.closed_at = now
+    request.save(update_fields=["closed_at"])
+    _move(
+        claim,
+        dispute,
+        to=Claim.Stage.INVESTIGATION,
+        event=DisputeEvent.Kind.EVIDENCE_CLOSED,
+        actor=None,
+        changes={"evidence_due_at": None},
+        request=request.pk,
+        deadline_passed=True,
+    )
+    recipients = [user for user in (claim.assigned_to,) if user is not None]
+    services.notify(
+        dispute,
+        recipients,
+        gettext_lazy("Срок ответа на запрос доказательств по заказу {number} прошёл: можно принимать решение."),
+        f"evidence-closed:{request.pk}",
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_reclassify(
+    *, dispute: Dispute, arbitrator: User, problems: list[str], note: str, now: datetime | None = None
+) -> Dispute:
+    """Correct a wrongly chosen problem before deciding (a cheap item instead of a phone is "a
+    different item", not "an empty parcel"); the timeline keeps what the buyer chose."""
+    now = now or timezone.now()
+    dispute, _claim, _facts = _locked(dispute.pk, arbitrator, Action.RECLASSIFY, now)
+    if message := problems_refusal(dispute.kind, problems):
+        raise ActionRefused(message)
+    if sorted(problems) == sorted(dispute.problems):
+        raise ActionRefused(_("Причина не изменилась."))
+    if len(note.strip()) < 10:
+        raise ActionRefused(_("Напишите, почему причина уточнена: это увидят обе стороны."))
+    old = list(dispute.problems)
+    dispute.problems = problems
+    dispute.save(update_fields=["problems", "updated_at"])
+    services.record(
+        dispute,
+        DisputeEvent.Kind.RECLASSIFIED,
+        arbitrator,
+        problems={"old": old, "new": problems},
+        note=note.strip(),
+    )
+    return dispute
+
+
+def problem_names(codes: list[str]) -> str:
+    return ", ".join(str(ALL_PROBLEMS[code].label) for code in codes if code in ALL_PROBLEMS)
+
+
+def _decision_checks(
+    dispute: Dispute, *, winner: str, amount: Decimal | None, return_required: bool, reason: str
+) -> Decimal:
+    """The amount the decision stands for, after the rules every decision keeps."""
+    if winner not in Winner.values:
+        raise ActionRefused(_("Выберите, в чью пользу решение."))
+    if message := rules.blocked_loser_refusal(dispute, winner=winner):
+        raise ActionRefused(message)
+    if message := rules.decision_refusal(dispute, winner=winner, return_required=return_required):
+        raise ActionRefused(message)
+    if len(reason.strip()) < settings.CLAIM_REASON_MIN_LENGTH:
+        raise ActionRefused(
+            _("Обоснование — не короче %(count)d символов: его прочтут обе стороны.")
+            % {"count": settings.CLAIM_REASON_MIN_LENGTH}
+        )
+    if winner == Winner.SELLER:
+        return Decimal("0")
+    paid = dispute.order.total_amount
+    if winner == Winner.BUYER and amount is None:
+        amount = paid
+    if message := rules.refund_amount_refusal(amount, paid=paid, currency=dispute.currency):
+        raise ActionRefused(message)
+    assert amount is not None
+    if winner == Winner.SPLIT and amount >= paid:
+        raise ActionRefused(_("Частичное решение — это сумма меньше оплаченной; иначе выберите «в пользу покупателя»."))
+    return amount
+
+
+def _notify_decision(dispute: Dispute, claim: Claim, decision: Decision) -> None:
+    for user in (dispute.buyer, dispute.store.owner):
+        email_queue(
+            user=user,
+            template="claim_decision",
+            context={"dispute": dispute, "claim": claim, "decision": decision},
+            dedupe_key=f"claim-decision:{decision.pk}:{user.pk}",
+        )
+
+
+@transaction.atomic
+def claim_decide(
+    *,
+    dispute: Dispute,
+    arbitrator: User,
+    winner: str,
+    amount: Decimal | None,
+    return_required: bool,
+    reason: str,
+    now: datetime | None = None,
+) -> Decision:
+    """The arbitrator's decision. Either party may appeal it once within CLAIM_APPEAL_DAYS; after
+    that it is carried out."""
+    now = now or timezone.now()
+    dispute, claim, _facts = _locked(dispute.pk, arbitrator, Action.DECIDE_CLAIM, now)
+    decision = _record_decision(
+        dispute,
+        claim,
+        Decision.Kind.FIRST,
+        arbitrator=arbitrator,
+        outcome=(winner, amount, return_required, reason),
+        now=now,
+        to=Claim.Stage.DECIDED,
+        event=DisputeEvent.Kind.DECIDED,
+        changes={"appeal_due_at": rules.appeal_due(now), "flag_due_at": None, "overdue_due_at": None},
+    )
+    _notify_decision(dispute, claim, decision)
+    return decision
+
+
+@transaction.atomic
+def appeal_file(
+    *, dispute: Dispute, user: User, reason: str, attachment_ids: list[int] | None = None, now: datetime | None = None
+) -> Message:
+    """A party appeals the decision, once, with a reason and new files; another arbitrator decides."""
+    now = now or timezone.now()
+    dispute, claim, _facts = _locked(dispute.pk, user, Action.APPEAL, now)
+    if len(reason.strip()) < settings.APPEAL_REASON_MIN_LENGTH:
+        raise ActionRefused(
+            _("Объясните, с чем вы не согласны: хотя бы %(count)d символов.")
+            % {"count": settings.APPEAL_REASON_MIN_LENGTH}
+        )
+    role = rules.role_of(dispute, user)
+    message = Message.objects.create(dispute=dispute, author=user, kind=Message.Kind.APPEAL, text=reason.strip())
+    services.claim_attachments(owner=user, ids=attachment_ids or [], message=message)
+    Appeal.objects.create(claim=claim, appellant=user, role=str(role), message=message, filed_at=now)
+    _move(
+        claim,
+        dispute,
+        to=Claim.Stage.APPEAL,
+        event=DisputeEvent.Kind.APPEALED,
+        actor=user,
+        changes={"appeal_due_at": None},
+        message=message.pk,
+    )
+    services.notify(
+        dispute,
+        [dispute.buyer, dispute.store.owner],
+        gettext_lazy("Решение по претензии по заказу {number} обжаловано: апелляцию рассмотрит другой арбитр."),
+        "appealed",
+    )
+    first_decider = claim.decisions.get(kind=Decision.Kind.FIRST).decided_by_id
+    services.notify(
+        dispute,
+        [arbitrator for arbitrator in _arbitrators() if arbitrator.pk != first_decider],
+        gettext_lazy("Новая апелляция по заказу {number}: её нужно рассмотреть."),
+        "appeal-for-staff",
+    )
+    return message
+
+
+@transaction.atomic
+def appeal_decide(
+    *,
+    dispute: Dispute,
+    arbitrator: User,
+    winner: str,
+    amount: Decimal | None,
+    return_required: bool,
+    reason: str,
+    now: datetime | None = None,
+) -> Decision:
+    """A second arbitrator decides the appeal: the decision is final and carried out at once."""
+    now = now or timezone.now()
+    dispute, claim, _facts = _locked(dispute.pk, arbitrator, Action.DECIDE_APPEAL, now)
+    decision = _record_decision(
+        dispute,
+        claim,
+        Decision.Kind.APPEAL,
+        arbitrator=arbitrator,
+        outcome=(winner, amount, return_required, reason),
+        now=now,
+        to=Claim.Stage.FINAL,
+        event=DisputeEvent.Kind.APPEAL_DECIDED,
+        changes={"final_at": now},
+    )
+    _carry_out(dispute, decision, now=now)
+    _notify_decision(dispute, claim, decision)
+    return decision
+
+
+def _record_decision(
+    dispute: Dispute,
+    claim: Claim,
+    kind: str,
+    *,
+    arbitrator: User,
+    outcome: tuple[str, Decimal | None, bool, str],
+    now: datetime,
+    to: str,
+    event: str,
+    changes: dict[str, Any],
+) -> Decision:
+    """Check a decision (first or on appeal) against the rules, store it and move the claim."""
+    winner, amount, return_required, reason = outcome
+    amount = _decision_checks(dispute, winner=winner, amount=amount, return_required=return_required, reason=reason)
+    decision = Decision.objects.create(
+        claim=claim,
+        kind=kind,
+        winner=winner,
+        amount=amount,
+        currency=dispute.currency,
+        return_required=return_required,
+        reason=reason.strip(),
+        decided_by=arbitrator,
+        decided_at=now,
+    )
+    _move(
+        claim,
+        dispute,
+        to=to,
+        event=event,
+        actor=arbitrator,
+        changes=changes,
+        decision=decision.pk,
+        winner=winner,
+        amount=str(amount),
+        return_required=return_required,
+    )
+    return decision
+
+
+def _carry_out(dispute: Dispute, decision: Decision, *, now: datetime) -> None:
+    """A final decision: money back (after the item, when it must go back) or the case closes."""
+    if decision.amount > 0:
+        services.settle(dispute, amount=decision.amount, return_required=decision.return_required, actor=None, now=now)
+    else:
+        services.dispute_transition(
+            dispute, to=S.CLOSED, event=DisputeEvent.Kind.CLOSED, actor=None, changes={"closed_at": now}
+        )
+
+
+# --- deadlines, called by the beat sweeps -------------------------------------------------------
+
+
+@transaction.atomic
+def claim_finalize(*, dispute_id: int, now: datetime | None = None) -> Claim | None:
+    """Nobody appealed in time: the decision becomes final and is carried out."""
+    now = now or timezone.now()
+    dispute = services.dispute_lock(dispute_id)
+    claim = claim_lock(dispute)
+    if rules.refusal(Action.FINALIZE_DECISION, dispute, Role.SYSTEM, now, claim_facts(claim, actor_id=None)):
+        return None
+    decision = claim.decisions.get(kind=Decision.Kind.FIRST)
+    if rules.blocked_loser_refusal(dispute, winner=decision.winner):
+        return None  # carried out once the losing party is unblocked
+    _move(
+        claim,
+        dispute,
+        to=Claim.Stage.FINAL,
+        event=DisputeEvent.Kind.DECISION_FINAL,
+        actor=None,
+        changes={"appeal_due_at": None, "final_at": now},
+    )
+    _carry_out(dispute, decision, now=now)
+    for user in (dispute.buyer, dispute.store.owner):
+        email_queue(
+            user=user,
+            template="claim_final",
+            context={"dispute": dispute, "claim": claim, "decision": decision},
+            dedupe_key=f"claim-final:{claim.pk}:{user.pk}",
+        )
+    return claim
+
+
+@transaction.atomic
+def claim_flag_undecided(*, dispute_id: int, now: datetime | None = None) -> Claim | None:
+    """A claim waiting too long for a decision: flagged for arbitrators (list filter, digest)."""
+    now = now or timezone.now()
+    dispute = services.dispute_lock(dispute_id)
+    claim = claim_lock(dispute)
+    if rules.refusal(Action.FLAG_CLAIM, dispute, Role.SYSTEM, now):
+        return None
+    claim.flagged_at, claim.flag_due_at = now, None
+    claim.save(update_fields=["flagged_at", "flag_due_at", "updated_at"])
+    services.record(dispute, DisputeEvent.Kind.CLAIM_FLAGGED, None)
+    return claim
+
+
+@transaction.atomic
+def claim_mark_overdue(*, dispute_id: int, now: datetime | None = None) -> Claim | None:
+    """A claim past the longest time for a decision: overdue, and the head of arbitration is told."""
+    now = now or timezone.now()
+    dispute = services.dispute_lock(dispute_id)
+    claim = claim_lock(dispute)
+    if rules.refusal(Action.MARK_CLAIM_OVERDUE, dispute, Role.SYSTEM, now):
+        return None
+    claim.overdue_at, claim.overdue_due_at = now, None
+    claim.save(update_fields=["overdue_at", "overdue_due_at", "updated_at"])
+    services.record(dispute, DisputeEvent.Kind.CLAIM_OVERDUE, None)
+    for head in arbitration_heads():
+        email_queue(
+            user=head,
+            template="claim_overdue",
+            context={"dispute": dispute, "claim": claim},
+            dedupe_key=f"claim-overdue:{dispute.pk}:{head.pk}",
+        )
+    return claim
+
+
+def arbitration_heads() -> list[User]:
+    heads = list(User.objects.filter(groups__name="arbitration_heads", is_active=True))
+    return heads or list(User.objects.filter(is_superuser=True, is_active=True))

@@ -1,0 +1,36 @@
+"""What a dispute does when its refund is confirmed by the payment system or by staff."""
+
+from datetime import datetime
+
+from django.utils.translation import gettext_lazy
+
+from core.money import money_lazy
+from orders.models import Refund
+from orders.payments import on_refund_completed
+
+from . import services
+from .models import Dispute, DisputeEvent
+
+
+@on_refund_completed(Refund.Purpose.DISPUTE)
+def dispute_refund_completed(refund: Refund, now: datetime) -> None:
+    dispute = services.dispute_lock(Dispute.objects.only("pk").get(order_id=refund.order_id).pk)
+    if dispute.status != Dispute.Status.REFUNDING:
+        return
+    services.dispute_transition(
+        dispute,
+        to=Dispute.Status.REFUNDED,
+        event=DisputeEvent.Kind.REFUND_COMPLETED,
+        actor=refund.confirmed_by_user,
+        changes={"refund_completed_at": now, "closed_at": now},
+        amount=str(refund.amount),
+        reference=refund.reference,
+        confirmed_by=refund.confirmed_by,
+    )
+    services.notify(
+        dispute,
+        [dispute.buyer, dispute.store.owner],
+        gettext_lazy("Возврат по заказу {number} завершён: {amount} отправлены покупателю."),
+        "refunded",
+        amount=money_lazy(refund.amount, refund.currency),
+    )

@@ -1,9 +1,0 @@
-from celery import shared_task
-from django.utils import timezone
-
-from . import deadlines
-
-
-@shared_task(ignore_result=True)
-def run_sweep(name: str) -> str:
-    return str(deadlines.run(name, timezone.now()))

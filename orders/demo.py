@@ -1,0 +1,201 @@
+"""Demo orders in every state, dated relative to now so every state stays real."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from accounts.models import User
+from core.demo import demo_step
+
+from .models import Order, OrderItem
+from .rules import protection_end_after_confirmation, protection_end_after_shipment
+
+# number, buyer, store owner, state, days since paid, protection days, currency, tracking, items
+DEMO_ORDERS = [
+    (
+        "8100000000000001",
+        "buyer",
+        "seller",
+        "in_transit",
+        57,
+        60,
+        "USD",
+        "LP00123456789CN",
+        [("Беспроводные наушники TWS Pro", "Чёрный", 1, "24.90")],
+    ),
+    (
+        "8100000000000002",
+        "buyer",
+        "seller",
+        "in_transit",
+        10,
+        45,
+        "USD",
+        "",
+        [("Смарт-часы с пульсометром", "42 мм", 1, "39.50"), ("Ремешок силиконовый", "Синий", 2, "3.20")],
+    ),
+    (
+        "8100000000000003",
+        "buyer",
+        "seller2",
+        "delivered",
+        25,
+        40,
+        "RUB",
+        "RU123456789HK",
+        [("Постельное бельё сатин", "Евро", 1, "3490.00")],
+    ),
+    (
+        "8100000000000004",
+        "buyer",
+        "seller2",
+        "confirmed",
+        30,
+        50,
+        "RUB",
+        "RU987654321HK",
+        [("Плед флисовый", "200×220", 1, "1290.00"), ("Наволочки", "50×70", 2, "350.00")],
+    ),
+    (
+        "8100000000000005",
+        "buyer",
+        "seller",
+        "completed",
+        120,
+        60,
+        "USD",
+        "LP00999888777CN",
+        [("Power bank 20000 mAh", "", 1, "18.75")],
+    ),
+    (
+        "8100000000000006",
+        "buyer",
+        "seller",
+        "awaiting_shipment",
+        1,
+        30,
+        "USD",
+        "",
+        [("Кабель USB-C, 2 м", "", 3, "2.10")],
+    ),
+    (
+        "8100000000000007",
+        "buyer",
+        "seller2",
+        "in_transit",
+        20,
+        75,
+        "EUR",
+        "UA555666777CN",
+        [("Настольная лампа LED", "Белая", 1, "21.00")],
+    ),
+    (
+        "8100000000000008",
+        "buyer2",
+        "seller",
+        "in_transit",
+        5,
+        45,
+        "USD",
+        "LP00444555666CN",
+        [("Чехол для телефона", "Прозрачный", 1, "4.99")],
+    ),
+    (
+        "8100000000000009",
+        "buyer2",
+        "seller2",
+        "delivered",
+        15,
+        30,
+        "RUB",
+        "RU111222333HK",
+        [("Кроссовки беговые", "42", 1, "2790.00")],
+    ),
+    # Orders whose disputes became claims (disputes/demo.py).
+    (
+        "8100000000000010",
+        "buyer",
+        "seller",
+        "delivered",
+        50,
+        60,
+        "USD",
+        "LP00777888999CN",
+        [('Смартфон 6.5" 128 ГБ', "Синий", 1, "189.00")],
+    ),
+    (
+        "8100000000000011",
+        "buyer",
+        "seller2",
+        "delivered",
+        55,
+        70,
+        "RUB",
+        "RU222333444HK",
+        [("Куртка зимняя", "L", 1, "5490.00")],
+    ),
+    (
+        "8100000000000012",
+        "buyer2",
+        "seller",
+        "delivered",
+        60,
+        75,
+        "USD",
+        "LP00123123123CN",
+        [("Умные часы Pro", "46 мм", 1, "59.90")],
+    ),
+    (
+        "8100000000000013",
+        "buyer2",
+        "seller2",
+        "in_transit",
+        48,
+        60,
+        "EUR",
+        "UA999888777CN",
+        [("Кофемолка ручная", "", 1, "34.00")],
+    ),
+]
+
+
+@demo_step(20)
+def seed_orders(now: datetime) -> None:
+    users = {
+        user.username: user
+        for user in User.objects.filter(
+            username__in={row[1] for row in DEMO_ORDERS} | {row[2] for row in DEMO_ORDERS}
+        ).select_related("store")
+    }
+    for number, buyer, seller, state, days_ago, protection_days, currency, tracking, items in DEMO_ORDERS:
+        if Order.objects.filter(number=number).exists():
+            continue
+        paid_at = now - timedelta(days=days_ago)
+        order = Order(
+            number=number,
+            buyer=users[buyer],
+            store=users[seller].store,
+            status=state,
+            currency=currency,
+            shipping_method="AliExpress Standard Shipping" if currency != "RUB" else "Почта России",
+            tracking_number=tracking,
+            protection_days=protection_days,
+            paid_at=paid_at,
+            total_amount=sum(Decimal(price) * quantity for _, _, quantity, price in items),
+        )
+        if state != Order.Status.AWAITING_SHIPMENT:
+            order.shipped_at = paid_at + timedelta(days=2)
+            order.protection_due_at = protection_end_after_shipment(
+                shipped_at=order.shipped_at, protection_days=protection_days
+            )
+        if state in (Order.Status.DELIVERED, Order.Status.CONFIRMED, Order.Status.COMPLETED):
+            order.delivered_at = paid_at + timedelta(days=min(days_ago - 1, 20))
+        if state == Order.Status.CONFIRMED:
+            order.confirmed_at = now - timedelta(days=3)
+            order.protection_due_at = protection_end_after_confirmation(confirmed_at=order.confirmed_at)
+        if state == Order.Status.COMPLETED:
+            order.completed_at = order.protection_due_at
+        order.save()
+        OrderItem.objects.bulk_create(
+            OrderItem(order=order, title=title, variant=variant, quantity=quantity, unit_price=Decimal(price))
+            for title, variant, quantity, price in items
+        )

@@ -1,0 +1,150 @@
+"""The sweep engine: one transaction per row, a failing row is logged and counted and the other
+rows go on; locks cover only the row meant."""
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from django.db import DatabaseError, connections, transaction
+from django.utils import timezone
+
+from accounts.models import Store, User
+from core import sweeps
+from disputes import services
+from disputes.models import Dispute
+from orders.models import Order
+from orders.services import order_lock
+
+from .disputes_helpers import seller_counter_offer
+
+S = Dispute.Status
+
+
+def last_auto_claim(disputes: list[Dispute]) -> datetime:
+    return max(dispute.auto_claim_due_at or timezone.now() for dispute in disputes)
+
+
+def negotiating(dispute_factory) -> Dispute:
+    dispute = dispute_factory()
+    seller_counter_offer(dispute)
+    dispute.refresh_from_db()
+    return dispute
+
+
+@pytest.mark.django_db
+def test_a_row_that_fails_is_logged_and_counted_and_the_others_go_on(dispute_factory, monkeypatch, caplog):
+    disputes = [negotiating(dispute_factory) for _ in range(3)]
+    poisoned = disputes[1]
+    escalate = services._escalate
+
+    def escalate_unless_poisoned(dispute, **kwargs):
+        if dispute.pk == poisoned.pk:
+            raise RuntimeError("corrupt row")
+        return escalate(dispute, **kwargs)
+
+    monkeypatch.setattr(services, "_escalate", escalate_unless_poisoned)
+    later = last_auto_claim(disputes) + timedelta(minutes=1)
+    with caplog.at_level(logging.ERROR, logger="core.sweeps"):
+        result = sweeps.run("auto-claim", later)
+    assert (result.changed, result.failed, result.failed_ids) == (2, 1, [poisoned.pk])
+    statuses = dict(Dispute.objects.values_list("pk", "status"))
+    assert statuses == {disputes[0].pk: S.CLAIM, poisoned.pk: S.NEGOTIATING, disputes[2].pk: S.CLAIM}
+    assert f"row {poisoned.pk} failed" in caplog.text
+    # Its own transaction rolled back: no half-written claim, no event.
+    assert not poisoned.events.filter(kind="escalated").exists()
+
+    monkeypatch.setattr(services, "_escalate", escalate)  # the row is mended: the next run takes it
+    assert sweeps.run("auto-claim", later).changed == 1
+    assert Dispute.objects.get(pk=poisoned.pk).status == S.CLAIM
+
+
+@pytest.mark.django_db
+def test_a_sweep_run_can_be_limited_and_the_rest_waits_for_the_next_run(dispute_factory):
+    disputes = [negotiating(dispute_factory) for _ in range(3)]
+    later = last_auto_claim(disputes) + timedelta(minutes=1)
+    from disputes.sweeps import due
+
+    first = sweeps.sweep(
+        "auto-claim",
+        lambda at: due("auto-claim", at),
+        lambda pk, at: services.dispute_auto_claim(dispute_id=pk, now=at),
+        now=later,
+        order_by="auto_claim_due_at",
+        limit=2,
+    )
+    assert first.changed == 2
+    assert Dispute.objects.filter(status=S.CLAIM).count() == 2
+    assert sweeps.run("auto-claim", later).changed == 1
+
+
+def _hold_in_another_connection(lock, ready: threading.Event, release: threading.Event, errors: list):
+    try:
+        with transaction.atomic():
+            lock()
+            ready.set()
+            release.wait(10)
+    except Exception as error:  # noqa: BLE001 - reported to the test thread
+        errors.append(error)
+        ready.set()
+    finally:
+        connections.close_all()
+
+
+def _locked_elsewhere(lock, check):
+    """Hold `lock` in another connection while `check` runs here."""
+    ready, release = threading.Event(), threading.Event()
+    errors: list[Exception] = []
+    thread = threading.Thread(target=_hold_in_another_connection, args=(lock, ready, release, errors))
+    thread.start()
+    ready.wait(10)
+    try:
+        return check()
+    finally:
+        release.set()
+        thread.join(10)
+        assert not errors
+
+
+def _free(model, pk) -> bool:
+    try:
+        with transaction.atomic():
+            model.objects.select_for_update(nowait=True).get(pk=pk)
+    except DatabaseError:
+        return False
+    return True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_locking_a_dispute_leaves_its_buyer_store_and_seller_free(needs_postgres, dispute_factory):
+    dispute = dispute_factory()
+    seen = _locked_elsewhere(
+        lambda: services.dispute_lock(dispute.pk),
+        lambda: {
+            "dispute": _free(Dispute, dispute.pk),
+            "buyer": _free(User, dispute.buyer_id),
+            "store": _free(Store, dispute.store_id),
+            "seller": _free(User, dispute.store.owner_id),
+            "order": _free(Order, dispute.order_id),
+        },
+    )
+    assert seen == {"dispute": False, "buyer": True, "store": True, "seller": True, "order": True}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_locking_an_order_leaves_its_buyer_and_store_free(needs_postgres, order):
+    seen = _locked_elsewhere(
+        lambda: order_lock(order.pk),
+        lambda: (_free(Order, order.pk), _free(User, order.buyer_id), _free(Store, order.store_id)),
+    )
+    assert seen == (False, True, True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_passes_over_a_row_another_worker_holds(needs_postgres, dispute_factory):
+    held, free = negotiating(dispute_factory), negotiating(dispute_factory)
+    later = last_auto_claim([held, free]) + timedelta(minutes=1)
+    result = _locked_elsewhere(lambda: services.dispute_lock(held.pk), lambda: sweeps.run("auto-claim", later))
+    assert result.changed == 1
+    assert dict(Dispute.objects.values_list("pk", "status")) == {held.pk: S.NEGOTIATING, free.pk: S.CLAIM}
+    assert sweeps.run("auto-claim", timezone.now() + timedelta(days=30)).changed == 1
