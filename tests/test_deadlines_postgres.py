@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core import mail
 from django.db import connection
@@ -72,19 +73,43 @@ def test_a_sweep_racing_the_buyers_click_gives_one_claim_one_event_one_email_eac
     assert isinstance(click, Dispute | ActionRefused)
 
 
-@pytest.mark.parametrize("name", ["seller-silence", "auto-claim", "return-deadlines", "appeal-windows", "refunds"])
-def test_the_due_sweeps_use_their_indexes(name):
-    due_disputes(3)
+def _deadline_queries():
     from disputes.sweeps import DEADLINES, due
+    from orders.models import Refund
 
-    column = DEADLINES[name][2]
+    queries = {name: (lambda at, name=name: due(name, at), DEADLINES[name][2].split("__")[-1]) for name in DEADLINES}
+    queries["refunds"] = (
+        lambda at: Refund.objects.filter(status=Refund.Status.REQUESTED, send_due_at__lte=at),
+        "send_due_at",
+    )
+    queries["stale-refunds"] = (
+        lambda at: Refund.objects.filter(status=Refund.Status.REQUESTED, stale_due_at__lte=at),
+        "stale_due_at",
+    )
+    return queries
+
+
+@pytest.mark.parametrize("name", sorted(_deadline_queries()))
+def test_every_deadline_column_a_sweep_reads_is_indexed(name):
+    due_disputes(3)
+    query, column = _deadline_queries()[name]
+    queryset = query(timezone.now())
+    table = queryset.model._meta.db_table
+    if column not in {field.column for field in queryset.model._meta.concrete_fields}:
+        table = next(
+            model._meta.db_table
+            for model in apps.get_models()
+            if column in {field.column for field in model._meta.concrete_fields} and model._meta.app_label == "disputes"
+        )
     with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
         cursor.execute("SET enable_seqscan = off")
-        sql, params = due(name, timezone.now()).values("pk").query.sql_with_params()
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("RESET enable_seqscan")
-    assert column in plan and "Index" in plan
+    assert any(info["index"] and info["columns"][:1] == [column] for info in constraints.values()), table
+    assert "Index" in plan, plan
 
 
 @pytest.fixture
