@@ -34,6 +34,9 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("accounts", "view_accountappeal"),
         ("accounts", "view_accountevent"),
         ("disputes", "view_exchangerate"),
+        ("reports", "handle_report"),
+        ("reports", "view_report"),
+        ("reports", "view_reportevent"),
         *[
             ("faq", f"{action}_{model}")
             for model in ("category", "article", "articleimage")

@@ -203,14 +203,15 @@ def _unclaimed_before(model: type[StoredFile], cutoff: datetime, now: datetime) 
     return model._default_manager.filter(model.unclaimed(), uploaded_at__lte=cutoff)
 
 
-def stored_file_response(item: StoredFile) -> FileResponse:
+def stored_file_response(item: StoredFile, *, filename: str | None = None) -> FileResponse:
     """Send a stored file to someone already allowed to see it: images inline, everything else as
-    a download, never sniffed, in a sandbox."""
+    a download, never sniffed, in a sandbox. `filename` replaces the uploaded name where it must not
+    be shown (a reporter's file seen by the party it reports)."""
     response = FileResponse(
         item.file.open("rb"),
         content_type=item.content_type,
         as_attachment=item.kind != StoredFile.Kind.IMAGE,
-        filename=item.display_name,
+        filename=filename or item.display_name,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"

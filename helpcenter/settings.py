@@ -286,6 +286,13 @@ CLAIM_EVIDENCE_MAX_DAYS = 14
 # A decision's reason is read by both parties: it must say something.
 CLAIM_REASON_MIN_LENGTH = 80
 APPEAL_REASON_MIN_LENGTH = 30
+# Reports (reports/): how long the reported party has to answer once notified, the reminder
+# before that, how many reports one user may file an hour, and the shortest texts that say something.
+REPORT_ANSWER_DAYS = 5
+REPORT_REMINDER_HOURS = 24
+REPORTS_PER_HOUR = env.int("REPORTS_PER_HOUR", default=5)
+REPORT_DESCRIPTION_MIN_LENGTH = 20
+REPORT_DECISION_MIN_LENGTH = 20
 # Evidence uploads (disputes, reports), stated on the forms.
 UPLOAD_MAX_FILES = 8
 UPLOAD_IMAGE_MAX_BYTES = 10 * 1024 * 1024

@@ -29,6 +29,7 @@ urlpatterns += i18n_patterns(
     path("account/", include("accounts.urls")),
     path("account/orders/", include("orders.urls")),
     path("account/disputes/", include("disputes.urls")),
+    path("account/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

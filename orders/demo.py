@@ -1,5 +1,6 @@
 """Demo orders in every state, dated relative to now so every state stays real."""
 
+import zlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -196,6 +197,22 @@ def seed_orders(now: datetime) -> None:
             order.completed_at = order.protection_due_at
         order.save()
         OrderItem.objects.bulk_create(
-            OrderItem(order=order, title=title, variant=variant, quantity=quantity, unit_price=Decimal(price))
+            OrderItem(
+                order=order,
+                title=title,
+                variant=variant,
+                quantity=quantity,
+                unit_price=Decimal(price),
+                item_id=demo_item_id(title),
+            )
             for title, variant, quantity, price in items
         )
+    # Databases seeded before items had product ids.
+    for item in OrderItem.objects.filter(order__number__in=[row[0] for row in DEMO_ORDERS], item_id=""):
+        item.item_id = demo_item_id(item.title)
+        item.save(update_fields=["item_id"])
+
+
+def demo_item_id(title: str) -> str:
+    """A stable, real-looking marketplace product id for a demo item (the same title, the same id)."""
+    return f"100500{zlib.crc32(title.encode()) % 10**10:010d}"

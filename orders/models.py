@@ -81,6 +81,8 @@ class OrderItem(models.Model):
     variant = models.CharField(_("вариант"), max_length=120, blank=True)
     quantity = models.PositiveIntegerField(_("количество"), default=1)
     unit_price = models.DecimalField(_("цена"), max_digits=12, decimal_places=2)
+    # The marketplace's product id (the number in /item/<id>.html): reports find the store by it.
+    item_id = models.CharField(_("номер товара на площадке"), max_length=20, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("товар заказа")

@@ -122,5 +122,6 @@ class OrderItemFactory(factory.django.DjangoModelFactory):
 
     order = factory.SubFactory(OrderFactory, item=None)
     title = factory.Sequence(lambda n: f"Товар {n}")
+    item_id = factory.Sequence(lambda n: f"{1005007000000000 + n}")
     quantity = 1
     unit_price = Decimal("10.00")

@@ -4,14 +4,18 @@ import os
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps
 from django.conf import settings
 from django.core import mail
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core import sweeps
@@ -77,7 +81,9 @@ def _deadline_queries():
     from disputes.sweeps import DEADLINES, due
     from orders.models import Refund
 
-    queries = {name: (lambda at, name=name: due(name, at), DEADLINES[name][2].split("__")[-1]) for name in DEADLINES}
+    queries: dict[str, tuple[Callable[[datetime], QuerySet[Any]], str]] = {
+        name: (partial(due, name), DEADLINES[name][2].split("__")[-1]) for name in DEADLINES
+    }
     queries["refunds"] = (
         lambda at: Refund.objects.filter(status=Refund.Status.REQUESTED, send_due_at__lte=at),
         "send_due_at",

@@ -1,0 +1,213 @@
+"""Support's report queue and report page in admin: both sides' evidence on one page, and the
+moves the rulebook allows now (ask the reported party, take it without asking, decide)."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from core.errors import ActionRefused
+
+from . import rules, selectors, services
+from .forms import DecisionForm
+from .models import Report, ReportFile
+from .rules import Role
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = _("давность")
+    parameter_name = "age"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("1", _("подана за сутки")), ("7", _("старше 7 дней")), ("30", _("старше 30 дней"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> QuerySet[Report]:
+        now = timezone.now()
+        if self.value() == "1":
+            return queryset.filter(created_at__gte=now - timedelta(days=1))
+        if self.value() in ("7", "30"):
+            return queryset.filter(created_at__lt=now - timedelta(days=int(self.value() or 0)))
+        return queryset
+
+
+class WaitingOnFilter(admin.SimpleListFilter):
+    title = _("чей ход")
+    parameter_name = "waiting"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("support", _("ждёт поддержку")), ("party", _("ждёт ответа стороны"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> QuerySet[Report]:
+        if self.value() == "support":
+            return queryset.filter(status__in=(Report.Status.SUBMITTED, Report.Status.PROCESSING))
+        if self.value() == "party":
+            return queryset.filter(status=Report.Status.AWAITING_ANSWER)
+        return queryset
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ("number", "report_type", "reason", "status", "against", "created_at", "answer_due_at")
+    list_display_links = ("number",)
+    list_filter = (WaitingOnFilter, "status", "report_type", AgeFilter, "outcome", "sanction")
+    search_fields = ("=id", "item_id", "store__name", "reported_user__username", "reporter__username")
+    list_select_related = ("store", "reported_user")
+    list_per_page = 50
+    date_hierarchy = None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
+        # The queue: what waits for support first, then what waits for the other party by its
+        # deadline, closed reports last; the oldest first within each.
+        order = Case(
+            When(status=Report.Status.PROCESSING, then=Value(0)),
+            When(status=Report.Status.SUBMITTED, then=Value(1)),
+            When(status=Report.Status.AWAITING_ANSWER, then=Value(2)),
+            default=Value(3),
+            output_field=IntegerField(),
+        )
+        queryset = self.model._default_manager.get_queryset().annotate(queue_position=order)
+        return queryset.order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        return ["queue_position", "answer_due_at", "created_at", "pk"]
+
+    @admin.display(description=_("№"), ordering="pk")
+    def number(self, report: Report) -> str:
+        return str(report.pk)
+
+    @admin.display(description=_("на кого"))
+    def against(self, report: Report) -> str:
+        if report.store:
+            return report.store.name
+        if report.reported_user:
+            return str(_("покупатель %(name)s") % {"name": report.reported_user.get_username()})
+        return str(_("продавец неизвестен"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("reports.handle_report")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("reports.handle_report")
+
+    def get_urls(self) -> list[URLPattern]:
+        def route(suffix: str, view: Any, name: str) -> URLPattern:
+            return path(f"<int:pk>/{suffix}/", self.admin_site.admin_view(view), name=f"reports_report_{name}")
+
+        return [
+            route("notify", self.notify_view, "notify"),
+            route("take", self.take_view, "take"),
+            route("close", self.close_view, "close"),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return self._page(request, int(object_id))
+
+    def _report(self, request: HttpRequest, pk: int) -> Report:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        get_object_or_404(Report.objects.only("pk"), pk=pk)
+        return selectors.report_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+
+    def _page(self, request: HttpRequest, pk: int, decision_form: DecisionForm | None = None) -> TemplateResponse:
+        report = self._report(request, pk)
+        user: User = request.user  # type: ignore[assignment]
+        now = timezone.now()
+        all_files = list(report.files.all())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Жалоба №%(number)s") % {"number": report.pk},
+            "report": report,
+            "actions": rules.allowed_actions(report, user, now),
+            "notice_given": rules.notice_given(report, now),
+            "reporter_files": [item for item in all_files if item.side == ReportFile.Side.REPORTER],
+            "answer_files": [item for item in all_files if item.side == ReportFile.Side.REPORTED],
+            "history": selectors.history_for(report, role=Role.STAFF),
+            "events": list(report.events.all()),
+            "decision_form": decision_form or DecisionForm(),
+            "earlier_reports": Report.objects.filter(reported_user_id=report.reported_user_id)
+            .exclude(pk=report.pk)
+            .order_by("-created_at")[:10]
+            if report.reported_user_id
+            else [],
+        }
+        return TemplateResponse(
+            request, "admin/reports/report/page.html", context, status=400 if decision_form else 200
+        )
+
+    def _back(self, pk: int) -> HttpResponseRedirect:
+        return redirect(reverse("admin:reports_report_change", args=[pk]))
+
+    def _act(self, request: HttpRequest, pk: int, action: Any, success: str) -> HttpResponseRedirect:
+        try:
+            action()
+        except ActionRefused as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(request, success)
+        return self._back(pk)
+
+    def notify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        report = self._report(request, pk)
+        if request.method != "POST":
+            return self._back(pk)
+        return self._act(
+            request,
+            pk,
+            lambda: services.report_notify(report=report, staff=request.user),  # type: ignore[arg-type]
+            str(_("Сторона уведомлена; срок ответа записан.")),
+        )
+
+    def take_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        report = self._report(request, pk)
+        if request.method != "POST":
+            return self._back(pk)
+        return self._act(
+            request,
+            pk,
+            lambda: services.report_take(report=report, staff=request.user),  # type: ignore[arg-type]
+            str(_("Жалоба у вас в работе.")),
+        )
+
+    def close_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        report = self._report(request, pk)
+        if request.method != "POST":
+            return self._back(pk)
+        form = DecisionForm(request.POST)
+        if not form.is_valid():
+            return self._page(request, pk, decision_form=form)
+        data = form.cleaned_data
+        try:
+            services.report_close(
+                report=report,
+                staff=request.user,  # type: ignore[arg-type]
+                outcome=data["outcome"],
+                reason=data["reason"],
+                sanction=data.get("sanction") or "",
+            )
+        except ActionRefused as refused:
+            form.add_error(None, refused.message)
+            return self._page(request, pk, decision_form=form)
+        messages.success(request, str(_("Решение записано; участники получат письмо.")))
+        return self._back(pk)

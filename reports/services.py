@@ -1,0 +1,305 @@
+"""Every change to a report: filing (with merging and the hourly limit), notifying the reported
+party, its answer, the deadline sweeps, and support's decision with an optional sanction.
+
+Each move goes through `_move`: the report row is locked (only that row), the rulebook is asked
+under the lock, the status written and an event recorded, and the e-mails are queued in the same
+transaction (sent after commit by the outbox). The reporter never appears in anything the
+reported party reads.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import blocking
+from accounts.emails import email_queue
+from accounts.models import BlockReason, Store, User
+from core.errors import ActionRefused
+from core.throttle import Throttle, minutes_to_wait
+from orders.models import Order, OrderItem
+
+from . import rules
+from .links import ProductLink
+from .models import Report, ReportEvent, ReportFile
+from .reasons import REASONS, ReportType
+
+BLOCK_REASON_FOR_TYPE = {
+    ReportType.COUNTERFEIT: BlockReason.COUNTERFEIT,
+    ReportType.PROHIBITED: BlockReason.COUNTERFEIT,
+    ReportType.OFF_PLATFORM: BlockReason.OFF_PLATFORM,
+    ReportType.OTHER: BlockReason.SPAM,
+}
+
+
+def report_rate() -> Throttle:
+    return Throttle("reports", settings.REPORTS_PER_HOUR, 3600)
+
+
+def _record(report: Report, kind: str, actor: User | None, now: datetime, **details: Any) -> ReportEvent:
+    return ReportEvent.objects.create(report=report, kind=kind, actor=actor, details=details, created_at=now)
+
+
+def _lock(report_id: int) -> Report:
+    return Report.objects.select_for_update(of=("self",)).get(pk=report_id)
+
+
+def _move(report: Report, move: str) -> None:
+    allowed, target = rules.TRANSITIONS[move]
+    if report.status not in allowed:  # the rulebook was asked first; this guards the table itself
+        raise ActionRefused(_("Жалоба уже в другом статусе."))
+    report.status = target
+
+
+def _tell_reporter(report: Report, what: str, now: datetime) -> None:
+    email_queue(
+        user=report.reporter,
+        template="report_update",
+        context={"report": report, "what": what},
+        dedupe_key=f"report:{report.pk}:{what}:reporter:{now.isoformat()}",
+    )
+
+
+def _tell_reported(report: Report, what: str, now: datetime) -> None:
+    if report.reported_user is None:
+        return
+    email_queue(
+        user=report.reported_user,
+        template="report_against",
+        context={"report": report, "what": what},
+        dedupe_key=f"report:{report.pk}:{what}:reported:{now.isoformat()}",
+    )
+
+
+# --- filing -------------------------------------------------------------------------------------
+
+
+def report_target(
+    *, reporter: User, order: Order | None, link: ProductLink | None
+) -> tuple[User | None, Store | None, str]:
+    """Whom a report is about: from an order, the other party (the store for its buyer, the buyer for
+    its seller); from a product link, the store that sells it if the marketplace knows it."""
+    if order is not None:
+        if order.buyer_id == reporter.pk:
+            return order.store.owner, order.store, ""
+        return order.buyer, None, ""
+    if link is not None:
+        item = (
+            OrderItem.objects.filter(item_id=link.item_id).select_related("order__store__owner").order_by("-pk").first()
+        )
+        if item is not None:
+            return item.order.store.owner, item.order.store, item.title
+    return None, None, ""
+
+
+def _same_report(*, reporter: User, order: Order | None, link: ProductLink | None) -> Report | None:
+    """The reporter's open report of the same listing (or the same order, without a listing)."""
+    open_reports = Report.objects.filter(reporter=reporter).exclude(status=Report.Status.CLOSED)
+    if link is not None:
+        return open_reports.filter(item_id=link.item_id).order_by("created_at").first()
+    if order is not None:
+        return open_reports.filter(order=order, item_id="").order_by("created_at").first()
+    return None
+
+
+def report_rate_refusal(reporter: User) -> str | None:
+    if wait := report_rate().retry_after(str(reporter.pk)):
+        return _(
+            "Вы отправили много жалоб за час. Новую можно будет подать через %(minutes)d мин.; "
+            "уже поданные мы рассматриваем."
+        ) % {"minutes": minutes_to_wait(wait)}
+    return None
+
+
+@transaction.atomic
+def report_file(
+    *,
+    reporter: User,
+    order: Order | None,
+    link: ProductLink | None,
+    reason: str,
+    description: str,
+    attachment_ids: list[int],
+    now: datetime | None = None,
+) -> tuple[Report, bool]:
+    """File a report, or add to the reporter's open report of the same listing. Returns the report
+    and whether it was new."""
+    now = now or timezone.now()
+    if reason not in REASONS:
+        raise ActionRefused(_("Выберите причину жалобы."))
+    reported_user, store, listing_title = report_target(reporter=reporter, order=order, link=link)
+    if message := rules.file_refusal(reporter=reporter, reported_user=reported_user):
+        raise ActionRefused(message)
+    existing = _same_report(reporter=reporter, order=order, link=link)
+    if existing is not None:
+        report = _lock(existing.pk)
+        _claim_files(report, reporter, attachment_ids, ReportFile.Side.REPORTER)
+        _record(
+            report,
+            ReportEvent.Kind.ADDED,
+            reporter,
+            now,
+            reason=reason,
+            description=description.strip(),
+            files=len(attachment_ids),
+        )
+        return report, False
+    if message := report_rate_refusal(reporter):
+        raise ActionRefused(message)
+    report_rate().hit(str(reporter.pk))
+    if order is not None and link is None:
+        listing_title = ""
+    report = Report.objects.create(
+        reporter=reporter,
+        reported_user=reported_user,
+        store=store,
+        order=order,
+        item_id=link.item_id if link else "",
+        listing_url=link.url if link else "",
+        listing_title=listing_title,
+        report_type=REASONS[reason].type,
+        reason=reason,
+        description=description.strip(),
+        created_at=now,
+    )
+    _claim_files(report, reporter, attachment_ids, ReportFile.Side.REPORTER)
+    _record(report, ReportEvent.Kind.FILED, reporter, now, files=len(attachment_ids))
+    _tell_reporter(report, "filed", now)
+    return report, True
+
+
+def _claim_files(report: Report, owner: User, attachment_ids: list[int], side: str) -> None:
+    if attachment_ids:
+        ReportFile.objects.filter(pk__in=attachment_ids, owner=owner, report__isnull=True).update(
+            report=report, side=side
+        )
+
+
+# --- the reported party --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_notify(*, report: Report, staff: User, now: datetime | None = None) -> Report:
+    """Support sends the report to the reported party, who has REPORT_ANSWER_DAYS to answer."""
+    now = now or timezone.now()
+    report = _lock(report.pk)
+    if message := rules.notify_refusal(report, staff):
+        raise ActionRefused(message)
+    _move(report, "notify")
+    report.notified_at = now
+    report.answer_due_at = now + timedelta(days=settings.REPORT_ANSWER_DAYS)
+    report.reminder_due_at = report.answer_due_at - timedelta(hours=settings.REPORT_REMINDER_HOURS)
+    report.handled_by = report.handled_by or staff
+    report.save(update_fields=["status", "notified_at", "answer_due_at", "reminder_due_at", "handled_by"])
+    _record(report, ReportEvent.Kind.NOTIFIED, staff, now, due=report.answer_due_at.isoformat())
+    _tell_reporter(report, "notified", now)
+    _tell_reported(report, "notified", now)
+    return report
+
+
+@transaction.atomic
+def report_answer(
+    *, report: Report, user: User, text: str, attachment_ids: list[int], now: datetime | None = None
+) -> Report:
+    now = now or timezone.now()
+    report = _lock(report.pk)
+    if message := rules.answer_refusal(report, user, now):
+        raise ActionRefused(message)
+    _move(report, "answer")
+    report.answer, report.answered_at, report.reminder_due_at = text.strip(), now, None
+    report.save(update_fields=["status", "answer", "answered_at", "reminder_due_at"])
+    _claim_files(report, user, attachment_ids, ReportFile.Side.REPORTED)
+    _record(report, ReportEvent.Kind.ANSWERED, user, now, files=len(attachment_ids))
+    _tell_reporter(report, "processing", now)
+    return report
+
+
+def report_remind(*, report_id: int, now: datetime) -> Report | None:
+    """Sweep: a day before the answer deadline, the reported party is reminded once."""
+    report = _lock(report_id)
+    if report.status != Report.Status.AWAITING_ANSWER or report.reminder_due_at is None:
+        return None
+    if now < report.reminder_due_at:
+        return None
+    report.reminder_due_at = None
+    report.save(update_fields=["reminder_due_at"])
+    _record(report, ReportEvent.Kind.REMINDED, None, now)
+    _tell_reported(report, "reminder", now)
+    return report
+
+
+def report_close_answer_window(*, report_id: int, now: datetime) -> Report | None:
+    """Sweep: the answer deadline passed without an answer; the report goes to processing."""
+    report = _lock(report_id)
+    if report.status != Report.Status.AWAITING_ANSWER or report.answer_due_at is None or now < report.answer_due_at:
+        return None
+    _move(report, "answer_deadline")
+    report.reminder_due_at = None
+    report.save(update_fields=["status", "reminder_due_at"])
+    _record(report, ReportEvent.Kind.DEADLINE_PASSED, None, now)
+    _tell_reporter(report, "processing", now)
+    return report
+
+
+# --- support -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_take(*, report: Report, staff: User, now: datetime | None = None) -> Report:
+    """Support handles the report without asking the reported party (nobody to ask, or spam)."""
+    now = now or timezone.now()
+    report = _lock(report.pk)
+    if message := rules.take_refusal(report, staff):
+        raise ActionRefused(message)
+    _move(report, "take")
+    report.handled_by = staff
+    report.save(update_fields=["status", "handled_by"])
+    _record(report, ReportEvent.Kind.TAKEN, staff, now)
+    _tell_reporter(report, "processing", now)
+    return report
+
+
+@transaction.atomic
+def report_close(
+    *, report: Report, staff: User, outcome: str, reason: str, sanction: str = "", now: datetime | None = None
+) -> Report:
+    """Support's decision, with its reason (both parties read it) and an optional sanction."""
+    now = now or timezone.now()
+    report = _lock(report.pk)
+    if message := rules.close_refusal(report, staff, now, outcome=outcome, sanction=sanction):
+        raise ActionRefused(message)
+    reason = reason.strip()
+    if len(reason) < settings.REPORT_DECISION_MIN_LENGTH:
+        raise ActionRefused(
+            _("Объясните решение хотя бы в %(count)d символах: его прочитают обе стороны.")
+            % {"count": settings.REPORT_DECISION_MIN_LENGTH}
+        )
+    was_notified = report.notified_at is not None
+    _move(report, "close")
+    report.outcome, report.decision_reason, report.sanction = outcome, reason, sanction
+    report.handled_by, report.closed_at, report.reminder_due_at = staff, now, None
+    report.save(
+        update_fields=["status", "outcome", "decision_reason", "sanction", "handled_by", "closed_at", "reminder_due_at"]
+    )
+    _record(report, ReportEvent.Kind.CLOSED, staff, now, outcome=outcome, sanction=sanction)
+    if sanction == Report.Sanction.ACCOUNT_BLOCKED:
+        assert report.reported_user is not None
+        blocking.account_block(
+            user=report.reported_user,
+            staff=staff,
+            reason=BLOCK_REASON_FOR_TYPE.get(ReportType(report.report_type), BlockReason.OTHER),
+            note=_("По жалобе №%(number)s: %(reason)s") % {"number": report.pk, "reason": reason},
+            now=now,
+        )
+    _tell_reporter(report, "closed", now)
+    if was_notified:
+        _tell_reported(report, "closed", now)
+    return report
+
+
+def listing_removed(item_id: str) -> bool:
+    """A listing support took down after an upheld report."""
+    return bool(item_id) and Report.objects.filter(item_id=item_id, sanction=Report.Sanction.LISTING_REMOVED).exists()
