@@ -136,7 +136,9 @@ def sanction_refusal(report: Report, user: User, now: datetime, *, outcome: str,
     return None
 
 
-def file_refusal(*, reporter: User, reported_user: User | None) -> str | None:
+def file_refusal(*, reporter: User, reported_user: User | None, has_subject: bool) -> str | None:
+    if not has_subject:
+        return _("Укажите, на что жалоба: вставьте ссылку на товар или начните со страницы заказа.")
     if reported_user is not None and reported_user.pk == reporter.pk:
         return _("Нельзя пожаловаться на самого себя.")
     return None

@@ -131,7 +131,9 @@ def report_file(
     if reason not in REASONS:
         raise ActionRefused(_("Выберите причину жалобы."))
     reported_user, store, listing_title = report_target(reporter=reporter, order=order, link=link)
-    if message := rules.file_refusal(reporter=reporter, reported_user=reported_user):
+    if message := rules.file_refusal(
+        reporter=reporter, reported_user=reported_user, has_subject=order is not None or link is not None
+    ):
         raise ActionRefused(message)
     existing = _same_report(reporter=reporter, order=order, link=link)
     if existing is not None:

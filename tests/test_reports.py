@@ -179,6 +179,13 @@ def test_nobody_reports_an_order_that_is_not_theirs(order, login, support):
     assert login(support).get(reverse("reports:new") + f"?order={order.number}").status_code == 404
 
 
+def test_a_report_about_nothing_is_refused(buyer, login):
+    response = login(buyer).post(reverse("reports:new"), {"reason": "spam", "description": DESCRIPTION})
+    assert response.status_code == 400
+    assert "на что жалоба" in response.content.decode()
+    assert not Report.objects.exists()
+
+
 def test_a_seller_cannot_report_its_own_listing(order, seller):
     with pytest.raises(ActionRefused, match="самого себя"):
         file_report(seller, link=item_link(order))
@@ -545,3 +552,15 @@ def test_staff_without_the_right_cannot_open_the_queue(notified, client, arbitra
     client.force_login(arbitrator_user)
     assert client.get(reverse("admin:reports_report_changelist")).status_code == 403
     assert client.post(reverse("admin:reports_report_notify", args=[notified.pk])).status_code in (403, 404)
+
+
+def test_order_and_dispute_pages_offer_the_report_to_each_party(order, buyer, seller, client):
+    from .disputes_helpers import open_dispute
+
+    dispute = open_dispute(order)
+    report_url = reverse("reports:new") + f"?order={order.number}"
+    for user, label in ((buyer, "Пожаловаться на продавца"), (seller, "Пожаловаться на покупателя")):
+        client.force_login(user)
+        for page in (reverse("orders:detail", args=[order.number]), reverse("disputes:detail", args=[dispute.pk])):
+            text = client.get(page).content.decode()
+            assert label in text and report_url in text.replace("&amp;", "&")
