@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -9,11 +10,16 @@ def _entries(po_path: Path) -> list[str]:
     return po_path.read_text(encoding="utf-8").split("\n\n")[1:]
 
 
+# An empty translation: `msgstr ""` or `msgstr[n] ""` with no continuation line after it (a long
+# translation is written as `msgstr ""` followed by its wrapped lines).
+EMPTY = re.compile(r'^msgstr(\[\d\])? ""\n(?!")', re.MULTILINE)
+
+
 def test_every_string_has_an_english_translation():
     untranslated = [
         block
         for block in _entries(LOCALE / "en" / "LC_MESSAGES" / "django.po")
-        if "#, fuzzy" in block or block.rstrip().endswith('msgstr ""') or 'msgstr[0] ""' in block
+        if "#, fuzzy" in block or EMPTY.search(block.rstrip() + "\n")
     ]
     assert untranslated == []
 
@@ -21,7 +27,7 @@ def test_every_string_has_an_english_translation():
 def test_russian_plurals_have_all_forms():
     for block in _entries(LOCALE / "ru" / "LC_MESSAGES" / "django.po"):
         if "msgid_plural" in block:
-            assert 'msgstr[2] ""' not in block, block
+            assert not EMPTY.search(block.rstrip() + "\n"), block
 
 
 def test_compiled_catalogues_ship_with_the_repository():
