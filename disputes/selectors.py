@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import User
@@ -81,8 +81,18 @@ def _has_appeal(claim: Claim) -> bool:
 
 
 def dispute_list(*, user: User, as_seller: bool = False) -> QuerySet[Dispute]:
+    """The user's disputes, each with the offer now on the table (`open_offer_amount`, `open_offer_role`),
+    so a list shows the amount being discussed, not the first request."""
     disputes = Dispute.objects.filter(store__owner=user) if as_seller else Dispute.objects.filter(buyer=user)
-    return disputes.select_related("order", "store", "buyer", "claim").order_by("-opened_at", "-pk")
+    pending = Offer.objects.filter(dispute=OuterRef("pk"), status=Offer.Status.PENDING)
+    return (
+        disputes.select_related("order", "store", "buyer", "claim")
+        .annotate(
+            open_offer_amount=Subquery(pending.values("amount")[:1]),
+            open_offer_role=Subquery(pending.values("role")[:1]),
+        )
+        .order_by("-opened_at", "-pk")
+    )
 
 
 def attachment_get(*, user: User, token: str) -> Attachment:

@@ -220,6 +220,12 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
             for event in dispute.events.all()
         ],
         "requested_equivalent": selectors.rouble_equivalent(dispute.requested_amount, dispute.currency),
+        "resolved_equivalent": selectors.rouble_equivalent(dispute.resolved_amount, dispute.currency)
+        if dispute.resolved_amount
+        else None,
+        "offer_equivalent": selectors.rouble_equivalent(facts.pending_offer.amount, dispute.currency)
+        if facts.pending_offer and facts.pending_offer.amount
+        else None,
         "claim": claim,
         "evidence_request": facts.evidence_request,
         "decisions": decisions,

@@ -1,0 +1,52 @@
+"""Order and dispute pages tell one story: the amount on the table or agreed is what every page
+shows, with the first request as history, and the accept button names what it accepts."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from disputes import services
+from disputes.models import Offer
+
+from .disputes_helpers import open_dispute, seller_counter_offer
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(client, url) -> str:
+    """The page's HTML with money's non-breaking spaces as plain ones."""
+    return client.get(url).content.decode().replace("\xa0", " ").replace("&nbsp;", " ")
+
+
+def partial_request(order):
+    return open_dispute(order, refund_type="partial", amount=Decimal("20.00"))
+
+
+def test_the_agreed_amount_is_what_every_page_shows_after_a_later_offer(order, buyer, seller, client):
+    dispute = partial_request(order)
+    seller_counter_offer(dispute, amount="10")
+    services.offer_make(
+        dispute=dispute, user=buyer, refund_type="partial", amount=Decimal("15"), return_required=False, note="15 $?"
+    )
+    client.force_login(seller)
+    before = text_of(client, reverse("disputes:detail", args=[dispute.pk]))
+    assert "Принять предложение: 15,00 $" in before
+    assert "покупатель предлагает 15,00 $" in text_of(client, reverse("disputes:store_list"))
+    offer = Offer.objects.get(dispute=dispute, status="pending")
+    services.offer_accept(dispute=dispute, offer_id=offer.pk, user=seller)
+    for user, list_url in ((buyer, "disputes:list"), (seller, "disputes:store_list")):
+        client.force_login(user)
+        page = text_of(client, reverse("disputes:detail", args=[dispute.pk]))
+        assert "О чём договорились" in page and "Возврат покупателю: <strong>15,00 $</strong>" in page
+        assert "Первоначальное требование покупателя" in page and "20,00 $" in page
+        listing = text_of(client, reverse(list_url))
+        assert "согласовано 15,00 $" in listing and "просили 20,00 $" in listing
+
+
+def test_the_seller_accept_button_names_the_request_it_accepts(order, seller, client):
+    dispute = partial_request(order)
+    client.force_login(seller)
+    page = text_of(client, reverse("disputes:detail", args=[dispute.pk]))
+    assert "Принять требование: вернуть 20,00 $" in page
+    assert "требование 20,00 $" in text_of(client, reverse("disputes:store_list"))
