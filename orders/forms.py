@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from core.dates import days
 
 from .models import Order
+from .selectors import DISPUTED
 
 
 class OrderFilterForm(forms.Form):
@@ -15,7 +16,9 @@ class OrderFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("Например, 8123 4567 или наушники"), "type": "search"}),
     )
     status = forms.ChoiceField(
-        label=_("Статус"), required=False, choices=[("", _("Все статусы")), *Order.Status.choices]
+        label=_("Статус"),
+        required=False,
+        choices=[("", _("Все статусы")), *Order.Status.choices, (DISPUTED, _("Со спором"))],
     )
 
 

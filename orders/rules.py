@@ -95,6 +95,9 @@ def extension_days_refusal(order: Order, requested: int) -> str | None:
 
 def confirm_refusal(order: Order, now: datetime) -> str | None:
     """Why the buyer cannot confirm receipt now, or None when they can."""
+    # With a dispute the money waits for its outcome; confirming would only cut protection short.
+    if order.has_dispute:
+        return _("По заказу есть спор: подтверждать получение не нужно, деньги ждут итога спора.")
     if order.status == Order.Status.CONFIRMED:
         return _("Вы уже подтвердили получение этого заказа.")
     if order.status not in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED):
@@ -106,6 +109,8 @@ def confirm_refusal(order: Order, now: datetime) -> str | None:
 
 def extension_refusal(order: Order, now: datetime, *, has_pending: bool) -> str | None:
     """Why the buyer cannot ask for a longer protection period now, or None when they can."""
+    if order.has_dispute:
+        return _("По заказу есть спор: продлевать защиту не нужно, деньги ждут итога спора.")
     if order.status == Order.Status.CONFIRMED:
         return _("Вы подтвердили получение, поэтому продлевать защиту больше не нужно.")
     if order.status not in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED):

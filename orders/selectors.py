@@ -17,16 +17,22 @@ def orders_visible_to(user: User) -> QuerySet[Order]:
     return Order.objects.filter(condition)
 
 
+# The "with a dispute" choice of the orders filter, beside the order statuses.
+DISPUTED = "disputed"
+
+
 def order_list(*, user: User, as_seller: bool = False, status: str = "", query: str = "") -> QuerySet[Order]:
     """The buyer's orders, or the seller's store orders, newest first, filtered as asked."""
     orders = Order.objects.filter(store__owner=user) if as_seller else Order.objects.filter(buyer=user)
-    if status:
+    if status == DISPUTED:
+        orders = orders.filter(has_dispute=True)
+    elif status:
         orders = orders.filter(status=status)
     query = query.strip()
     if query:
         digits = query.replace(" ", "")
         orders = orders.filter(Q(number__icontains=digits) | Q(items__title__icontains=query)).distinct()
-    return orders.select_related("store", "buyer").prefetch_related("items").order_by("-paid_at", "-pk")
+    return orders.select_related("store", "buyer", "dispute").prefetch_related("items").order_by("-paid_at", "-pk")
 
 
 def order_get(*, user: User, number: str) -> Order:

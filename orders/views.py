@@ -85,18 +85,31 @@ def order_detail(request: AuthenticatedRequest, number: str):
 
 
 @login_required
-@require_POST
 def order_confirm(request: AuthenticatedRequest, number: str):
+    """Confirming receipt is one-way and shortens protection: a page says so with both dates first
+    (a form, so it works without JavaScript), and only its button confirms."""
     order = selectors.order_get(user=request.user, number=number)
     if order.buyer_id != request.user.pk:
         raise Http404
-    run_action(
-        request,
-        lambda: services.order_confirm_receipt(order=order, buyer=request.user),
-        success=_("Спасибо! Получение подтверждено. Если с товаром что-то не так, спор можно открыть ещё %(days)s.")
-        % {"days": days(settings.DISPUTE_WINDOW_AFTER_CONFIRMATION_DAYS)},
-    )
-    return redirect("orders:detail", number=order.number)
+    now = timezone.now()
+    if refusal := rules.confirm_refusal(order, now):
+        messages.error(request, refusal)
+        return redirect("orders:detail", number=order.number)
+    if request.method == "POST" and request.POST.get("confirmed") == "yes":
+        run_action(
+            request,
+            lambda: services.order_confirm_receipt(order=order, buyer=request.user),
+            success=_("Спасибо! Получение подтверждено. Если с товаром что-то не так, спор можно открыть ещё %(days)s.")
+            % {"days": days(settings.DISPUTE_WINDOW_AFTER_CONFIRMATION_DAYS)},
+        )
+        return redirect("orders:detail", number=order.number)
+    context = {
+        "order": order,
+        "ends_now": order.protection_due_at,
+        "ends_after": rules.protection_end_after_confirmation(confirmed_at=now),
+        "window": days(settings.DISPUTE_WINDOW_AFTER_CONFIRMATION_DAYS),
+    }
+    return render(request, "orders/confirm.html", context)
 
 
 @login_required

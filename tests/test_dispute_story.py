@@ -50,3 +50,43 @@ def test_the_seller_accept_button_names_the_request_it_accepts(order, seller, cl
     page = text_of(client, reverse("disputes:detail", args=[dispute.pk]))
     assert "Принять требование: вернуть 20,00 $" in page
     assert "требование 20,00 $" in text_of(client, reverse("disputes:store_list"))
+
+
+def test_confirming_receipt_asks_first_with_both_dates(order, buyer, client):
+    client.force_login(buyer)
+    url = reverse("orders:confirm", args=[order.number])
+    page = text_of(client, url)
+    assert "Подтверждение нельзя отменить" in page
+    assert "сейчас открыть спор можно до" in page and "после подтверждения — только 15 дней" in page
+    client.post(url)  # a POST without the confirmation's own button changes nothing
+    order.refresh_from_db()
+    assert order.status == "in_transit"
+    client.post(url, {"confirmed": "yes"})
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+
+
+def test_an_order_with_a_dispute_offers_no_confirmation_extension_or_second_dispute(order, buyer, client):
+    open_dispute(order, kind="not_received", problems=["in_transit_protection_ending"])
+    client.force_login(buyer)
+    page = text_of(client, reverse("orders:detail", args=[order.number]))
+    assert "деньги уйдут продавцу" not in page
+    assert "По заказу идёт спор" in page
+    assert reverse("orders:confirm", args=[order.number]) not in page
+    assert "Попросить продавца" not in page and "Открыть спор</a>" not in page
+    assert "Открыть страницу спора" in page
+    client.post(reverse("orders:confirm", args=[order.number]), {"confirmed": "yes"})
+    order.refresh_from_db()
+    assert order.status == "in_transit"
+
+
+def test_my_orders_marks_and_filters_orders_with_a_dispute(order, buyer, seller, client):
+    from .factories import OrderFactory
+
+    quiet = OrderFactory(buyer=buyer, store=seller.store)
+    dispute = open_dispute(order)
+    client.force_login(buyer)
+    everything = text_of(client, reverse("orders:list"))
+    assert f"Спор: {dispute.get_status_display()}" in everything
+    disputed = text_of(client, reverse("orders:list") + "?status=disputed")
+    assert order.number in disputed and quiet.number not in disputed

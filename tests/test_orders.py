@@ -179,7 +179,7 @@ def test_dates_are_shown_in_the_users_time_zone(login, buyer, seller):
 
 def test_buyer_confirms_receipt_and_keeps_15_days_to_open_a_dispute(login, buyer, order):
     with time_machine.travel(timezone.now(), tick=False):
-        login(buyer).post(reverse("orders:confirm", args=[order.number]))
+        login(buyer).post(reverse("orders:confirm", args=[order.number]), {"confirmed": "yes"})
         order.refresh_from_db()
         assert order.status == Order.Status.CONFIRMED
         assert order.confirmed_at == timezone.now()
