@@ -35,7 +35,17 @@ def seed_users(now: datetime) -> None:
             user.groups.add(Group.objects.get(name=group_name))
         user.save()
         if store_name:
-            Store.objects.get_or_create(owner=user, defaults={"name": store_name})
+            store, _created = Store.objects.get_or_create(owner=user, defaults={"name": store_name})
+            if not store.return_address:
+                store.return_address = DEMO_RETURN_ADDRESSES.get(username, "")
+                store.save(update_fields=["return_address"])
+
+
+DEMO_RETURN_ADDRESSES = {
+    "seller": "Li Wei, Shenzhen Gadgets Store\nRoom 502, 18 Huaqiang North Rd, Futian District\n"
+    "Shenzhen, Guangdong 518031, China\n+86 755 8888 1234",
+    "seller2": "ООО «Мода Хоум», склад возвратов\nул. Складочная, 1, стр. 3\nМосква, 127018, Россия\n+7 495 123-45-67",
+}
 
 
 # A buyer blocked by support, to sign in as and appeal (accounts/blocking.py).

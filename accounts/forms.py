@@ -224,3 +224,23 @@ class AccountAppealForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["evidence"].help_text = files_help_text()
+
+
+class StoreReturnsForm(forms.Form):
+    return_address = forms.CharField(
+        label=_("Адрес для возвратов"),
+        max_length=1000,
+        min_length=15,
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "street-address"}),
+        help_text=_(
+            "Получатель, страна, город, улица, дом, индекс и телефон — так, как это нужно написать на посылке. "
+            "Покупатель увидит адрес, только когда договорится с вами о возврате."
+        ),
+    )
+    return_instructions = forms.CharField(
+        label=_("Как отправить (по желанию)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Например: какой службой отправлять, что вложить в посылку, что написать в декларации."),
+    )

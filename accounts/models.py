@@ -85,6 +85,9 @@ class User(AbstractUser):
 class Store(models.Model):
     owner = models.OneToOneField(User, on_delete=models.PROTECT, related_name="store", verbose_name=_("владелец"))
     name = models.CharField(_("название магазина"), max_length=120, unique=True)
+    # Where buyers send items back; a resolution with a return needs it (disputes/rules.py).
+    return_address = models.TextField(_("адрес для возвратов"), blank=True, max_length=1000)
+    return_instructions = models.TextField(_("как отправить возврат"), blank=True, max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

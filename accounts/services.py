@@ -31,3 +31,12 @@ def user_update_settings(
     user.marketing_emails = marketing_emails
     user.save(update_fields=["first_name", "last_name", "email", "preferred_language", "time_zone", "marketing_emails"])
     return user
+
+
+@transaction.atomic
+def store_update_returns(*, store: Store, return_address: str, return_instructions: str) -> Store:
+    """Where the store takes returns; disputes show it to the buyer with the return's deadline."""
+    store = Store.objects.select_for_update(of=("self",)).get(pk=store.pk)
+    store.return_address, store.return_instructions = return_address.strip(), return_instructions.strip()
+    store.save(update_fields=["return_address", "return_instructions"])
+    return store

@@ -8,6 +8,7 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.account_home, name="home"),
     path("settings/", views.account_settings, name="settings"),
+    path("store/returns/", views.store_returns, name="store_returns"),
     path("blocked/", blocked_views.blocked, name="blocked"),
     path("blocked/files/<str:token>/", blocked_views.blocked_file, name="blocked_file"),
     path("signup/", views.sign_up, name="signup"),

@@ -5,7 +5,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse_lazy
@@ -14,7 +14,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import auth, home, services
-from .forms import AccountSettingsForm, PasswordResetRequestForm, SignInForm, SignUpConfirmForm, SignUpForm
+from .forms import (
+    AccountSettingsForm,
+    PasswordResetRequestForm,
+    SignInForm,
+    SignUpConfirmForm,
+    SignUpForm,
+    StoreReturnsForm,
+)
+from .http import AuthenticatedRequest
 from .models import User
 
 
@@ -113,3 +121,19 @@ def account_settings(request):
         messages.success(request, _("Настройки сохранены."))
         return redirect("accounts:settings")
     return render(request, "accounts/settings.html", {"form": form})
+
+
+@login_required
+def store_returns(request: AuthenticatedRequest) -> HttpResponse:
+    """The seller's return address, needed before agreeing to any resolution with a return."""
+    store = getattr(request.user, "store", None)
+    if store is None:
+        raise Http404
+    initial = {"return_address": store.return_address, "return_instructions": store.return_instructions}
+    form = StoreReturnsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.store_update_returns(store=store, **form.cleaned_data)
+        messages.success(request, _("Адрес для возвратов сохранён."))
+        return redirect("accounts:store_returns")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/store_returns.html", {"form": form, "store": store}, status=status)

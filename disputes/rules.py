@@ -483,6 +483,21 @@ def blocked_loser_refusal(dispute: Dispute, *, winner: str) -> str | None:
     return None
 
 
+def return_terms_refusal(dispute: Dispute, *, return_required: bool, role: str) -> str | None:
+    """A resolution that sends the item back: never for an item that did not arrive, and only to a
+    store that says where returns go (the seller must give the address before agreeing to one)."""
+    if not return_required:
+        return None
+    if dispute.kind == Dispute.Kind.NOT_RECEIVED:
+        return _("Товар не получен, поэтому возвращать нечего: выберите вариант без возврата товара.")
+    if role == Role.SELLER and not dispute.store.return_address.strip():
+        return _(
+            "Сначала укажите адрес для возвратов в личном кабинете («Адрес для возвратов»): без него покупатель "
+            "не узнает, куда отправить товар."
+        )
+    return None
+
+
 def decision_refusal(dispute: Dispute, *, winner: str, return_required: bool) -> str | None:
     """What a decision may say about the item: a "not received" dispute never sends an item back,
     and the seller never gets an item back without the buyer getting money."""
@@ -490,4 +505,8 @@ def decision_refusal(dispute: Dispute, *, winner: str, return_required: bool) ->
         return _("По спору «товар не получен» возвращать нечего: возврат товара не назначается.")
     if return_required and winner == "seller":
         return _("Если решение в пользу продавца, покупатель оставляет товар: возврат товара не назначается.")
+    if return_required and not dispute.store.return_address.strip():
+        return _(
+            "У магазина нет адреса для возвратов: решите без возврата товара или попросите продавца указать адрес."
+        )
     return None

@@ -306,9 +306,8 @@ def offer_create(request: AuthenticatedRequest, pk: int):
     valid = form.is_valid()
     stored = _store_files(request, form) if valid else []
     if valid and not form.errors:
-        sent = run_action(
-            request,
-            lambda: services.offer_make(
+        try:
+            services.offer_make(
                 dispute=dispute,
                 user=request.user,
                 refund_type=form.cleaned_data["refund_type"],
@@ -316,12 +315,13 @@ def offer_create(request: AuthenticatedRequest, pk: int):
                 return_required=form.cleaned_data["return_required"],
                 note=form.cleaned_data["note"],
                 attachment_ids=stored,
-            ),
-            success=_("Предложение отправлено."),
-        )
-        if not sent:
-            _discard(request, stored)
-        return redirect("disputes:detail", pk=dispute.pk)
+            )
+        except ActionRefused as refused:
+            # Shown on the form with everything typed kept, not as a banner after a redirect.
+            form.add_error(None, refused.message)
+        else:
+            messages.success(request, _("Предложение отправлено."))
+            return redirect("disputes:detail", pk=dispute.pk)
     _discard(request, stored)
     context = _detail_context(request, dispute, offer_form=form)
     return render(request, "disputes/dispute_detail.html", context, status=400)

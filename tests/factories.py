@@ -43,6 +43,7 @@ class StoreFactory(factory.django.DjangoModelFactory):
         UserFactory, role=User.Role.SELLER, username=factory.Sequence(lambda n: f"store-owner{n}")
     )
     name = factory.Sequence(lambda n: f"Store {n}")
+    return_address = "Li Wei, Room 502, 18 Huaqiang Rd, Futian, Shenzhen 518000, China, +86 755 1234 5678"
 
 
 class StaffFactory(UserFactory):

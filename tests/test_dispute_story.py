@@ -90,3 +90,80 @@ def test_my_orders_marks_and_filters_orders_with_a_dispute(order, buyer, seller,
     assert f"Спор: {dispute.get_status_display()}" in everything
     disputed = text_of(client, reverse("orders:list") + "?status=disputed")
     assert order.number in disputed and quiet.number not in disputed
+
+
+# --- returns ---------------------------------------------------------------------------------
+
+
+def test_a_seller_without_a_return_address_cannot_ask_for_the_item_back_until_it_adds_one(order, seller, client):
+    from core.errors import ActionRefused
+
+    seller.store.return_address = ""
+    seller.store.save()
+    dispute = open_dispute(order)
+    client.force_login(seller)
+    response = client.post(
+        reverse("disputes:offer_create", args=[dispute.pk]),
+        {"refund_type": "full", "return_required": "on", "note": "Верните, пожалуйста, товар"},
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "Сначала укажите адрес для возвратов" in text and "Верните, пожалуйста, товар" in text
+    with pytest.raises(ActionRefused):
+        seller_counter_offer_with_return(dispute)
+    client.post(
+        reverse("accounts:store_returns"),
+        {"return_address": "Шэньчжэнь, ул. Хуацян, 18, офис 502, 518000, Китай"},
+    )
+    seller.store.refresh_from_db()
+    assert seller.store.return_address.startswith("Шэньчжэнь")
+    seller_counter_offer_with_return(dispute)
+
+
+def seller_counter_offer_with_return(dispute):
+    return services.offer_make(
+        dispute=dispute,
+        user=dispute.store.owner,
+        refund_type="full",
+        amount=None,
+        return_required=True,
+        note="Полный возврат после возврата товара",
+    )
+
+
+def test_a_not_received_dispute_never_requires_a_return_from_either_side(order, buyer, seller):
+    from core.errors import ActionRefused
+
+    dispute = open_dispute(order, kind="not_received", problems=["in_transit_protection_ending"], return_item=True)
+    assert dispute.return_item is False
+    with pytest.raises(ActionRefused, match="возвращать нечего"):
+        seller_counter_offer_with_return(dispute)
+    seller_counter_offer(dispute, amount="5")
+    with pytest.raises(ActionRefused, match="возвращать нечего"):
+        services.offer_make(
+            dispute=dispute, user=buyer, refund_type="full", amount=None, return_required=True, note="Верну"
+        )
+
+
+def test_the_buyer_return_step_shows_where_to_send_it_with_the_deadline(order, buyer, seller, client):
+    dispute = open_dispute(order, return_item=True)
+    seller_counter_offer_with_return(dispute)
+    offer = Offer.objects.get(dispute=dispute, status="pending")
+    services.offer_accept(dispute=dispute, offer_id=offer.pk, user=buyer)
+    client.force_login(buyer)
+    page = text_of(client, reverse("disputes:detail", args=[dispute.pk]))
+    assert "Куда отправить" in page and seller.store.return_address in page
+    assert "Отправьте товар с трек-номером и укажите его здесь до" in page
+
+
+def test_a_silent_seller_without_a_return_address_refunds_without_a_return(order, seller):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    seller.store.return_address = ""
+    seller.store.save()
+    dispute = open_dispute(order, return_item=True)
+    services.dispute_grant_for_seller_silence(dispute_id=dispute.pk, now=timezone.now() + timedelta(days=6))
+    dispute.refresh_from_db()
+    assert dispute.return_required is False and dispute.status in ("refunding", "refunded")
