@@ -202,8 +202,8 @@ def offer_accept(*, dispute: Dispute, offer_id: int, user: User, now: datetime |
     assert offer is not None
     if offer.pk != offer_id:
         raise ActionRefused(_("Это предложение уже не действует: обновите страницу."))
-    if message := rules.return_terms_refusal(dispute, return_required=offer.return_required, role=role):
-        raise ActionRefused(message)
+    if refusal := rules.return_terms_refusal(dispute, return_required=offer.return_required, role=role):
+        raise ActionRefused(refusal)
     offer.status, offer.decided_at = Offer.Status.ACCEPTED, now
     offer.save(update_fields=["status", "decided_at"])
     record(dispute, DisputeEvent.Kind.OFFER_ACCEPTED, user, offer=offer.pk, amount=str(offer.amount))
@@ -264,8 +264,8 @@ def offer_make(
     role = rules.role_of(dispute, user)
     pending = _pending_offer(dispute)
     rules.require(Action.MAKE_OFFER, dispute, role, now, rules.Facts(pending_offer=pending))
-    if message := rules.return_terms_refusal(dispute, return_required=return_required, role=role):
-        raise ActionRefused(message)
+    if refusal := rules.return_terms_refusal(dispute, return_required=return_required, role=role):
+        raise ActionRefused(refusal)
     amount = _refund_amount(amount, refund_type, dispute.order)
     if pending is not None:
         pending.status = Offer.Status.REFUSED if pending.role != role else Offer.Status.SUPERSEDED
