@@ -40,6 +40,7 @@ def dispute_get(*, user: User, pk: int) -> Dispute:
             disputes_visible_to(user)
             .select_related("order", "buyer", "store__owner", "claim__assigned_to", "claim__appeal")
             .prefetch_related(
+                "order__items",
                 Prefetch("offers", queryset=Offer.objects.select_related("author")),
                 Prefetch("claim__decisions", queryset=Decision.objects.order_by("decided_at", "pk")),
                 Prefetch("claim__evidence_requests", queryset=EvidenceRequest.objects.order_by("created_at", "pk")),
@@ -87,6 +88,7 @@ def dispute_list(*, user: User, as_seller: bool = False) -> QuerySet[Dispute]:
     pending = Offer.objects.filter(dispute=OuterRef("pk"), status=Offer.Status.PENDING)
     return (
         disputes.select_related("order", "store", "buyer", "claim")
+        .prefetch_related("order__items")
         .annotate(
             open_offer_amount=Subquery(pending.values("amount")[:1]),
             open_offer_role=Subquery(pending.values("role")[:1]),

@@ -1,8 +1,12 @@
 """Demo orders in every state, dated relative to now so every state stays real."""
 
+import io
 import zlib
 from datetime import datetime, timedelta
 from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from PIL import Image, ImageDraw
 
 from accounts.models import User
 from core.demo import demo_step
@@ -207,10 +211,32 @@ def seed_orders(now: datetime) -> None:
             )
             for title, variant, quantity, price in items
         )
-    # Databases seeded before items had product ids.
-    for item in OrderItem.objects.filter(order__number__in=[row[0] for row in DEMO_ORDERS], item_id=""):
-        item.item_id = demo_item_id(item.title)
-        item.save(update_fields=["item_id"])
+    # Databases seeded before items had product ids or pictures.
+    for item in OrderItem.objects.filter(order__number__in=[row[0] for row in DEMO_ORDERS]):
+        if not item.item_id:
+            item.item_id = demo_item_id(item.title)
+            item.save(update_fields=["item_id"])
+        if not item.image:
+            item.image.save(f"{item.item_id}.png", ContentFile(demo_picture(item.title)), save=True)
+
+
+def demo_picture(title: str) -> bytes:
+    """A small product picture for a demo item: a shape in colours derived from its title."""
+    seed = zlib.crc32(title.encode())
+    background = (230 + seed % 20, 232 + seed // 7 % 20, 236 + seed // 11 % 18)
+    colour = (40 + seed % 160, 60 + seed // 13 % 150, 90 + seed // 17 % 140)
+    picture = Image.new("RGB", (240, 240), background)
+    draw = ImageDraw.Draw(picture)
+    if seed % 3 == 0:
+        draw.rounded_rectangle((60, 40, 180, 200), radius=24, fill=colour)
+    elif seed % 3 == 1:
+        draw.ellipse((50, 50, 190, 190), fill=colour)
+    else:
+        draw.polygon([(120, 40), (200, 190), (40, 190)], fill=colour)
+    draw.rectangle((20, 210, 220, 220), fill=colour)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def demo_item_id(title: str) -> str:

@@ -83,6 +83,9 @@ class OrderItem(models.Model):
     unit_price = models.DecimalField(_("цена"), max_digits=12, decimal_places=2)
     # The marketplace's product id (the number in /item/<id>.html): reports find the store by it.
     item_id = models.CharField(_("номер товара на площадке"), max_length=20, blank=True, db_index=True)
+    # The listing's main picture, copied when the order was placed (listings change later). Served
+    # to the order's buyer, seller and staff only (orders.views.item_image).
+    image = models.ImageField(_("фото товара"), upload_to="items/%Y/%m/", blank=True, max_length=200)
 
     class Meta:
         verbose_name = _("товар заказа")

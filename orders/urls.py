@@ -9,6 +9,7 @@ urlpatterns = [
     path("store/", views.store_order_list, name="store_list"),
     path("<str:number>/", views.order_detail, name="detail"),
     path("<str:number>/confirm/", views.order_confirm, name="confirm"),
+    path("<str:number>/items/<int:item_id>/image/", views.item_image, name="item_image"),
     path("<str:number>/extensions/", views.extension_create, name="extension_create"),
     path("<str:number>/extensions/<int:extension_id>/", views.extension_decide, name="extension_decide"),
 ]

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -160,3 +160,21 @@ def payment_webhook(request: HttpRequest) -> JsonResponse:
     except payments.NoticeRejected as rejected:
         return JsonResponse({"error": rejected.reason}, status=rejected.status)
     return JsonResponse({"status": outcome})
+
+
+@login_required
+def item_image(request: AuthenticatedRequest, number: str, item_id: int) -> FileResponse:
+    """An item's picture for whoever may open its order (404 for anyone else)."""
+    order = selectors.order_get(user=request.user, number=number)
+    item = next((item for item in order.items.all() if item.pk == item_id and item.image), None)
+    if item is None:
+        raise Http404
+    extension = (item.image.name or "").rsplit(".", 1)[-1].lower()
+    response = FileResponse(item.image.open("rb"), content_type=_IMAGE_TYPES.get(extension, "application/octet-stream"))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+_IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}

@@ -9,7 +9,8 @@ from django.urls import reverse
 from disputes import services
 from disputes.models import Offer
 
-from .disputes_helpers import open_dispute, seller_counter_offer
+from .disputes_helpers import files_on_disk, open_dispute, seller_counter_offer
+from .factories import OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -81,8 +82,6 @@ def test_an_order_with_a_dispute_offers_no_confirmation_extension_or_second_disp
 
 
 def test_my_orders_marks_and_filters_orders_with_a_dispute(order, buyer, seller, client):
-    from .factories import OrderFactory
-
     quiet = OrderFactory(buyer=buyer, store=seller.store)
     dispute = open_dispute(order)
     client.force_login(buyer)
@@ -167,3 +166,59 @@ def test_a_silent_seller_without_a_return_address_refunds_without_a_return(order
     services.dispute_grant_for_seller_silence(dispute_id=dispute.pk, now=timezone.now() + timedelta(days=6))
     dispute.refresh_from_db()
     assert dispute.return_required is False and dispute.status in ("refunding", "refunded")
+
+
+# --- seeing the item --------------------------------------------------------------------------
+
+
+def _with_picture(order):
+    from django.core.files.base import ContentFile
+
+    from orders.demo import demo_picture
+
+    item = order.items.get()
+    item.variant = "Чёрный"
+    item.image.save("item.png", ContentFile(demo_picture(item.title)), save=True)
+    return item
+
+
+def test_the_item_with_its_picture_options_and_price_is_on_every_dispute_page(order, buyer, seller, client):
+    item = _with_picture(order)
+    dispute = open_dispute(order)
+    image_url = reverse("orders:item_image", args=[order.number, item.pk])
+    for user, list_url in ((buyer, "disputes:list"), (seller, "disputes:store_list")):
+        client.force_login(user)
+        for url in (reverse("disputes:detail", args=[dispute.pk]), reverse(list_url)):
+            page = text_of(client, url)
+            assert item.title in page and "Чёрный" in page and "25,00 $" in page and image_url in page
+        assert client.get(image_url)["Content-Type"] == "image/png"
+
+
+def test_the_wizard_shows_the_item_being_disputed(buyer, seller, client):
+    order = OrderFactory(buyer=buyer, store=seller.store)
+    item = _with_picture(order)
+    client.force_login(buyer)
+    page = text_of(client, reverse("disputes:wizard_start", args=[order.number]))
+    assert item.title in page and reverse("orders:item_image", args=[order.number, item.pk]) in page
+
+
+def test_dispute_emails_name_the_item(order, buyer):
+    from accounts.models import OutgoingEmail
+
+    _with_picture(order)
+    dispute = open_dispute(order)
+    seller_counter_offer(dispute, amount="5")
+    body = OutgoingEmail.objects.filter(to_address=buyer.email).latest("pk").body.replace("\xa0", " ")
+    assert f"{order.items.get().title} (Чёрный) — 25,00 $" in body
+
+
+def test_an_item_picture_is_404_for_anyone_else_and_goes_with_its_row(
+    order, client, settings, django_capture_on_commit_callbacks
+):
+    item = _with_picture(order)
+    client.force_login(UserFactory())
+    assert client.get(reverse("orders:item_image", args=[order.number, item.pk])).status_code == 404
+    assert len(files_on_disk(settings.MEDIA_ROOT)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        item.delete()
+    assert files_on_disk(settings.MEDIA_ROOT) == []
