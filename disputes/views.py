@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedRequest
 from core import files
+from core.dates import days
 from core.errors import ActionRefused
 from core.views import run_action
 from orders import rules as order_rules
@@ -264,6 +265,24 @@ def _offer_id(request: AuthenticatedRequest) -> int:
 @login_required
 @require_POST
 def offer_accept(request: AuthenticatedRequest, pk: int):
+    """Accepting settles the dispute for good: the first press shows what will happen, the second
+    (its own form, so it works without JavaScript) accepts."""
+    dispute = selectors.dispute_get(user=request.user, pk=pk)
+    if request.POST.get("confirm") != "yes":
+        if refused_page := _refused_before_upload(request, dispute, rules.Action.ACCEPT_OFFER):
+            return refused_page
+        offer = next((offer for offer in dispute.offers.all() if offer.pk == _offer_id(request)), None)
+        if offer is None or offer.status != offer.Status.PENDING:
+            messages.error(request, _("Это предложение уже не действует: обновите страницу."))
+            return redirect("disputes:detail", pk=dispute.pk)
+        context = {
+            "dispute": dispute,
+            "offer": offer,
+            "role": rules.role_of(dispute, request.user),
+            "return_days": days(settings.DISPUTE_RETURN_SHIP_DAYS),
+            "equivalent": selectors.rouble_equivalent(offer.amount, dispute.currency) if offer.amount else None,
+        }
+        return render(request, "disputes/accept_confirm.html", context)
     return _act(
         request,
         pk,
@@ -371,6 +390,21 @@ def dispute_cancel(request: AuthenticatedRequest, pk: int):
 @login_required
 @require_POST
 def dispute_escalate(request: AuthenticatedRequest, pk: int):
+    """Escalating ends the negotiation: the first press says what a claim means, the second sends it."""
+    if request.POST.get("confirm") != "yes":
+        dispute = selectors.dispute_get(user=request.user, pk=pk)
+        action = (
+            rules.Action.REJECT_RETURN if dispute.status == Dispute.Status.RETURN_SHIPPED else rules.Action.ESCALATE
+        )
+        if refused_page := _refused_before_upload(request, dispute, action):
+            return refused_page
+        context = {
+            "dispute": dispute,
+            "role": rules.role_of(dispute, request.user),
+            "fastest": days(settings.CLAIM_DECISION_FLAG_DAYS),
+            "latest": days(settings.CLAIM_DECISION_OVERDUE_DAYS),
+        }
+        return render(request, "disputes/escalate_confirm.html", context)
     return _act(
         request,
         pk,

@@ -61,6 +61,8 @@ def test_a_claim_from_escalation_to_the_final_appeal_decision(as_user, tmp_path)
     anna = as_user("anna")
     anna.goto(anna.base_url + url)
     anna.get_by_role("button", name="Передать в претензию").click()
+    assert anna.get_by_text("Переговоры между покупателем и продавцом закончатся").is_visible()
+    anna.get_by_role("button", name="Да, передать арбитру").click()
     anna.wait_for_url(f"**{url}")
     assert anna.get_by_test_id("claim-stage").inner_text() == "Передана арбитру"
 

@@ -222,3 +222,51 @@ def test_an_item_picture_is_404_for_anyone_else_and_goes_with_its_row(
     with django_capture_on_commit_callbacks(execute=True):
         item.delete()
     assert files_on_disk(settings.MEDIA_ROOT) == []
+
+
+# --- one-way actions ask first ------------------------------------------------------------------
+
+
+def test_accepting_an_offer_asks_first_and_says_what_happens(order, buyer, seller, client):
+    dispute = partial_request(order)
+    seller_counter_offer(dispute, amount="10")
+    offer = Offer.objects.get(dispute=dispute, status="pending")
+    client.force_login(buyer)
+    url = reverse("disputes:offer_accept", args=[dispute.pk])
+    page = client.post(url, {"offer": offer.pk}).content.decode().replace("\xa0", " ")
+    assert "Принять и закрыть спор?" in page and "Покупателю вернут 10,00 $" in page
+    assert "Товар остаётся у покупателя" in page
+    dispute.refresh_from_db()
+    assert dispute.status == "negotiating"
+    client.post(url, {"offer": offer.pk, "confirm": "yes"})
+    dispute.refresh_from_db()
+    assert dispute.status in ("refunding", "refunded")
+
+
+def test_escalating_asks_first_and_says_what_a_claim_means(order, buyer, client):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    dispute = partial_request(order)
+    seller_counter_offer(dispute, amount="10")
+    client.force_login(buyer)
+    url = reverse("disputes:escalate", args=[dispute.pk])
+    with time_machine.travel(timezone.now() + timedelta(days=4)):
+        page = client.post(url).content.decode()
+        assert "Передать спор в претензию?" in page and "решит арбитр" in page
+        dispute.refresh_from_db()
+        assert dispute.status == "negotiating"
+        client.post(url, {"confirm": "yes"})
+    dispute.refresh_from_db()
+    assert dispute.status == "claim"
+
+
+def test_escalating_too_early_says_when_instead_of_asking(order, buyer, client):
+    dispute = partial_request(order)
+    client.force_login(buyer)
+    response = client.post(reverse("disputes:escalate", args=[dispute.pk]), follow=True)
+    assert "Передать спор в претензию?" not in response.content.decode()
+    dispute.refresh_from_db()
+    assert dispute.status == "awaiting_seller"
