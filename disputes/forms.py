@@ -1,6 +1,6 @@
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -11,7 +11,7 @@ from core.money import format_money
 
 from . import rules
 from .models import Attachment, Dispute
-from .problems import NOT_AS_DESCRIBED_PROBLEMS, NOT_RECEIVED_PROBLEMS
+from .problems import NOT_AS_DESCRIBED_PROBLEMS, NOT_RECEIVED_PROBLEMS, conflict_refusal, not_received_problems_for
 
 
 class AmountForm(forms.Form):
@@ -48,6 +48,12 @@ class NotReceivedProblemForm(forms.Form):
     held_by_customs = forms.BooleanField(label=_("Посылку задержала таможня"), required=False)
     wrong_address = forms.BooleanField(label=_("Адрес доставки в заказе неверный"), required=False)
 
+    def __init__(self, *args: Any, has_tracking: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["problem"]).choices = [
+            (problem.code, problem.label) for problem in not_received_problems_for(has_tracking=has_tracking)
+        ]
+
 
 class NotAsDescribedProblemForm(forms.Form):
     problems = forms.MultipleChoiceField(
@@ -56,6 +62,12 @@ class NotAsDescribedProblemForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Отметьте хотя бы одну проблему.")},
     )
+
+    def clean_problems(self) -> list[str]:
+        problems = self.cleaned_data["problems"]
+        if message := conflict_refusal(problems):
+            raise forms.ValidationError(message)
+        return problems
 
 
 class RefundForm(AmountForm):
@@ -100,17 +112,26 @@ class RequestForm(forms.Form):
         min_length=20,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_(
-            "Что случилось и чего вы хотите. Например: «Прошло 45 дней, трек не обновляется с 3 числа, продавец не "
-            "отвечает. Прошу вернуть полную стоимость»."
-        ),
         error_messages={"min_length": _("Опишите проблему подробнее: хотя бы %(limit_value)d символов.")},
     )
     evidence = MultipleFileField(label=_("Доказательства"))
     remove = forms.TypedMultipleChoiceField(required=False, coerce=int, choices=[])
 
-    def __init__(self, *args: Any, uploaded: Sequence[Attachment] = (), **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, uploaded: Sequence[Attachment] = (), kind: str = Dispute.Kind.NOT_AS_DESCRIBED, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        example = (
+            _("«Прошло 45 дней, трек не обновляется с 3 марта, продавец не отвечает. Прошу вернуть полную стоимость».")
+            if kind == Dispute.Kind.NOT_RECEIVED
+            else _(
+                "«Наушники не заряжаются: индикатор не горит ни от одного кабеля, видео прилагаю. Прошу вернуть "
+                "полную стоимость, товар готов отправить обратно»."
+            )
+        )
+        self.fields["request_text"].help_text = _(
+            "Не меньше 20 символов: что случилось и чего вы хотите. Например: %(example)s"
+        ) % {"example": example}
         self.fields["evidence"].help_text = files_help_text()
         remove = self.fields["remove"]
         assert isinstance(remove, forms.TypedMultipleChoiceField)

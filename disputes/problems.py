@@ -28,6 +28,18 @@ NOT_RECEIVED_PROBLEMS = [
         _("Скриншот трека со статусом возврата."),
     ),
     Problem(
+        "delivered_not_received",
+        _("Трек показывает «вручено», но я посылку не получал(а)"),
+        _(
+            "Почта или курьер отметили доставку, а посылки у вас нет: её могли вручить другому человеку, "
+            "оставить не по адресу или отметить вручение по ошибке."
+        ),
+        _(
+            "Ответ почты или службы доставки на ваше обращение с его номером; скриншот трека со статусом «вручено»; "
+            "если есть, копия извещения с чужой подписью."
+        ),
+    ),
+    Problem(
         "no_tracking",
         _("Продавец не дал трек-номер"),
         _("В заказе нет номера отслеживания или номер не находится ни на одном сайте почты."),
@@ -99,9 +111,46 @@ PROBLEMS_BY_KIND = {
 }
 
 
+# "Empty parcel" means nothing was inside, so nothing in it can be the wrong colour, broken, poor or
+# fake; buyers who tick both lose (a cheap item instead of a phone is "a different item").
+CONFLICTS = {
+    "empty_parcel": frozenset({"wrong_attributes", "not_working", "poor_quality", "counterfeit", "fewer_items"})
+}
+
+
+def conflict_refusal(problems: list[str]) -> str | None:
+    for code, others in CONFLICTS.items():
+        clash = [other for other in problems if other in others]
+        if code in problems and clash:
+            return str(
+                _(
+                    "«%(empty)s» нельзя выбрать вместе с «%(other)s»: в пустой посылке нечего оценивать. Если внутри "
+                    "был другой предмет, оставьте «%(different)s» и снимите «%(empty)s»."
+                )
+                % {
+                    "empty": ALL_PROBLEMS[code].label,
+                    "other": ALL_PROBLEMS[clash[0]].label,
+                    "different": ALL_PROBLEMS["wrong_attributes"].label,
+                }
+            )
+    return None
+
+
+def tracking_refusal(problems: list[str], *, has_tracking: bool) -> str | None:
+    if "no_tracking" in problems and has_tracking:
+        return str(_("У заказа есть трек-номер: выберите, что показывает трек."))
+    return None
+
+
 def problems_refusal(kind: str, problems: list[str]) -> str | None:
-    """Not received: exactly one of its problems. Not as described: one or more of its own."""
+    """Not received: exactly one of its problems. Not as described: one or more of its own that do
+    not contradict each other."""
     allowed = PROBLEMS_BY_KIND.get(kind, set())
     if not problems or not set(problems) <= allowed or (kind == "not_received" and len(problems) != 1):
         return str(_("Выберите, что случилось, из предложенных вариантов."))
-    return None
+    return conflict_refusal(problems)
+
+
+def not_received_problems_for(*, has_tracking: bool) -> list[Problem]:
+    """ "No tracking number" is offered only for an order without one."""
+    return [problem for problem in NOT_RECEIVED_PROBLEMS if problem.code != "no_tracking" or not has_tracking]

@@ -26,7 +26,7 @@ from orders.services import order_lock
 
 from . import rules
 from .models import Attachment, Claim, Dispute, DisputeEvent, Message, Offer
-from .problems import problems_refusal
+from .problems import problems_refusal, tracking_refusal
 from .rules import Action, Role
 
 S = Dispute.Status
@@ -135,7 +135,9 @@ def dispute_open(
         raise ActionRefused(_("Открыть спор может только покупатель заказа."))
     if message := order_rules.dispute_open_refusal(order, now):
         raise ActionRefused(message)
-    if message := problems_refusal(kind, problems):
+    if message := problems_refusal(kind, problems) or tracking_refusal(
+        problems, has_tracking=bool(order.tracking_number)
+    ):
         raise ActionRefused(message)
     if kind == Dispute.Kind.NOT_RECEIVED:
         refund_type, return_item = Dispute.RefundType.FULL, False

@@ -24,7 +24,7 @@ from orders.models import Order
 from . import claims, rules, selectors, services, timeline
 from .forms import AppealForm, EvidenceAnswerForm, MessageForm, OfferForm, ReturnShipForm
 from .models import Attachment, Dispute
-from .problems import ALL_PROBLEMS, NOT_AS_DESCRIBED_PROBLEMS, NOT_RECEIVED_PROBLEMS
+from .problems import ALL_PROBLEMS, NOT_AS_DESCRIBED_PROBLEMS, not_received_problems_for
 from .wizard import WizardState, cleaned_for_session, form_for, raw_for_session
 
 DISPUTES_PER_PAGE = 10
@@ -121,9 +121,10 @@ def _wizard_context(order, state: WizardState, step: str, **extra) -> dict:
         "order": order,
         "step": step,
         "step_number": steps.index(step) + 1,
-        "step_count": len(steps),
+        # Until the first answer the branch, and so the number of steps, is not known.
+        "step_count": len(steps) if state.received is not None else None,
         "previous_step": state.previous(step),
-        "not_received_problems": NOT_RECEIVED_PROBLEMS,
+        "not_received_problems": not_received_problems_for(has_tracking=bool(order.tracking_number)),
         "not_as_described_problems": NOT_AS_DESCRIBED_PROBLEMS,
         "received": state.received,
         "equivalent_rate": selectors.rouble_equivalent(order.total_amount, order.currency),

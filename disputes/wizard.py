@@ -98,12 +98,13 @@ def form_for(step: str, state: WizardState, order, *, data=None, files=None, upl
     if step == "received":
         return ReceivedForm(data, initial=initial)
     if step == "problem":
-        form_class = NotReceivedProblemForm if state.received is False else NotAsDescribedProblemForm
-        return form_class(data, initial=initial)
+        if state.received is False:
+            return NotReceivedProblemForm(data, initial=initial, has_tracking=bool(order.tracking_number))
+        return NotAsDescribedProblemForm(data, initial=initial)
     if step == "refund":
         return RefundForm(data, initial=initial, max_amount=order.total_amount, currency=order.currency)
     if step == "request":
-        return RequestForm(data, files, initial=initial, uploaded=uploaded)
+        return RequestForm(data, files, initial=initial, uploaded=uploaded, kind=state.kind())
     raise ValueError(step)
 
 

@@ -230,7 +230,7 @@ def test_a_decision_needs_a_reason_of_real_length(claim_dispute, olga):
 
 
 def test_a_not_received_claim_never_sends_an_item_back(order, olga):
-    dispute = escalate(open_dispute(order, kind="not_received", problems=["no_tracking"]))
+    dispute = escalate(open_dispute(order, kind="not_received", problems=["returned_to_seller"]))
     with pytest.raises(ActionRefused, match="возвращать нечего"):
         decide(dispute, arbitrator=olga, winner="buyer", return_required=True)
 

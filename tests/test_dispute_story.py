@@ -270,3 +270,56 @@ def test_escalating_too_early_says_when_instead_of_asking(order, buyer, client):
     assert "Передать спор в претензию?" not in response.content.decode()
     dispute.refresh_from_db()
     assert dispute.status == "awaiting_seller"
+
+
+# --- the wizard ------------------------------------------------------------------------------
+
+
+def wizard_url(order, step):
+    return reverse("disputes:wizard", args=[order.number, step])
+
+
+def test_the_step_counter_is_right_on_both_branches(order, buyer, client):
+    client.force_login(buyer)
+    assert "Шаг 1: сначала о получении товара" in text_of(client, wizard_url(order, "received"))
+    client.post(wizard_url(order, "received"), {"received": "no"})
+    assert "Шаг 2 из 4" in text_of(client, wizard_url(order, "problem"))
+    client.post(wizard_url(order, "received"), {"received": "yes"})
+    assert "Шаг 2 из 5" in text_of(client, wizard_url(order, "problem"))
+    assert "Шаг 1 из 5" in text_of(client, wizard_url(order, "received"))
+
+
+def test_empty_parcel_cannot_be_chosen_with_a_different_item_or_counterfeit(order, buyer, client):
+    client.force_login(buyer)
+    client.post(wizard_url(order, "received"), {"received": "yes"})
+    for other in ("wrong_attributes", "counterfeit"):
+        response = client.post(wizard_url(order, "problem"), {"problems": ["empty_parcel", other]})
+        assert response.status_code == 400
+        assert "нельзя выбрать вместе" in response.content.decode()
+    assert client.post(wizard_url(order, "problem"), {"problems": ["empty_parcel", "damaged"]}).status_code == 302
+
+
+def test_no_tracking_is_offered_only_for_an_order_without_one(buyer, seller, client):
+    with_tracking = OrderFactory(buyer=buyer, store=seller.store)
+    without = OrderFactory(buyer=buyer, store=seller.store, tracking_number="")
+    client.force_login(buyer)
+    for order, offered in ((with_tracking, False), (without, True)):
+        client.post(wizard_url(order, "received"), {"received": "no"})
+        page = text_of(client, wizard_url(order, "problem"))
+        assert ('value="no_tracking"' in page) is offered
+        assert 'value="delivered_not_received"' in page and "вручено" in page
+    refused = client.post(wizard_url(with_tracking, "problem"), {"problem": "no_tracking"})
+    assert refused.status_code == 400
+
+
+def test_the_request_step_says_the_minimum_and_an_example_for_its_branch(order, buyer, client):
+    client.force_login(buyer)
+    client.post(wizard_url(order, "received"), {"received": "no"})
+    client.post(wizard_url(order, "problem"), {"problem": "returned_to_seller"})
+    not_received = text_of(client, wizard_url(order, "request"))
+    assert "Не меньше 20 символов" in not_received and "трек не обновляется" in not_received
+    client.post(wizard_url(order, "received"), {"received": "yes"})
+    client.post(wizard_url(order, "problem"), {"problems": ["not_working"]})
+    client.post(wizard_url(order, "refund"), {"refund_type": "full", "return_item": "no"})
+    received = text_of(client, wizard_url(order, "request"))
+    assert "Не меньше 20 символов" in received and "Наушники не заряжаются" in received

@@ -17,7 +17,7 @@ def step_url(order, step):
 def test_not_received_wizard_end_to_end(login, order, buyer):
     client = login(buyer)
     assert client.post(step_url(order, "received"), {"received": "no"})["Location"] == step_url(order, "problem")
-    client.post(step_url(order, "problem"), {"problem": "no_tracking", "held_by_customs": "on"})
+    client.post(step_url(order, "problem"), {"problem": "delivered_not_received", "held_by_customs": "on"})
     response = client.post(step_url(order, "request"), {"request_text": "Продавец не дал трек-номер, прошло 40 дней."})
     assert response["Location"] == step_url(order, "summary")
     summary = client.get(step_url(order, "summary")).content.decode()
@@ -25,7 +25,11 @@ def test_not_received_wizard_end_to_end(login, order, buyer):
     response = client.post(step_url(order, "summary"), {"submit": "1"})
     dispute = Dispute.objects.get(order=order)
     assert response["Location"] == reverse("disputes:detail", args=[dispute.pk])
-    assert (dispute.kind, dispute.problems, dispute.held_by_customs) == ("not_received", ["no_tracking"], True)
+    assert (dispute.kind, dispute.problems, dispute.held_by_customs) == (
+        "not_received",
+        ["delivered_not_received"],
+        True,
+    )
     assert client.session.get(f"dispute-wizard:{order.pk}") is None
 
 
@@ -102,7 +106,7 @@ def test_each_problem_explains_itself_and_empty_parcel_warns(login, order, buyer
 def test_bad_file_gets_a_message_and_nothing_typed_is_lost(login, order, buyer):
     client = login(buyer)
     client.post(step_url(order, "received"), {"received": "no"})
-    client.post(step_url(order, "problem"), {"problem": "no_tracking"})
+    client.post(step_url(order, "problem"), {"problem": "delivered_not_received"})
     text = "Продавец не отвечает уже три недели, трек не дал."
     response = client.post(step_url(order, "request"), {"request_text": text, "evidence": [html_as_jpeg(), png_file()]})
     page = response.content.decode()
@@ -116,7 +120,7 @@ def test_bad_file_gets_a_message_and_nothing_typed_is_lost(login, order, buyer):
 def test_a_kept_file_can_be_removed_before_submitting(login, order, buyer):
     client = login(buyer)
     client.post(step_url(order, "received"), {"received": "no"})
-    client.post(step_url(order, "problem"), {"problem": "no_tracking"})
+    client.post(step_url(order, "problem"), {"problem": "delivered_not_received"})
     text = "Продавец не отвечает уже три недели, трек не дал."
     client.post(step_url(order, "request"), {"request_text": text, "evidence": [png_file()]})
     kept = Attachment.objects.get(owner=buyer)
@@ -129,7 +133,7 @@ def test_a_kept_file_can_be_removed_before_submitting(login, order, buyer):
 def test_double_submit_opens_one_dispute(login, order, buyer):
     client = login(buyer)
     client.post(step_url(order, "received"), {"received": "no"})
-    client.post(step_url(order, "problem"), {"problem": "no_tracking"})
+    client.post(step_url(order, "problem"), {"problem": "delivered_not_received"})
     client.post(step_url(order, "request"), {"request_text": "Продавец не дал трек-номер, прошло 40 дней."})
     session_copy = dict(client.session.items())
     client.post(step_url(order, "summary"), {"submit": "1"})

@@ -122,7 +122,7 @@ def test_partial_refund_of_exactly_the_price_is_allowed(order):
 
 
 def test_not_received_always_asks_for_a_full_refund(order):
-    dispute = open_dispute(order, kind="not_received", problems=["no_tracking"], refund_type="partial", amount=1)
+    dispute = open_dispute(order, kind="not_received", problems=["returned_to_seller"], refund_type="partial", amount=1)
     assert dispute.refund_type == "full" and dispute.requested_amount == order.total_amount
 
 

@@ -49,7 +49,7 @@ def test_a_message_with_nine_files_is_refused_and_stores_none(login, dispute, bu
 def test_the_wizard_refuses_a_batch_over_the_limit_instead_of_keeping_part_of_it(login, order, buyer, settings):
     client = login(buyer)
     client.post(wizard_url(order, "received"), {"received": "no"})
-    client.post(wizard_url(order, "problem"), {"problem": "no_tracking"})
+    client.post(wizard_url(order, "problem"), {"problem": "delivered_not_received"})
     text = "Продавец не дал трек-номер, прошло 40 дней."
     client.post(
         wizard_url(order, "request"), {"request_text": text, "evidence": [png_file(f"{n}.png") for n in range(3)]}
@@ -68,7 +68,7 @@ def test_removing_a_file_in_the_wizard_deletes_the_file_too(
 ):
     client = login(buyer)
     client.post(wizard_url(order, "received"), {"received": "no"})
-    client.post(wizard_url(order, "problem"), {"problem": "no_tracking"})
+    client.post(wizard_url(order, "problem"), {"problem": "delivered_not_received"})
     text = "Продавец не дал трек-номер, прошло 40 дней."
     client.post(
         wizard_url(order, "request"), {"request_text": text, "evidence": [png_file("a.png"), png_file("b.png")]}
