@@ -35,6 +35,8 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("accounts", "view_accountevent"),
         ("disputes", "view_exchangerate"),
         ("reports", "handle_report"),
+        ("orders", "view_supportrequest"),
+        ("orders", "answer_supportrequest"),
         ("reports", "view_report"),
         ("reports", "view_reportevent"),
         *[

@@ -19,6 +19,7 @@ from accounts.emails import email_queue
 from accounts.models import User
 from core.dates import days_lazy
 from core.errors import ActionRefused
+from core.money import money_lazy
 from orders import rules as order_rules
 from orders.models import Order, Refund
 from orders.payments import refund_request
@@ -298,11 +299,17 @@ def offer_make(
         )
     else:
         record(dispute, DisputeEvent.Kind.OFFER_MADE, user, offer=offer.pk, amount=str(amount))
+    headline = (
+        gettext_lazy("Продавец предложил {amount} по заказу {number}.")
+        if role == Role.SELLER
+        else gettext_lazy("Покупатель предложил {amount} по заказу {number}.")
+    )
     notify(
         dispute,
         [_other_party(dispute, role)],
-        gettext_lazy("Новое предложение в споре по заказу {number}."),
+        headline,
         f"offer:{offer.pk}",
+        amount=money_lazy(amount, dispute.currency),
     )
     return offer
 

@@ -59,3 +59,13 @@ def recent_orders(user: User, now: datetime) -> dict[str, Any] | None:
     if not orders:
         return None
     return {"recent_orders": [(order, rules.protection_state(order, now)) for order in orders]}
+
+
+add_card(
+    MenuCard(
+        position=60,
+        title=gettext_lazy("Обращения в поддержку"),
+        description=gettext_lazy("Вопросы поддержке по заказам и спорам и ответы на них."),
+        url_name="orders:support",
+    )
+)

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -8,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import ActionRefused
 from core.money import format_money
 
-from . import payments
-from .models import Order, OrderEvent, OrderItem, ProtectionExtension, Refund
+from . import payments, services
+from .models import Order, OrderEvent, OrderItem, ProtectionExtension, Refund, SupportRequest
 
 MONEY_FIELDS = ("total_amount", "currency")
 
@@ -98,3 +99,54 @@ class RefundAdmin(admin.ModelAdmin):
 
     def has_confirm_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.confirm_refund")
+
+
+class SupportAnswerForm(forms.ModelForm):
+    class Meta:
+        model = SupportRequest
+        fields = ["answer"]
+        widgets = {"answer": forms.Textarea(attrs={"rows": 6, "cols": 80})}
+
+    def clean_answer(self) -> str:
+        answer = self.cleaned_data["answer"].strip()
+        if len(answer) < 10:
+            raise forms.ValidationError(_("Напишите ответ хотя бы в 10 символов: его прочтёт покупатель."))
+        return answer
+
+
+@admin.register(SupportRequest)
+class SupportRequestAdmin(admin.ModelAdmin):
+    """Support's inbox: open questions first; the answer is written on the request's page and sent
+    through the service (it mails the buyer)."""
+
+    form = SupportAnswerForm
+    list_display = ("number", "author", "order", "status", "created_at", "answered_at")
+    list_filter = ("status",)
+    search_fields = ("=id", "author__username", "author__email", "order__number", "text")
+    list_select_related = ("author", "order")
+    readonly_fields = ("author", "order", "article", "text", "created_at", "status", "answered_by", "answered_at")
+    fields = ("author", "order", "article", "created_at", "text", "status", "answer", "answered_by", "answered_at")
+    ordering = ("-status", "created_at")
+
+    @admin.display(description=_("№"), ordering="pk")
+    def number(self, item: SupportRequest) -> str:
+        return str(item.pk)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("orders.answer_supportrequest")
+
+    def save_model(self, request: HttpRequest, obj: SupportRequest, form: Any, change: bool) -> None:
+        try:
+            services.support_request_answer(
+                support_request=obj,
+                staff=request.user,  # type: ignore[arg-type]
+                answer=form.cleaned_data["answer"],
+            )
+        except ActionRefused as refused:
+            messages.error(request, refused.message)

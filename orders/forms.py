@@ -41,3 +41,14 @@ class ExtensionRequestForm(forms.Form):
             % {"most": days(max_days), "max": days(settings.PROTECTION_MAX_DAYS)},
         )
         self.order_fields(["days", "reason"])
+
+
+class SupportRequestForm(forms.Form):
+    text = forms.CharField(
+        label=_("Ваш вопрос"),
+        min_length=20,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Не меньше 20 символов. Что случилось и что вы хотите узнать; номер заказа мы подставим сами."),
+        error_messages={"min_length": _("Опишите вопрос подробнее: хотя бы %(limit_value)d символов.")},
+    )

@@ -230,3 +230,48 @@ class PaymentNotice(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class SupportRequest(models.Model):
+    """A buyer's question to support about an order (or none, from the help centre), answered in
+    admin; the answer shows on the buyer's "Обращения в поддержку" page and comes by e-mail."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Ждёт ответа")
+        ANSWERED = "answered", _("Есть ответ")
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="support_requests", verbose_name=_("кто")
+    )
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.PROTECT,
+        related_name="support_requests",
+        null=True,
+        blank=True,
+        verbose_name=_("заказ"),
+    )
+    # The help-centre article the buyer came from ("not helpful"), when there was one.
+    article = models.CharField(_("статья справки"), max_length=200, blank=True)
+    text = models.TextField(_("вопрос"), max_length=4000)
+    status = models.CharField(_("статус"), max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True)
+    created_at = models.DateTimeField(_("получено"), db_index=True)
+    answer = models.TextField(_("ответ"), blank=True, max_length=4000)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("ответил"),
+    )
+    answered_at = models.DateTimeField(_("отвечено"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("обращение в поддержку")
+        verbose_name_plural = _("обращения в поддержку")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("answer_supportrequest", _("Может отвечать на обращения в поддержку"))]
+
+    def __str__(self) -> str:
+        return str(_("Обращение №%(number)s") % {"number": self.pk})

@@ -14,7 +14,7 @@ from accounts.models import User
 from core.errors import ActionRefused
 
 from . import rules
-from .models import Order, OrderEvent, ProtectionExtension
+from .models import Order, OrderEvent, ProtectionExtension, SupportRequest
 
 
 def order_lock(order_id: int) -> Order:
@@ -185,4 +185,49 @@ def order_complete_expired(*, order_id: int, now: datetime | None = None) -> Ord
     order.extensions.filter(status=ProtectionExtension.Status.PENDING).update(
         status=ProtectionExtension.Status.LAPSED, decided_at=now
     )
+    email_queue(
+        user=order.buyer,
+        template="protection_ended",
+        context={"order": order},
+        dedupe_key=f"protection-ended:{order.pk}",
+    )
     return order
+
+
+# --- support requests ---------------------------------------------------------------------------
+
+
+def support_request_create(
+    *, author: User, text: str, order: Order | None = None, article: str = "", now: datetime | None = None
+) -> SupportRequest:
+    """A buyer writes to support, about one of their orders (also after its dispute closed) or
+    about the help centre."""
+    if order is not None and order.buyer_id != author.pk:
+        raise ActionRefused(_("Написать о заказе может только его покупатель."))
+    return SupportRequest.objects.create(
+        author=author, order=order, article=article[:200], text=text.strip(), created_at=now or timezone.now()
+    )
+
+
+@transaction.atomic
+def support_request_answer(
+    *, support_request: SupportRequest, staff: User, answer: str, now: datetime | None = None
+) -> SupportRequest:
+    """Support answers; the buyer reads it on their page and by e-mail. A later answer replaces the
+    earlier one and is mailed again."""
+    if not staff.has_perm("orders.answer_supportrequest"):
+        raise ActionRefused(_("Отвечать на обращения может только сотрудник поддержки."))
+    if len(answer.strip()) < 10:
+        raise ActionRefused(_("Напишите ответ хотя бы в 10 символов."))
+    now = now or timezone.now()
+    item = SupportRequest.objects.select_for_update(of=("self",)).get(pk=support_request.pk)
+    item.answer, item.answered_by, item.answered_at = answer.strip(), staff, now
+    item.status = SupportRequest.Status.ANSWERED
+    item.save(update_fields=["answer", "answered_by", "answered_at", "status"])
+    email_queue(
+        user=item.author,
+        template="support_answer",
+        context={"support_request": item},
+        dedupe_key=f"support-answer:{item.pk}:{now.isoformat()}",
+    )
+    return item

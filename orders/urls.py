@@ -7,6 +7,7 @@ app_name = "orders"
 urlpatterns = [
     path("", views.order_list, name="list"),
     path("store/", views.store_order_list, name="store_list"),
+    path("support/", views.support_requests, name="support"),
     path("<str:number>/", views.order_detail, name="detail"),
     path("<str:number>/confirm/", views.order_confirm, name="confirm"),
     path("<str:number>/items/<int:item_id>/image/", views.item_image, name="item_image"),

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from core.errors import ActionRefused
 from core.views import run_action
 
 from . import payments, rules, selectors, services
-from .forms import ExtensionRequestForm, OrderFilterForm
+from .forms import ExtensionRequestForm, OrderFilterForm, SupportRequestForm
 from .models import ProtectionExtension
 
 ORDERS_PER_PAGE = 10
@@ -178,3 +178,33 @@ def item_image(request: AuthenticatedRequest, number: str, item_id: int) -> File
 
 
 _IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+@login_required
+def support_requests(request: AuthenticatedRequest) -> HttpResponse:
+    """The buyer's questions to support with their answers, and a new one: about an order (from its
+    page or its dispute's page, also after the dispute closed) or about a help article."""
+    order = None
+    if number := request.GET.get("order") or request.POST.get("order"):
+        order = selectors.order_get(user=request.user, number=number)
+        if order.buyer_id != request.user.pk:
+            raise Http404
+    article = (request.GET.get("article") or request.POST.get("article") or "")[:200]
+    form = SupportRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.support_request_create(
+                author=request.user, order=order, article=article, text=form.cleaned_data["text"]
+            )
+        except ActionRefused as refused:
+            form.add_error("text", refused.message)
+        else:
+            messages.success(request, _("Вопрос отправлен. Ответ появится здесь, и мы пришлём его письмом."))
+            return redirect("orders:support")
+    context = {
+        "form": form,
+        "order": order,
+        "article": article,
+        "requests": request.user.support_requests.select_related("order").order_by("-created_at", "-pk")[:50],
+    }
+    return render(request, "orders/support.html", context, status=400 if form.errors else 200)

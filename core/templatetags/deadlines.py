@@ -1,0 +1,45 @@
+"""Deadlines as people read them: the date in the viewer's time zone with the zone's name, the
+year only when it is not this year's, and what is left ("осталось 4 д 23 ч")."""
+
+from datetime import datetime
+
+from django import template
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+def left(moment: datetime, now: datetime) -> str:
+    """What is left until `moment`, in days and hours (hours and minutes under a day)."""
+    seconds = int((moment - now).total_seconds())
+    if seconds <= 0:
+        return _("срок прошёл")
+    days_left, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days_left:
+        return _("осталось %(days)d д %(hours)d ч") % {"days": days_left, "hours": hours}
+    if hours:
+        return _("осталось %(hours)d ч %(minutes)d мин") % {"hours": hours, "minutes": minutes}
+    return _("осталось %(minutes)d мин") % {"minutes": max(minutes, 1)}
+
+
+def when(moment: datetime, now: datetime) -> str:
+    local = timezone.localtime(moment)
+    same_year = local.year == timezone.localtime(now).year
+    return formats.date_format(local, "j E, H:i T" if same_year else "j E Y, H:i T")
+
+
+@register.simple_tag
+def deadline(moment: datetime | None, *, countdown: bool = True) -> SafeString | str:
+    """`<time>6 декабря, 14:00 MSK</time> (осталось 4 д 23 ч)` for a deadline column."""
+    if moment is None:
+        return ""
+    now = timezone.now()
+    shown = format_html('<time datetime="{}">{}</time>', moment.isoformat(), when(moment, now))
+    if not countdown or moment <= now:
+        return shown
+    return format_html('{} <span class="countdown text-secondary">({})</span>', shown, left(moment, now))
