@@ -27,7 +27,8 @@ def disputes_visible_to(user: User) -> QuerySet[Dispute]:
     if user.has_perm("disputes.view_dispute"):
         return Dispute.objects.all()
     condition = Q(buyer=user)
-    if hasattr(user, "store"):
+    # Only sellers have a store: asking a buyer's account for one would cost a query per page.
+    if user.role == User.Role.SELLER and hasattr(user, "store"):
         condition |= Q(store=user.store)
     return Dispute.objects.filter(condition)
 
@@ -51,7 +52,6 @@ def dispute_get(*, user: User, pk: int) -> Dispute:
                     ),
                 ),
                 Prefetch("events", queryset=DisputeEvent.objects.select_related("actor")),
-                "order__items",
             )
             .get(pk=pk)
         )
@@ -119,9 +119,22 @@ def pending_uploads(*, user: User, ids: list[int]) -> list[Attachment]:
 
 def rouble_equivalent(amount: Decimal | None, currency: str) -> tuple[Decimal, ExchangeRate] | None:
     """The amount in roubles at the stored rate, for showing beside it (never for paying)."""
-    if amount is None or currency == "RUB":
-        return None
-    rate = ExchangeRate.objects.filter(currency=currency).first()
-    if rate is None:
-        return None
-    return to_cents(amount * rate.rub_per_unit), rate
+    return RoubleEquivalents()(amount, currency)
+
+
+class RoubleEquivalents:
+    """Rouble equivalents for one page: each currency's rate is read once, however many amounts
+    (request, offer, agreement, decision) the page shows beside it."""
+
+    def __init__(self) -> None:
+        self._rates: dict[str, ExchangeRate | None] = {}
+
+    def __call__(self, amount: Decimal | None, currency: str) -> tuple[Decimal, ExchangeRate] | None:
+        if amount is None or currency == "RUB":
+            return None
+        if currency not in self._rates:
+            self._rates[currency] = ExchangeRate.objects.filter(currency=currency).first()
+        rate = self._rates[currency]
+        if rate is None:
+            return None
+        return to_cents(amount * rate.rub_per_unit), rate

@@ -189,7 +189,8 @@ def dispute_list(request: AuthenticatedRequest):
 
 @login_required
 def store_dispute_list(request: AuthenticatedRequest):
-    if not hasattr(request.user, "store"):
+    # The list filters by the store's owner, so the role is all it needs to know: no store lookup.
+    if request.user.role != request.user.Role.SELLER:
         raise Http404
     return _list(request, as_seller=True)
 
@@ -203,6 +204,7 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
     claim = rules.claim_of(dispute)
     decisions = list(claim.decisions.all()) if claim else []
     shown_decision = decisions[-1] if decisions else None
+    equivalent = selectors.RoubleEquivalents()
     return {
         "dispute": dispute,
         "order": order,
@@ -221,11 +223,11 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
             )
             for event in dispute.events.all()
         ],
-        "requested_equivalent": selectors.rouble_equivalent(dispute.requested_amount, dispute.currency),
-        "resolved_equivalent": selectors.rouble_equivalent(dispute.resolved_amount, dispute.currency)
+        "requested_equivalent": equivalent(dispute.requested_amount, dispute.currency),
+        "resolved_equivalent": equivalent(dispute.resolved_amount, dispute.currency)
         if dispute.resolved_amount
         else None,
-        "offer_equivalent": selectors.rouble_equivalent(facts.pending_offer.amount, dispute.currency)
+        "offer_equivalent": equivalent(facts.pending_offer.amount, dispute.currency)
         if facts.pending_offer and facts.pending_offer.amount
         else None,
         "claim": claim,
@@ -233,7 +235,7 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
         "decisions": decisions,
         "decision": shown_decision,
         "decision_equivalent": (
-            selectors.rouble_equivalent(shown_decision.amount, shown_decision.currency)
+            equivalent(shown_decision.amount, shown_decision.currency)
             if shown_decision and shown_decision.amount
             else None
         ),
