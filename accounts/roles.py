@@ -8,6 +8,8 @@ _READ_ORDERS = [
     ("orders", "view_orderevent"),
     ("orders", "view_protectionextension"),
     ("orders", "view_refund"),
+    ("orders", "view_ordercancellation"),
+    ("orders", "view_trackingevent"),
 ]
 _READ_CLAIMS = [
     ("disputes", f"view_{model}")
@@ -37,6 +39,8 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("reports", "handle_report"),
         ("orders", "view_supportrequest"),
         ("orders", "answer_supportrequest"),
+        # A carrier's scan reported by phone or e-mail is recorded by hand (orders/admin.py).
+        ("orders", "add_trackingevent"),
         ("reports", "view_report"),
         ("reports", "view_reportevent"),
         *[

@@ -404,6 +404,7 @@ class ClaimAdmin(admin.ModelAdmin):
             "problems": [ALL_PROBLEMS[code] for code in dispute.problems if code in ALL_PROBLEMS],
             "offers": offers,
             "thread": thread,
+            "tracking": list(dispute.order.tracking_events.all()),
             "may_open_files": user.has_perm("disputes.view_attachment"),
             "timeline": [
                 TimelineLine(

@@ -21,6 +21,7 @@ from core.dates import days
 from core.errors import ActionRefused
 
 from . import rules, services
+from .links import evidence_link_clean
 from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message, Winner
 from .problems import ALL_PROBLEMS, problems_refusal
 from .rules import Action, Facts, Role
@@ -170,7 +171,13 @@ def evidence_request(
 
 @transaction.atomic
 def evidence_answer(
-    *, dispute: Dispute, user: User, text: str, attachment_ids: list[int] | None = None, now: datetime | None = None
+    *,
+    dispute: Dispute,
+    user: User,
+    text: str,
+    attachment_ids: list[int] | None = None,
+    link: str = "",
+    now: datetime | None = None,
 ) -> Message:
     """A party answers the arbitrator's request with text and files; once everyone asked has
     answered, the arbitrator investigates."""
@@ -178,11 +185,17 @@ def evidence_answer(
     dispute, claim, facts = _locked(dispute.pk, user, Action.ANSWER_EVIDENCE, now)
     request = facts.evidence_request
     assert request is not None  # the rule refused otherwise
-    if not text.strip() and not attachment_ids:
+    link = evidence_link_clean(link)
+    if not text.strip() and not attachment_ids and not link:
         raise ActionRefused(_("Напишите ответ или приложите файлы."))
     role = rules.role_of(dispute, user)
     message = Message.objects.create(
-        dispute=dispute, author=user, kind=Message.Kind.ANSWER, text=text.strip(), evidence_request=request
+        dispute=dispute,
+        author=user,
+        kind=Message.Kind.ANSWER,
+        text=text.strip(),
+        link=link,
+        evidence_request=request,
     )
     services.claim_attachments(owner=user, ids=attachment_ids or [], message=message)
     if role == Role.BUYER:

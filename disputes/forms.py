@@ -6,12 +6,38 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ActionRefused
 from core.forms import MultipleFileField, files_help_text
 from core.money import format_money
 
 from . import rules
+from .links import MAX_LINK_LENGTH, evidence_link_clean
 from .models import Attachment, Dispute
 from .problems import NOT_AS_DESCRIBED_PROBLEMS, NOT_RECEIVED_PROBLEMS, conflict_refusal, not_received_problems_for
+
+
+class EvidenceLinkField(forms.CharField):
+    """A link to a video hosting page; checked by disputes.links so the form and the service agree."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            label=_("Ссылка на видео"),
+            required=False,
+            max_length=MAX_LINK_LENGTH,
+            help_text=_(
+                "Если видео слишком большое для загрузки, выложите его на видеохостинг (например, с доступом по "
+                "ссылке) и вставьте ссылку. Она будет показана как ссылка, видео на сайт не встраивается."
+            ),
+            widget=forms.URLInput(attrs={"placeholder": "https://", "inputmode": "url"}),
+            **kwargs,
+        )
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        try:
+            return evidence_link_clean(value)
+        except ActionRefused as refused:
+            raise forms.ValidationError(refused.message) from None
 
 
 class AmountForm(forms.Form):
@@ -115,6 +141,7 @@ class RequestForm(forms.Form):
         error_messages={"min_length": _("Опишите проблему подробнее: хотя бы %(limit_value)d символов.")},
     )
     evidence = MultipleFileField(label=_("Доказательства"))
+    link = EvidenceLinkField()
     remove = forms.TypedMultipleChoiceField(required=False, coerce=int, choices=[])
 
     def __init__(
@@ -179,6 +206,7 @@ class MessageForm(forms.Form):
         label=_("Сообщение"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     evidence = MultipleFileField(label=_("Файлы"))
+    link = EvidenceLinkField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -199,6 +227,7 @@ class EvidenceAnswerForm(forms.Form):
         label=_("Ваш ответ арбитру"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
     evidence = MultipleFileField(label=_("Файлы"))
+    link = EvidenceLinkField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -139,6 +139,9 @@ class Message(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.MESSAGE)
     text = models.TextField(blank=True, max_length=4000)
+    # A video too large to upload (a long unboxing) stays on a hosting site: the page shows this
+    # as a plain link, never embedded. Only http(s) URLs are accepted (disputes/links.py).
+    link = models.URLField(_("ссылка на видео"), max_length=500, blank=True)
     evidence_request = models.ForeignKey(
         "EvidenceRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
     )

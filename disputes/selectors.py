@@ -42,6 +42,7 @@ def dispute_get(*, user: User, pk: int) -> Dispute:
             .select_related("order", "buyer", "store__owner", "claim__assigned_to", "claim__appeal")
             .prefetch_related(
                 "order__items",
+                "order__tracking_events",
                 Prefetch("offers", queryset=Offer.objects.select_related("author")),
                 Prefetch("claim__decisions", queryset=Decision.objects.order_by("decided_at", "pk")),
                 Prefetch("claim__evidence_requests", queryset=EvidenceRequest.objects.order_by("created_at", "pk")),

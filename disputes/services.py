@@ -26,6 +26,7 @@ from orders.payments import refund_request
 from orders.services import order_lock
 
 from . import rules
+from .links import evidence_link_clean
 from .models import Attachment, Claim, Dispute, DisputeEvent, Message, Offer
 from .problems import problems_refusal, tracking_refusal
 from .rules import Action, Role
@@ -126,10 +127,12 @@ def dispute_open(
     return_item: bool = False,
     request_text: str,
     attachment_ids: list[int] | None = None,
+    link: str = "",
     now: datetime | None = None,
 ) -> Dispute:
     """Open the one dispute an order may ever have."""
     now = now or timezone.now()
+    link = evidence_link_clean(link)
     # The order row is the lock two tabs or a double click queue on: the second sees the first.
     order = order_lock(order.pk)
     if order.buyer_id != buyer.pk:
@@ -168,7 +171,7 @@ def dispute_open(
     order.has_dispute = True
     order.save(update_fields=["has_dispute", "updated_at"])
     request_message = Message.objects.create(
-        dispute=dispute, author=buyer, kind=Message.Kind.REQUEST, text=request_text
+        dispute=dispute, author=buyer, kind=Message.Kind.REQUEST, text=request_text, link=link
     )
     claim_attachments(owner=buyer, ids=attachment_ids or [], message=request_message)
     Offer.objects.create(
@@ -342,16 +345,23 @@ def offer_refuse(*, dispute: Dispute, offer_id: int, user: User, now: datetime |
 
 @transaction.atomic
 def message_post(
-    *, dispute: Dispute, user: User, text: str, attachment_ids: list[int] | None = None, now: datetime | None = None
+    *,
+    dispute: Dispute,
+    user: User,
+    text: str,
+    attachment_ids: list[int] | None = None,
+    link: str = "",
+    now: datetime | None = None,
 ) -> Message:
     now = now or timezone.now()
+    link = evidence_link_clean(link)
     dispute = dispute_lock(dispute.pk)
     role = rules.role_of(dispute, user)
     rules.require(Action.POST_MESSAGE, dispute, role, now)
-    if not text.strip() and not attachment_ids:
-        raise ActionRefused(_("Напишите сообщение или приложите файл."))
-    kind = Message.Kind.EVIDENCE if attachment_ids else Message.Kind.MESSAGE
-    message = Message.objects.create(dispute=dispute, author=user, kind=kind, text=text.strip())
+    if not text.strip() and not attachment_ids and not link:
+        raise ActionRefused(_("Напишите сообщение, приложите файл или ссылку на видео."))
+    kind = Message.Kind.EVIDENCE if attachment_ids or link else Message.Kind.MESSAGE
+    message = Message.objects.create(dispute=dispute, author=user, kind=kind, text=text.strip(), link=link)
     claim_attachments(owner=user, ids=attachment_ids or [], message=message)
     record(dispute, DisputeEvent.Kind.MESSAGE, user, message=message.pk)
     recipients = [_other_party(dispute, role)] if role in rules.PARTIES else [dispute.buyer, dispute.store.owner]

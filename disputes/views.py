@@ -25,7 +25,7 @@ from . import claims, rules, selectors, services, timeline
 from .forms import AppealForm, EvidenceAnswerForm, MessageForm, OfferForm, ReturnShipForm
 from .models import Attachment, Dispute
 from .problems import ALL_PROBLEMS, NOT_AS_DESCRIBED_PROBLEMS, not_received_problems_for
-from .wizard import WizardState, cleaned_for_session, form_for, raw_for_session
+from .wizard import WizardState, cleaned_for_session, form_for, raw_for_session, tracking_suggestion
 
 DISPUTES_PER_PAGE = 10
 
@@ -57,7 +57,7 @@ def _discard(request: AuthenticatedRequest, ids: list[int]) -> None:
 
 
 def _buyer_order(request: AuthenticatedRequest, number: str) -> Order:
-    order = order_selectors.order_get(user=request.user, number=number)
+    order = order_selectors.order_get(user=request.user, number=number, with_tracking=True)
     if order.buyer_id != request.user.pk:
         raise Http404
     return order
@@ -125,6 +125,8 @@ def _wizard_context(order, state: WizardState, step: str, **extra) -> dict:
         "step_count": len(steps) if state.received is not None else None,
         "previous_step": state.previous(step),
         "not_received_problems": not_received_problems_for(has_tracking=bool(order.tracking_number)),
+        "tracking": list(order.tracking_events.all()),
+        "tracking_suggestion": tracking_suggestion(order),
         "not_as_described_problems": NOT_AS_DESCRIBED_PROBLEMS,
         "received": state.received,
         "equivalent_rate": selectors.rouble_equivalent(order.total_amount, order.currency),
@@ -215,6 +217,7 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
         "actions": rules.allowed_actions(dispute, role, now, facts),
         "problems": [ALL_PROBLEMS[code] for code in dispute.problems if code in ALL_PROBLEMS],
         "thread": list(dispute.messages.all()),
+        "tracking": list(order.tracking_events.all()),
         "timeline": [
             (
                 event,
@@ -361,7 +364,11 @@ def message_create(request: AuthenticatedRequest, pk: int):
     if valid and not form.errors:
         try:
             services.message_post(
-                dispute=dispute, user=request.user, text=form.cleaned_data["text"], attachment_ids=stored
+                dispute=dispute,
+                user=request.user,
+                text=form.cleaned_data["text"],
+                attachment_ids=stored,
+                link=form.cleaned_data["link"],
             )
         except ActionRefused as refused:
             form.add_error("text", refused.message)
@@ -463,7 +470,11 @@ def evidence_answer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if form.is_valid() and not form.errors:
         try:
             claims.evidence_answer(
-                dispute=dispute, user=request.user, text=form.cleaned_data["text"], attachment_ids=stored
+                dispute=dispute,
+                user=request.user,
+                text=form.cleaned_data["text"],
+                attachment_ids=stored,
+                link=form.cleaned_data["link"],
             )
         except ActionRefused as refused:
             form.add_error("text", refused.message)

@@ -3,6 +3,8 @@ validation error or a reload never loses what the buyer typed. Works without Jav
 
 from decimal import Decimal, InvalidOperation
 
+from orders.models import TrackingEvent
+
 from .forms import NotAsDescribedProblemForm, NotReceivedProblemForm, ReceivedForm, RefundForm, RequestForm
 from .models import Dispute
 
@@ -65,7 +67,12 @@ class WizardState:
 
     def service_arguments(self) -> dict:
         problem = self.answers.get("problem", {})
-        arguments = {"kind": self.kind(), "request_text": self.answers.get("request", {}).get("request_text", "")}
+        request = self.answers.get("request", {})
+        arguments = {
+            "kind": self.kind(),
+            "request_text": request.get("request_text", ""),
+            "link": request.get("link", ""),
+        }
         if self.kind() == Dispute.Kind.NOT_RECEIVED:
             arguments |= {
                 "problems": [problem.get("problem")],
@@ -92,9 +99,24 @@ def parse_amount(value) -> Decimal | None:
         return None
 
 
+def tracking_suggestion(order) -> str | None:
+    """The not-received reason the carrier's events already tell: the parcel went back to the
+    sender, or it was scanned as delivered (to someone)."""
+    latest = {event.kind: event for event in order.tracking_events.all()}
+    if TrackingEvent.Kind.RETURNED in latest:
+        return "returned_to_seller"
+    if TrackingEvent.Kind.DELIVERED in latest:
+        return "delivered_not_received"
+    return None
+
+
 def form_for(step: str, state: WizardState, order, *, data=None, files=None, uploaded=()):
-    """The step's form: bound to what was posted, or filled with what was answered before."""
+    """The step's form: bound to what was posted, or filled with what was answered before (or,
+    for a not-received reason not yet chosen, with what the tracking events say)."""
     initial = {key: value for key, value in state.answers.get(step, {}).items() if key != "_draft"}
+    suggestion = tracking_suggestion(order) if step == "problem" and state.received is False else None
+    if suggestion and "problem" not in initial:
+        initial["problem"] = suggestion
     if step == "received":
         return ReceivedForm(data, initial=initial)
     if step == "problem":

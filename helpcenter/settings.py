@@ -192,6 +192,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 PROTECTION_MAX_DAYS = 90
 CONFIRM_DELIVERY_REMINDER_DAYS = env.int("CONFIRM_DELIVERY_REMINDER_DAYS", default=5)
 DISPUTE_WINDOW_AFTER_CONFIRMATION_DAYS = 15
+# A buyer asks to cancel an order awaiting shipment: the seller agrees or ships within this many
+# days, or the order is cancelled and refunded.
+ORDER_CANCEL_SELLER_DAYS = env.int("ORDER_CANCEL_SELLER_DAYS", default=3)
+# A parcel with no new tracking event for this many days is shown as stalled.
+TRACKING_STALL_DAYS = env.int("TRACKING_STALL_DAYS", default=10)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -281,6 +286,8 @@ REFUND_STALE_HOURS = env.int("REFUND_STALE_HOURS", default=72)
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="simulated" if DEBUG else "external")
 PAYMENT_WEBHOOK_SECRET = env.str("PAYMENT_WEBHOOK_SECRET", default="")
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = 300
+TRACKING_WEBHOOK_SECRET = env.str("TRACKING_WEBHOOK_SECRET", default="")
+TRACKING_WEBHOOK_TOLERANCE_SECONDS = 300
 # Claims: the longest and the default time an arbitrator gives the parties to send evidence.
 CLAIM_EVIDENCE_DAYS = 5
 CLAIM_EVIDENCE_MAX_DAYS = 14

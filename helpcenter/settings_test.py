@@ -31,3 +31,4 @@ TEMPLATES[0]["DIRS"] = [BASE_DIR / "templates", BASE_DIR / "tests" / "templates"
 # The payment system pays at once unless a test asks for the webhook flow.
 PAYMENT_GATEWAY = "simulated"
 PAYMENT_WEBHOOK_SECRET = "test-webhook-secret"
+TRACKING_WEBHOOK_SECRET = "test-tracking-secret"

@@ -7,7 +7,7 @@ from django.views.i18n import set_language
 from core import views
 from faq.sitemaps import ArticleSitemap, CategorySitemap
 from faq.views import faq_image
-from orders.views import payment_webhook
+from orders.views import payment_webhook, tracking_webhook
 
 SITEMAPS = {"faq-categories": CategorySitemap, "faq-articles": ArticleSitemap}
 
@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("faq-images/<str:token>.<str:extension>", faq_image, name="faq_image"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("payments/webhook/", payment_webhook, name="payment_webhook"),
+    path("tracking/webhook/", tracking_webhook, name="tracking_webhook"),
 ]
 
 urlpatterns += i18n_patterns(

@@ -4,13 +4,23 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ActionRefused
 from core.money import format_money
 
-from . import payments, services
-from .models import Order, OrderEvent, OrderItem, ProtectionExtension, Refund, SupportRequest
+from . import payments, rules, services, shipping
+from .models import (
+    Order,
+    OrderCancellation,
+    OrderEvent,
+    OrderItem,
+    ProtectionExtension,
+    Refund,
+    SupportRequest,
+    TrackingEvent,
+)
 
 MONEY_FIELDS = ("total_amount", "currency")
 
@@ -47,6 +57,27 @@ class OrderEventInline(admin.TabularInline):
         return False
 
 
+class TrackingEventInline(admin.TabularInline):
+    model = TrackingEvent
+    extra = 0
+    readonly_fields = ("happened_at", "kind", "location", "source", "received_at")
+    fields = readonly_fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # added through TrackingEventAdmin, which goes through the service
+
+
+class OrderCancellationInline(admin.StackedInline):
+    model = OrderCancellation
+    extra = 0
+    readonly_fields = ("reason", "note", "status", "requested_at", "respond_by", "resolved_at")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ("number", "buyer", "store", "status", "total_amount", "currency", "protection_due_at")
@@ -54,7 +85,13 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ("number", "buyer__username", "store__name", "tracking_number")
     date_hierarchy = "paid_at"
     raw_id_fields = ("buyer", "store")
-    inlines = [OrderItemInline, ProtectionExtensionInline, OrderEventInline]
+    inlines = [
+        OrderItemInline,
+        OrderCancellationInline,
+        TrackingEventInline,
+        ProtectionExtensionInline,
+        OrderEventInline,
+    ]
     list_select_related = ("buyer", "store")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -150,3 +187,72 @@ class SupportRequestAdmin(admin.ModelAdmin):
             )
         except ActionRefused as refused:
             messages.error(request, refused.message)
+
+
+class TrackingEventForm(forms.ModelForm):
+    class Meta:
+        model = TrackingEvent
+        fields = ("order", "kind", "happened_at", "location")
+
+    def clean_happened_at(self) -> Any:
+        happened_at = self.cleaned_data["happened_at"]
+        if message := rules.tracking_event_refusal(happened_at, timezone.now()):
+            raise forms.ValidationError(message)
+        return happened_at
+
+
+@admin.register(TrackingEvent)
+class TrackingEventAdmin(admin.ModelAdmin):
+    """A scan the carrier reported outside the webhook (by phone, by e-mail), entered by staff. It
+    goes through the same service as the webhook: "delivered" starts the dispute window."""
+
+    form = TrackingEventForm
+    list_display = ("order", "kind", "happened_at", "location", "source")
+    list_filter = ("kind", "source")
+    search_fields = ("order__number", "order__tracking_number")
+    raw_id_fields = ("order",)
+    list_select_related = ("order",)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a scan is a fact: record a new one instead of editing
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: TrackingEvent, form: Any, change: bool) -> None:
+        try:
+            recorded = shipping.tracking_event_record(
+                order=form.cleaned_data["order"],
+                kind=form.cleaned_data["kind"],
+                happened_at=form.cleaned_data["happened_at"],
+                location=form.cleaned_data["location"],
+                source=TrackingEvent.Source.STAFF,
+            )
+        except ActionRefused as refused:
+            messages.error(request, refused.message)
+            return
+        if recorded is not None:
+            obj.pk = recorded.pk
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if obj.pk is None:  # refused: nothing was added
+            return None
+        return super().log_addition(request, obj, message)
+
+
+@admin.register(OrderCancellation)
+class OrderCancellationAdmin(admin.ModelAdmin):
+    list_display = ("order", "reason", "status", "requested_at", "respond_by")
+    list_filter = ("status", "reason")
+    search_fields = ("order__number",)
+    list_select_related = ("order",)
+    readonly_fields = ("order", "reason", "note", "status", "requested_at", "respond_by", "resolved_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

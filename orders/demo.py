@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from accounts.models import User
 from core.demo import demo_step
 
-from .models import Order, OrderItem
+from .models import Order, OrderItem, Refund, TrackingEvent
 from .rules import protection_end_after_confirmation, protection_end_after_shipment
 
 # number, buyer, store owner, state, days since paid, protection days, currency, tracking, items
@@ -115,6 +115,29 @@ DEMO_ORDERS = [
         "RU111222333HK",
         [("Кроссовки беговые", "42", 1, "2790.00")],
     ),
+    (
+        "8100000000000014",
+        "buyer",
+        "seller",
+        "awaiting_shipment",
+        2,
+        45,
+        "USD",
+        "",
+        [("Рюкзак городской", "Серый", 1, "27.40")],
+    ),
+    # The seller never shipped: the shipping-deadline sweep cancelled it and refunded the buyer.
+    (
+        "8100000000000015",
+        "buyer",
+        "seller2",
+        "cancelled",
+        12,
+        40,
+        "RUB",
+        "",
+        [("Термокружка 500 мл", "Красная", 2, "690.00")],
+    ),
     # Orders whose disputes became claims (disputes/demo.py).
     (
         "8100000000000010",
@@ -175,6 +198,7 @@ def seed_orders(now: datetime) -> None:
         if Order.objects.filter(number=number).exists():
             continue
         paid_at = now - timedelta(days=days_ago)
+        handling_days = 3 + int(number) % 5  # listings promise 3 to 7 days
         order = Order(
             number=number,
             buyer=users[buyer],
@@ -185,21 +209,42 @@ def seed_orders(now: datetime) -> None:
             tracking_number=tracking,
             protection_days=protection_days,
             paid_at=paid_at,
+            handling_days=handling_days,
+            ship_by=paid_at + timedelta(days=handling_days) if state == Order.Status.AWAITING_SHIPMENT else None,
             total_amount=sum(Decimal(price) * quantity for _, _, quantity, price in items),
         )
-        if state != Order.Status.AWAITING_SHIPMENT:
+        if state == Order.Status.CANCELLED:
+            order.cancelled_at = paid_at + timedelta(days=handling_days)
+            order.cancel_reason = Order.CancelReason.NOT_SHIPPED
+        elif state != Order.Status.AWAITING_SHIPMENT:
             order.shipped_at = paid_at + timedelta(days=2)
             order.protection_due_at = protection_end_after_shipment(
                 shipped_at=order.shipped_at, protection_days=protection_days
             )
         if state in (Order.Status.DELIVERED, Order.Status.CONFIRMED, Order.Status.COMPLETED):
             order.delivered_at = paid_at + timedelta(days=min(days_ago - 1, 20))
+        if state == Order.Status.DELIVERED and order.delivered_at is not None:
+            # The delivery scan starts the 15-day dispute window, as a confirmation does.
+            order.protection_due_at = protection_end_after_confirmation(confirmed_at=order.delivered_at)
         if state == Order.Status.CONFIRMED:
             order.confirmed_at = now - timedelta(days=3)
             order.protection_due_at = protection_end_after_confirmation(confirmed_at=order.confirmed_at)
         if state == Order.Status.COMPLETED:
             order.completed_at = order.protection_due_at
         order.save()
+        if order.cancelled_at:
+            Refund.objects.create(
+                order=order,
+                purpose=Refund.Purpose.CANCELLATION,
+                amount=order.total_amount,
+                currency=order.currency,
+                reference=f"RF-{order.number}-DEMO",
+                status=Refund.Status.COMPLETED,
+                requested_at=order.cancelled_at,
+                sent_at=order.cancelled_at,
+                completed_at=order.cancelled_at + timedelta(hours=2),
+                confirmed_by=Refund.ConfirmedBy.GATEWAY,
+            )
         OrderItem.objects.bulk_create(
             OrderItem(
                 order=order,
@@ -211,6 +256,7 @@ def seed_orders(now: datetime) -> None:
             )
             for title, variant, quantity, price in items
         )
+    seed_tracking(now)
     # Databases seeded before items had product ids or pictures.
     for item in OrderItem.objects.filter(order__number__in=[row[0] for row in DEMO_ORDERS]):
         if not item.item_id:
@@ -218,6 +264,50 @@ def seed_orders(now: datetime) -> None:
             item.save(update_fields=["item_id"])
         if not item.image:
             item.image.save(f"{item.item_id}.png", ContentFile(demo_picture(item.title)), save=True)
+
+
+# Tracking histories: (days after shipment, event, place). An order's history stops at its state:
+# in transit orders stop before delivery, and some tell a story (stalled, returned to sender).
+ROUTE = [
+    (0.2, TrackingEvent.Kind.ACCEPTED, "Шэньчжэнь, Китай"),
+    (1.5, TrackingEvent.Kind.IN_TRANSIT, "Сортировочный центр, Гуанчжоу"),
+    (6.0, TrackingEvent.Kind.IN_TRANSIT, "Покинуло страну отправления"),
+    (11.0, TrackingEvent.Kind.ARRIVED, "Москва, ММПО"),
+    (12.0, TrackingEvent.Kind.CUSTOMS, "Москва, таможенный пост"),
+    (14.0, TrackingEvent.Kind.LOCAL_POST, "Сортировочный центр, Подольск"),
+    (17.0, TrackingEvent.Kind.LOCAL_POST, "Отделение почты 101000"),
+]
+RETURNED_ROUTE = [*ROUTE[:5], (16.0, TrackingEvent.Kind.RETURNED, "Москва, таможенный пост")]
+# The first demo order stalls: nothing new after it reached customs.
+STALLED = {"8100000000000001": 5, "8100000000000007": None}
+
+
+def seed_tracking(now: datetime) -> None:
+    orders = Order.objects.filter(number__in=[row[0] for row in DEMO_ORDERS]).exclude(shipped_at=None)
+    for order in orders:
+        assert order.shipped_at is not None
+        route = RETURNED_ROUTE if order.number == "8100000000000007" else ROUTE
+        if STALLED.get(order.number):
+            route = route[: STALLED[order.number]]
+        steps = [
+            (order.shipped_at + timedelta(days=after), kind, place)
+            for after, kind, place in route
+            if order.shipped_at + timedelta(days=after) < min(now, order.delivered_at or now)
+        ]
+        if order.delivered_at:
+            steps.append((order.delivered_at, TrackingEvent.Kind.DELIVERED, "Отделение почты 101000"))
+        for index, (happened_at, kind, place) in enumerate(steps):
+            TrackingEvent.objects.get_or_create(
+                external_id=f"demo-{order.number}-{index}",
+                defaults={
+                    "order": order,
+                    "kind": kind,
+                    "happened_at": happened_at,
+                    "location": place,
+                    "source": TrackingEvent.Source.DEMO,
+                    "received_at": happened_at,
+                },
+            )
 
 
 def demo_picture(title: str) -> bytes:

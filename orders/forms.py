@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.dates import days
 
-from .models import Order
+from .models import Order, OrderCancellation
 from .selectors import DISPUTED
 
 
@@ -51,4 +51,30 @@ class SupportRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Не меньше 20 символов. Что случилось и что вы хотите узнать; номер заказа мы подставим сами."),
         error_messages={"min_length": _("Опишите вопрос подробнее: хотя бы %(limit_value)d символов.")},
+    )
+
+
+class CancelRequestForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Почему вы отменяете заказ"),
+        choices=OrderCancellation.Reason.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages={"required": _("Выберите причину отмены.")},
+    )
+    note = forms.CharField(
+        label=_("Пояснение для продавца"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ShipForm(forms.Form):
+    tracking_number = forms.CharField(
+        label=_("Трек-номер посылки"),
+        min_length=5,
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "LP00123456789CN"}),
+        help_text=_("Покупатель увидит его на странице заказа; с этой минуты начнётся срок защиты."),
+        error_messages={"min_length": _("Трек-номер не короче %(limit_value)d символов.")},
     )

@@ -19,6 +19,12 @@ class Order(models.Model):
         DELIVERED = "delivered", _("Доставлен, ждёт подтверждения")
         CONFIRMED = "confirmed", _("Получение подтверждено")
         COMPLETED = "completed", _("Завершён")
+        CANCELLED = "cancelled", _("Отменён, деньги возвращаются")
+
+    class CancelReason(models.TextChoices):
+        SELLER_AGREED = "seller_agreed", _("продавец согласился отменить заказ")
+        SELLER_SILENT = "seller_silent", _("продавец не ответил на просьбу отменить заказ")
+        NOT_SHIPPED = "not_shipped", _("продавец не отправил заказ в срок")
 
     number = models.CharField(_("номер заказа"), max_length=32, unique=True)
     buyer = models.ForeignKey(
@@ -31,7 +37,7 @@ class Order(models.Model):
     currency = models.CharField(_("валюта"), max_length=3, choices=Currency.choices, default=Currency.USD)
     total_amount = models.DecimalField(_("сумма"), max_digits=12, decimal_places=2, default=Decimal("0"))
     shipping_method = models.CharField(_("способ доставки"), max_length=120)
-    tracking_number = models.CharField(_("трек-номер"), max_length=64, blank=True)
+    tracking_number = models.CharField(_("трек-номер"), max_length=64, blank=True, db_index=True)
     protection_days = models.PositiveSmallIntegerField(
         _("срок защиты, дней"),
         validators=[MinValueValidator(1), MaxValueValidator(90)],
@@ -42,6 +48,14 @@ class Order(models.Model):
     delivered_at = models.DateTimeField(_("доставлен"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("получение подтверждено"), null=True, blank=True)
     completed_at = models.DateTimeField(_("завершён"), null=True, blank=True)
+    # The listing's handling time: the seller must ship by paid_at + handling_days (ship_by), or
+    # the shipping-deadline sweep cancels the order and refunds it.
+    handling_days = models.PositiveSmallIntegerField(
+        _("срок отправки, дней"), default=7, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    ship_by = models.DateTimeField(_("отправить до"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("отменён"), null=True, blank=True)
+    cancel_reason = models.CharField(_("почему отменён"), max_length=16, choices=CancelReason.choices, blank=True)
     # The last moment a dispute may be opened: shipment + protection days, or confirmation + 15
     # days. Swept by the protection tasks, so it is indexed.
     protection_due_at = models.DateTimeField(_("защита до"), null=True, blank=True, db_index=True)
@@ -66,6 +80,8 @@ class Order(models.Model):
                 condition=models.Q(status__in=["in_transit", "delivered", "confirmed"], has_dispute=False),
                 name="order_protection_due_idx",
             ),
+            # The shipping-deadline sweep reads only orders still waiting to be shipped.
+            models.Index(fields=["ship_by"], condition=models.Q(status="awaiting_shipment"), name="order_ship_by_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(protection_days__lte=90), name="order_protection_at_most_90_days")
@@ -140,6 +156,11 @@ class OrderEvent(models.Model):
         EXTENSION_REFUSED = "extension_refused", _("Продавец отказал в продлении защиты")
         REMINDER_SENT = "reminder_sent", _("Отправлено напоминание подтвердить получение")
         COMPLETED = "completed", _("Защита закончилась, заказ завершён")
+        SHIPPED = "shipped", _("Продавец отправил заказ")
+        CANCEL_REQUESTED = "cancel_requested", _("Покупатель попросил отменить заказ")
+        CANCEL_OVERTAKEN = "cancel_overtaken", _("Продавец отправил заказ до отмены")
+        CANCELLED = "cancelled", _("Заказ отменён, деньги возвращаются покупателю")
+        DELIVERED = "delivered", _("Служба доставки отметила вручение")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -156,6 +177,83 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.kind}"
+
+
+class OrderCancellation(models.Model):
+    """A buyer's request to cancel an order that awaits shipment. The seller agrees, or ships with
+    a tracking number, by `respond_by`; a seller who does neither cannot stall: the sweep cancels
+    the order and refunds it."""
+
+    class Reason(models.TextChoices):
+        CHANGED_MIND = "changed_mind", _("Передумал(а) покупать")
+        FOUND_CHEAPER = "found_cheaper", _("Нашёл(ла) дешевле")
+        WRONG_OPTIONS = "wrong_options", _("Ошибся(лась) в цвете, размере или количестве")
+        WRONG_ADDRESS = "wrong_address", _("Указан неверный адрес доставки")
+        SELLER_SLOW = "seller_slow", _("Продавец долго не отправляет заказ")
+        OTHER = "other", _("Другое")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("ждёт ответа продавца")
+        AGREED = "agreed", _("продавец согласился, заказ отменён")
+        SELLER_SILENT = "seller_silent", _("продавец не ответил, заказ отменён")
+        SHIPPED = "shipped", _("продавец успел отправить заказ")
+        OVERTAKEN = "overtaken", _("заказ отменён по другой причине")
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="cancellation")
+    reason = models.CharField(_("причина"), max_length=16, choices=Reason.choices)
+    note = models.TextField(_("пояснение"), blank=True, max_length=1000)
+    status = models.CharField(_("статус"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(_("запрошена"))
+    respond_by = models.DateTimeField(_("продавец должен ответить до"))
+    resolved_at = models.DateTimeField(_("решена"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("просьба отменить заказ")
+        verbose_name_plural = _("просьбы отменить заказ")
+        ordering = ["-requested_at", "-pk"]
+        indexes = [
+            # The cancellation sweep reads only requests still waiting for the seller.
+            models.Index(fields=["respond_by"], condition=models.Q(status="pending"), name="cancellation_due_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}: {self.get_status_display()}"
+
+
+class TrackingEvent(models.Model):
+    """One scan of the parcel by the carrier: from the logistics webhook, from staff in admin, or
+    from the demo. `external_id` makes a repeated notice a no-op."""
+
+    class Kind(models.TextChoices):
+        ACCEPTED = "accepted", _("Принято к отправке")
+        IN_TRANSIT = "in_transit", _("В пути")
+        ARRIVED = "arrived", _("Прибыло в страну назначения")
+        CUSTOMS = "customs", _("Таможенное оформление")
+        LOCAL_POST = "local_post", _("Передано местной почте")
+        DELIVERED = "delivered", _("Вручено")
+        RETURNED = "returned", _("Возвращается отправителю")
+
+    class Source(models.TextChoices):
+        CARRIER = "carrier", _("служба доставки")
+        STAFF = "staff", _("сотрудник")
+        DEMO = "demo", _("демо-данные")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tracking_events")
+    kind = models.CharField(_("событие"), max_length=16, choices=Kind.choices)
+    happened_at = models.DateTimeField(_("когда"))
+    location = models.CharField(_("где"), max_length=200, blank=True)
+    source = models.CharField(_("источник"), max_length=8, choices=Source.choices)
+    external_id = models.CharField(_("номер события у службы доставки"), max_length=100, unique=True)
+    received_at = models.DateTimeField(_("получено"))
+
+    class Meta:
+        verbose_name = _("событие отслеживания")
+        verbose_name_plural = _("события отслеживания")
+        ordering = ["happened_at", "pk"]
+        indexes = [models.Index(fields=["order", "happened_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}: {self.get_kind_display()}"
 
 
 class Refund(models.Model):

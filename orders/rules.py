@@ -16,11 +16,12 @@ PROTECTED_STATUSES = (Order.Status.IN_TRANSIT, Order.Status.DELIVERED, Order.Sta
 
 # Which status may follow which (transitions as data): anything else is refused.
 ORDER_PIPELINE: dict[str, frozenset[str]] = {
-    Order.Status.AWAITING_SHIPMENT: frozenset({Order.Status.IN_TRANSIT}),
+    Order.Status.AWAITING_SHIPMENT: frozenset({Order.Status.IN_TRANSIT, Order.Status.CANCELLED}),
     Order.Status.IN_TRANSIT: frozenset({Order.Status.DELIVERED, Order.Status.CONFIRMED, Order.Status.COMPLETED}),
     Order.Status.DELIVERED: frozenset({Order.Status.CONFIRMED, Order.Status.COMPLETED}),
     Order.Status.CONFIRMED: frozenset({Order.Status.COMPLETED}),
     Order.Status.COMPLETED: frozenset(),
+    Order.Status.CANCELLED: frozenset(),
 }
 
 
@@ -66,6 +67,8 @@ class ProtectionState:
 
 
 def protection_state(order: Order, now: datetime) -> ProtectionState:
+    if order.status == Order.Status.CANCELLED:
+        return ProtectionState("cancelled", None, None)
     if order.status == Order.Status.AWAITING_SHIPMENT or order.protection_due_at is None:
         return ProtectionState("not_started", None, None)
     if protection_is_running(order, now):
@@ -142,6 +145,8 @@ def dispute_open_refusal(order: Order, now: datetime) -> str | None:
     """Why a dispute cannot be opened on this order now, or None when it can."""
     if order.has_dispute:
         return _("По этому заказу уже открывали спор. Спор по заказу открывается только один раз.")
+    if order.status == Order.Status.CANCELLED:
+        return _("Заказ отменён, деньги возвращаются: спор не нужен.")
     if order.status == Order.Status.AWAITING_SHIPMENT:
         return _("Спор можно открыть, когда продавец отправит заказ.")
     if order.status == Order.Status.COMPLETED or not protection_is_running(order, now):
@@ -156,3 +161,66 @@ def completion_refusal(order: Order, now: datetime) -> str | None:
     if order.protection_due_at is None or now < order.protection_due_at:
         return _("Защита заказа ещё действует.")
     return None
+
+
+# --- before shipment: the seller's shipping deadline and the buyer's cancellation ---------------
+
+
+def ship_by_for(*, paid_at: datetime, handling_days: int) -> datetime:
+    """The seller ships by then (the listing's handling time), or the order is cancelled and refunded."""
+    return paid_at + timedelta(days=handling_days)
+
+
+def cancel_respond_by(*, requested_at: datetime) -> datetime:
+    return requested_at + timedelta(days=settings.ORDER_CANCEL_SELLER_DAYS)
+
+
+def cancel_request_refusal(order: Order, now: datetime, *, has_request: bool) -> str | None:
+    """Why the buyer cannot ask to cancel now, or None when they can."""
+    if order.status != Order.Status.AWAITING_SHIPMENT:
+        return _("Отменить можно только заказ, который ещё не отправлен.")
+    if has_request:
+        return _("Вы уже попросили отменить этот заказ: продавец отвечает.")
+    return None
+
+
+def cancel_agree_refusal(order: Order, now: datetime) -> str | None:
+    if order.status != Order.Status.AWAITING_SHIPMENT:
+        return _("Заказ уже отправлен или отменён: обновите страницу.")
+    return None
+
+
+def ship_refusal(order: Order, now: datetime) -> str | None:
+    """Why the seller cannot mark the order shipped now (a cancelled order stays cancelled)."""
+    if order.status == Order.Status.CANCELLED:
+        return _("Заказ уже отменён, деньги возвращаются покупателю: отправлять его нельзя.")
+    if order.status != Order.Status.AWAITING_SHIPMENT:
+        return _("Заказ уже отправлен.")
+    return None
+
+
+def not_shipped_in_time(order: Order, now: datetime) -> str | None:
+    """None when the shipping deadline passed on an order still awaiting shipment (the sweep
+    cancels it); otherwise why not."""
+    if order.status != Order.Status.AWAITING_SHIPMENT:
+        return _("Заказ уже отправлен или отменён.")
+    if order.ship_by is None or now < order.ship_by:
+        return _("Срок отправки ещё не прошёл.")
+    return None
+
+
+def tracking_event_refusal(happened_at: datetime, now: datetime) -> str | None:
+    """A scan cannot come from the future (an hour of clock skew is allowed)."""
+    if happened_at > now + timedelta(hours=1):
+        return _("Событие отслеживания не может быть в будущем.")
+    return None
+
+
+def tracking_stalled_since(last_event_at: datetime | None, order: Order, now: datetime) -> datetime | None:
+    """When the parcel last moved, if it has not moved for TRACKING_STALL_DAYS while in transit."""
+    if order.status != Order.Status.IN_TRANSIT:
+        return None
+    since = last_event_at or order.shipped_at
+    if since is None or now - since < timedelta(days=settings.TRACKING_STALL_DAYS):
+        return None
+    return since

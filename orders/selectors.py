@@ -35,13 +35,15 @@ def order_list(*, user: User, as_seller: bool = False, status: str = "", query: 
     return orders.select_related("store", "buyer", "dispute").prefetch_related("items").order_by("-paid_at", "-pk")
 
 
-def order_get(*, user: User, number: str) -> Order:
-    """The order for its buyer, its seller or staff; anyone else gets 404, as for a missing one."""
+def order_get(*, user: User, number: str, with_tracking: bool = False) -> Order:
+    """The order for its buyer, its seller or staff; anyone else gets 404, as for a missing one.
+    `with_tracking` fetches the carrier's events too (one more query) for pages that show them."""
+    prefetch = ["items", "tracking_events"] if with_tracking else ["items"]
     try:
         return (
             orders_visible_to(user)
-            .select_related("store__owner", "buyer", "dispute")
-            .prefetch_related("items")
+            .select_related("store__owner", "buyer", "dispute", "cancellation")
+            .prefetch_related(*prefetch)
             .get(number=number)
         )
     except Order.DoesNotExist:

@@ -5,8 +5,8 @@ from django.db.models import QuerySet
 
 from core.sweeps import SweepResult, register, sweep
 
-from . import payments, services
-from .models import Order, Refund
+from . import payments, services, shipping
+from .models import Order, OrderCancellation, Refund
 
 WAITING_ON_PROTECTION = (Order.Status.IN_TRANSIT, Order.Status.DELIVERED, Order.Status.CONFIRMED)
 
@@ -68,4 +68,40 @@ def flag_stale_refunds(now: datetime) -> SweepResult:
         lambda pk, at: payments.refund_flag_stale(refund_id=pk, now=at),
         now=now,
         order_by="stale_due_at",
+    )
+
+
+def due_cancellations(now: datetime) -> QuerySet[Order]:
+    # Reads the partial index cancellation_due_idx (pending requests by their deadline).
+    return Order.objects.filter(
+        status=Order.Status.AWAITING_SHIPMENT,
+        cancellation__status=OrderCancellation.Status.PENDING,
+        cancellation__respond_by__lte=now,
+    )
+
+
+def due_unshipped(now: datetime) -> QuerySet[Order]:
+    # Reads the partial index order_ship_by_idx.
+    return Order.objects.filter(status=Order.Status.AWAITING_SHIPMENT, ship_by__lte=now)
+
+
+@register("cancellations", description="продавец не ответил на просьбу отменить заказ: заказ отменён, деньги вернутся")
+def cancel_when_seller_silent(now: datetime) -> SweepResult:
+    return sweep(
+        "cancellations",
+        due_cancellations,
+        lambda pk, at: shipping.cancellation_expire(order_id=pk, now=at),
+        now=now,
+        order_by="cancellation__respond_by",
+    )
+
+
+@register("shipping-deadlines", description="заказ не отправлен в срок отправки: заказ отменён, деньги вернутся")
+def cancel_unshipped_orders(now: datetime) -> SweepResult:
+    return sweep(
+        "shipping-deadlines",
+        due_unshipped,
+        lambda pk, at: shipping.order_expire_unshipped(order_id=pk, now=at),
+        now=now,
+        order_by="ship_by",
     )

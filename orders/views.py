@@ -12,10 +12,11 @@ from django.views.decorators.http import require_POST
 from accounts.http import AuthenticatedRequest
 from core.dates import days
 from core.errors import ActionRefused
+from core.signatures import NoticeRejected
 from core.views import run_action
 
-from . import payments, rules, selectors, services
-from .forms import ExtensionRequestForm, OrderFilterForm, SupportRequestForm
+from . import payments, rules, selectors, services, shipping
+from .forms import CancelRequestForm, ExtensionRequestForm, OrderFilterForm, ShipForm, SupportRequestForm
 from .models import ProtectionExtension
 
 ORDERS_PER_PAGE = 10
@@ -51,11 +52,20 @@ def store_order_list(request: AuthenticatedRequest):
     return _order_list(request, as_seller=True)
 
 
-def _detail_context(request: AuthenticatedRequest, order, extension_form=None) -> dict:
+def _detail_context(
+    request: AuthenticatedRequest, order, extension_form=None, cancel_form=None, ship_form=None
+) -> dict:
     now = timezone.now()
     user = request.user
     is_buyer = order.buyer_id == user.pk
     is_seller = order.store.owner_id == user.pk
+    cancellation = getattr(order, "cancellation", None)
+    cancel_refusal = rules.cancel_request_refusal(order, now, has_request=cancellation is not None)
+    if is_buyer and cancel_form is None and cancel_refusal is None:
+        cancel_form = CancelRequestForm()
+    if is_seller and ship_form is None and rules.ship_refusal(order, now) is None:
+        ship_form = ShipForm()
+    tracking = list(order.tracking_events.all())
     extensions = list(order.extensions.all())
     has_pending = any(e.status == ProtectionExtension.Status.PENDING for e in extensions)
     extension_refusal = rules.extension_refusal(order, now, has_pending=has_pending)
@@ -75,12 +85,19 @@ def _detail_context(request: AuthenticatedRequest, order, extension_form=None) -
         "extensions": extensions,
         "events": order.events.select_related("actor"),
         "reminder_days": rules.confirm_reminder_due_at(order),
+        "cancellation": cancellation,
+        "cancel_form": cancel_form if is_buyer else None,
+        "cancel_refusal": cancel_refusal,
+        "ship_form": ship_form if is_seller else None,
+        "tracking": tracking,
+        "stalled_since": rules.tracking_stalled_since(tracking[-1].happened_at if tracking else None, order, now),
+        "refunds": list(order.refunds.all()) if order.status == order.Status.CANCELLED else [],
     }
 
 
 @login_required
 def order_detail(request: AuthenticatedRequest, number: str):
-    order = selectors.order_get(user=request.user, number=number)
+    order = selectors.order_get(user=request.user, number=number, with_tracking=True)
     return render(request, "orders/order_detail.html", _detail_context(request, order))
 
 
@@ -110,6 +127,63 @@ def order_confirm(request: AuthenticatedRequest, number: str):
         "window": days(settings.DISPUTE_WINDOW_AFTER_CONFIRMATION_DAYS),
     }
     return render(request, "orders/confirm.html", context)
+
+
+@login_required
+@require_POST
+def order_cancel(request: AuthenticatedRequest, number: str):
+    """The buyer asks to cancel an unshipped order (README: "Before shipment")."""
+    order = selectors.order_get(user=request.user, number=number)
+    if order.buyer_id != request.user.pk:
+        raise Http404
+    form = CancelRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            shipping.order_cancel_request(
+                order=order, buyer=request.user, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+            )
+        except ActionRefused as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(
+                request,
+                _("Просьба отправлена продавцу. Если он не ответит за %(days)s, заказ отменится сам и деньги вернутся.")
+                % {"days": days(settings.ORDER_CANCEL_SELLER_DAYS)},
+            )
+            return redirect("orders:detail", number=order.number)
+    return render(request, "orders/order_detail.html", _detail_context(request, order, cancel_form=form), status=400)
+
+
+@login_required
+@require_POST
+def order_cancel_agree(request: AuthenticatedRequest, number: str):
+    order = selectors.order_get(user=request.user, number=number)
+    if order.store.owner_id != request.user.pk:
+        raise Http404
+    run_action(
+        request,
+        lambda: shipping.order_cancel_agree(order=order, seller=request.user),
+        success=_("Заказ отменён, деньги возвращаются покупателю."),
+    )
+    return redirect("orders:detail", number=order.number)
+
+
+@login_required
+@require_POST
+def order_ship(request: AuthenticatedRequest, number: str):
+    order = selectors.order_get(user=request.user, number=number)
+    if order.store.owner_id != request.user.pk:
+        raise Http404
+    form = ShipForm(request.POST)
+    if form.is_valid():
+        try:
+            shipping.order_ship(order=order, seller=request.user, tracking_number=form.cleaned_data["tracking_number"])
+        except ActionRefused as refused:
+            form.add_error("tracking_number", refused.message)
+        else:
+            messages.success(request, _("Заказ отмечен отправленным. Покупатель увидит трек-номер."))
+            return redirect("orders:detail", number=order.number)
+    return render(request, "orders/order_detail.html", _detail_context(request, order, ship_form=form), status=400)
 
 
 @login_required
@@ -157,7 +231,20 @@ def payment_webhook(request: HttpRequest) -> JsonResponse:
         outcome = payments.payment_notice_receive(
             body=request.body, signature_header=request.headers.get("X-Payment-Signature", "")
         )
-    except payments.NoticeRejected as rejected:
+    except NoticeRejected as rejected:
+        return JsonResponse({"error": rejected.reason}, status=rejected.status)
+    return JsonResponse({"status": outcome})
+
+
+@csrf_exempt
+@require_POST
+def tracking_webhook(request: HttpRequest) -> JsonResponse:
+    """The logistics system's signed tracking events (README: "Tracking events")."""
+    try:
+        outcome = shipping.tracking_notice_receive(
+            body=request.body, signature_header=request.headers.get("X-Tracking-Signature", "")
+        )
+    except NoticeRejected as rejected:
         return JsonResponse({"error": rejected.reason}, status=rejected.status)
     return JsonResponse({"status": outcome})
 

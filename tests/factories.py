@@ -97,12 +97,16 @@ class OrderFactory(factory.django.DjangoModelFactory):
     )
 
     @classmethod
-    def awaiting_shipment(cls, **kwargs) -> Order:
+    def awaiting_shipment(cls, *, paid_at=None, handling_days=5, **kwargs) -> Order:
+        paid_at = paid_at or timezone.now() - timedelta(days=1)
         return cls(
             status=Order.Status.AWAITING_SHIPMENT,
             shipped_at=None,
             protection_due_at=None,
-            paid_at=timezone.now() - timedelta(days=1),
+            tracking_number="",
+            paid_at=paid_at,
+            handling_days=handling_days,
+            ship_by=paid_at + timedelta(days=handling_days),
             **kwargs,
         )
 

@@ -77,6 +77,35 @@ def test_a_sweep_racing_the_buyers_click_gives_one_claim_one_event_one_email_eac
     assert isinstance(click, Dispute | ActionRefused)
 
 
+def test_a_seller_shipping_as_the_sweep_cancels_gives_one_outcome_and_one_mail_each():
+    from orders import shipping
+    from orders.models import Order, Refund
+
+    seller = SellerFactory()
+    buyer = UserFactory()
+    outcomes = set()
+    for _ in range(6):  # one due order at a time, so the sweep's mail is this order's
+        order = OrderFactory.awaiting_shipment(
+            buyer=buyer, store=seller.store, paid_at=timezone.now() - timedelta(days=6), handling_days=5
+        )
+        mail.outbox.clear()
+        results = run_together(
+            lambda: sweeps.run("shipping-deadlines", timezone.now()),
+            lambda order=order: shipping.order_ship(order=order, seller=seller, tracking_number="LP00999111222CN"),
+        )
+        order.refresh_from_db()
+        refunds = Refund.objects.filter(order=order).count()
+        if order.status == Order.Status.CANCELLED:
+            assert isinstance(results[1], ActionRefused)
+            assert refunds == 1
+            assert sorted(message.to[0] for message in mail.outbox) == sorted([buyer.email, seller.email])
+        else:
+            assert order.status == Order.Status.IN_TRANSIT and results[0].changed == 0
+            assert refunds == 0 and not mail.outbox
+        outcomes.add(order.status)
+    assert outcomes <= {Order.Status.CANCELLED, Order.Status.IN_TRANSIT}
+
+
 def _deadline_queries():
     from disputes.sweeps import DEADLINES, due
     from orders.models import Refund
@@ -92,6 +121,10 @@ def _deadline_queries():
         lambda at: Refund.objects.filter(status=Refund.Status.REQUESTED, stale_due_at__lte=at),
         "stale_due_at",
     )
+    from orders.sweeps import due_cancellations, due_unshipped
+
+    queries["cancellations"] = (due_cancellations, "respond_by")
+    queries["shipping-deadlines"] = (due_unshipped, "ship_by")
     return queries
 
 
@@ -105,7 +138,8 @@ def test_every_deadline_column_a_sweep_reads_is_indexed(name):
         table = next(
             model._meta.db_table
             for model in apps.get_models()
-            if column in {field.column for field in model._meta.concrete_fields} and model._meta.app_label == "disputes"
+            if column in {field.column for field in model._meta.concrete_fields}
+            and model._meta.app_label in ("disputes", "orders")
         )
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, table)

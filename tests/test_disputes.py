@@ -432,7 +432,7 @@ def test_messages_reach_the_other_party(login, dispute, buyer, django_capture_on
 def test_empty_message_is_refused_next_to_the_field(login, dispute, buyer):
     response = login(buyer).post(reverse("disputes:message_create", args=[dispute.pk]), {"text": "  "})
     assert response.status_code == 400
-    assert "Напишите сообщение или приложите файл" in response.content.decode()
+    assert "Напишите сообщение, приложите файл или ссылку на видео" in response.content.decode()
 
 
 def test_bad_offer_amount_keeps_the_note(login, dispute, seller):

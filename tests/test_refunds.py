@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import sweeps
+from core.signatures import notice_signature
 from disputes import services
 from disputes.models import Dispute
 from orders.models import PaymentNotice, Refund
-from orders.payments import notice_signature
 
 from .disputes_helpers import open_dispute
 from .factories import StaffFactory, support_agent
