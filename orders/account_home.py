@@ -22,7 +22,9 @@ add_card(
     MenuCard(
         position=20,
         title=lambda user: _("Заказы магазина «%(store)s»") % {"store": user.store.name},
-        description=gettext_lazy("Заказы покупателей и их просьбы продлить защиту."),
+        description=gettext_lazy(
+            "Заказы покупателей: отправка с трек-номером, просьбы отменить заказ и продлить защиту."
+        ),
         url_name="orders:store_list",
         shown_to=has_store,
     )
@@ -51,6 +53,20 @@ def pending_extensions(user: User, now: datetime) -> dict[str, Any] | None:
         .order_by("requested_at")
     )
     return {"pending_extensions": extensions} if extensions else None
+
+
+@panel(55, "orders/_home_to_ship.html")
+def orders_to_ship(user: User, now: datetime) -> dict[str, Any] | None:
+    """The seller's unshipped orders, the nearest deadline first: a cancellation the buyer asked
+    for, or the shipping deadline after which the order is cancelled and refunded."""
+    if not has_store(user):
+        return None
+    orders = list(
+        Order.objects.filter(store=user.store, status=Order.Status.AWAITING_SHIPMENT)
+        .select_related("cancellation")
+        .order_by("ship_by", "pk")[:10]
+    )
+    return {"orders_to_ship": orders} if orders else None
 
 
 @panel(70, "orders/_home_recent_orders.html")

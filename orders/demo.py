@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from accounts.models import User
 from core.demo import demo_step
 
-from .models import Order, OrderItem, Refund, TrackingEvent
+from .models import Order, OrderItem, Refund, SupportRequest, TrackingEvent
 from .rules import protection_end_after_confirmation, protection_end_after_shipment
 
 # number, buyer, store owner, state, days since paid, protection days, currency, tracking, items
@@ -257,6 +257,15 @@ def seed_orders(now: datetime) -> None:
             for title, variant, quantity, price in items
         )
     seed_tracking(now)
+    # A question to support waiting for its answer (the support demo login answers it in admin).
+    no_tracking = Order.objects.filter(number="8100000000000002").first()
+    if no_tracking is not None and not SupportRequest.objects.filter(order=no_tracking).exists():
+        SupportRequest.objects.create(
+            author=no_tracking.buyer,
+            order=no_tracking,
+            text="Продавец отправил заказ, но так и не дал трек-номер. Как узнать, где посылка?",
+            created_at=now - timedelta(hours=5),
+        )
     # Databases seeded before items had product ids or pictures.
     for item in OrderItem.objects.filter(order__number__in=[row[0] for row in DEMO_ORDERS]):
         if not item.item_id:

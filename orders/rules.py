@@ -217,10 +217,10 @@ def tracking_event_refusal(happened_at: datetime, now: datetime) -> str | None:
 
 
 def tracking_stalled_since(last_event_at: datetime | None, order: Order, now: datetime) -> datetime | None:
-    """When the parcel last moved, if it has not moved for TRACKING_STALL_DAYS while in transit."""
-    if order.status != Order.Status.IN_TRANSIT:
+    """When the parcel last moved, if it has not moved for TRACKING_STALL_DAYS while in transit.
+    A parcel without any event is not judged: its carrier may not report to us at all."""
+    if order.status != Order.Status.IN_TRANSIT or last_event_at is None:
         return None
-    since = last_event_at or order.shipped_at
-    if since is None or now - since < timedelta(days=settings.TRACKING_STALL_DAYS):
+    if now - last_event_at < timedelta(days=settings.TRACKING_STALL_DAYS):
         return None
-    return since
+    return last_event_at

@@ -419,3 +419,13 @@ def test_money_of_a_cancellation_is_the_whole_order(unshipped, buyer, seller):
     shipping.order_cancel_request(order=unshipped, buyer=buyer, reason="other")
     shipping.order_cancel_agree(order=unshipped, seller=seller)
     assert Refund.objects.get(order=unshipped).amount == Decimal("25.00")
+
+
+def test_the_sellers_account_lists_orders_to_ship_with_their_deadlines(unshipped, buyer, seller, login):
+    other = OrderFactory.awaiting_shipment(buyer=buyer, store=seller.store, handling_days=7)
+    shipping.order_cancel_request(order=other, buyer=buyer, reason="wrong_address")
+    page = login(seller).get(reverse("accounts:home")).content.decode()
+    panel = page.split('data-testid="orders-to-ship"', 1)[1].split("</section>", 1)[0]
+    assert unshipped.number in panel and "отправьте до" in panel
+    assert other.number in panel and "покупатель просит отменить, ответьте до" in panel
+    assert 'data-testid="orders-to-ship"' not in login(buyer).get(reverse("accounts:home")).content.decode()
