@@ -1,6 +1,8 @@
 """Test settings: the production settings with a throw-away key and eager-free Celery."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
@@ -32,3 +34,12 @@ TEMPLATES[0]["DIRS"] = [BASE_DIR / "templates", BASE_DIR / "tests" / "templates"
 PAYMENT_GATEWAY = "simulated"
 PAYMENT_WEBHOOK_SECRET = "test-webhook-secret"
 TRACKING_WEBHOOK_SECRET = "test-tracking-secret"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory: the browser tests' live server answers in several threads at once (a
+    # page and its pictures), and an in-memory test database is one connection shared by all of
+    # them, which lost a signed-in session now and then. One file per test process.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"helpcenter-test-{os.getpid()}.sqlite3")
+    }
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20  # noqa: F405

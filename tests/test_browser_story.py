@@ -3,16 +3,18 @@ without JavaScript: confirming receipt asks first, the refund step hides the amo
 refund, contradicting reasons are refused, a return shows where to send it, and the agreed amount
 is what the lists show."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from disputes import services
 from disputes.models import Dispute, Offer
 from orders.models import Order
 
 from .conftest import browser_login
-from .disputes_helpers import open_dispute
+from .disputes_helpers import open_dispute, seller_counter_offer
 from .factories import PASSWORD, OrderFactory, SellerFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -67,7 +69,9 @@ def test_the_refund_step_hides_the_amount_for_a_full_refund(request, people, jav
     assert page.get_by_label("Сумма частичного возврата, USD").is_visible()
 
 
-def test_a_return_shows_the_buyer_where_to_send_it_and_lists_show_the_agreed_amount(browser_page, people):
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_return_shows_the_buyer_where_to_send_it_and_lists_show_the_agreed_amount(request, people, javascript):
+    browser_page = request.getfixturevalue("browser_page" if javascript else "browser_page_no_js")
     buyer, seller = people
     order = OrderFactory(buyer=buyer, store=seller.store)
     dispute = open_dispute(order, refund_type="partial", amount=Decimal("20"), return_item=True)
@@ -87,3 +91,30 @@ def test_a_return_shows_the_buyer_where_to_send_it_and_lists_show_the_agreed_amo
     page.goto(f"{page.base_url}/account/disputes/")
     amount = page.get_by_test_id("dispute-amount").inner_text().replace("\xa0", " ")
     assert "согласовано 15,00 $" in amount and "просили 20,00 $" in amount
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_escalating_to_a_claim_asks_first_and_going_back_changes_nothing(request, people, javascript):
+    page = request.getfixturevalue("browser_page" if javascript else "browser_page_no_js")
+    buyer, seller = people
+    opened = timezone.now() - timedelta(days=4)
+    dispute = open_dispute(
+        OrderFactory(buyer=buyer, store=seller.store, days_since_shipment=14),
+        refund_type="partial",
+        amount=Decimal("20"),
+        now=opened,
+    )
+    seller_counter_offer(dispute, amount="10", now=opened)
+    browser_login(page, "olga")
+    page.goto(f"{page.base_url}/account/disputes/{dispute.pk}/")
+    page.get_by_role("button", name="Передать в претензию").click()
+    assert page.get_by_role("heading", name="Передать спор в претензию?").is_visible()
+    assert page.get_by_text("вернуть спор к переговорам будет нельзя").is_visible()
+    page.get_by_role("link", name="Нет, вернуться к спору").click()
+    dispute.refresh_from_db()
+    assert dispute.status == Dispute.Status.NEGOTIATING
+    page.get_by_role("button", name="Передать в претензию").click()
+    page.get_by_role("button", name="Да, передать арбитру").click()
+    page.get_by_text("Спор передан в претензию. Решение примет арбитр.").wait_for()
+    dispute.refresh_from_db()
+    assert dispute.status == Dispute.Status.CLAIM
