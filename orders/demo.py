@@ -126,6 +126,30 @@ DEMO_ORDERS = [
         "",
         [("Рюкзак городской", "Серый", 1, "27.40")],
     ),
+    # Tracking stories for the dispute wizard: a parcel going back to the seller, and one the
+    # carrier scanned as delivered a few days ago.
+    (
+        "8100000000000016",
+        "buyer",
+        "seller2",
+        "in_transit",
+        24,
+        60,
+        "EUR",
+        "UA123987456CN",
+        [("Электрочайник стеклянный", "1,7 л", 1, "32.00")],
+    ),
+    (
+        "8100000000000017",
+        "buyer",
+        "seller",
+        "delivered",
+        21,
+        45,
+        "USD",
+        "LP00555444333CN",
+        [("Фитнес-браслет", "Чёрный", 1, "19.90")],
+    ),
     # The seller never shipped: the shipping-deadline sweep cancelled it and refunded the buyer.
     (
         "8100000000000015",
@@ -288,14 +312,14 @@ ROUTE = [
 ]
 RETURNED_ROUTE = [*ROUTE[:5], (16.0, TrackingEvent.Kind.RETURNED, "Москва, таможенный пост")]
 # The first demo order stalls: nothing new after it reached customs.
-STALLED = {"8100000000000001": 5, "8100000000000007": None}
+STALLED = {"8100000000000001": 5}
 
 
 def seed_tracking(now: datetime) -> None:
     orders = Order.objects.filter(number__in=[row[0] for row in DEMO_ORDERS]).exclude(shipped_at=None)
     for order in orders:
         assert order.shipped_at is not None
-        route = RETURNED_ROUTE if order.number == "8100000000000007" else ROUTE
+        route = RETURNED_ROUTE if order.number == "8100000000000016" else ROUTE
         if STALLED.get(order.number):
             route = route[: STALLED[order.number]]
         steps = [

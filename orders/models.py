@@ -199,7 +199,7 @@ class OrderCancellation(models.Model):
         SHIPPED = "shipped", _("продавец успел отправить заказ")
         OVERTAKEN = "overtaken", _("заказ отменён по другой причине")
 
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="cancellation")
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="cancellation", verbose_name=_("заказ"))
     reason = models.CharField(_("причина"), max_length=16, choices=Reason.choices)
     note = models.TextField(_("пояснение"), blank=True, max_length=1000)
     status = models.CharField(_("статус"), max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -238,7 +238,7 @@ class TrackingEvent(models.Model):
         STAFF = "staff", _("сотрудник")
         DEMO = "demo", _("демо-данные")
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tracking_events")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tracking_events", verbose_name=_("заказ"))
     kind = models.CharField(_("событие"), max_length=16, choices=Kind.choices)
     happened_at = models.DateTimeField(_("когда"))
     location = models.CharField(_("где"), max_length=200, blank=True)

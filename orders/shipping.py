@@ -61,12 +61,13 @@ def order_ship(*, order: Order, seller: User, tracking_number: str, now: datetim
     if cancellation is not None:
         _close_cancellation(cancellation, OrderCancellation.Status.SHIPPED, now)
         _record(order, OrderEvent.Kind.CANCEL_OVERTAKEN, seller)
-        email_queue(
-            user=order.buyer,
-            template="cancel_overtaken",
-            context={"order": order},
-            dedupe_key=f"cancel-overtaken:{order.pk}",
-        )
+    # One mail either way: a buyer who asked to cancel learns the cancellation did not happen.
+    email_queue(
+        user=order.buyer,
+        template="cancel_overtaken" if cancellation is not None else "order_shipped",
+        context={"order": order},
+        dedupe_key=f"order-shipped:{order.pk}",
+    )
     return order
 
 

@@ -429,3 +429,23 @@ def test_the_sellers_account_lists_orders_to_ship_with_their_deadlines(unshipped
     assert unshipped.number in panel and "отправьте до" in panel
     assert other.number in panel and "покупатель просит отменить, ответьте до" in panel
     assert 'data-testid="orders-to-ship"' not in login(buyer).get(reverse("accounts:home")).content.decode()
+
+
+def test_shipping_mails_the_buyer_the_tracking_number_and_protection_end(
+    unshipped, buyer, seller, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        shipping.order_ship(order=unshipped, seller=seller, tracking_number="LP00999111222CN")
+    assert recipients() == [buyer.email]
+    assert "отправлен" in mail.outbox[0].subject
+    assert "LP00999111222CN" in mail.outbox[0].body and "MSK" in mail.outbox[0].body
+
+
+def test_the_seller_is_told_in_their_own_words_why_the_order_was_cancelled(unshipped, seller, run_sweep):
+    mail.outbox.clear()
+    run_sweep("shipping-deadlines", unshipped.ship_by + MINUTE)
+    seller_mail = next(message for message in mail.outbox if message.to == [seller.email])
+    assert (
+        "Вы не отправили заказ в срок" in seller_mail.body
+        and "Отправлять этот заказ больше не нужно" in seller_mail.body
+    )

@@ -23,7 +23,7 @@ def test_demo_data_creates_every_login_and_can_run_twice(settings):
     for username in ("buyer", "buyer2", "seller", "seller2", "arbitrator", "arbitrator2", "head", "support", "finance"):
         assert Client().login(username=username, password=DEMO_PASSWORD), username
     assert User.objects.filter(username="buyer").count() == 1
-    assert Order.objects.count() == 15
+    assert Order.objects.count() == 17
     assert User.objects.get(username="arbitrator").groups.filter(name="arbitrators").exists()
     assert User.objects.get(username="support").groups.filter(name="support").exists()
 
