@@ -268,9 +268,19 @@ class AccountAppealAdmin(admin.ModelAdmin):
 
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "created_at")
+    list_display = ("name", "owner", "created_at", "record_link")
     search_fields = ("name", "owner__username")
     raw_id_fields = ("owner",)
+    readonly_fields = ("record_link",)
+
+    @admin.display(description=_("Показатели споров"))
+    def record_link(self, store: Store) -> str:
+        # The record lives with disputes (which accounts may not import): linked by URL name.
+        if store.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:disputes_store_record", args=[store.pk]), _("30, 90 и 365 дней")
+        )
 
 
 @admin.register(OutgoingEmail)

@@ -43,6 +43,7 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("orders", "add_trackingevent"),
         ("reports", "view_report"),
         ("reports", "view_reportevent"),
+        ("faq", "view_help_gaps"),
         *[
             ("faq", f"{action}_{model}")
             for model in ("category", "article", "articleimage")

@@ -19,3 +19,12 @@ add_card(
         shown_to=has_store,
     )
 )
+add_card(
+    MenuCard(
+        position=45,
+        title=_("Мой рейтинг споров"),
+        description=_("Споры, претензии и возвраты магазина за 30, 90 и 365 дней — и что их улучшает."),
+        url_name="disputes:store_record",
+        shown_to=has_store,
+    )
+)

@@ -22,7 +22,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.models import User
+from accounts.models import Store, User
+from core.csv_export import csv_response
 from core.dates import days
 from core.errors import ActionRefused
 from core.money import format_money
@@ -30,6 +31,7 @@ from core.money import format_money
 from . import claims, rules, selectors, timeline
 from .models import Attachment, Claim, Decision, Dispute, DisputeEvent, ExchangeRate, Message, Offer, Winner
 from .problems import ALL_PROBLEMS, PROBLEMS_BY_KIND
+from .store_record import store_record, store_record_rows
 
 # --- forms on the claim page -------------------------------------------------------------------
 
@@ -367,8 +369,30 @@ class ClaimAdmin(admin.ModelAdmin):
             route("reclassify", self.reclassify_view, "reclassify"),
             route("decide", self.decide_view, "decide"),
             route("decide-appeal", self.decide_appeal_view, "decide_appeal"),
+            path(
+                "store/<int:store_id>/record/",
+                self.admin_site.admin_view(self.store_record_view),
+                name="disputes_store_record",
+            ),
             *super().get_urls(),
         ]
+
+    def store_record_view(self, request: HttpRequest, store_id: int) -> HttpResponse:
+        """A store's record for arbitrators and support (anyone who may read stores), as a page
+        or, with ?format=csv, as a spreadsheet file."""
+        if not request.user.has_perm("accounts.view_store"):
+            raise PermissionDenied
+        store = get_object_or_404(Store, pk=store_id)
+        record = store_record(store=store)
+        if request.GET.get("format") == "csv":
+            return csv_response(f"store-record-{store.pk}.csv", store_record_rows(record))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Показатели магазина «%(store)s»") % {"store": store.name},
+            "record": record,
+        }
+        return TemplateResponse(request, "admin/disputes/store_record.html", context)
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
@@ -405,6 +429,7 @@ class ClaimAdmin(admin.ModelAdmin):
             "offers": offers,
             "thread": thread,
             "tracking": list(dispute.order.tracking_events.all()),
+            "record": store_record(store=dispute.store, now=now),
             "may_open_files": user.has_perm("disputes.view_attachment"),
             "timeline": [
                 TimelineLine(

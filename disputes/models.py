@@ -68,6 +68,10 @@ class Dispute(models.Model):
     return_tracking_number = models.CharField(_("трек-номер возврата"), max_length=64, blank=True)
     refund_completed_at = models.DateTimeField(_("деньги возвращены"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("передан в претензию"), null=True, blank=True)
+    # The store's record (disputes/store_record.py) counts these: when the seller first acted on the
+    # dispute (an offer, an answer, a message), and whether the request was granted for silence.
+    seller_answered_at = models.DateTimeField(_("продавец ответил"), null=True, blank=True)
+    seller_silent = models.BooleanField(_("продавец не ответил вовремя"), default=False, db_default=False)
     closed_at = models.DateTimeField(_("закрыт"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -141,7 +145,7 @@ class Message(models.Model):
     text = models.TextField(blank=True, max_length=4000)
     # A video too large to upload (a long unboxing) stays on a hosting site: the page shows this
     # as a plain link, never embedded. Only http(s) URLs are accepted (disputes/links.py).
-    link = models.URLField(_("ссылка на видео"), max_length=500, blank=True)
+    link = models.URLField(_("ссылка на видео"), max_length=500, blank=True, db_default="")
     evidence_request = models.ForeignKey(
         "EvidenceRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
     )

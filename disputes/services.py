@@ -50,6 +50,15 @@ def _pending_offer(dispute: Dispute) -> Offer | None:
 
 
 def record(dispute: Dispute, kind: str, actor: User | None, **details: Any) -> DisputeEvent:
+    """The event for the timeline; the seller's first event also marks the dispute answered."""
+    if (
+        actor is not None
+        and dispute.seller_answered_at is None
+        and actor.role == User.Role.SELLER  # buyers and staff never cost the store lookup
+        and actor.pk == dispute.store.owner_id
+    ):
+        dispute.seller_answered_at = timezone.now()
+        dispute.save(update_fields=["seller_answered_at", "updated_at"])
     return DisputeEvent.objects.create(dispute=dispute, kind=kind, actor=actor, details=details)
 
 
@@ -507,6 +516,8 @@ def dispute_grant_for_seller_silence(*, dispute_id: int, now: datetime | None = 
     assert offer is not None
     offer.status, offer.decided_at = Offer.Status.ACCEPTED, now
     offer.save(update_fields=["status", "decided_at"])
+    dispute.seller_silent = True
+    dispute.save(update_fields=["seller_silent", "updated_at"])
     record(dispute, DisputeEvent.Kind.SELLER_SILENT, None, offer=offer.pk, amount=str(offer.amount))
     if offer.return_required and not dispute.store.return_address.strip():
         # A silent seller who never said where returns go cannot make the buyer wait for one.

@@ -7,6 +7,7 @@ app_name = "disputes"
 urlpatterns = [
     path("", views.dispute_list, name="list"),
     path("store/", views.store_dispute_list, name="store_list"),
+    path("store/record/", views.store_record_page, name="store_record"),
     path("new/<str:number>/", views.dispute_wizard, name="wizard_start"),
     path("new/<str:number>/<slug:step>/", views.dispute_wizard, name="wizard"),
     path("files/<str:token>/", views.attachment_download, name="attachment"),

@@ -25,6 +25,7 @@ from . import claims, rules, selectors, services, timeline
 from .forms import AppealForm, EvidenceAnswerForm, MessageForm, OfferForm, ReturnShipForm
 from .models import Attachment, Dispute
 from .problems import ALL_PROBLEMS, NOT_AS_DESCRIBED_PROBLEMS, not_received_problems_for
+from .store_record import store_record
 from .wizard import WizardState, cleaned_for_session, form_for, raw_for_session, tracking_suggestion
 
 DISPUTES_PER_PAGE = 10
@@ -187,6 +188,15 @@ def _list(request: AuthenticatedRequest, *, as_seller: bool):
 @login_required
 def dispute_list(request: AuthenticatedRequest):
     return _list(request, as_seller=False)
+
+
+@login_required
+def store_record_page(request: AuthenticatedRequest):
+    """The seller's own record, the figures arbitrators see beside the store's claims."""
+    if request.user.role != request.user.Role.SELLER or not hasattr(request.user, "store"):
+        raise Http404
+    record = store_record(store=request.user.store)
+    return render(request, "disputes/store_record.html", {"record": record})
 
 
 @login_required

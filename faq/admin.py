@@ -1,12 +1,16 @@
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.csv_export import csv_response
 from core.uploads import reencode_image
 
-from . import services
+from . import gaps, services
 from .models import Article, ArticleImage, Category
 
 
@@ -66,6 +70,32 @@ class ArticleAdmin(admin.ModelAdmin):
     readonly_fields = ("preview_link", "helpful_yes", "helpful_no", "published_at", "updated_at")
     inlines = [ArticleImageInline]
     actions = ["publish", "unpublish"]
+    change_list_template = "admin/faq/article/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("gaps/", self.admin_site.admin_view(self.gaps_view), name="faq_help_gaps"),
+            *super().get_urls(),
+        ]
+
+    def gaps_view(self, request: HttpRequest) -> HttpResponse:
+        """ "Пробелы справки": searches that found nothing or whose first result nobody opened, and
+        the articles voted "not helpful" with their comments, for 7 or 30 days; CSV on request."""
+        if not request.user.has_perm("faq.view_help_gaps"):
+            raise PermissionDenied
+        days = 7 if request.GET.get("days") == "7" else 30
+        if request.GET.get("format") == "csv":
+            return csv_response(f"help-gaps-{days}d.csv", gaps.gap_rows(days=days))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Пробелы справки"),
+            "days": days,
+            "search_gaps": gaps.search_gaps(days=days),
+            "unhelpful": gaps.unhelpful_articles(days=days),
+        }
+        return TemplateResponse(request, "admin/faq/gaps.html", context)
+
     fieldsets = (
         (None, {"fields": ("category", "slug", "status", "position", "preview_link")}),
         (_("По-русски"), {"fields": ("title_ru", "summary_ru", "keywords_ru", "body_ru")}),

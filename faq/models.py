@@ -169,10 +169,38 @@ class ArticleVote(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="votes")
     visitor = models.CharField(max_length=64)
     helpful = models.BooleanField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    # What a "not helpful" voter says was missing (optional); support reads it in "Пробелы справки".
+    comment = models.TextField(_("чего не хватило"), blank=True, max_length=1000, db_default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["article", "visitor"], name="faq_one_vote_per_visitor")]
 
     def __str__(self) -> str:
         return f"{self.article_id}: {'+' if self.helpful else '-'}"
+
+
+class SearchLog(models.Model):
+    """One search in the help centre, kept to find what the articles do not answer. It holds no
+    user, session or address: only the normalised words, how many articles matched, and whether
+    the first result was opened (through a random token in the result links). Deleted after
+    SEARCH_LOG_RETENTION_DAYS by a sweep."""
+
+    token = models.CharField(max_length=32, unique=True)
+    query = models.CharField(_("запрос"), max_length=200)
+    language = models.CharField(_("язык"), max_length=5)
+    results = models.PositiveIntegerField(_("найдено статей"))
+    first_result = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("первая статья")
+    )
+    first_opened = models.BooleanField(_("первую статью открыли"), default=False)
+    created_at = models.DateTimeField(_("когда"), db_index=True)
+
+    class Meta:
+        verbose_name = _("поиск в справке")
+        verbose_name_plural = _("поиски в справке")
+        ordering = ["-created_at"]
+        permissions = [("view_help_gaps", _("Может смотреть пробелы справки"))]
+
+    def __str__(self) -> str:
+        return self.query

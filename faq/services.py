@@ -67,6 +67,14 @@ def article_image_add(*, article: Article, uploaded, caption: str = "") -> Artic
     return image
 
 
+def article_vote_comment(*, article: Article, visitor: str, comment: str) -> bool:
+    """Keep what was missing with the visitor's own "not helpful" vote; False without one."""
+    updated = ArticleVote.objects.filter(article=article, visitor=visitor, helpful=False).update(
+        comment=comment.strip()[:1000]
+    )
+    return updated > 0
+
+
 def article_vote(*, article: Article, visitor: str, helpful: bool) -> bool:
     """Count a visitor's answer once. Returns False when this visitor had already answered."""
     try:

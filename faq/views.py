@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
-from . import search, selectors, services
+from . import gaps, search, selectors, services
 from .models import Article, ArticleImage
 
 VISITOR_COOKIE = "faq_visitor"
@@ -89,13 +89,46 @@ def faq_article_vote(request, category_slug: str, slug: str):
 
 def faq_search(request):
     query = request.GET.get("q", "").strip()[:200]
-    results = search.search_articles(query, language=(get_language() or "ru")[:2]) if query else None
+    language = (get_language() or "ru")[:2]
+    results = search.search_articles(query, language=language) if query else None
     popular = search.popular_articles() if not results or not results.hits else []
+    token = None
+    if results is not None:
+        token = gaps.search_log_record(
+            query=query,
+            language=language,
+            results=results.total,
+            first_article=results.hits[0].article if results.hits else None,
+        )
     return render(
         request,
         "faq/search.html",
-        {"query": query, "results": results, "popular": popular, "support_email": settings.SUPPORT_EMAIL},
+        {
+            "query": query,
+            "results": results,
+            "popular": popular,
+            "support_email": settings.SUPPORT_EMAIL,
+            "search_token": token,
+        },
     )
+
+
+def faq_search_open(request, token: str, pk: int):
+    """A search result was opened: noted against the search (not the visitor), then the article."""
+    article = get_object_or_404(Article.objects.select_related("category"), pk=pk, status=Article.Status.PUBLISHED)
+    gaps.search_log_opened(token=token, article=article)
+    return redirect(article.get_absolute_url())
+
+
+@require_POST
+def faq_article_vote_comment(request, category_slug: str, slug: str):
+    """What a "not helpful" voter says was missing, kept with their vote."""
+    article = selectors.article_get_published(category_slug=category_slug, slug=slug)
+    visitor = _visitor(request)
+    comment = request.POST.get("comment", "").strip()[:1000]
+    if visitor and comment and services.article_vote_comment(article=article, visitor=visitor, comment=comment):
+        messages.success(request, _("Спасибо! Поддержка прочитает это и поправит статью."))
+    return redirect(article.get_absolute_url() + "#helpful")
 
 
 @cache_control(max_age=86400)

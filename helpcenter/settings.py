@@ -195,6 +195,8 @@ DISPUTE_WINDOW_AFTER_CONFIRMATION_DAYS = 15
 # A buyer asks to cancel an order awaiting shipment: the seller agrees or ships within this many
 # days, or the order is cancelled and refunded.
 ORDER_CANCEL_SELLER_DAYS = env.int("ORDER_CANCEL_SELLER_DAYS", default=3)
+# Help-centre searches (stored without who searched) are deleted after this many days.
+SEARCH_LOG_RETENTION_DAYS = 90
 # A parcel with no new tracking event for this many days is shown as stalled.
 TRACKING_STALL_DAYS = env.int("TRACKING_STALL_DAYS", default=10)
 

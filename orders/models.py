@@ -51,11 +51,13 @@ class Order(models.Model):
     # The listing's handling time: the seller must ship by paid_at + handling_days (ship_by), or
     # the shipping-deadline sweep cancels the order and refunds it.
     handling_days = models.PositiveSmallIntegerField(
-        _("срок отправки, дней"), default=7, validators=[MinValueValidator(1), MaxValueValidator(30)]
+        _("срок отправки, дней"), default=7, db_default=7, validators=[MinValueValidator(1), MaxValueValidator(30)]
     )
     ship_by = models.DateTimeField(_("отправить до"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("отменён"), null=True, blank=True)
-    cancel_reason = models.CharField(_("почему отменён"), max_length=16, choices=CancelReason.choices, blank=True)
+    cancel_reason = models.CharField(
+        _("почему отменён"), max_length=16, choices=CancelReason.choices, blank=True, db_default=""
+    )
     # The last moment a dispute may be opened: shipment + protection days, or confirmation + 15
     # days. Swept by the protection tasks, so it is indexed.
     protection_due_at = models.DateTimeField(_("защита до"), null=True, blank=True, db_index=True)
