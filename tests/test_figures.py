@@ -178,6 +178,7 @@ def test_the_store_admin_links_to_its_record_and_buyers_cannot_open_it(store, cl
     client.force_login(support_agent(username="sonya"))
     page = client.get(reverse("admin:accounts_store_change", args=[store.pk])).content.decode()
     assert reverse("admin:disputes_store_record", args=[store.pk]) in page
+    assert 'data-testid="store-record"' in page and "Споров на 100 заказов" in page
     assert client.get(reverse("admin:disputes_store_record", args=[store.pk])).status_code == 200
     client.force_login(UserFactory(username="curious"))
     assert client.get(reverse("admin:disputes_store_record", args=[store.pk])).status_code == 302  # to admin login
