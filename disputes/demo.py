@@ -77,6 +77,12 @@ def seed_disputes(now: datetime) -> None:
             for position, row in enumerate(rows):
                 row.created_at = dispute.opened_at + span * (position + 1) / (len(rows) + 1)
             related.model._default_manager.bulk_update(rows, ["created_at"])
+        # The seller's first answer moves with the history it belongs to (the store record reads it).
+        first_answer = (
+            dispute.events.filter(actor_id=dispute.store.owner_id).order_by("created_at").values("created_at").first()
+        )
+        if first_answer is not None:
+            Dispute.objects.filter(pk=dispute.pk).update(seller_answered_at=first_answer["created_at"])
 
 
 def _seed_claims(now: datetime) -> None:
