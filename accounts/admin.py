@@ -40,7 +40,7 @@ class AnswerForm(forms.Form):
     )
 
 
-class AccountEventInline(admin.TabularInline):
+class AccountEventInline(admin.StackedInline):
     model = AccountEvent
     fk_name = "user"
     extra = 0

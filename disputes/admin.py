@@ -273,7 +273,6 @@ class ClaimAdmin(admin.ModelAdmin):
         "dispute__buyer__email",
         "dispute__store__name",
     )
-    search_help_text = _("Номер заказа, покупатель (логин или почта) или магазин")
     list_select_related = ("dispute__order", "dispute__buyer", "dispute__store", "assigned_to")
     list_per_page = 25
     show_full_result_count = False
@@ -586,7 +585,7 @@ def formats_date(moment: Any) -> str:
 # --- disputes (every dispute, for reading) ----------------------------------------------------------
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(admin.StackedInline):
     extra = 0
     can_delete = False
 
@@ -641,7 +640,6 @@ class DisputeAdmin(admin.ModelAdmin):
     list_display = ("order", "kind", "status", "buyer", "store", "asked", "opened_at")
     list_filter = ("status", "kind", "currency")
     search_fields = ("order__number", "buyer__username", "store__name")
-    search_help_text = _("Номер заказа, покупатель или магазин")
     list_select_related = ("order", "buyer", "store")
     date_hierarchy = "opened_at"
     inlines = [OfferInline, MessageInline, EventInline]

@@ -1,5 +1,8 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -18,6 +21,8 @@ class ArticleImageForm(forms.ModelForm):
     class Meta:
         model = ArticleImage
         fields = ("image", "caption")
+        # The file box of a saved picture follows "Currently … Change:", which is not its label.
+        widgets = {"image": AdminFileWidget(attrs={"aria-label": _("Файл картинки")})}
 
     def clean_image(self):
         uploaded = self.cleaned_data.get("image")
@@ -31,7 +36,7 @@ class ArticleImageForm(forms.ModelForm):
         return clean.content
 
 
-class ArticleImageInline(admin.TabularInline):
+class ArticleImageInline(admin.StackedInline):
     model = ArticleImage
     form = ArticleImageForm
     extra = 1
@@ -66,11 +71,16 @@ class ArticleAdmin(admin.ModelAdmin):
     list_editable = ("position",)
     list_select_related = ("category",)
     search_fields = ("title_ru", "title_en", "keywords_ru", "body_ru")
-    filter_horizontal = ("related",)
     readonly_fields = ("preview_link", "helpful_yes", "helpful_no", "published_at", "updated_at")
     inlines = [ArticleImageInline]
     actions = ["publish", "unpublish"]
     change_list_template = "admin/faq/article/change_list.html"
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
+        # Each row's "position" box is named for screen readers (the column header is not its label).
+        widget = forms.NumberInput(attrs={"aria-label": _("Порядок статьи в разделе"), "class": "vIntegerField"})
+        kwargs.setdefault("widgets", {"position": widget})
+        return super().get_changelist_form(request, **kwargs)
 
     def get_urls(self) -> list[URLPattern]:
         return [

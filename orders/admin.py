@@ -29,7 +29,7 @@ def may_change_money(request: HttpRequest) -> bool:
     return request.user.has_perm("orders.change_order_money")
 
 
-class OrderItemInline(admin.TabularInline):
+class OrderItemInline(admin.StackedInline):
     model = OrderItem
     extra = 0
 
@@ -37,7 +37,7 @@ class OrderItemInline(admin.TabularInline):
         return () if may_change_money(request) else ("unit_price",)
 
 
-class ProtectionExtensionInline(admin.TabularInline):
+class ProtectionExtensionInline(admin.StackedInline):
     model = ProtectionExtension
     extra = 0
     readonly_fields = ("days", "reason", "status", "requested_at", "decided_at")
@@ -47,7 +47,7 @@ class ProtectionExtensionInline(admin.TabularInline):
         return False
 
 
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(admin.StackedInline):
     model = OrderEvent
     extra = 0
     readonly_fields = ("created_at", "kind", "actor", "details")
@@ -57,7 +57,7 @@ class OrderEventInline(admin.TabularInline):
         return False
 
 
-class TrackingEventInline(admin.TabularInline):
+class TrackingEventInline(admin.StackedInline):
     model = TrackingEvent
     extra = 0
     readonly_fields = ("happened_at", "kind", "location", "source", "received_at")

@@ -1,0 +1,172 @@
+"""Every page type, as each person who uses it, at phone and desktop width, in Russian and English,
+checked by axe-core in Chromium: a critical or serious violation fails the test, moderate and
+minor ones are printed. The HTML the server sends (what a visitor without JavaScript gets) is
+checked too, once per person: scripts removed, loaded into a page that runs only axe.
+
+Run alone: `make test PYTEST_ARGS="tests/test_accessibility.py -s"` (-s shows the moderate list).
+"""
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import axe_playwright_python  # type: ignore[import-untyped]
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import translation
+
+from core.demo import DEMO_PASSWORD
+
+from .conftest import browser_login
+
+pytestmark = pytest.mark.browser
+
+AXE_SOURCE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+FAILING = ("critical", "serious")
+WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
+
+
+def _pages_for(role: str) -> list[Callable[[], str]]:
+    """The page types `role` meets, as functions giving each URL in the active language."""
+    from disputes.models import Claim, Dispute
+    from faq.models import Article
+    from orders.models import Order
+    from reports.models import Report
+
+    def dispute(number: str) -> int:
+        return Dispute.objects.get(order__number=number).pk
+
+    article = Article.objects.filter(status="published").select_related("category").order_by("pk").first()
+    assert article is not None
+    public = [
+        lambda: reverse("home"),
+        lambda: reverse("faq:index"),
+        lambda: reverse("faq:category", args=[article.category.slug]),
+        lambda: reverse("faq:article", args=[article.category.slug, article.slug]),
+        lambda: reverse("faq:search") + "?q=вернуть+деньги",
+        lambda: reverse("faq:search") + "?q=ъъъъ",
+    ]
+    if role == "anonymous":
+        return [
+            *public,
+            lambda: reverse("accounts:login"),
+            lambda: reverse("accounts:signup"),
+            lambda: reverse("accounts:password_reset"),
+        ]
+    if role == "buyer":
+        buyer_report = Report.objects.filter(reporter__username="buyer").order_by("pk").first()
+        assert buyer_report is not None
+        return [
+            lambda: reverse("accounts:home"),
+            lambda: reverse("accounts:settings"),
+            lambda: reverse("accounts:password_change"),
+            lambda: reverse("orders:list"),
+            lambda: reverse("orders:list") + "?status=disputed",
+            lambda: reverse("orders:detail", args=["8100000000000001"]),  # stalled parcel, all actions
+            lambda: reverse("orders:detail", args=["8100000000000014"]),  # awaiting shipment: cancel form
+            lambda: reverse("orders:detail", args=["8100000000000015"]),  # cancelled and refunded
+            lambda: reverse("orders:confirm", args=["8100000000000001"]),
+            lambda: reverse("orders:support") + "?order=8100000000000001",
+            lambda: reverse("disputes:list"),
+            lambda: reverse("disputes:detail", args=[dispute("8100000000000007")]),  # seller's counter-offer
+            lambda: reverse("disputes:detail", args=[dispute("8100000000000010")]),  # claim, evidence asked
+            lambda: reverse("disputes:wizard", args=["8100000000000016", "received"]),
+            lambda: reverse("reports:list"),
+            lambda: reverse("reports:new"),
+            lambda: reverse("reports:detail", args=[buyer_report.pk]),
+        ]
+    if role == "seller":
+        return [
+            lambda: reverse("accounts:home"),
+            lambda: reverse("orders:store_list"),
+            lambda: reverse("orders:detail", args=["8100000000000006"]),  # ship form
+            lambda: reverse("disputes:store_list"),
+            lambda: reverse("disputes:store_record"),
+            lambda: reverse("accounts:store_returns"),
+            lambda: reverse("reports:against_me"),
+        ]
+    claim = Claim.objects.order_by("pk").first()
+    order = Order.objects.get(number="8100000000000001")
+    assert claim is not None
+    if role == "arbitrator":
+        return [
+            lambda: reverse("admin:index"),
+            lambda: reverse("admin:disputes_claim_changelist"),
+            lambda: reverse("admin:disputes_claim_change", args=[claim.pk]),
+            lambda: reverse("admin:disputes_store_record", args=[order.store_id]),
+            lambda: reverse("admin:orders_order_change", args=[order.pk]),
+        ]
+    assert role == "support"
+    return [
+        lambda: reverse("admin:index"),
+        lambda: reverse("admin:faq_article_changelist"),
+        lambda: reverse("admin:faq_article_change", args=[article.pk]),
+        lambda: reverse("admin:faq_help_gaps"),
+        lambda: reverse("admin:reports_report_changelist"),
+        lambda: reverse("admin:orders_supportrequest_changelist"),
+        lambda: reverse("admin:orders_trackingevent_add"),
+        lambda: reverse("admin:accounts_store_change", args=[order.store_id]),
+    ]
+
+
+def _axe(page) -> list[dict]:
+    page.evaluate(AXE_SOURCE)
+    return page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+
+
+def _served_html(context, base_url: str, url: str) -> str:
+    """The page as the server sent it, scripts removed, with a base for its styles."""
+    html = context.request.get(base_url + url).text()
+    html = re.sub(r"<script\b.*?</script>", "", html, flags=re.S | re.I)
+    return html.replace("<head>", f'<head><base href="{base_url}/">', 1)
+
+
+@pytest.fixture
+def demo_site(shipped_data, settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    settings.DEBUG = False
+
+
+@pytest.mark.parametrize("role", ["anonymous", "buyer", "seller", "arbitrator", "support"])
+def test_every_page_has_no_critical_or_serious_accessibility_violation(role, demo_site, chromium_browser, live_server):
+    pages = _pages_for(role)
+    failures: list[str] = []
+    notes: list[str] = []
+    checked = 0
+    for width_name, (width, height) in WIDTHS.items():
+        for language in ("ru", "en"):
+            context = chromium_browser.new_context(
+                viewport={"width": width, "height": height}, locale=f"{language}-RU", bypass_csp=True
+            )
+            page = context.new_page()
+            page.set_default_timeout(15000)
+            page.base_url = live_server.url
+            if role != "anonymous":
+                browser_login(page, role, DEMO_PASSWORD)
+            with translation.override(language):
+                urls = [url() for url in pages]
+            for url in urls:
+                response = page.goto(live_server.url + url)
+                assert response is not None and response.status == 200, (url, response and response.status)
+                variants = [("", page)]
+                if width_name == "phone" and language == "ru":
+                    served = context.new_page()
+                    served.set_content(_served_html(context, live_server.url, url), wait_until="load")
+                    variants.append((" [HTML as served, no JavaScript]", served))
+                for label, checked_page in variants:
+                    checked += 1
+                    for violation in _axe(checked_page):
+                        line = (
+                            f"{role} {width_name} {language} {url}{label}: {violation['impact']} {violation['id']} "
+                            f"×{len(violation['nodes'])} {violation['nodes'][0]['target']} — {violation['help']}"
+                        )
+                        (failures if violation["impact"] in FAILING else notes).append(line)
+                    if checked_page is not page:
+                        checked_page.close()
+            context.close()
+    if notes:
+        print(f"\n{len(notes)} moderate or minor findings for {role}:\n" + "\n".join(notes))
+    assert checked >= len(pages) * 4
+    assert not failures, "\n".join(failures)
