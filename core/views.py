@@ -37,6 +37,9 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         "Disallow: /account/",
         "Disallow: /en/account/",
         "Disallow: /admin/",
+        # Search pages and their result links are for people: a crawler would count as searches.
+        "Disallow: /faq/search/",
+        "Disallow: /en/faq/search/",
         f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")

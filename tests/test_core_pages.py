@@ -17,6 +17,7 @@ def test_robots_txt_keeps_crawlers_out_of_accounts_and_admin_and_names_the_sitem
     assert {"Disallow: /account/", "Disallow: /en/account/", "Disallow: /admin/"} <= set(lines)
     assert "Sitemap: http://testserver/sitemap.xml" in lines
     assert "Disallow: /faq/" not in lines
+    assert "Disallow: /faq/search/" in lines  # searches are counted for support; crawlers are not buyers
 
 
 def test_home_page_links_the_faq_and_the_account(client):
