@@ -10,7 +10,10 @@ PYTHON ?= $(shell for candidate in python3.13 python3.12 \
 VENV_PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test venv lint format messages check-deploy clean
+.PHONY: run test venv vnu lint format messages check-deploy clean
+# The Nu HTML checker the accessibility test runs (needs java); fetched once from the npm registry.
+VNU_VERSION := 26.9.27
+VNU_JAR := var/vnu/vnu.jar
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed (set PYTHON=/path/to/python3.12)."; exit 1; fi
@@ -29,8 +32,17 @@ run: venv
 	@echo "Starting the site at http://127.0.0.1:8000 with a Celery worker and beat. Ctrl-C stops everything."
 	DJANGO_DEBUG=1 PYTHON_BIN="$(abspath $(VENV_PYTHON))" "$(VENV)/bin/honcho" -f Procfile.dev start
 
-test: venv
+test: venv vnu
 	"$(VENV_PYTHON)" -m pytest $(PYTEST_ARGS)
+
+vnu: $(VNU_JAR)
+
+$(VNU_JAR):
+	@mkdir -p var/vnu
+	@if command -v npm >/dev/null 2>&1; then \
+		cd var/vnu && npm pack --silent vnu-jar@$(VNU_VERSION) >/dev/null && tar xzf vnu-jar-$(VNU_VERSION).tgz && \
+		mv package/build/dist/vnu.jar vnu.jar && rm -rf package vnu-jar-$(VNU_VERSION).tgz; \
+	else echo "npm not found: the HTML check in tests/test_accessibility.py is skipped (CI installs it)."; fi
 
 lint: venv
 	"$(VENV)/bin/ruff" check .

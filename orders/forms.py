@@ -58,7 +58,7 @@ class CancelRequestForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Почему вы отменяете заказ"),
         choices=OrderCancellation.Reason.choices,
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        widget=forms.RadioSelect,
         error_messages={"required": _("Выберите причину отмены.")},
     )
     note = forms.CharField(

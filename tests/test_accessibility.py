@@ -1,12 +1,17 @@
 """Every page type, as each person who uses it, at phone and desktop width, in Russian and English,
 checked by axe-core in Chromium: a critical or serious violation fails the test, moderate and
 minor ones are printed. The HTML the server sends (what a visitor without JavaScript gets) is
-checked too, once per person: scripts removed, loaded into a page that runs only axe.
+checked too, once per person: scripts removed, loaded into a page that runs only axe; and the
+same HTML goes through the Nu HTML checker (vnu.jar, `make vnu` fetches it), where any error fails.
 
 Run alone: `make test PYTEST_ARGS="tests/test_accessibility.py -s"` (-s shows the moderate list).
 """
 
+import json
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +30,34 @@ pytestmark = pytest.mark.browser
 AXE_SOURCE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
 FAILING = ("critical", "serious")
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
+VNU_JAR = Path(os.environ.get("VNU_JAR", Path(__file__).resolve().parent.parent / "var" / "vnu" / "vnu.jar"))
+
+
+def _html_errors(pages: dict[str, str], folder: Path) -> list[str]:
+    """The Nu HTML checker's errors for each page's served HTML (one Java start for all of them)."""
+    if not VNU_JAR.exists() or not shutil.which("java"):
+        if os.environ.get("CI"):
+            pytest.fail(f"vnu.jar ({VNU_JAR}) or java missing; .ci/run installs both")
+        print(f"\nNu HTML checker skipped: run `make vnu` (needs java) to fetch {VNU_JAR}")
+        return []
+    files = {}
+    for index, (url, html) in enumerate(pages.items()):
+        path = folder / f"page{index}.html"
+        path.write_text(html)
+        files[str(path)] = url
+    result = subprocess.run(
+        ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(result.stderr or "{}").get("messages", [])
+    return [
+        f"{files.get(message.get('url', '').removeprefix('file:'), message.get('url'))} "
+        f"line {message.get('lastLine')}: {message.get('message')} «{message.get('extract', '').strip()[:80]}»"
+        for message in messages
+        if message.get("type") == "error"
+    ]
 
 
 def _pages_for(role: str) -> list[Callable[[], str]]:
@@ -130,8 +163,11 @@ def demo_site(shipped_data, settings):
 
 
 @pytest.mark.parametrize("role", ["anonymous", "buyer", "seller", "arbitrator", "support"])
-def test_every_page_has_no_critical_or_serious_accessibility_violation(role, demo_site, chromium_browser, live_server):
+def test_every_page_has_no_critical_or_serious_accessibility_violation(
+    role, demo_site, chromium_browser, live_server, tmp_path
+):
     pages = _pages_for(role)
+    served_pages: dict[str, str] = {}
     failures: list[str] = []
     notes: list[str] = []
     checked = 0
@@ -152,6 +188,7 @@ def test_every_page_has_no_critical_or_serious_accessibility_violation(role, dem
                 assert response is not None and response.status == 200, (url, response and response.status)
                 variants = [("", page)]
                 if width_name == "phone" and language == "ru":
+                    served_pages[url] = context.request.get(live_server.url + url).text()
                     served = context.new_page()
                     served.set_content(_served_html(context, live_server.url, url), wait_until="load")
                     variants.append((" [HTML as served, no JavaScript]", served))
@@ -169,4 +206,5 @@ def test_every_page_has_no_critical_or_serious_accessibility_violation(role, dem
     if notes:
         print(f"\n{len(notes)} moderate or minor findings for {role}:\n" + "\n".join(notes))
     assert checked >= len(pages) * 4
+    failures += [f"{role} HTML: {error}" for error in _html_errors(served_pages, tmp_path)]
     assert not failures, "\n".join(failures)

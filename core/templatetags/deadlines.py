@@ -33,13 +33,19 @@ def when(moment: datetime, now: datetime) -> str:
     return formats.date_format(local, "j E, H:i T" if same_year else "j E Y, H:i T")
 
 
+@register.filter
+def machine_time(moment: datetime) -> str:
+    """A `<time datetime>` value: ISO 8601 to the second (HTML allows at most milliseconds)."""
+    return moment.isoformat(timespec="seconds")
+
+
 @register.simple_tag
 def deadline(moment: datetime | None, *, countdown: bool = True) -> SafeString | str:
     """`<time>6 декабря, 14:00 MSK</time> (осталось 4 д 23 ч)` for a deadline column."""
     if moment is None:
         return ""
     now = timezone.now()
-    shown = format_html('<time datetime="{}">{}</time>', moment.isoformat(), when(moment, now))
+    shown = format_html('<time datetime="{}">{}</time>', machine_time(moment), when(moment, now))
     if not countdown or moment <= now:
         return shown
     return format_html('{} <span class="countdown text-secondary">({})</span>', shown, left(moment, now))
