@@ -167,3 +167,17 @@ def dispute_factory(db):
         return open_dispute(OrderFactory(buyer=buyer, store=seller.store), **overrides)
 
     return make
+
+
+@pytest.fixture
+def run_sweep(django_capture_on_commit_callbacks):
+    """Run a sweep as beat would at `at` (the clock stopped there), with its after-commit mail and tasks."""
+    import time_machine
+
+    from core import sweeps
+
+    def run(name, at):
+        with time_machine.travel(at, tick=False), django_capture_on_commit_callbacks(execute=True):
+            return sweeps.run(name, at)
+
+    return run

@@ -8,12 +8,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from core import sweeps
 from core.errors import ActionRefused
 from core.signatures import signed_header
 from disputes.models import Message
@@ -25,15 +23,6 @@ from .factories import OrderFactory, SellerFactory, UserFactory, arbitrator
 
 pytestmark = pytest.mark.django_db
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture
-def run_sweep(django_capture_on_commit_callbacks):
-    def run(name, at):
-        with time_machine.travel(at, tick=False), django_capture_on_commit_callbacks(execute=True):
-            return sweeps.run(name, timezone.now())
-
-    return run
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from PIL import Image
 
 from accounts import blocking
 from accounts.models import AccountAppeal, AccountAppealFile, AccountEvent, BlockReason, User
-from core import sweeps
 from core.demo import DEMO_PASSWORD
 from core.errors import ActionRefused
 from disputes import claims, services
@@ -563,15 +562,6 @@ def test_the_claim_page_refuses_a_decision_against_a_blocked_buyer_with_the_reas
     )
     signed_in(olga).post(reverse("admin:disputes_claim_decide", args=[dispute.claim.pk]), {**data, "confirmed": "yes"})
     assert not Decision.objects.exists()
-
-
-@pytest.fixture
-def run_sweep(django_capture_on_commit_callbacks):
-    def run(name, at):
-        with time_machine.travel(at, tick=False), django_capture_on_commit_callbacks(execute=True):
-            return sweeps.run(name, at)
-
-    return run
 
 
 def test_a_blocked_seller_does_not_lose_for_silence_until_unblocked(dispute_factory, run_sweep):

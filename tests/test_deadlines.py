@@ -25,17 +25,6 @@ S = Dispute.Status
 MINUTE = timedelta(minutes=1)
 
 
-@pytest.fixture
-def run_sweep(django_capture_on_commit_callbacks):
-    """Run a sweep as beat would at `at`, with its after-commit mail and tasks."""
-
-    def run(name, at):
-        with time_machine.travel(at, tick=False), django_capture_on_commit_callbacks(execute=True):
-            return sweeps.run(name, timezone.now())
-
-    return run
-
-
 # --- protection --------------------------------------------------------------------------------
 
 
