@@ -6,6 +6,7 @@ by store and opening date, refunds, decisions, reports), with the three windows 
 aggregates of one query, so the number of queries is fixed whatever the store's size: eight.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -65,6 +66,16 @@ class WindowFigures:
         return (Decimal(self.median_answer.total_seconds()) / 3600).quantize(Decimal("0.1"))
 
 
+@dataclass(frozen=True)
+class FigureRow:
+    """One line of the record: the page's table and the CSV are both drawn from these."""
+
+    label: str
+    values: list[Any]
+    currency: str = ""  # the values are money in this currency
+    placeholder: bool = False  # "nothing refunded": a line on the page, no data for the CSV
+
+
 @dataclass
 class StoreRecord:
     store: Store
@@ -79,9 +90,32 @@ class StoreRecord:
         return sorted({currency for figures in self.windows for currency in figures.refunds})
 
     @property
-    def refund_rows(self) -> list[tuple[str, list[Decimal | None]]]:
-        """(currency, amount per window) for each currency refunded in the longest window."""
-        return [(currency, [figures.refunds.get(currency) for figures in self.windows]) for currency in self.currencies]
+    def figure_rows(self) -> list[FigureRow]:
+        """Every figure with its value in each window, in the order the page and the CSV show them."""
+
+        def row(label: str, value: Callable[[WindowFigures], Any]) -> FigureRow:
+            return FigureRow(label, [value(figures) for figures in self.windows])
+
+        rows = [
+            row(_("Заказов"), lambda figures: figures.orders),
+            row(_("Споров"), lambda figures: figures.disputes),
+            row(_("Споров на 100 заказов"), lambda figures: figures.dispute_rate),
+            row(_("Споров без ответа продавца в срок"), lambda figures: figures.unanswered),
+            row(_("Медиана времени до ответа, ч"), lambda figures: figures.median_answer_hours),
+            row(_("Претензий выиграно"), lambda figures: figures.claims_won),
+            row(_("Претензий проиграно"), lambda figures: figures.claims_lost),
+            row(_("Претензий решено частично в пользу покупателя"), lambda figures: figures.claims_split),
+        ]
+        rows += [
+            FigureRow(
+                _("Возвращено покупателям, %(currency)s") % {"currency": currency},
+                [figures.refunds.get(currency) for figures in self.windows],
+                currency=currency,
+            )
+            for currency in self.currencies
+        ] or [FigureRow(_("Возвращено покупателям"), [None for _figures in self.windows], placeholder=True)]
+        rows.append(row(_("Подтверждённых жалоб на магазин"), lambda figures: figures.reports_upheld))
+        return rows
 
 
 def _since(now: datetime) -> dict[int, datetime]:
@@ -180,25 +214,9 @@ def store_record(*, store: Store, now: datetime | None = None) -> StoreRecord:
 
 
 def store_record_rows(record: StoreRecord) -> list[list[object]]:
-    """The record as a table for CSV: a header row, then one row per figure."""
-
-    def row(label: str, values: list[object]) -> list[object]:
-        return [label, *values]
-
-    windows = record.windows
-    rows: list[list[object]] = [
+    """The record as a table for CSV: a title, a header row, then one row per figure."""
+    return [
         [_("Магазин «%(store)s», на %(date)s") % {"store": record.store.name, "date": record.as_of.date().isoformat()}],
-        row(_("Показатель"), [_("%(days)d дн.") % {"days": figures.days} for figures in windows]),
-        row(_("Заказов"), [figures.orders for figures in windows]),
-        row(_("Споров"), [figures.disputes for figures in windows]),
-        row(_("Споров на 100 заказов"), [figures.dispute_rate for figures in windows]),
-        row(_("Споров без ответа продавца в срок"), [figures.unanswered for figures in windows]),
-        row(_("Медиана времени до ответа, ч"), [figures.median_answer_hours for figures in windows]),
-        row(_("Претензий выиграно"), [figures.claims_won for figures in windows]),
-        row(_("Претензий проиграно"), [figures.claims_lost for figures in windows]),
-        row(_("Претензий решено частично в пользу покупателя"), [figures.claims_split for figures in windows]),
+        [_("Показатель"), *[_("%(days)d дн.") % {"days": figures.days} for figures in record.windows]],
+        *[[row.label, *row.values] for row in record.figure_rows if not row.placeholder],
     ]
-    for currency, amounts in record.refund_rows:
-        rows.append(row(_("Возвращено покупателям, %(currency)s") % {"currency": currency}, list(amounts)))
-    rows.append(row(_("Подтверждённых жалоб на магазин"), [figures.reports_upheld for figures in windows]))
-    return rows

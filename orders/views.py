@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -223,30 +225,27 @@ def extension_decide(request: AuthenticatedRequest, number: str, extension_id: i
     return redirect("orders:detail", number=order.number)
 
 
+def _signed_notice(request: HttpRequest, receive: Callable[..., str], header: str) -> JsonResponse:
+    """Hand a signed webhook's body to its service: its outcome as JSON, or why it was refused."""
+    try:
+        outcome = receive(body=request.body, signature_header=request.headers.get(header, ""))
+    except NoticeRejected as rejected:
+        return JsonResponse({"error": rejected.reason}, status=rejected.status)
+    return JsonResponse({"status": outcome})
+
+
 @csrf_exempt
 @require_POST
 def payment_webhook(request: HttpRequest) -> JsonResponse:
     """The payment system's signed notices (README: "Refunds and the payment webhook")."""
-    try:
-        outcome = payments.payment_notice_receive(
-            body=request.body, signature_header=request.headers.get("X-Payment-Signature", "")
-        )
-    except NoticeRejected as rejected:
-        return JsonResponse({"error": rejected.reason}, status=rejected.status)
-    return JsonResponse({"status": outcome})
+    return _signed_notice(request, payments.payment_notice_receive, "X-Payment-Signature")
 
 
 @csrf_exempt
 @require_POST
 def tracking_webhook(request: HttpRequest) -> JsonResponse:
-    """The logistics system's signed tracking events (README: "Tracking events")."""
-    try:
-        outcome = shipping.tracking_notice_receive(
-            body=request.body, signature_header=request.headers.get("X-Tracking-Signature", "")
-        )
-    except NoticeRejected as rejected:
-        return JsonResponse({"error": rejected.reason}, status=rejected.status)
-    return JsonResponse({"status": outcome})
+    """The logistics system's signed tracking events (README: "Before shipment and tracking")."""
+    return _signed_notice(request, shipping.tracking_notice_receive, "X-Tracking-Signature")
 
 
 @login_required
