@@ -61,7 +61,7 @@ messages: venv
 
 check-deploy: venv
 	DJANGO_SECRET_KEY=check-deploy-$$RANDOM$$RANDOM-0123456789abcdefghijklmnopqrstuvwxyz-0123456789 \
-	DJANGO_ALLOWED_HOSTS=help.example.com EMAIL_URL=smtp+tls://mailer:secret@smtp.example.com:587 \
+	DJANGO_ALLOWED_HOSTS=help.example.com REDIS_CACHE_URL=redis://127.0.0.1:6379/1 EMAIL_URL=smtp+tls://mailer:secret@smtp.example.com:587 \
 	"$(VENV_PYTHON)" manage.py check --deploy --fail-level WARNING
 
 clean:

@@ -35,6 +35,8 @@ def add_claims(cursor, *, count: int, buyer_id: int, store_id: int, arbitrator_i
     """Orders, disputes turned claims 0-70 days ago in every stage, a message and two events each."""
     cursor.execute("SELECT coalesce(max(id), 0) FROM orders_order")
     after = cursor.fetchone()[0]
+    cursor.execute("SELECT coalesce(max(id), 0) FROM disputes_dispute")
+    disputes_before = cursor.fetchone()[0]
     cursor.execute(
         f"""
         INSERT INTO orders_order ({ORDER_COLUMNS})
@@ -91,10 +93,11 @@ def add_claims(cursor, *, count: int, buyer_id: int, store_id: int, arbitrator_i
         """
         INSERT INTO disputes_disputeevent (dispute_id, kind, actor_id, details, created_at)
         SELECT id, 'opened', buyer_id, '{"problems": ["empty_parcel"], "amount": "25.00"}'::jsonb, opened_at
-        FROM disputes_dispute
+        FROM disputes_dispute WHERE id > %(before)s
         UNION ALL
-        SELECT id, 'escalated', buyer_id, '{}'::jsonb, escalated_at FROM disputes_dispute
-        """
+        SELECT id, 'escalated', buyer_id, '{}'::jsonb, escalated_at FROM disputes_dispute WHERE id > %(before)s
+        """,
+        {"before": disputes_before},
     )
 
 

@@ -31,7 +31,7 @@ from core.money import format_money
 from . import claims, rules, selectors, timeline
 from .models import Attachment, Claim, Decision, Dispute, DisputeEvent, ExchangeRate, Message, Offer, Winner
 from .problems import ALL_PROBLEMS, PROBLEMS_BY_KIND
-from .store_record import store_record, store_record_rows
+from .store_record import store_record, store_record_recent, store_record_rows
 
 # --- forms on the claim page -------------------------------------------------------------------
 
@@ -428,7 +428,8 @@ class ClaimAdmin(admin.ModelAdmin):
             "offers": offers,
             "thread": thread,
             "tracking": list(dispute.order.tracking_events.all()),
-            "record": store_record(store=dispute.store, now=now),
+            "record": store_record_recent(store=dispute.store),
+            "show_as_of": True,
             "may_open_files": user.has_perm("disputes.view_attachment"),
             "timeline": [
                 TimelineLine(

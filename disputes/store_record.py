@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     Count,
     DurationField,
@@ -211,6 +213,20 @@ def store_record(*, store: Store, now: datetime | None = None) -> StoreRecord:
         figures.reports_upheld = reports[f"upheld_{days}"]
         figures.median_answer = _median(answer_times.filter(opened_at__gte=since[days]), disputes[f"answered_{days}"])
     return StoreRecord(store=store, as_of=now, windows=[windows[days] for days in WINDOWS])
+
+
+def store_record_recent(*, store: Store) -> StoreRecord:
+    """The record as computed at most `STORE_RECORD_CACHE_SECONDS` ago, for the pages that show
+    it beside something else (every claim page, the store page in admin). Its eight aggregates
+    over a year of a big store cost more than the rest of a claim page; figures over 30 to 365
+    days barely move in minutes, and the table says when they were counted. The record's own
+    page, its CSV and the seller's page count afresh."""
+    key = f"store-record:{store.pk}"
+    record = cache.get(key)
+    if record is None:
+        record = store_record(store=store)
+        cache.set(key, record, timeout=settings.STORE_RECORD_CACHE_SECONDS)
+    return record
 
 
 def store_record_rows(record: StoreRecord) -> list[list[object]]:

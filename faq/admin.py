@@ -54,6 +54,16 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {}
     search_fields = ("title_ru", "title_en")
 
+    def save_model(self, request, obj, form, change):
+        services.category_save(category=obj)
+
+    def delete_model(self, request, obj):
+        services.category_delete(category=obj)
+
+    def delete_queryset(self, request, queryset):
+        for category in queryset:
+            services.category_delete(category=category)
+
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
@@ -129,6 +139,13 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.article_save(article=obj)
+
+    def delete_model(self, request, obj):
+        services.article_delete(article=obj)
+
+    def delete_queryset(self, request, queryset):
+        for article in queryset:
+            services.article_delete(article=article)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from core.uploads import reencode_image
 
-from .models import Article, ArticleImage, ArticleVote, SearchWord
+from .models import Article, ArticleImage, ArticleVote, Category, SearchWord
+from .pagecache import faq_pages_invalidate
 from .rendering import render_markdown
 
 WORD = re.compile(r"[^\W\d_]{3,40}")
@@ -42,7 +43,28 @@ def article_save(*, article: Article) -> Article:
         article.published_at = timezone.now()
     article.save()
     search_words_add(texts=[article.title_ru, article.keywords_ru, article.body_text_ru, article.title_en])
+    faq_pages_invalidate()
     return article
+
+
+@transaction.atomic
+def article_delete(*, article: Article) -> None:
+    article.delete()
+    faq_pages_invalidate()
+
+
+@transaction.atomic
+def category_save(*, category: Category) -> Category:
+    """Save a category as support edited it (its title and place show on every public page)."""
+    category.save()
+    faq_pages_invalidate()
+    return category
+
+
+@transaction.atomic
+def category_delete(*, category: Category) -> None:
+    category.delete()
+    faq_pages_invalidate()
 
 
 def search_words_add(*, texts: list[str]) -> None:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from . import gaps, search, selectors, services
 from .models import Article, ArticleImage
+from .pagecache import cached_public_page
 
 VISITOR_COOKIE = "faq_visitor"
 VISITOR_SALT = "faq.visitor"
@@ -25,10 +26,12 @@ def _visitor(request) -> str | None:
     return f"anon:{value}" if value else None
 
 
+@cached_public_page()
 def faq_index(request):
     return render(request, "faq/index.html", {"categories": selectors.categories_with_articles()})
 
 
+@cached_public_page()
 def faq_category(request, category_slug: str):
     category = selectors.category_get(slug=category_slug)
     return render(request, "faq/category.html", {"category": category})
@@ -49,6 +52,7 @@ def _article_page(request, article: Article, *, preview: bool = False):
     )
 
 
+@cached_public_page(personal_cookies=(VISITOR_COOKIE,))
 def faq_article(request, category_slug: str, slug: str):
     article = selectors.article_get_published(category_slug=category_slug, slug=slug)
     return _article_page(request, article)

@@ -231,16 +231,25 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
 
-# Counters for sign-in, sign-up, password reset and uploads live in the cache: Redis when
-# REDIS_CACHE_URL is set (production: every web process counts together), memory otherwise.
-_cache_url = env.str("REDIS_CACHE_URL", default="")
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
-        if _cache_url
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
+# The cache holds the sign-in, sign-up, reset and upload counters, the public help-centre pages
+# (faq/pagecache.py) and, in production, the sessions. Production runs several web processes on
+# several machines, and each must see the same counters, the same page versions and the same
+# sessions: REDIS_CACHE_URL is required there. Development and tests keep them in memory.
+_cache_url = env.str("REDIS_CACHE_URL", default="" if DEBUG else environ.Env.NOTSET)
+if _cache_url:
+    CACHES = {
+        "default": {"BACKEND": "core.cache.ReusedClientRedisCache", "LOCATION": _cache_url},
+        # Sessions apart from the rest, so that clearing the page cache never signs anyone out.
+        "sessions": {
+            "BACKEND": "core.cache.ReusedClientRedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": "session",
+        },
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_CACHE_ALIAS = "sessions"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # How many proxies of our own put the client's address in X-Forwarded-For (0: trust none).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
@@ -267,7 +276,15 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Knowledge base.
 FAQ_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+# Public help-centre pages are kept whole for visitors who are not signed in; publishing or
+# editing starts a new version at once, so this only bounds how long an old version takes room.
+# 0 turns the page cache off.
+FAQ_PAGE_CACHE_SECONDS = env.int("FAQ_PAGE_CACHE_SECONDS", default=600)
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@helpcenter.local")
+
+# The store record beside each claim and on the store page in admin is counted at most this
+# many seconds ago (disputes/store_record.py); its own page and CSV always count afresh.
+STORE_RECORD_CACHE_SECONDS = env.int("STORE_RECORD_CACHE_SECONDS", default=300)
 
 # Dispute deadlines (DESIGN.md), in days.
 DISPUTE_SELLER_ANSWER_DAYS = 5

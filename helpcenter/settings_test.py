@@ -8,6 +8,8 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-0123456789abcde
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("EMAIL_URL", "consolemail://")
+# Counters, pages and sessions in memory unless a test run points them at Redis.
+os.environ.setdefault("REDIS_CACHE_URL", "")
 
 from .settings import *  # noqa: F403
 from .settings import BASE_DIR

@@ -2,10 +2,12 @@
 store in admin and on the seller's own page, and the help centre's gaps (searches that found
 nothing or whose first result nobody opened, articles voted "not helpful"), with CSV exports."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -172,6 +174,27 @@ def test_the_arbitrator_sees_the_record_beside_the_claim_and_downloads_it(store,
     text = response.content.decode("utf-8")
     assert text.startswith(BOM)
     assert "Претензий проиграно,1,1,1" in text and "Споров,1,1,1" in text
+
+
+def test_the_record_beside_a_claim_is_counted_at_most_five_minutes_ago_and_says_when(store, client, settings):
+    buyer = UserFactory(username="record-buyer")
+    dispute = dispute_at(store, buyer, 2, answered_after_hours=5)
+    decide(dispute, "buyer", 1)
+    client.force_login(arbitrator(username="olga"))
+    claim_url = reverse("admin:disputes_claim_change", args=[dispute.claim.pk])
+    record_url = reverse("admin:disputes_store_record", args=[store.pk])
+
+    def disputes_row(page: str) -> str:
+        return re.findall(r"<th scope=\"row\">Споров</th>(.*?)</tr>", page, re.S)[0]
+
+    first = client.get(claim_url).content.decode()
+    assert "Подсчитано" in first and disputes_row(first).count(">1<") == 3
+    dispute_at(store, UserFactory(username="record-buyer-2"), 1)
+    # Beside the claim: the figures counted a moment ago; the record's own page counts afresh.
+    assert disputes_row(client.get(claim_url).content.decode()).count(">1<") == 3
+    assert disputes_row(client.get(record_url).content.decode()).count(">2<") == 3
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.STORE_RECORD_CACHE_SECONDS + 1)):
+        assert disputes_row(client.get(claim_url).content.decode()).count(">2<") == 3
 
 
 def test_the_store_admin_links_to_its_record_and_buyers_cannot_open_it(store, client):

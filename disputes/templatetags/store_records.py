@@ -7,11 +7,11 @@ from django import template
 
 from accounts.models import Store
 
-from ..store_record import store_record
+from ..store_record import store_record_recent
 
 register = template.Library()
 
 
 @register.inclusion_tag("disputes/_store_record_table.html")
 def store_record_table(store: Store | None) -> dict[str, Any]:
-    return {"record": store_record(store=store) if store is not None and store.pk else None}
+    return {"record": store_record_recent(store=store) if store is not None and store.pk else None, "show_as_of": True}

@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from faq.content import load_bundled_content
 from faq.models import Article, Category, SearchWord
+from faq.pagecache import faq_pages_invalidate
 
 
 class Command(BaseCommand):
@@ -11,7 +13,9 @@ class Command(BaseCommand):
         parser.add_argument("--overwrite", action="store_true", help="replace existing articles with the shipped text")
 
     def handle(self, *args, overwrite=False, **options):
-        written = load_bundled_content(
-            category_model=Category, article_model=Article, search_word_model=SearchWord, overwrite=overwrite
-        )
+        with transaction.atomic():
+            written = load_bundled_content(
+                category_model=Category, article_model=Article, search_word_model=SearchWord, overwrite=overwrite
+            )
+            faq_pages_invalidate()
         self.stdout.write(self.style.SUCCESS(f"{written} articles written."))

@@ -1,0 +1,99 @@
+"""Whole public help-centre pages from the cache, per language, for visitors who are not signed in.
+
+Most readers of the help centre arrive from a search engine, read one article and leave: the same
+few pages in two languages. Such a page is rendered once and kept (`FAQ_PAGE_CACHE_SECONDS`)
+with the help centre's version it was rendered at. The services that change what a visitor can
+read (publishing, editing, unpublishing, deleting, reordering, loading the shipped articles)
+start a new version once their transaction commits, and a page kept at another version than the
+current one is rendered again: the next visitor after a change gets the new text. The version
+lives in the same cache (Redis in production), so every web process sees the change at once.
+
+Two parts of a page differ per request and are not kept: the CSRF token of its forms (the vote
+and the language switch) goes in fresh on every answer, as Django would render it; the rest of
+what is personal (a vote already given, a message after an action, a signed-in header) is
+rendered normally by bypassing the cache for visitors with such cookies.
+"""
+
+import re
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.translation import get_language
+
+CSRF_PLACEHOLDER = b"@@faq-page-csrf-token@@"
+_CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{32,64}(")')
+# Cookies that make a page personal: a signed-in session, a flash message, a visitor's earlier vote.
+PERSONAL_COOKIES = (settings.SESSION_COOKIE_NAME, "messages")
+LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
+
+
+def _version_key(language: str) -> str:
+    return f"faq:pages:version:{language}"
+
+
+def _new_version(language: str) -> str:
+    version = secrets.token_hex(6)
+    if not cache.add(_version_key(language), version, timeout=None):
+        version = cache.get(_version_key(language), version)
+    return str(version)
+
+
+def faq_pages_invalidate() -> None:
+    """Start a new version of every public page in every language, once the caller commits (an
+    earlier bump would let a request between it and the commit keep the old text as new)."""
+    transaction.on_commit(_start_new_versions, robust=True)
+
+
+def _start_new_versions() -> None:
+    cache.set_many({_version_key(language): secrets.token_hex(6) for language in LANGUAGES}, timeout=None)
+
+
+def _cacheable(request: HttpRequest, personal_cookies: tuple[str, ...]) -> bool:
+    return (
+        settings.FAQ_PAGE_CACHE_SECONDS > 0
+        and request.method in ("GET", "HEAD")
+        and not request.META.get("QUERY_STRING")
+        and not any(name in request.COOKIES for name in personal_cookies)
+    )
+
+
+def cached_public_page(
+    *, personal_cookies: tuple[str, ...] = ()
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Decorator for a public page view: serve it whole from the cache when nothing on it is
+    personal. `personal_cookies` adds the view's own (the article's vote cookie)."""
+    bypass = PERSONAL_COOKIES + personal_cookies
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not _cacheable(request, bypass):
+                return view(request, *args, **kwargs)
+            language = (get_language() or settings.LANGUAGE_CODE)[:2]
+            page_key = f"faq:page:{language}:{request.path}"
+            # One round trip: the current version and the page with the version it was made at.
+            found = cache.get_many([_version_key(language), page_key])
+            version = found.get(_version_key(language)) or _new_version(language)
+            kept = found.get(page_key)
+            if kept is None or kept[0] != version:
+                response = view(request, *args, **kwargs)
+                if response.status_code != 200 or response.cookies:
+                    return response
+                body = _CSRF_FIELD.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\2", response.content)
+                cache.set(page_key, (version, body), timeout=settings.FAQ_PAGE_CACHE_SECONDS)
+                response["X-Page-Cache"] = "miss"
+                return response
+            response = HttpResponse(kept[1].replace(CSRF_PLACEHOLDER, get_token(request).encode()))
+            response["X-Page-Cache"] = "hit"
+            return response
+
+        return wrapper
+
+    return decorate
