@@ -64,7 +64,7 @@ def appeal_files_on_disk(settings) -> list:
 
 
 def appeal_file_rows_match_disk(settings) -> bool:
-    return sorted(item.file.name for item in AccountAppealFile.objects.all()) == appeal_files_on_disk(settings)
+    return sorted(str(item.file.name) for item in AccountAppealFile.objects.all()) == appeal_files_on_disk(settings)
 
 
 @pytest.fixture

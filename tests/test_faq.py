@@ -275,7 +275,7 @@ def test_support_uploads_an_article_image_in_admin_and_pastes_it_into_the_text(c
     image = ArticleImage.objects.get(article=article)
     assert (image.width, image.height, image.format) == (60, 40, "PNG")
     assert "screen" not in str(image.image.name) and ".." not in str(image.image.name)
-    assert default_storage.exists(image.image.name)
+    assert default_storage.exists(str(image.image.name))
     editor = client.get(url).content.decode()
     assert image.markdown in editor  # the line to paste into the text is shown next to the image
 
@@ -285,7 +285,7 @@ def test_a_deleted_article_image_takes_its_file_along(client, settings, django_c
 
     article = make_article()
     image = services.article_image_add(article=article, uploaded=SimpleUploadedFile("a.png", png_bytes()))
-    name = image.image.name
+    name = str(image.image.name)
     assert default_storage.exists(name)
     with django_capture_on_commit_callbacks(execute=True):
         image.delete()

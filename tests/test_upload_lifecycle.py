@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def assert_disk_matches_rows(settings) -> None:
-    assert stored_files() == sorted(attachment.file.name for attachment in Attachment.objects.all())
+    assert stored_files() == sorted(str(attachment.file.name) for attachment in Attachment.objects.all())
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_removing_a_file_in_the_wizard_deletes_the_file_too(
         wizard_url(order, "request"), {"request_text": text, "evidence": [png_file("a.png"), png_file("b.png")]}
     )
     doomed = Attachment.objects.get(display_name="a.png")
-    doomed_name = doomed.file.name
+    doomed_name = str(doomed.file.name)
     with django_capture_on_commit_callbacks(execute=True):  # files go when the deletion commits
         client.post(wizard_url(order, "request"), {"request_text": text, "remove": [doomed.pk]})
     assert list(Attachment.objects.values_list("display_name", flat=True)) == ["b.png"]
@@ -140,7 +140,7 @@ def test_a_posted_file_is_kept_and_deleted_with_its_message(
     photo = store_upload(buyer, png_file())
     message = services.message_post(dispute=dispute, user=buyer, text="", attachment_ids=[photo.pk])
     assert_disk_matches_rows(settings)
-    name = photo.file.name
+    name = str(photo.file.name)
     with django_capture_on_commit_callbacks(execute=True):
         Message.objects.filter(pk=message.pk).delete()  # the cascade takes the attachment row
     assert not default_storage.exists(name)
