@@ -15,6 +15,7 @@ from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.db.models import QuerySet, Sum
+from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete
 from django.http import FileResponse
 from django.utils.text import get_valid_filename
@@ -23,9 +24,12 @@ from django.utils.translation import ngettext
 
 from .errors import ActionRefused
 from .models import StoredFile
+from .storage import open_for_streaming
 from .sweeps import SweepResult, register, sweep
 from .throttle import Throttle, minutes_to_wait
 from .uploads import UploadLimits, inspect_evidence
+
+STREAM_BLOCK_BYTES = 64 * 1024
 
 
 def upload_models() -> list[type[StoredFile]]:
@@ -203,12 +207,24 @@ def _unclaimed_before(model: type[StoredFile], cutoff: datetime, now: datetime) 
     return model._default_manager.filter(model.unclaimed(), uploaded_at__lte=cutoff)
 
 
+def streamed_file_response(stored: FieldFile, **options: Any) -> FileResponse:
+    """A FileResponse that reads the stored file in blocks as it is sent, from the disk or the bucket."""
+    body, length = open_for_streaming(stored)
+    response = FileResponse(body, **options)
+    # FileResponse finds a file's length on disk, not in a network stream.
+    if length is not None:
+        response["Content-Length"] = str(length)
+    # Fewer, larger reads from the bucket than FileResponse's default 4 KB.
+    response.block_size = STREAM_BLOCK_BYTES
+    return response
+
+
 def stored_file_response(item: StoredFile, *, filename: str | None = None) -> FileResponse:
     """Send a stored file to someone already allowed to see it: images inline, everything else as
     a download, never sniffed, in a sandbox. `filename` replaces the uploaded name where it must not
     be shown (a reporter's file seen by the party it reports)."""
-    response = FileResponse(
-        item.file.open("rb"),
+    response = streamed_file_response(
+        item.file,
         content_type=item.content_type,
         as_attachment=item.kind != StoredFile.Kind.IMAGE,
         filename=filename or item.display_name,

@@ -3,12 +3,14 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
+
+from core import files
 
 from . import gaps, search, selectors, services
 from .models import Article, ArticleImage
@@ -142,6 +144,6 @@ def faq_image(request, token: str, extension: str):
         raise Http404
     if not image.article.is_published and not request.user.has_perm("faq.change_article"):
         raise Http404
-    response = FileResponse(image.image.open("rb"), content_type=f"image/{image.format.lower()}")
+    response = files.streamed_file_response(image.image, content_type=f"image/{image.format.lower()}")
     response["X-Content-Type-Options"] = "nosniff"
     return response

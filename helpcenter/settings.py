@@ -6,6 +6,7 @@ Celery broker, console e-mail) with nothing else installed.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -123,7 +124,7 @@ DEFAULT_USER_TIME_ZONE = env.str("DEFAULT_USER_TIME_ZONE", default="Europe/Mosco
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -134,9 +135,27 @@ STORAGES = {
     },
 }
 # Uploaded files live outside the static web root and are served only through views that check
-# who is asking.
+# who is asking: on the local disk (MEDIA_ROOT, the embedded default), or, when S3_BUCKET is set,
+# as private objects in an S3-compatible bucket (SeaweedFS in docker-compose and CI).
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "/media-not-served/"
+S3_BUCKET = env.str("S3_BUCKET", default="")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "core.storage.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            # Empty for AWS itself; the server's address for SeaweedFS, MinIO and the like.
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            # Empty keys fall back to boto3's own chain (an instance role, AWS_* variables).
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("S3_REGION", default="us-east-1"),
+            # SeaweedFS and MinIO answer on one host name, without a DNS name per bucket.
+            "addressing_style": env.str("S3_ADDRESSING_STYLE", default="path"),
+            "querystring_expire": env.int("S3_SIGNED_URL_SECONDS", default=120),
+        },
+    }
 
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587 (console output by default).
 _email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else environ.Env.NOTSET)

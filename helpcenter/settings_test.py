@@ -3,6 +3,7 @@
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
@@ -11,16 +12,31 @@ os.environ.setdefault("EMAIL_URL", "consolemail://")
 # Counters, pages and sessions in memory unless a test run points them at Redis.
 os.environ.setdefault("REDIS_CACHE_URL", "")
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .settings import *  # noqa: F403
-from .settings import BASE_DIR
+from .settings import BASE_DIR, S3_BUCKET
+from .settings import STORAGES as PRODUCTION_STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
+# Uploads go to the local disk, or with TEST_STORAGE=s3 (set by .ci/run, with the S3_* variables
+# of the SeaweedFS it starts) to the bucket, each test run under its own prefix.
+TEST_STORAGE = os.environ.get("TEST_STORAGE", "disk")
+if TEST_STORAGE == "s3":
+    if not S3_BUCKET:
+        raise ImproperlyConfigured("TEST_STORAGE=s3 needs S3_BUCKET, S3_ENDPOINT_URL and the S3 keys.")
+    _uploads: dict[str, Any] = {**PRODUCTION_STORAGES["default"]}
+    _uploads["OPTIONS"] = {**_uploads["OPTIONS"], "location": f"test-run-{os.getpid()}"}
+elif TEST_STORAGE == "disk":
+    _uploads = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured(f"TEST_STORAGE is 'disk' or 's3', not {TEST_STORAGE!r}.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _uploads,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedRequest
+from core import files
 from core.dates import days
 from core.errors import ActionRefused
 from core.signatures import NoticeRejected
@@ -256,7 +257,9 @@ def item_image(request: AuthenticatedRequest, number: str, item_id: int) -> File
     if item is None:
         raise Http404
     extension = (item.image.name or "").rsplit(".", 1)[-1].lower()
-    response = FileResponse(item.image.open("rb"), content_type=_IMAGE_TYPES.get(extension, "application/octet-stream"))
+    response = files.streamed_file_response(
+        item.image, content_type=_IMAGE_TYPES.get(extension, "application/octet-stream")
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, max-age=86400"

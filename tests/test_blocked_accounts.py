@@ -23,7 +23,7 @@ from disputes import claims, services
 from disputes.models import Claim, Decision, Dispute, Message
 from orders.models import Refund
 
-from .disputes_helpers import decide, escalate, files_on_disk, html_as_jpeg, open_dispute
+from .disputes_helpers import decide, escalate, html_as_jpeg, open_dispute, stored_files
 from .factories import PASSWORD, OrderFactory, StaffFactory, UserFactory, arbitrator, support_agent
 
 pytestmark = pytest.mark.django_db
@@ -60,12 +60,11 @@ def unblock(user: User) -> User:
 
 
 def appeal_files_on_disk(settings) -> list:
-    return files_on_disk(settings.MEDIA_ROOT / "appeals")
+    return stored_files("appeals")
 
 
 def appeal_file_rows_match_disk(settings) -> bool:
-    names = sorted(str(settings.MEDIA_ROOT / item.file.name) for item in AccountAppealFile.objects.all())
-    return names == [str(path) for path in appeal_files_on_disk(settings)]
+    return sorted(str(item.file.name) for item in AccountAppealFile.objects.all()) == appeal_files_on_disk(settings)
 
 
 @pytest.fixture

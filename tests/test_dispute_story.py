@@ -9,7 +9,7 @@ from django.urls import reverse
 from disputes import services
 from disputes.models import Offer
 
-from .disputes_helpers import files_on_disk, open_dispute, seller_counter_offer
+from .disputes_helpers import open_dispute, seller_counter_offer, stored_files
 from .factories import OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -218,10 +218,10 @@ def test_an_item_picture_is_404_for_anyone_else_and_goes_with_its_row(
     item = _with_picture(order)
     client.force_login(UserFactory())
     assert client.get(reverse("orders:item_image", args=[order.number, item.pk])).status_code == 404
-    assert len(files_on_disk(settings.MEDIA_ROOT)) == 1
+    assert len(stored_files()) == 1
     with django_capture_on_commit_callbacks(execute=True):
         item.delete()
-    assert files_on_disk(settings.MEDIA_ROOT) == []
+    assert stored_files() == []
 
 
 # --- one-way actions ask first ------------------------------------------------------------------

@@ -9,7 +9,6 @@ from disputes.models import Attachment
 
 from .disputes_helpers import (
     decompression_bomb,
-    files_on_disk,
     html_as_jpeg,
     jpeg_with_gps,
     mp4_file,
@@ -17,6 +16,7 @@ from .disputes_helpers import (
     pdf_file,
     png_file,
     store_upload,
+    stored_files,
     svg_file,
     truncated_jpeg,
 )
@@ -40,7 +40,7 @@ def test_bad_files_are_refused_with_a_reason(buyer, upload, message, settings):
     with pytest.raises(ValueError, match=message):
         store_upload(buyer, upload())
     assert not Attachment.objects.exists()
-    assert files_on_disk(settings.MEDIA_ROOT) == []
+    assert stored_files() == []
 
 
 def test_oversized_image_is_refused(buyer, settings):

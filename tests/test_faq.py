@@ -3,6 +3,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -274,7 +275,7 @@ def test_support_uploads_an_article_image_in_admin_and_pastes_it_into_the_text(c
     image = ArticleImage.objects.get(article=article)
     assert (image.width, image.height, image.format) == (60, 40, "PNG")
     assert "screen" not in str(image.image.name) and ".." not in str(image.image.name)
-    assert (settings.MEDIA_ROOT / image.image.name).exists()
+    assert default_storage.exists(str(image.image.name))
     editor = client.get(url).content.decode()
     assert image.markdown in editor  # the line to paste into the text is shown next to the image
 
@@ -284,11 +285,11 @@ def test_a_deleted_article_image_takes_its_file_along(client, settings, django_c
 
     article = make_article()
     image = services.article_image_add(article=article, uploaded=SimpleUploadedFile("a.png", png_bytes()))
-    path = settings.MEDIA_ROOT / image.image.name
-    assert path.exists()
+    name = str(image.image.name)
+    assert default_storage.exists(name)
     with django_capture_on_commit_callbacks(execute=True):
         image.delete()
-    assert not path.exists()
+    assert not default_storage.exists(name)
 
 
 def test_load_faq_content_keeps_edits_unless_told_to_overwrite():

@@ -16,7 +16,7 @@ from core import pdfs
 from core.pdfs import MAX_OBJECTS, Verdict, check_pdf, pdf_verdict
 from disputes.models import Attachment
 
-from .disputes_helpers import files_on_disk, open_dispute, png_file, raw_pdf
+from .disputes_helpers import open_dispute, png_file, raw_pdf, stored_files
 from .test_upload_lifecycle import assert_disk_matches_rows
 
 # What the old byte search looked for: the escaped and compressed cases below contain none of it.
@@ -247,7 +247,7 @@ def test_a_buyer_posting_a_pdf_with_hidden_javascript_sees_why_and_nothing_is_st
         "как обычный PDF, например через «Печать → Сохранить как PDF»."
     ]
     assert not Attachment.objects.exists()  # the good photo of the same message is not kept either
-    assert files_on_disk(settings.MEDIA_ROOT) == []
+    assert stored_files() == []
 
 
 @pytest.mark.django_db
@@ -271,5 +271,6 @@ def test_a_buyer_posting_a_plain_pdf_keeps_it_byte_for_byte(login, buyer, order,
     attachment = Attachment.objects.get()
     assert (attachment.kind, attachment.content_type, attachment.display_name) == ("pdf", "application/pdf", "act.pdf")
     assert attachment.message is not None
-    assert (settings.MEDIA_ROOT / attachment.file.name).read_bytes() == data
+    with attachment.file.open("rb") as stored:
+        assert stored.read() == data
     assert_disk_matches_rows(settings)

@@ -19,7 +19,7 @@ from reports.links import ProductLink
 from reports.models import Report, ReportEvent, ReportFile
 from reports.reasons import REASONS
 
-from .disputes_helpers import files_on_disk, html_as_jpeg, png_file
+from .disputes_helpers import html_as_jpeg, png_file, stored_files
 from .factories import OrderFactory, SellerFactory, UserFactory, support_agent
 
 pytestmark = pytest.mark.django_db
@@ -203,13 +203,13 @@ def test_report_files_are_checked_stored_with_the_report_and_nothing_is_left_beh
     )
     assert refused.status_code == 400
     assert "evidence" in refused.context["form"].errors
-    assert files_on_disk(settings.MEDIA_ROOT) == [] and not ReportFile.objects.exists()
+    assert stored_files() == [] and not ReportFile.objects.exists()
     client.post(
         url, {"order": order.number, "reason": "fake_brand", "description": DESCRIPTION, "evidence": [png_file()]}
     )
     stored = ReportFile.objects.get()
     assert stored.report == Report.objects.get() and stored.side == ReportFile.Side.REPORTER
-    assert len(files_on_disk(settings.MEDIA_ROOT)) == 1
+    assert len(stored_files()) == 1
     Report.objects.all().delete()
     assert ReportFile.objects.count() == 0
 
@@ -225,14 +225,14 @@ def test_too_many_files_store_nothing(order, buyer, login, settings):
         },
     )
     assert response.status_code == 400
-    assert files_on_disk(settings.MEDIA_ROOT) == [] and not Report.objects.exists()
+    assert stored_files() == [] and not Report.objects.exists()
 
 
 def test_unclaimed_report_uploads_are_swept_after_a_day(buyer, settings):
     from core import files
 
     files.uploads_store(model=ReportFile, owner_id=buyer.pk, files=[png_file()])
-    assert len(files_on_disk(settings.MEDIA_ROOT)) == 1
+    assert len(stored_files()) == 1
     sweeps.run("unclaimed-uploads", timezone.now() + timedelta(hours=settings.UPLOAD_UNCLAIMED_HOURS, minutes=1))
     assert not ReportFile.objects.exists()
 

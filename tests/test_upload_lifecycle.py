@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,17 +14,13 @@ from core.errors import ActionRefused
 from disputes import services
 from disputes.models import Attachment, Message
 
-from .disputes_helpers import files_on_disk, mp4_file, open_dispute, png_file, store_upload
+from .disputes_helpers import mp4_file, open_dispute, png_file, store_upload, stored_files
 
 pytestmark = pytest.mark.django_db
 
 
-def stored_paths(settings) -> list:
-    return [settings.MEDIA_ROOT / attachment.file.name for attachment in Attachment.objects.order_by("pk")]
-
-
 def assert_disk_matches_rows(settings) -> None:
-    assert files_on_disk(settings.MEDIA_ROOT) == sorted(stored_paths(settings))
+    assert stored_files() == sorted(str(attachment.file.name) for attachment in Attachment.objects.all())
 
 
 @pytest.fixture
@@ -74,11 +71,11 @@ def test_removing_a_file_in_the_wizard_deletes_the_file_too(
         wizard_url(order, "request"), {"request_text": text, "evidence": [png_file("a.png"), png_file("b.png")]}
     )
     doomed = Attachment.objects.get(display_name="a.png")
-    doomed_path = settings.MEDIA_ROOT / doomed.file.name
+    doomed_name = str(doomed.file.name)
     with django_capture_on_commit_callbacks(execute=True):  # files go when the deletion commits
         client.post(wizard_url(order, "request"), {"request_text": text, "remove": [doomed.pk]})
     assert list(Attachment.objects.values_list("display_name", flat=True)) == ["b.png"]
-    assert not doomed_path.exists()
+    assert not default_storage.exists(doomed_name)
     assert_disk_matches_rows(settings)
 
 
@@ -143,10 +140,10 @@ def test_a_posted_file_is_kept_and_deleted_with_its_message(
     photo = store_upload(buyer, png_file())
     message = services.message_post(dispute=dispute, user=buyer, text="", attachment_ids=[photo.pk])
     assert_disk_matches_rows(settings)
-    path = settings.MEDIA_ROOT / photo.file.name
+    name = str(photo.file.name)
     with django_capture_on_commit_callbacks(execute=True):
         Message.objects.filter(pk=message.pk).delete()  # the cascade takes the attachment row
-    assert not path.exists()
+    assert not default_storage.exists(name)
     assert_disk_matches_rows(settings)
 
 

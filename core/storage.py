@@ -1,0 +1,71 @@
+"""Where uploaded files live: the local disk by default, or a private S3-compatible bucket.
+
+Either way nobody fetches a file from the storage directly: the views that check access read
+it and stream it to the user (core.files.stored_file_response).
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from botocore.exceptions import ClientError
+from django.db.models.fields.files import FieldFile
+from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
+
+
+class PrivateS3Storage(S3Storage):
+    """An S3 bucket that holds private objects only.
+
+    Objects get no ACL of their own (the bucket's default, private, applies), names are never
+    reused, and any URL the storage makes is signed and short-lived: only Django admin's
+    "currently" links ask for one; the site streams files through its views instead.
+    """
+
+    def get_default_settings(self) -> dict[str, Any]:
+        defaults = super().get_default_settings()
+        defaults.update(
+            default_acl=None,
+            querystring_auth=True,
+            file_overwrite=False,
+            querystring_expire=120,
+            signature_version="s3v4",
+        )
+        return defaults
+
+    def open_stream(self, name: str) -> tuple[IO[bytes], int]:
+        """The object's body as a stream straight from the bucket, and its length.
+
+        S3Storage.open() downloads the whole object into a spooled temporary file before the first
+        byte can be read (in memory, unless AWS_S3_MAX_MEMORY_SIZE is set): a 100 MB video would
+        sit in a web worker's memory. The GetObject body is read chunk by chunk as it is sent.
+        """
+        key = self._normalize_name(clean_name(name))
+        try:
+            answer = self.connection.meta.client.get_object(Bucket=self.bucket_name, Key=key)
+        except ClientError as error:
+            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                raise FileNotFoundError(name) from None
+            raise
+        return answer["Body"], int(answer["ContentLength"])
+
+    def ensure_bucket(self) -> bool:
+        """Create the bucket unless it exists; True when it was created."""
+        client = self.connection.meta.client
+        try:
+            client.head_bucket(Bucket=self.bucket_name)
+        except ClientError as error:
+            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 404:
+                raise
+            client.create_bucket(Bucket=self.bucket_name)
+            return True
+        return False
+
+
+def open_for_streaming(stored: FieldFile) -> tuple[IO[bytes], int | None]:
+    """A stored file opened for a FileResponse, and its length when the storage knows it cheaply."""
+    storage = stored.storage
+    if isinstance(storage, PrivateS3Storage):  # default_storage is a lazy proxy; isinstance sees through it
+        return storage.open_stream(stored.name or "")
+    # A file on disk is read in blocks by FileResponse, which finds the length itself.
+    return stored.open("rb"), None
