@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import boto3
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -194,6 +195,17 @@ def test_a_dispute_opened_with_a_photo_on_one_web_process_is_read_with_it_on_ano
         page.get_by_role("button", name="Открыть спор").click()
         page.wait_for_url("**/account/disputes/*/")
         dispute = Dispute.objects.get(order=order)
+        attachment = dispute.messages.get().attachments.get()
+        # The photo lives in the bucket, where every web process finds it, not on a web disk.
+        bucket = boto3.client(
+            "s3",
+            endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None,
+            aws_access_key_id=os.environ.get("S3_ACCESS_KEY_ID"),
+            aws_secret_access_key=os.environ.get("S3_SECRET_ACCESS_KEY"),
+            region_name=os.environ.get("S3_REGION", "us-east-1"),
+        )
+        stored = bucket.head_object(Bucket=os.environ["S3_BUCKET"], Key=attachment.file.name)
+        assert stored["ContentLength"] == attachment.size
 
         # The same browser session, the other web process: signed in, the dispute and its photo.
         page.goto(f"{web_b}/account/disputes/{dispute.pk}/")
