@@ -675,7 +675,15 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 class AttachmentAdmin(admin.ModelAdmin):
     list_display = ("display_name", "kind", "size", "owner", "message", "uploaded_at")
     list_filter = ("kind",)
-    readonly_fields = [field.name for field in Attachment._meta.fields]
+    # The file through the page that checks who may open it, not the storage's own address.
+    readonly_fields = [field.name if field.name != "file" else "file_link" for field in Attachment._meta.fields]
+    fields = readonly_fields
+
+    @admin.display(description=_("файл"))
+    def file_link(self, attachment: Attachment) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("disputes:attachment", args=[attachment.token]), attachment.display_name
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -2,7 +2,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -10,6 +9,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_widgets import ViewLinkFileWidget
 from core.csv_export import csv_response
 from core.uploads import reencode_image
 
@@ -22,7 +22,12 @@ class ArticleImageForm(forms.ModelForm):
         model = ArticleImage
         fields = ("image", "caption")
         # The file box of a saved picture follows "Currently … Change:", which is not its label.
-        widgets = {"image": AdminFileWidget(attrs={"aria-label": _("Файл картинки")})}
+        widgets = {
+            "image": ViewLinkFileWidget(
+                link_for=lambda image: reverse("faq_image", args=[image.token, image.format.lower()]),
+                attrs={"aria-label": _("Файл картинки")},
+            )
+        }
 
     def clean_image(self):
         uploaded = self.cleaned_data.get("image")

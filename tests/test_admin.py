@@ -24,3 +24,22 @@ def test_every_admin_list_and_change_page_opens(client, settings):
             response = client.get(reverse("admin:{}_{}_change".format(*info), args=[first.pk]))
             assert response.status_code == 200, info
     assert apps.get_model("disputes", "Dispute").objects.exists()
+
+
+def test_an_evidence_file_in_admin_opens_through_the_page_that_checks_access(client):
+    from django.core.files.storage import default_storage
+
+    from .disputes_helpers import open_dispute, png_file, store_upload
+    from .factories import OrderFactory, SellerFactory, UserFactory, arbitrator
+
+    buyer = UserFactory(username="evidence-owner")
+    dispute = open_dispute(OrderFactory(buyer=buyer, store=SellerFactory().store))
+    attachment = store_upload(buyer, png_file())
+    attachment.message = dispute.messages.get()
+    attachment.save(update_fields=["message"])
+    client.force_login(arbitrator(username="admin-reader"))
+    page = client.get(reverse("admin:disputes_attachment_change", args=[attachment.pk])).content.decode()
+    view_url = reverse("disputes:attachment", args=[attachment.token])
+    assert f'href="{view_url}"' in page
+    assert default_storage.url(attachment.file.name) not in page
+    assert client.get(view_url).status_code == 200

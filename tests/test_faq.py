@@ -278,6 +278,10 @@ def test_support_uploads_an_article_image_in_admin_and_pastes_it_into_the_text(c
     assert default_storage.exists(str(image.image.name))
     editor = client.get(url).content.decode()
     assert image.markdown in editor  # the line to paste into the text is shown next to the image
+    # "Currently" opens the picture through the site, never the storage's own address.
+    view_url = reverse("faq_image", args=[image.token, "png"])
+    assert f'href="{view_url}"' in editor and default_storage.url(str(image.image.name)) not in editor
+    assert client.get(view_url).status_code == 200
 
 
 def test_a_deleted_article_image_takes_its_file_along(client, settings, django_capture_on_commit_callbacks):
