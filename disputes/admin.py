@@ -677,7 +677,7 @@ class AttachmentAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     # The file through the page that checks who may open it, not the storage's own address.
     readonly_fields = [field.name if field.name != "file" else "file_link" for field in Attachment._meta.fields]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     @admin.display(description=_("файл"))
     def file_link(self, attachment: Attachment) -> str:

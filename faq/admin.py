@@ -24,7 +24,7 @@ class ArticleImageForm(forms.ModelForm):
         # The file box of a saved picture follows "Currently … Change:", which is not its label.
         widgets = {
             "image": ViewLinkFileWidget(
-                link_for=lambda image: reverse("faq_image", args=[image.token, image.format.lower()]),
+                link_for=lambda image: reverse("faq_image", args=[image.token, image.format.lower()]),  # type: ignore[attr-defined]
                 attrs={"aria-label": _("Файл картинки")},
             )
         }
