@@ -108,26 +108,37 @@ def sweep(
     now: datetime,
     order_by: str,
     limit: int | None = None,
+    row: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None,
 ) -> SweepResult:
     """Call `action(pk, now)` for each row of `due(now)`, earliest `order_by` first, one
-    transaction per row. `limit` bounds one run (the rest waits for the next one)."""
+    transaction per row. `limit` bounds one run (the rest waits for the next one).
+
+    With `row` (e.g. `lambda rows: rows.select_related("order")`), the action gets the row itself,
+    read with what `row` adds by the same statement that locks it, instead of its pk: the service
+    then need not lock and read it a second time."""
     result = SweepResult(name)
     passed_over: set[Any] = set()
     while limit is None or result.changed + result.skipped + result.failed < limit:
         pk = None
         try:
             with transaction.atomic():
-                pk = (
+                picked = (
                     due(now)
                     .exclude(pk__in=passed_over)
                     .order_by(order_by, "pk")
                     .select_for_update(skip_locked=True, of=("self",))
-                    .values_list("pk", flat=True)
-                    .first()
                 )
-                if pk is None:
-                    break
-                changed = action(pk, now)
+                if row is None:
+                    pk = picked.values_list("pk", flat=True).first()
+                    if pk is None:
+                        break
+                    changed = action(pk, now)
+                else:
+                    target = row(picked).first()
+                    if target is None:
+                        break
+                    pk = target.pk
+                    changed = action(target, now)
         except ActionRefused:
             changed = None
         except Exception:

@@ -80,7 +80,12 @@ def _register_deadline(name: str) -> None:
 
     def run(now: datetime) -> SweepResult:
         return sweep(
-            name, lambda at: due(name, at), lambda pk, at: service(dispute_id=pk, now=at), now=now, order_by=column
+            name,
+            lambda at: due(name, at),
+            lambda dispute, at: service(dispute=dispute, now=at),
+            now=now,
+            order_by=column,
+            row=services.with_parties,
         )
 
     register(name, description=description)(run)  # type: ignore[arg-type]
