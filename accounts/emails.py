@@ -3,6 +3,9 @@
 import functools
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
@@ -21,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 SWEEP_BATCH_SIZE = 200
+HANDOFF_BATCH_SIZE = 50
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -185,14 +189,49 @@ def _insert_ignoring_conflicts(rows: list[OutgoingEmail]) -> dict[str | None, in
         return {dedupe_key: pk for pk, dedupe_key in cursor.fetchall()}
 
 
-def _hand_to_worker(email_ids: list[int]) -> None:
-    from .tasks import send_email
+_handoff_batch: ContextVar[list[int] | None] = ContextVar("outbox_handoff_batch", default=None)
 
-    for email_id in email_ids:
-        try:
-            send_email.delay(email_id)
-        except Exception:
-            logger.warning("Broker unavailable; e-mail %s stays in the outbox for the sweep", email_id, exc_info=True)
+
+@contextmanager
+def handoff_batched() -> Iterator[None]:
+    """Inside, mails are handed to workers after commit in messages of up to HANDOFF_BATCH_SIZE.
+
+    A broker message costs about as much as a swept row (some 0.6 ms in Celery): a sweep that sent
+    one per transaction spent most of its time there. Ids wait at most until the batch fills or
+    the block ends; if the process dies first, the outbox sweep sends those mails, as it does
+    after a broker outage.
+    """
+    if _handoff_batch.get() is not None:
+        yield
+        return
+    waiting: list[int] = []
+    token = _handoff_batch.set(waiting)
+    try:
+        yield
+    finally:
+        _handoff_batch.reset(token)
+        if waiting:
+            _publish(waiting)
+
+
+def _hand_to_worker(email_ids: list[int]) -> None:
+    waiting = _handoff_batch.get()
+    if waiting is None:
+        _publish(email_ids)
+        return
+    waiting.extend(email_ids)
+    if len(waiting) >= HANDOFF_BATCH_SIZE:
+        _publish(waiting[:])
+        waiting.clear()
+
+
+def _publish(email_ids: list[int]) -> None:
+    from .tasks import send_emails
+
+    try:
+        send_emails.delay(email_ids)
+    except Exception:
+        logger.warning("Broker unavailable; e-mails %s stay in the outbox for the sweep", email_ids, exc_info=True)
 
 
 def email_render(email: OutgoingEmail) -> tuple[str, str]:
