@@ -206,10 +206,14 @@ class _Picker:
             # Prepared statements outlive the transaction they were made in, rollbacks included.
             name = f"sweep_pick_{next(_statement_numbers)}"
             numbered = sql % tuple(f"${number}" for number in range(1, len(params) + 1))
-            with connection.cursor() as cursor:
-                cursor.execute(f"PREPARE {name} AS {numbered}")
-            self._prepared = (connection, name)
-            sql = f"EXECUTE {name}" + (f"({', '.join(['%s'] * len(params))})" if params else "")
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(f"PREPARE {name} AS {numbered}")
+            except DatabaseError:  # e.g. a parameter whose type PostgreSQL cannot infer
+                logger.warning("Sweep pick not prepared; sent as it is", exc_info=True)
+            else:
+                self._prepared = (connection, name)
+                sql = f"EXECUTE {name}" + (f"({', '.join(['%s'] * len(params))})" if params else "")
         compiled = (sql, tuple(params))
         # The queryset's copies (.all()) keep answering with this compiler: the ORM still reads
         # the rows into instances, with what select_related joined, as it always does.
