@@ -125,10 +125,9 @@ def sweep(
         # No tie-break on pk: with one, PostgreSQL reads and sorts every row that shares the
         # earliest deadline before it locks the first (an incremental sort), and a batch that
         # fell due at the same moment took quadratic time.
-        picked = due(now).exclude(pk__in=skip).order_by(order_by).select_for_update(skip_locked=True, of=("self",))
-        return picked.values_list("pk", flat=True) if row is None else row(picked)
+        return due(now).exclude(pk__in=skip).order_by(order_by).select_for_update(skip_locked=True, of=("self",))
 
-    picker = _Picker(next_due)
+    picker = _Picker(next_due, row)
     try:
         while limit is None or result.changed + result.skipped + result.failed < limit:
             pk = None
@@ -174,20 +173,33 @@ class _Picker:
     rows passed over change (a row that failed or was no longer due), which is rare.
     """
 
-    def __init__(self, build: Callable[[frozenset[Any]], QuerySet[Any]]) -> None:
-        self._build = build
+    def __init__(
+        self,
+        due: Callable[[frozenset[Any]], QuerySet[Any]],
+        row: Callable[[QuerySet[Any]], QuerySet[Any]] | None,
+    ) -> None:
+        self._due = due
+        self._row = row
         self._built_for: frozenset[Any] | None = None
         self._queryset: QuerySet[Any] | None = None
         self._prepared: tuple[Any, str] | None = None
 
+    def _build(self, passed_over: frozenset[Any]) -> QuerySet[Any]:
+        picked = self._due(passed_over)
+        return picked.values_list("pk", flat=True) if self._row is None else self._row(picked)
+
     def first(self, passed_over: frozenset[Any]) -> Any:
         """The next row (or pk), locked; call inside the row's transaction."""
+        if self._built_for is None:
+            # The first row of a run is picked by its pk alone: most runs find nothing due, and
+            # the joined statement would cost them more to build and plan than it saves.
+            self._built_for = passed_over
+            pk = self._due(passed_over).values_list("pk", flat=True).first()
+            if pk is None or self._row is None:
+                return pk
+            model = self._due(passed_over).model
+            return self._row(model._default_manager.select_for_update(of=("self",)).filter(pk=pk)).get()
         if self._queryset is None or passed_over != self._built_for:
-            if self._built_for is None:
-                # The first row of a run is read the ordinary way: most runs find nothing due,
-                # and preparing would cost them more than it saves.
-                self._built_for = passed_over
-                return next(iter(self._build(passed_over)[:1]), None)
             self._compile(passed_over)
         assert self._queryset is not None
         return next(iter(self._queryset.all()), None)
