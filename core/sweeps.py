@@ -6,7 +6,8 @@ and `manage.py deadlines` all read this one registry.
 
 A sweep takes the due rows one at a time, each in its own transaction: the row is picked with
 `FOR UPDATE SKIP LOCKED OF <table>`, so that several workers (or two beats by mistake) share the
-rows and never take the same one, and handed to the same service a button calls. The service
+rows and never take the same one, and handed (its pk, or the row itself read with what the
+service needs) to the same service a button calls. The service
 re-checks its rule under the lock and returns something falsy, or raises ActionRefused, when the
 row is no longer due (a user acted first). A row whose service fails unexpectedly is rolled back
 alone, logged with its id and counted; the other rows go on, and the next run tries it again.
