@@ -121,6 +121,15 @@ def email_queue_to_address(
     return queued[0] if queued else None
 
 
+@functools.lru_cache(maxsize=256)
+def _template_exists(site_engine: Engine, template: str) -> bool:
+    # Found once per process and template: a misspelt name fails in the caller, not in a worker.
+    engine = _plain_text_engine(site_engine)
+    for name in (f"emails/{template}_subject.txt", f"emails/{template}.txt"):
+        engine.find_template(name)
+    return True
+
+
 def _row(
     *,
     recipient: User | None,
@@ -131,6 +140,7 @@ def _row(
     dedupe_key: str | None,
     kind: str,
 ) -> OutgoingEmail:
+    _template_exists(Engine.get_default(), template)
     now = timezone.now()
     return OutgoingEmail(
         recipient=recipient,

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.mail.backends import locmem
+from django.template import TemplateDoesNotExist
 from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
@@ -199,3 +200,23 @@ def test_an_unsaved_row_is_refused_in_a_context(buyer):
     with pytest.raises(MailContextError, match="unsaved User"):
         email_queue(user=buyer, template="test_notice", context={"someone": User(username="nobody")})
     assert not OutgoingEmail.objects.exists()
+
+
+def test_a_mail_with_an_unknown_template_is_refused_when_queued(buyer):
+    with pytest.raises(TemplateDoesNotExist):
+        email_queue(user=buyer, template="no_such_notice", context={})
+    assert not OutgoingEmail.objects.exists()
+
+
+def test_a_mail_about_a_row_gone_before_sending_fails_with_the_reason_and_is_retried(buyer):
+    from .factories import UserFactory
+
+    someone = UserFactory()
+    email = email_queue(user=buyer, template="test_notice", context={"text": someone})
+    assert email is not None
+    someone.delete()
+    assert email_send(email_id=email.pk) is False
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (OutgoingEmail.Status.PENDING, 1)
+    assert "LookupError" in email.last_error and "no longer exists" in email.last_error
+    assert mail.outbox == []
