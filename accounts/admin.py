@@ -285,8 +285,8 @@ class StoreAdmin(admin.ModelAdmin):
 
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(admin.ModelAdmin):
-    list_display = ("to_address", "subject", "kind", "status", "attempts", "next_attempt_at", "sent_at")
-    list_filter = ("status", "kind")
+    list_display = ("to_address", "template", "subject", "kind", "status", "attempts", "next_attempt_at", "sent_at")
+    list_filter = ("status", "kind", "template")
     search_fields = ("to_address", "subject", "dedupe_key")
     readonly_fields = [field.name for field in OutgoingEmail._meta.fields]
 

@@ -204,7 +204,7 @@ def sign_up_mail(*, email: str, username: str, role: str, store_name: str, langu
         to_address=email,
         language=language,
         template="sign_up_confirm",
-        context={"pending": pending, "token": sign_up_token(pending), "hours": settings.SIGNUP_LINK_HOURS},
+        context={"pending": asdict(pending), "token": sign_up_token(pending), "hours": settings.SIGNUP_LINK_HOURS},
         dedupe_key=f"sign-up:{request_id}",
     )
     return 1

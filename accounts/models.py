@@ -112,8 +112,14 @@ class OutgoingEmail(models.Model):
 
     recipient = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     to_address = models.EmailField()
-    subject = models.CharField(max_length=255)
-    body = models.TextField()
+    # What the mail says is stored as what it is about: the worker that sends it renders
+    # emails/<template>_subject.txt and emails/<template>.txt in `language` with `context`
+    # (accounts/mail_context.py) and keeps the result in subject and body for admin and audit.
+    template = models.CharField(max_length=100, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField(blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SERVICE)
     # One e-mail per fact: a sweep that runs twice finds the key taken and sends nothing more.
     dedupe_key = models.CharField(max_length=160, unique=True, null=True, blank=True)
@@ -136,7 +142,7 @@ class OutgoingEmail(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.to_address}: {self.subject}"
+        return f"{self.to_address}: {self.subject or self.template}"
 
 
 class AccountEvent(models.Model):

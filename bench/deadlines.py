@@ -1,15 +1,27 @@
 """Deadline sweeps at scale: 1,000,000 open disputes on PostgreSQL.
 
 Prints the time of a sweep with nothing due at 10,000 and at 1,000,000 open disputes (the ratio
-shows whether the cost follows the due rows or the table), then makes 10,000 disputes due for
-the 15-day auto-claim and prints the time of the sweep that escalates them and the rate.
-Usage: python bench/deadlines.py [--open 1000000] [--due 10000]
+shows whether the cost follows the due rows or the table). Then makes 10,000 disputes due for the
+15-day auto-claim and escalates them three times over, the rows put back each time:
+
+1. by one bare SQL statement doing the same writes (UPDATE of the disputes and their offers,
+   INSERT of the claims, the events and the outbox rows), the floor no per-row sweep can beat;
+2. by the sweep in this process: disputes/s, SQL statements per dispute, and the ratio to 1;
+3. by the same sweep in --workers processes at once (each its own connection, sharing the rows
+   through SKIP LOCKED): the combined rate, each process's rate, and a check that every dispute
+   got exactly one event, one claim and one e-mail per party.
+
+Usage: python bench/deadlines.py [--open 1000000] [--due 10000] [--workers 2]
+The machine's other load moves the absolute figures; the ratio to bare SQL, measured in the same
+run, is the one to compare.
 """
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import time
+from typing import Any
 
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")  # measure the sweep, not a mail server
 
@@ -71,15 +83,172 @@ def time_empty_sweeps(sweeps, timezone, repeat: int = 7) -> tuple[float, float]:
     return statistics.median(single), statistics.median(everything)
 
 
+ESCALATED_KEYS = "dispute:%:escalated:%"
+
+
+def make_due(cursor, count: int) -> None:
+    # Opened 15 days and a minute ago, every date consistent with that.
+    cursor.execute(
+        "UPDATE disputes_dispute SET opened_at = now() - interval '15 days 1 minute', "
+        "escalation_opens_at = now() - interval '12 days 1 minute', "
+        "auto_claim_due_at = now() - interval '1 minute' "
+        "WHERE id IN (SELECT id FROM disputes_dispute ORDER BY random() LIMIT %s)",
+        [count],
+    )
+
+
+def due_ids(cursor) -> list[int]:
+    cursor.execute(
+        "SELECT id FROM disputes_dispute WHERE status IN ('awaiting_seller', 'negotiating') "
+        "AND auto_claim_due_at <= now()"
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def put_back(cursor, ids: list[int]) -> None:
+    """The escalated disputes due again, as before the run (what the run wrote, deleted)."""
+    cursor.execute("DELETE FROM accounts_outgoingemail WHERE dedupe_key LIKE %s", [ESCALATED_KEYS])
+    cursor.execute("DELETE FROM disputes_disputeevent WHERE dispute_id = ANY(%s)", [ids])
+    cursor.execute("DELETE FROM disputes_claim WHERE dispute_id = ANY(%s)", [ids])
+    cursor.execute(
+        "UPDATE disputes_dispute SET status = 'negotiating', escalated_at = NULL, "
+        "auto_claim_due_at = now() - interval '1 minute' WHERE id = ANY(%s)",
+        [ids],
+    )
+    for table in ("disputes_dispute", "disputes_disputeevent", "disputes_claim", "accounts_outgoingemail"):
+        cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+BARE_SQL = """
+WITH due AS (
+    SELECT id FROM disputes_dispute
+    WHERE status IN ('awaiting_seller', 'negotiating') AND auto_claim_due_at <= now()
+    FOR UPDATE SKIP LOCKED
+), escalated AS (
+    UPDATE disputes_dispute AS d
+    SET status = 'claim', escalated_at = now(), seller_answer_due_at = NULL, auto_claim_due_at = NULL,
+        updated_at = now()
+    FROM due WHERE d.id = due.id
+    RETURNING d.id, d.buyer_id, d.store_id
+), offers AS (
+    UPDATE disputes_offer SET status = 'superseded', decided_at = now()
+    WHERE status = 'pending' AND dispute_id IN (SELECT id FROM escalated)
+), claims AS (
+    INSERT INTO disputes_claim (dispute_id, stage, opened_at, flag_due_at, overdue_due_at, next_due_at, updated_at)
+    SELECT id, 'processing', now(), now() + interval '15 days', now() + interval '60 days',
+           now() + interval '15 days', now()
+    FROM escalated
+), events AS (
+    INSERT INTO disputes_disputeevent (dispute_id, kind, actor_id, details, created_at)
+    SELECT id, 'escalated', NULL, '{"automatic": true}', now() FROM escalated
+)
+INSERT INTO accounts_outgoingemail (recipient_id, to_address, template, language, context, subject, body, kind,
+                                    dedupe_key, status, attempts, next_attempt_at, last_error, created_at)
+SELECT u.id, u.email, 'dispute_update', u.preferred_language,
+       jsonb_build_object('dispute', jsonb_build_object('__model__', 'disputes.Dispute', 'pk', e.id)), '', '',
+       'service', 'dispute:' || e.id || ':escalated:' || u.id, 'pending', 0, now(), '', now()
+FROM escalated AS e
+JOIN accounts_store AS s ON s.id = e.store_id
+JOIN accounts_user AS u ON u.id IN (e.buyer_id, s.owner_id)
+"""
+
+
+def bare_sql(connection) -> float:
+    """Seconds for the bare statement, commit included."""
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        cursor.execute(BARE_SQL)
+        cursor.execute("COMMIT")
+    return time.perf_counter() - start
+
+
+def sweep_counting(sweeps, connection, now) -> tuple[Any, float, int]:
+    """The auto-claim sweep here: its result, seconds and the SQL statements it sent."""
+    statements = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal statements
+        statements += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        start = time.perf_counter()
+        result = sweeps.run("auto-claim", now)
+        elapsed = time.perf_counter() - start
+    return result, elapsed, statements
+
+
+def _worker(start_at: float, results) -> None:  # a child process: its own connection
+    from django.db import connections
+    from django.utils import timezone
+
+    from core import sweeps
+
+    connections["default"].ensure_connection()
+    while time.time() < start_at:
+        time.sleep(0.001)
+    begun = time.time()  # comparable across the processes, unlike perf_counter()
+    result = sweeps.run("auto-claim", timezone.now())
+    results.put((result.changed, result.failed, begun, time.time()))
+    connections.close_all()
+
+
+def sweep_in_processes(workers: int) -> tuple[list[tuple[int, float]], int, float]:
+    """The same sweep in `workers` processes at once: (changed, seconds) each, failures, wall seconds."""
+    from django.db import connections
+
+    connections.close_all()  # a forked child must not share the parent's connection
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    start_at = time.time() + 1.0
+    processes = [context.Process(target=_worker, args=(start_at, results)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    runs = [results.get(timeout=3600) for _ in processes]
+    for process in processes:
+        process.join()
+    wall = max(end for _changed, _failed, _begun, end in runs) - min(begun for _changed, _failed, begun, _end in runs)
+    return [(changed, end - begun) for changed, _failed, begun, end in runs], sum(run[1] for run in runs), wall
+
+
+def check_once_each(cursor, ids: list[int]) -> list[str]:
+    """What went wrong, if anything: each dispute one claim, one escalation event, one mail per party."""
+    problems = []
+    cursor.execute(
+        "SELECT count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE n > 1) FROM ("
+        "SELECT d.id, count(e.id) AS n FROM disputes_dispute d LEFT JOIN disputes_disputeevent e "
+        "ON e.dispute_id = d.id AND e.kind = 'escalated' WHERE d.id = ANY(%s) GROUP BY d.id) AS per_dispute",
+        [ids],
+    )
+    once, twice = cursor.fetchone()
+    if (once, twice) != (len(ids), 0):
+        problems.append(f"events: {once} disputes with one, {twice} with more, of {len(ids)}")
+    cursor.execute("SELECT count(*), count(DISTINCT dispute_id) FROM disputes_claim WHERE dispute_id = ANY(%s)", [ids])
+    claims, distinct = cursor.fetchone()
+    if claims != len(ids) or distinct != len(ids):
+        problems.append(f"claims: {claims} rows for {distinct} of {len(ids)} disputes")
+    cursor.execute(
+        "SELECT count(*), count(DISTINCT (recipient_id, context)) FROM accounts_outgoingemail WHERE dedupe_key LIKE %s",
+        [ESCALATED_KEYS],
+    )
+    mails, distinct_mails = cursor.fetchone()
+    if mails != 2 * len(ids) or distinct_mails != mails:
+        problems.append(f"e-mails: {mails} rows ({distinct_mails} distinct) for {2 * len(ids)} facts")
+    return problems
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--open", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2, help="processes sweeping the same rows at once (0: skip)")
     parser.add_argument("--database", default="helpcenter_bench_deadlines")
     args = parser.parse_args()
     small = min(10_000, args.open)
 
     django_on_bench_database(args.database)
+    from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
@@ -87,6 +256,7 @@ def main() -> None:
     from core import sweeps
     from disputes.models import Dispute
 
+    settings.DEBUG = False  # no query log: measure the sweep, not Django's debug bookkeeping
     buyer = User.objects.create(username="bench-buyer", email="buyer@bench.local")
     seller = User.objects.create(username="bench-seller", email="seller@bench.local", role="seller")
     store = Store.objects.create(owner=seller, name="Bench Store")
@@ -114,22 +284,43 @@ def main() -> None:
     )
 
     with connection.cursor() as cursor:
-        cursor.execute(
-            # Opened 15 days and a minute ago, every date consistent with that.
-            "UPDATE disputes_dispute SET opened_at = now() - interval '15 days 1 minute', "
-            "escalation_opens_at = now() - interval '12 days 1 minute', "
-            "auto_claim_due_at = now() - interval '1 minute' "
-            "WHERE id IN (SELECT id FROM disputes_dispute ORDER BY random() LIMIT %s)",
-            [args.due],
-        )
+        make_due(cursor, args.due)
         cursor.execute("ANALYZE disputes_dispute")
-    start = time.perf_counter()
-    result = sweeps.run("auto-claim", timezone.now())
-    elapsed = time.perf_counter() - start
+        ids = due_ids(cursor)
+    bare = bare_sql(connection)
+    bare_rate = len(ids) / bare
+    with connection.cursor() as cursor:
+        problems = check_once_each(cursor, ids)
+        put_back(cursor, ids)
     print(
-        f"sweep over {args.due:,} due of {args.open:,}: {elapsed:.1f} s, {result.changed:,} escalated "
-        f"({result.changed / elapsed:,.0f} disputes/s, each with its event and two queued e-mails)"
+        f"bare SQL, one statement over the {len(ids):,} due: {bare:.2f} s ({bare_rate:,.0f} disputes/s)"
+        + (f"  CHECK FAILED: {problems}" if problems else "")
     )
+
+    result, elapsed, statements = sweep_counting(sweeps, connection, timezone.now())
+    rate = result.changed / elapsed
+    with connection.cursor() as cursor:
+        problems = check_once_each(cursor, ids)
+        put_back(cursor, ids)
+    print(
+        f"sweep, 1 process: {result.changed:,} escalated in {elapsed:.1f} s = {rate:,.0f} disputes/s, each with its "
+        f"event, claim and two queued e-mails; {statements / max(result.changed, 1):.1f} SQL statements per dispute "
+        f"(+ BEGIN and COMMIT); bare SQL is x{bare_rate / rate:.1f} faster"
+        + (f"  CHECK FAILED: {problems}" if problems else "")
+    )
+
+    if args.workers > 0:
+        runs, failed, wall = sweep_in_processes(args.workers)
+        with connection.cursor() as cursor:
+            problems = check_once_each(cursor, ids)
+        each = ", ".join(f"{changed:,} at {changed / seconds:,.0f}/s" for changed, seconds in runs)
+        total = sum(changed for changed, _seconds in runs)
+        print(
+            f"sweep, {args.workers} processes at once: {total:,} escalated in {wall:.1f} s = {total / wall:,.0f} "
+            f"disputes/s together ({each}; {failed} failed); "
+            + (f"CHECK FAILED: {problems}" if problems else "each dispute: one event, one claim, one e-mail per party")
+        )
+
     start = time.perf_counter()
     again = sweeps.run("auto-claim", timezone.now())
     print(f"the same sweep again: {again.changed} escalated in {(time.perf_counter() - start) * 1000:.1f} ms")

@@ -228,11 +228,13 @@ def evidence_answer(
     return message
 
 
-@transaction.atomic
-def evidence_request_close(*, dispute_id: int, now: datetime | None = None) -> Claim | None:
+@transaction.atomic(savepoint=False)  # see the note above disputes.services' deadlines
+def evidence_request_close(
+    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
+) -> Claim | None:
     """The answer deadline passed: the arbitrator goes on with the evidence there is."""
     now = now or timezone.now()
-    dispute = services.dispute_lock(dispute_id)
+    dispute = services.deadline_row(dispute_id, dispute)
     claim = claim_lock(dispute)
     facts = claim_facts(claim, actor_id=None)
     if rules.refusal(Action.CLOSE_EVIDENCE_REQUEST, dispute, Role.SYSTEM, now, facts):
@@ -485,11 +487,13 @@ def _carry_out(dispute: Dispute, decision: Decision, *, now: datetime) -> None:
 # --- deadlines, called by the beat sweeps -------------------------------------------------------
 
 
-@transaction.atomic
-def claim_finalize(*, dispute_id: int, now: datetime | None = None) -> Claim | None:
+@transaction.atomic(savepoint=False)  # see the note above disputes.services' deadlines
+def claim_finalize(
+    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
+) -> Claim | None:
     """Nobody appealed in time: the decision becomes final and is carried out."""
     now = now or timezone.now()
-    dispute = services.dispute_lock(dispute_id)
+    dispute = services.deadline_row(dispute_id, dispute)
     claim = claim_lock(dispute)
     if rules.refusal(Action.FINALIZE_DECISION, dispute, Role.SYSTEM, now, claim_facts(claim, actor_id=None)):
         return None
@@ -515,11 +519,13 @@ def claim_finalize(*, dispute_id: int, now: datetime | None = None) -> Claim | N
     return claim
 
 
-@transaction.atomic
-def claim_flag_undecided(*, dispute_id: int, now: datetime | None = None) -> Claim | None:
+@transaction.atomic(savepoint=False)  # see the note above disputes.services' deadlines
+def claim_flag_undecided(
+    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
+) -> Claim | None:
     """A claim waiting too long for a decision: flagged for arbitrators (list filter, digest)."""
     now = now or timezone.now()
-    dispute = services.dispute_lock(dispute_id)
+    dispute = services.deadline_row(dispute_id, dispute)
     claim = claim_lock(dispute)
     if rules.refusal(Action.FLAG_CLAIM, dispute, Role.SYSTEM, now):
         return None
@@ -529,11 +535,13 @@ def claim_flag_undecided(*, dispute_id: int, now: datetime | None = None) -> Cla
     return claim
 
 
-@transaction.atomic
-def claim_mark_overdue(*, dispute_id: int, now: datetime | None = None) -> Claim | None:
+@transaction.atomic(savepoint=False)  # see the note above disputes.services' deadlines
+def claim_mark_overdue(
+    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
+) -> Claim | None:
     """A claim past the longest time for a decision: overdue, and the head of arbitration is told."""
     now = now or timezone.now()
-    dispute = services.dispute_lock(dispute_id)
+    dispute = services.deadline_row(dispute_id, dispute)
     claim = claim_lock(dispute)
     if rules.refusal(Action.MARK_CLAIM_OVERDUE, dispute, Role.SYSTEM, now):
         return None

@@ -413,8 +413,9 @@ def _deadline_permit(action: Action, dispute: Dispute, role: Role, now: datetime
     if role != Role.SYSTEM:
         return Permit(False, _("Это действие выполняется автоматически."))
     status = dispute.status
-    claim = claim_of(dispute)
-    claim_stage = claim.stage if claim is not None and status == S.CLAIM else None
+    # Only a dispute in "claim" has one that matters: the others need not read it.
+    claim = claim_of(dispute) if status == S.CLAIM else None
+    claim_stage = claim.stage if claim is not None else None
     undecided = claim_stage in UNDECIDED_STAGES
     due: dict[Action, tuple[bool, datetime | None]] = {
         Action.GRANT_FOR_SILENCE: (

@@ -9,13 +9,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
-from accounts.emails import email_queue
+from accounts.emails import Mail, email_queue_all
 from accounts.models import User
 from core.dates import days_lazy
 from core.errors import ActionRefused
@@ -35,14 +36,28 @@ S = Dispute.Status
 logger = logging.getLogger(__name__)
 
 
+# What every dispute service reads with the locked row: the order, and both parties to address.
+DISPUTE_RELATED = ("order", "buyer", "store__owner")
+
+
 def dispute_lock(dispute_id: int) -> Dispute:
     """The dispute row, locked for this transaction; its order, buyer and store are read with it
     but not locked (an order is locked before its dispute, never after)."""
-    return (
-        Dispute.objects.select_for_update(of=("self",))
-        .select_related("order", "buyer", "store__owner")
-        .get(pk=dispute_id)
-    )
+    return Dispute.objects.select_for_update(of=("self",)).select_related(*DISPUTE_RELATED).get(pk=dispute_id)
+
+
+def with_parties(disputes: QuerySet[Dispute]) -> QuerySet[Dispute]:
+    """A sweep's locking query, made to read what dispute_lock() reads (core.sweeps.sweep's `row`)."""
+    return disputes.select_related(*DISPUTE_RELATED)
+
+
+def deadline_row(dispute_id: int | None, dispute: Dispute | None) -> Dispute:
+    """The dispute a deadline service acts on: the one its sweep has locked and read, or, by id,
+    locked here."""
+    if dispute is not None:
+        return dispute
+    assert dispute_id is not None
+    return dispute_lock(dispute_id)
 
 
 def _pending_offer(dispute: Dispute) -> Offer | None:
@@ -70,13 +85,17 @@ def notify(dispute: Dispute, users: list[User], headline: StrOrPromise, key: str
     """Queue one service e-mail per user; `headline` is a lazy message with {number} for the order
     (and any other `values`), rendered in each recipient's language."""
     text = format_lazy(headline, number=dispute.order.number, **values)
-    for user in users:
-        email_queue(
-            user=user,
-            template="dispute_update",
-            context={"dispute": dispute, "headline": text},
-            dedupe_key=f"dispute:{dispute.pk}:{key}:{user.pk}",
-        )
+    email_queue_all(
+        [
+            Mail(
+                user,
+                "dispute_update",
+                {"dispute": dispute, "headline": text},
+                dedupe_key=f"dispute:{dispute.pk}:{key}:{user.pk}",
+            )
+            for user in users
+        ]
+    )
 
 
 def dispute_transition(
@@ -501,15 +520,20 @@ def _start_refund(dispute: Dispute, *, actor: User | None, now: datetime, change
     )
 
 
-# --- deadlines, called by the beat sweeps with the dispute's id ---------------------------------
+# --- deadlines, called by the beat sweeps ----------------------------------------------------------
 # Each returns what it changed, or None when the dispute is no longer due (someone acted first).
+# A sweep hands over the row it has locked (`dispute`); anyone else passes `dispute_id`.
+# No savepoint: a sweep runs each row in a transaction of its own and rolls all of it back on an
+# error, and a savepoint per row would cost two round trips for nothing.
 
 
-@transaction.atomic
-def dispute_grant_for_seller_silence(*, dispute_id: int, now: datetime | None = None) -> Dispute | None:
+@transaction.atomic(savepoint=False)
+def dispute_grant_for_seller_silence(
+    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
+) -> Dispute | None:
     """The seller did not answer in time: the buyer's request is granted as if the seller accepted it."""
     now = now or timezone.now()
-    dispute = dispute_lock(dispute_id)
+    dispute = deadline_row(dispute_id, dispute)
     offer = _pending_offer(dispute)
     if rules.refusal(Action.GRANT_FOR_SILENCE, dispute, Role.SYSTEM, now, rules.Facts(pending_offer=offer)):
         return None
@@ -526,21 +550,25 @@ def dispute_grant_for_seller_silence(*, dispute_id: int, now: datetime | None = 
     return _resolve(dispute, offer=offer, actor=None, now=now)
 
 
-@transaction.atomic
-def dispute_auto_claim(*, dispute_id: int, now: datetime | None = None) -> Dispute | None:
+@transaction.atomic(savepoint=False)
+def dispute_auto_claim(
+    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
+) -> Dispute | None:
     """Unresolved for too long: the dispute becomes a claim by itself."""
     now = now or timezone.now()
-    dispute = dispute_lock(dispute_id)
+    dispute = deadline_row(dispute_id, dispute)
     if rules.refusal(Action.AUTO_CLAIM, dispute, Role.SYSTEM, now):
         return None
     return _escalate(dispute, actor=None, now=now)
 
 
-@transaction.atomic
-def dispute_close_unreturned(*, dispute_id: int, now: datetime | None = None) -> Dispute | None:
+@transaction.atomic(savepoint=False)
+def dispute_close_unreturned(
+    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
+) -> Dispute | None:
     """The agreed return was not shipped in time: the buyer gave up the refund."""
     now = now or timezone.now()
-    dispute = dispute_lock(dispute_id)
+    dispute = deadline_row(dispute_id, dispute)
     if rules.refusal(Action.CLOSE_UNRETURNED, dispute, Role.SYSTEM, now):
         return None
     dispute_transition(

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.emails import email_queue
+from accounts.emails import email_queue, handoff_batched
 from accounts.models import User
 from core.dates import days_lazy
 from core.sweeps import SweepResult, register, sweep
@@ -79,9 +79,15 @@ def _register_deadline(name: str) -> None:
     _candidates, service, column, description = DEADLINES[name]
 
     def run(now: datetime) -> SweepResult:
-        return sweep(
-            name, lambda at: due(name, at), lambda pk, at: service(dispute_id=pk, now=at), now=now, order_by=column
-        )
+        with handoff_batched():
+            return sweep(
+                name,
+                lambda at: due(name, at),
+                lambda dispute, at: service(dispute=dispute, now=at),
+                now=now,
+                order_by=column,
+                row=services.with_parties,
+            )
 
     register(name, description=description)(run)  # type: ignore[arg-type]
 

@@ -169,7 +169,7 @@ def test_mail_the_broker_never_got_is_sent_by_the_outbox_sweep(buyer, monkeypatc
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(tasks.send_email, "delay", broker_down)
+    monkeypatch.setattr(tasks.send_emails, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         email_queue(user=buyer, template="test_notice", context={"text": "later"})
     assert mail.outbox == []

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
@@ -18,10 +19,11 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import OutgoingEmail
 from core import sweeps
 from core.errors import ActionRefused
 from disputes import services
-from disputes.models import Dispute, DisputeEvent
+from disputes.models import Claim, Dispute, DisputeEvent
 
 from .concurrency import run_together
 from .disputes_helpers import open_dispute, seller_counter_offer
@@ -56,6 +58,31 @@ def test_two_sweeps_at_once_escalate_each_dispute_once():
     assert first.changed + second.changed == 30
     assert Dispute.objects.filter(pk__in=[d.pk for d in disputes], status="claim").count() == 30
     assert DisputeEvent.objects.filter(kind="escalated").count() == 30
+
+
+def test_two_workers_share_one_sweep_and_each_dispute_gets_one_event_and_one_set_of_mails():
+    disputes = due_disputes(24)
+    mail.outbox.clear()
+    now = timezone.now()
+    first, second = run_together(lambda: sweeps.run("auto-claim", now), lambda: sweeps.run("auto-claim", now))
+    assert isinstance(first, sweeps.SweepResult) and isinstance(second, sweeps.SweepResult)
+    assert (first.changed + second.changed, first.failed + second.failed) == (24, 0)
+    assert first.changed and second.changed, "both workers took rows"
+    ids = [dispute.pk for dispute in disputes]
+    events = Counter(DisputeEvent.objects.filter(dispute__in=ids, kind="escalated").values_list("dispute", flat=True))
+    assert events == Counter(ids)
+    assert Claim.objects.filter(dispute__in=ids).count() == 24
+    queued = Counter(
+        OutgoingEmail.objects.filter(dedupe_key__contains=":escalated:").values_list(
+            "recipient", "context__dispute__pk"
+        )
+    )
+    expected = Counter(
+        {(party, dispute.pk): 1 for dispute in disputes for party in (dispute.buyer_id, dispute.store.owner_id)}
+    )
+    assert queued == expected
+    sent = Counter((message.to[0], message.subject) for message in mail.outbox if "претензи" in message.body)
+    assert len(sent) == 48 and set(sent.values()) == {1}
 
 
 def test_a_sweep_racing_the_buyers_click_gives_one_claim_one_event_one_email_each():

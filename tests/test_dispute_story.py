@@ -11,6 +11,7 @@ from disputes.models import Offer
 
 from .disputes_helpers import open_dispute, seller_counter_offer, stored_files
 from .factories import OrderFactory, UserFactory
+from .mail_helpers import rendered
 
 pytestmark = pytest.mark.django_db
 
@@ -208,7 +209,7 @@ def test_dispute_emails_name_the_item(order, buyer):
     _with_picture(order)
     dispute = open_dispute(order)
     seller_counter_offer(dispute, amount="5")
-    body = OutgoingEmail.objects.filter(to_address=buyer.email).latest("pk").body.replace("\xa0", " ")
+    body = rendered(OutgoingEmail.objects.filter(to_address=buyer.email).latest("pk")).body.replace("\xa0", " ")
     assert f"{order.items.get().title} (Чёрный) — 25,00 $" in body
 
 
@@ -354,7 +355,7 @@ def test_a_buyer_writes_to_support_from_a_closed_dispute_and_reads_the_answer(or
     assert page.status_code == 302
     item.refresh_from_db()
     assert item.status == "answered" and item.answered_by == agent
-    mail = OutgoingEmail.objects.filter(to_address=buyer.email).latest("pk")
+    mail = rendered(OutgoingEmail.objects.filter(to_address=buyer.email).latest("pk"))
     assert "напишите продавцу" in mail.body and order.number in mail.subject
     client.force_login(buyer)
     assert "напишите продавцу" in text_of(client, reverse("orders:support"))
@@ -384,7 +385,7 @@ def test_protection_expiry_is_mailed_to_the_buyer(order, buyer):
     from core import sweeps
 
     sweeps.run("protection-expiry", order.protection_due_at + timedelta(minutes=1))
-    mail = OutgoingEmail.objects.get(to_address=buyer.email)
+    mail = rendered(OutgoingEmail.objects.get(to_address=buyer.email))
     assert "закончилась" in mail.subject and order.number in mail.subject and "деньги переданы продавцу" in mail.body
 
 
@@ -393,7 +394,7 @@ def test_dispute_mail_subjects_say_what_happened(order, buyer, seller):
 
     dispute = open_dispute(order)
     seller_counter_offer(dispute, amount="10")
-    subject = OutgoingEmail.objects.filter(to_address=buyer.email).latest("pk").subject.replace("\xa0", " ")
+    subject = rendered(OutgoingEmail.objects.filter(to_address=buyer.email).latest("pk")).subject.replace("\xa0", " ")
     assert subject == f"Продавец предложил 10,00 $ по заказу {order.number}"
 
 

@@ -21,6 +21,7 @@ from reports.reasons import REASONS
 
 from .disputes_helpers import html_as_jpeg, png_file, stored_files
 from .factories import OrderFactory, SellerFactory, UserFactory, support_agent
+from .mail_helpers import rendered
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +29,8 @@ DESCRIPTION = "Продавец просит перевести деньги н�
 
 
 def sent(since: int = 0) -> list[OutgoingEmail]:
-    """The e-mails queued (in the outbox table, sent after commit) after the row `since`."""
-    return list(OutgoingEmail.objects.filter(pk__gt=since).order_by("pk"))
+    """The e-mails queued (in the outbox table, sent after commit) after the row `since`, as they will read."""
+    return [rendered(email) for email in OutgoingEmail.objects.filter(pk__gt=since).order_by("pk")]
 
 
 def last_mail_id() -> int:

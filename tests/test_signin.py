@@ -353,12 +353,12 @@ def test_sign_ups_are_throttled_per_address_and_per_client(client, jobs):
 def test_the_reset_and_sign_up_letters_go_out_even_when_the_broker_is_down(
     client, buyer, monkeypatch, django_capture_on_commit_callbacks
 ):
-    def broker_down(**kwargs):
+    def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
     monkeypatch.setattr(tasks.password_reset_mail, "delay", broker_down)
     monkeypatch.setattr(tasks.sign_up_mail, "delay", broker_down)
-    monkeypatch.setattr(tasks.send_email, "delay", broker_down)
+    monkeypatch.setattr(tasks.send_emails, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         reset(client, buyer.email)
         sign_up(client)

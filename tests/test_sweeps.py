@@ -6,13 +6,17 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import DatabaseError, connections, transaction
+import time_machine
+from django.core import mail
+from django.db import DatabaseError, connection, connections, transaction
+from django.test.signals import template_rendered
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Store, User
+from accounts.models import OutgoingEmail, Store, User
 from core import sweeps
 from disputes import services
-from disputes.models import Dispute
+from disputes.models import Dispute, DisputeEvent
 from orders.models import Order
 from orders.services import order_lock
 
@@ -148,3 +152,68 @@ def test_a_sweep_passes_over_a_row_another_worker_holds(needs_postgres, dispute_
     assert result.changed == 1
     assert dict(Dispute.objects.values_list("pk", "status")) == {held.pk: S.NEGOTIATING, free.pk: S.CLAIM}
     assert sweeps.run("auto-claim", timezone.now() + timedelta(days=30)).changed == 1
+
+
+def _due_for_auto_claim(dispute_factory, count: int) -> tuple[list[Dispute], datetime]:
+    disputes = [negotiating(dispute_factory) for _ in range(count)]
+    return disputes, last_auto_claim(disputes) + timedelta(minutes=1)
+
+
+@pytest.mark.django_db
+def test_the_sweep_renders_no_mail_and_the_sender_renders_each_in_its_readers_language(
+    dispute_factory, django_capture_on_commit_callbacks
+):
+    [dispute], later = _due_for_auto_claim(dispute_factory, 1)
+    dispute.buyer.preferred_language = "en"
+    dispute.buyer.save(update_fields=["preferred_language"])
+    mail.outbox.clear()
+    rendered: list[str] = []
+
+    def on_render(sender, template, context, **kwargs):
+        rendered.append(template.name)
+
+    template_rendered.connect(on_render)
+    try:
+        with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks() as after_commit:
+            assert sweeps.run("auto-claim", later).changed == 1
+        assert rendered == []  # nothing rendered inside the sweep's transaction
+        queued = OutgoingEmail.objects.filter(dedupe_key__contains=":escalated:")
+        assert sorted(queued.values_list("template", "language", "subject", "body")) == [
+            ("dispute_update", "en", "", ""),
+            ("dispute_update", "ru", "", ""),
+        ]
+        for callback in after_commit:
+            callback()
+    finally:
+        template_rendered.disconnect(on_render)
+    assert "emails/dispute_update.txt" in rendered
+    by_address = {message.to[0]: message for message in mail.outbox}
+    to_buyer, to_seller = by_address[dispute.buyer.email], by_address[dispute.store.owner.email]
+    assert "has been escalated to a claim" in to_buyer.body and "Dispute page:" in to_buyer.body
+    assert "передан в претензию" in to_seller.body and "Страница спора:" in to_seller.body
+    assert dispute.order.number in to_buyer.subject
+
+
+def _statements(captured) -> list[str]:
+    # Transaction control differs by database and by how the test holds its transaction.
+    control = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "BEGIN", "COMMIT")
+    return [query["sql"] for query in captured if not query["sql"].startswith(control)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [1, 4])
+def test_a_swept_dispute_costs_six_statements_however_many_are_due(dispute_factory, count):
+    disputes, later = _due_for_auto_claim(dispute_factory, count)
+    with CaptureQueriesContext(connection) as captured:
+        assert sweeps.run("auto-claim", later).changed == count
+    statements = _statements(captured.captured_queries)
+    # Lock and read the dispute with its order and parties; supersede the pending offer; move the
+    # dispute; its event; its claim; both parties' e-mails in one INSERT.
+    per_dispute = 6
+    # Per run: the first row is picked by its pk and then read with its relations, and the last
+    # pick finds nothing; on PostgreSQL the pick is also prepared and released.
+    fixed = 4 if connection.vendor == "postgresql" else 2
+    assert len(statements) == per_dispute * count + fixed, "\n".join(statements)
+    assert sum("accounts_outgoingemail" in sql for sql in statements) == count
+    assert sum('"accounts_user"' in sql and "JOIN" in sql for sql in statements) >= 1
+    assert DisputeEvent.objects.filter(dispute__in=disputes, kind="escalated").count() == count
