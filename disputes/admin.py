@@ -20,9 +20,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from accounts.models import Store, User
+from core.admin_russian import RussianAdminMixin
 from core.csv_export import csv_response
 from core.dates import days
 from core.errors import ActionRefused
@@ -253,7 +254,8 @@ class TimelineLine:
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(RussianAdminMixin, admin.ModelAdmin):
+    count_label = ngettext_lazy("%(count)d претензия", "%(count)d претензий", "count")
     list_display = (
         "order_number",
         "stage_label",
@@ -309,6 +311,9 @@ class ClaimAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Nothing on a claim is edited as a form: arbitrators act through the claim page's buttons.
         return False
+
+    def object_title(self, obj: Any) -> str:
+        return str(_("Претензия по заказу %(number)s") % {"number": obj.dispute.order.number})
 
     @admin.display(description=_("заказ"), ordering="dispute__order__number")
     def order_number(self, claim: Claim) -> str:
@@ -637,7 +642,9 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(admin.ModelAdmin):
+class DisputeAdmin(RussianAdminMixin, admin.ModelAdmin):
+    count_label = ngettext_lazy("%(count)d спор", "%(count)d споров", "count")
+    date_hierarchy_label = _("Фильтр по дате открытия")
     list_display = ("order", "kind", "status", "buyer", "store", "asked", "opened_at")
     list_filter = ("status", "kind", "currency")
     search_fields = ("order__number", "buyer__username", "store__name")
@@ -651,6 +658,9 @@ class DisputeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def object_title(self, obj: Any) -> str:
+        return str(_("Спор по заказу %(number)s") % {"number": obj.order.number})
 
     @admin.display(description=_("просит"))
     def asked(self, dispute: Dispute) -> str:
@@ -667,12 +677,16 @@ class DisputeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(RussianAdminMixin, admin.ModelAdmin):
+    add_title = _("Новый курс валюты")
+    add_label = _("Добавить курс")
+    count_label = ngettext_lazy("%(count)d курс", "%(count)d курсов", "count")
     list_display = ("currency", "rub_per_unit", "as_of")
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(RussianAdminMixin, admin.ModelAdmin):
+    count_label = ngettext_lazy("%(count)d файл", "%(count)d файлов", "count")
     list_display = ("display_name", "kind", "size", "owner", "message", "uploaded_at")
     list_filter = ("kind",)
     # The file through the page that checks who may open it, not the storage's own address.

@@ -124,7 +124,7 @@ class Offer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.dispute_id}: {self.role} {self.amount}"
+        return f"{self.get_role_display()}: {self.amount}"
 
 
 class Message(models.Model):
@@ -235,7 +235,7 @@ class DisputeEvent(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.dispute_id}: {self.kind}"
+        return str(self.get_kind_display())
 
 
 class Winner(models.TextChoices):
@@ -292,7 +292,7 @@ class Claim(models.Model):
         indexes = [models.Index(fields=["next_due_at", "opened_at"], name="claim_queue_idx")]
 
     def __str__(self) -> str:
-        return f"{self.dispute_id}: {self.get_stage_display()}"
+        return str(_("Спор №%(number)s: %(stage)s") % {"number": self.dispute_id, "stage": self.get_stage_display()})
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.next_due_at = self.nearest_due()

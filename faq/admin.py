@@ -8,7 +8,9 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
+from core.admin_russian import RussianAdminMixin
 from core.admin_widgets import ViewLinkFileWidget
 from core.csv_export import csv_response
 from core.uploads import reencode_image
@@ -53,7 +55,10 @@ class ArticleImageInline(admin.StackedInline):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(RussianAdminMixin, admin.ModelAdmin):
+    add_title = _("Новый раздел справки")
+    add_label = _("Добавить раздел")
+    count_label = ngettext_lazy("%(count)d раздел", "%(count)d разделов", "count")
     list_display = ("title_ru", "slug", "position")
     list_editable = ("position",)
     prepopulated_fields = {}
@@ -71,7 +76,10 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(RussianAdminMixin, admin.ModelAdmin):
+    add_title = _("Новая статья")
+    add_label = _("Добавить статью")
+    count_label = ngettext_lazy("%(count)d статья", "%(count)d статей", "count")
     list_display = (
         "title_ru",
         "category",

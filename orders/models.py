@@ -178,7 +178,7 @@ class OrderEvent(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.order_id}: {self.kind}"
+        return str(self.get_kind_display())
 
 
 class OrderCancellation(models.Model):
