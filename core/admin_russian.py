@@ -64,22 +64,23 @@ class RussianAdminMixin:
         extra = self._object_context(request, object_id)
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})  # type: ignore[misc]
 
-    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra = self._object_context(request, object_id, suffix=_("удаление"))
         return super().delete_view(request, object_id, {**extra, **(extra_context or {})})  # type: ignore[misc]
 
-    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra = self._object_context(request, object_id, suffix=_("история изменений"))
         return super().history_view(request, object_id, {**extra, **(extra_context or {})})  # type: ignore[misc]
 
     def _object_context(self, request: HttpRequest, object_id: str, suffix: str | Promise = "") -> dict[str, Any]:
         from django.contrib.admin.utils import unquote
 
-        try:
-            obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
-        except Exception:  # a malformed id: Django's own view answers it
-            return {}
-        if obj is None:
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is None:  # Django's own view answers a missing object
             return {}
         title = self.object_title(obj)
         if suffix:
@@ -88,11 +89,7 @@ class RussianAdminMixin:
         return {"title": title, "subtitle": None}
 
 
-class RussianModelAdmin(RussianAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
-    pass
-
-
-def field_column(name: str, label: str | Promise, *, ordering: str | None = None) -> Callable[[Any], Any]:
+def field_column(name: str, label: Any, *, ordering: str | None = None) -> Callable[[Any, Any], Any]:
     """A column or read-only line showing model field `name` (its choice label, not its code)
     under `label`: for models whose field names cannot change without a migration. Assigned as
     a ModelAdmin attribute, so it is called as a method."""

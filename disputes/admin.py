@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from accounts.models import Store, User
-from core.admin_russian import RussianAdminMixin
+from core.admin_russian import RussianAdminMixin, field_column
 from core.csv_export import csv_response
 from core.dates import days
 from core.errors import ActionRefused
@@ -651,7 +651,12 @@ class DisputeAdmin(RussianAdminMixin, admin.ModelAdmin):
     list_select_related = ("order", "buyer", "store")
     date_hierarchy = "opened_at"
     inlines = [OfferInline, MessageInline, EventInline]
-    readonly_fields = ["claim_link", *[field.name for field in Dispute._meta.fields]]
+    # The problems are codes in a JSON list: shown by their names instead.
+    readonly_fields = (
+        "claim_link",
+        *["problem_names" if field.name == "problems" else field.name for field in Dispute._meta.fields],
+    )
+    fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -665,6 +670,10 @@ class DisputeAdmin(RussianAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("просит"))
     def asked(self, dispute: Dispute) -> str:
         return format_money(dispute.requested_amount, dispute.currency)
+
+    @admin.display(description=_("проблемы"))
+    def problem_names(self, dispute: Dispute) -> str:
+        return claims.problem_names(dispute.problems) or "—"
 
     @admin.display(description=_("претензия"))
     def claim_link(self, dispute: Dispute) -> str:
@@ -689,9 +698,26 @@ class AttachmentAdmin(RussianAdminMixin, admin.ModelAdmin):
     count_label = ngettext_lazy("%(count)d файл", "%(count)d файлов", "count")
     list_display = ("display_name", "kind", "size", "owner", "message", "uploaded_at")
     list_filter = ("kind",)
-    # The file through the page that checks who may open it, not the storage's own address.
-    readonly_fields = [field.name if field.name != "file" else "file_link" for field in Attachment._meta.fields]
-    fields = tuple(readonly_fields)
+    # The file through the page that checks who may open it, not the storage's own address; the
+    # fields StoredFile leaves unnamed (its migrations are shared with accounts) are named here.
+    content_type_column = field_column("content_type", _("тип содержимого"))
+    extension_column = field_column("extension", _("расширение"))
+    width_column = field_column("width", _("ширина, px"))
+    height_column = field_column("height", _("высота, px"))
+    readonly_fields = (
+        "display_name",
+        "file_link",
+        "kind",
+        "content_type_column",
+        "extension_column",
+        "size",
+        "width_column",
+        "height_column",
+        "owner",
+        "message",
+        "uploaded_at",
+    )
+    fields = readonly_fields
 
     @admin.display(description=_("файл"))
     def file_link(self, attachment: Attachment) -> str:

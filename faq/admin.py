@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext, ngettext_lazy
 
 from core.admin_russian import RussianAdminMixin
 from core.admin_widgets import ViewLinkFileWidget
@@ -167,14 +167,25 @@ class ArticleAdmin(RussianAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Опубликовать"), permissions=["change"])
     def publish(self, request, queryset):
+        count = 0
         for article in queryset:
             article.status = Article.Status.PUBLISHED
             services.article_save(article=article)
-        messages.success(request, _("Опубликовано."))
+            count += 1
+        messages.success(
+            request,
+            ngettext("Опубликована %(count)d статья.", "Опубликовано %(count)d статей.", count) % {"count": count},
+        )
 
     @admin.action(description=_("Снять с публикации (в черновики)"), permissions=["change"])
     def unpublish(self, request, queryset):
+        count = 0
         for article in queryset:
             article.status = Article.Status.DRAFT
             services.article_save(article=article)
-        messages.success(request, _("Статьи перенесены в черновики."))
+            count += 1
+        messages.success(
+            request,
+            ngettext("В черновики перенесена %(count)d статья.", "В черновики перенесено %(count)d статей.", count)
+            % {"count": count},
+        )

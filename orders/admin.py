@@ -1,3 +1,5 @@
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -5,6 +7,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -49,14 +55,56 @@ class ProtectionExtensionInline(admin.StackedInline):
         return False
 
 
+def _moment(value: Any) -> str:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return date_format(moment, "j E Y, H:i")
+
+
+def _cancel_reason(code: Any) -> str:
+    for choices in (OrderCancellation.Reason, Order.CancelReason):
+        if code in choices.values:
+            return str(choices(code).label)
+    return str(code)
+
+
+# An order event's details, key by key: a Russian name and how to show the value.
+EVENT_DETAILS: dict[str, tuple[Any, Callable[[Any], str]]] = {
+    "tracking_number": (_("трек-номер"), str),
+    "reason": (_("причина"), _cancel_reason),
+    "days": (_("дней"), str),
+    "happened_at": (_("когда"), _moment),
+    "protection_due_at": (_("защита до"), _moment),
+}
+
+
+def event_details_lines(details: dict[str, Any] | None) -> list[str]:
+    lines = []
+    for key, value in (details or {}).items():
+        label, show = EVENT_DETAILS.get(key, (key.replace("_", " "), str))
+        lines.append(f"{capfirst(str(label))}: {show(value)}")
+    return lines
+
+
 class OrderEventInline(admin.StackedInline):
     model = OrderEvent
     extra = 0
-    readonly_fields = ("created_at", "kind", "actor", "details")
+    fields = ("created_at", "kind", "actor", "what_changed")
+    readonly_fields = fields
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("подробности"))
+    def what_changed(self, event: OrderEvent) -> str:
+        return (
+            format_html_join(mark_safe("<br>"), "{}", ((line,) for line in event_details_lines(event.details))) or "—"
+        )
 
 
 class TrackingEventInline(admin.StackedInline):

@@ -9,7 +9,7 @@ register = template.Library()
 
 @register.filter
 def admin_count(changelist: Any) -> str:
-    """"11 споров" under a list (Django writes "11 споры")."""
+    """ "11 споров" under a list (Django writes "11 споры")."""
     model_admin = changelist.model_admin
     if hasattr(model_admin, "count_text"):
         return str(model_admin.count_text(changelist.result_count))
