@@ -3,7 +3,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Value, When
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +17,9 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
+from core.admin_russian import RussianAdminMixin, field_column, titled_filter
 from core.errors import ActionRefused
 
 from . import blocking
@@ -75,7 +79,10 @@ class AccountEventInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(RussianAdminMixin, DjangoUserAdmin):
+    add_title = _("Новый пользователь")
+    add_label = _("Добавить пользователя")
+    count_label = ngettext_lazy("%(count)d пользователь", "%(count)d пользователей", "count")
     list_display = ("username", "email", "role", "is_staff", "blocked_at", "date_joined")
     list_filter = ("role", "is_staff", ("blocked_at", admin.EmptyFieldListFilter), "groups")
     readonly_fields = ("blocking", "blocking_state")
@@ -183,7 +190,8 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(AccountAppeal)
-class AccountAppealAdmin(admin.ModelAdmin):
+class AccountAppealAdmin(RussianAdminMixin, admin.ModelAdmin):
+    count_label = ngettext_lazy("%(count)d обжалование", "%(count)d обжалований", "count")
     list_display = ("user", "status", "filed_at", "reason")
     list_filter = ("status",)
     search_fields = ("user__username", "user__email")
@@ -267,8 +275,12 @@ class AccountAppealAdmin(admin.ModelAdmin):
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "created_at", "record_link")
+class StoreAdmin(RussianAdminMixin, admin.ModelAdmin):
+    add_title = _("Новый магазин")
+    add_label = _("Добавить магазин")
+    count_label = ngettext_lazy("%(count)d магазин", "%(count)d магазинов", "count")
+    created = field_column("created_at", _("дата создания"))
+    list_display = ("name", "owner", "created", "record_link")
     search_fields = ("name", "owner__username")
     raw_id_fields = ("owner",)
     readonly_fields = ("record_link",)
@@ -284,11 +296,66 @@ class StoreAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(admin.ModelAdmin):
-    list_display = ("to_address", "template", "subject", "kind", "status", "attempts", "next_attempt_at", "sent_at")
-    list_filter = ("status", "kind", "template")
+class OutgoingEmailAdmin(RussianAdminMixin, admin.ModelAdmin):
+    count_label = ngettext_lazy("%(count)d письмо", "%(count)d писем", "count")
+    # The model's fields have no Russian names (and accounts' migrations are busy): named here.
+    recipient_column = field_column("recipient", _("получатель"))
+    to_address_column = field_column("to_address", _("адрес"))
+    template_column = field_column("template", _("шаблон"))
+    language_column = field_column("language", _("язык"))
+    subject_column = field_column("subject", _("тема"))
+    body_column = field_column("body", _("текст письма"))
+    kind_column = field_column("kind", _("вид письма"))
+    dedupe_key_column = field_column("dedupe_key", _("ключ от повторной отправки"))
+    status_column = field_column("status", _("состояние отправки"))
+    attempts_column = field_column("attempts", _("попыток"))
+    next_attempt_at_column = field_column("next_attempt_at", _("следующая попытка"))
+    last_error_column = field_column("last_error", _("последняя ошибка"))
+    created_at_column = field_column("created_at", _("поставлено в очередь"))
+    sent_at_column = field_column("sent_at", _("отправлено"))
+    list_display = (
+        "to_address_column",
+        "template_column",
+        "subject_column",
+        "kind_column",
+        "status_column",
+        "attempts_column",
+        "next_attempt_at_column",
+        "sent_at_column",
+    )
+    list_filter = (
+        ("status", titled_filter(_("состояние отправки"), admin.ChoicesFieldListFilter)),
+        ("kind", titled_filter(_("вид письма"), admin.ChoicesFieldListFilter)),
+        ("template", titled_filter(_("шаблон"), admin.AllValuesFieldListFilter)),
+    )
     search_fields = ("to_address", "subject", "dedupe_key")
-    readonly_fields = [field.name for field in OutgoingEmail._meta.fields]
+    fields = (
+        "recipient_column",
+        "to_address_column",
+        "template_column",
+        "language_column",
+        "subject_column",
+        "body_column",
+        "kind_column",
+        "dedupe_key_column",
+        "status_column",
+        "attempts_column",
+        "next_attempt_at_column",
+        "last_error_column",
+        "created_at_column",
+        "sent_at_column",
+    )
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(RussianAdminMixin, DjangoGroupAdmin):
+    add_title = _("Новая группа сотрудников")
+    add_label = _("Добавить группу")
+    count_label = ngettext_lazy("%(count)d группа", "%(count)d групп", "count")

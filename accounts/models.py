@@ -168,7 +168,7 @@ class AccountEvent(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.kind}"
+        return str(self.get_kind_display())
 
 
 class AccountAppeal(models.Model):

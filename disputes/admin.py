@@ -20,9 +20,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from accounts.models import Store, User
+from core.admin_russian import RussianAdminMixin, field_column
 from core.csv_export import csv_response
 from core.dates import days
 from core.errors import ActionRefused
@@ -253,7 +254,8 @@ class TimelineLine:
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(RussianAdminMixin, admin.ModelAdmin):
+    count_label = ngettext_lazy("%(count)d претензия", "%(count)d претензий", "count")
     list_display = (
         "order_number",
         "stage_label",
@@ -309,6 +311,9 @@ class ClaimAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Nothing on a claim is edited as a form: arbitrators act through the claim page's buttons.
         return False
+
+    def object_title(self, obj: Any) -> str:
+        return str(_("Претензия по заказу %(number)s") % {"number": obj.dispute.order.number})
 
     @admin.display(description=_("заказ"), ordering="dispute__order__number")
     def order_number(self, claim: Claim) -> str:
@@ -637,14 +642,21 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(admin.ModelAdmin):
+class DisputeAdmin(RussianAdminMixin, admin.ModelAdmin):
+    count_label = ngettext_lazy("%(count)d спор", "%(count)d споров", "count")
+    date_hierarchy_label = _("Фильтр по дате открытия")
     list_display = ("order", "kind", "status", "buyer", "store", "asked", "opened_at")
     list_filter = ("status", "kind", "currency")
     search_fields = ("order__number", "buyer__username", "store__name")
     list_select_related = ("order", "buyer", "store")
     date_hierarchy = "opened_at"
     inlines = [OfferInline, MessageInline, EventInline]
-    readonly_fields = ["claim_link", *[field.name for field in Dispute._meta.fields]]
+    # The problems are codes in a JSON list: shown by their names instead.
+    readonly_fields = (
+        "claim_link",
+        *["problem_names" if field.name == "problems" else field.name for field in Dispute._meta.fields],
+    )
+    fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -652,9 +664,16 @@ class DisputeAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def object_title(self, obj: Any) -> str:
+        return str(_("Спор по заказу %(number)s") % {"number": obj.order.number})
+
     @admin.display(description=_("просит"))
     def asked(self, dispute: Dispute) -> str:
         return format_money(dispute.requested_amount, dispute.currency)
+
+    @admin.display(description=_("проблемы"))
+    def problem_names(self, dispute: Dispute) -> str:
+        return claims.problem_names(dispute.problems) or "—"
 
     @admin.display(description=_("претензия"))
     def claim_link(self, dispute: Dispute) -> str:
@@ -667,17 +686,38 @@ class DisputeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(RussianAdminMixin, admin.ModelAdmin):
+    add_title = _("Новый курс валюты")
+    add_label = _("Добавить курс")
+    count_label = ngettext_lazy("%(count)d курс", "%(count)d курсов", "count")
     list_display = ("currency", "rub_per_unit", "as_of")
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(RussianAdminMixin, admin.ModelAdmin):
+    count_label = ngettext_lazy("%(count)d файл", "%(count)d файлов", "count")
     list_display = ("display_name", "kind", "size", "owner", "message", "uploaded_at")
     list_filter = ("kind",)
-    # The file through the page that checks who may open it, not the storage's own address.
-    readonly_fields = [field.name if field.name != "file" else "file_link" for field in Attachment._meta.fields]
-    fields = tuple(readonly_fields)
+    # The file through the page that checks who may open it, not the storage's own address; the
+    # fields StoredFile leaves unnamed (its migrations are shared with accounts) are named here.
+    content_type_column = field_column("content_type", _("тип содержимого"))
+    extension_column = field_column("extension", _("расширение"))
+    width_column = field_column("width", _("ширина, px"))
+    height_column = field_column("height", _("высота, px"))
+    readonly_fields = (
+        "display_name",
+        "file_link",
+        "kind",
+        "content_type_column",
+        "extension_column",
+        "size",
+        "width_column",
+        "height_column",
+        "owner",
+        "message",
+        "uploaded_at",
+    )
+    fields = readonly_fields
 
     @admin.display(description=_("файл"))
     def file_link(self, attachment: Attachment) -> str:

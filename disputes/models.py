@@ -73,7 +73,7 @@ class Dispute(models.Model):
     seller_answered_at = models.DateTimeField(_("продавец ответил"), null=True, blank=True)
     seller_silent = models.BooleanField(_("продавец не ответил вовремя"), default=False, db_default=False)
     closed_at = models.DateTimeField(_("закрыт"), null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("изменён"), auto_now=True)
 
     class Meta:
         verbose_name = _("спор")
@@ -101,16 +101,18 @@ class Offer(models.Model):
         BUYER = "buyer", _("покупатель")
         SELLER = "seller", _("продавец")
 
-    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="offers")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    role = models.CharField(max_length=8, choices=Role.choices)
-    refund_type = models.CharField(max_length=8, choices=Dispute.RefundType.choices)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    return_required = models.BooleanField(default=False)
-    note = models.TextField(blank=True, max_length=4000)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="offers", verbose_name=_("спор"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("автор")
+    )
+    role = models.CharField(_("кто предложил"), max_length=8, choices=Role.choices)
+    refund_type = models.CharField(_("возврат"), max_length=8, choices=Dispute.RefundType.choices)
+    amount = models.DecimalField(_("сумма"), max_digits=12, decimal_places=2)
+    return_required = models.BooleanField(_("товар нужно вернуть"), default=False)
+    note = models.TextField(_("пояснение"), blank=True, max_length=4000)
+    status = models.CharField(_("статус"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("предложено"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("ответ дан"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("предложение")
@@ -124,7 +126,7 @@ class Offer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.dispute_id}: {self.role} {self.amount}"
+        return f"{self.get_role_display()}: {self.amount}"
 
 
 class Message(models.Model):
@@ -139,17 +141,24 @@ class Message(models.Model):
         ANSWER = "answer", _("ответ на запрос арбитра")
         APPEAL = "appeal", _("апелляция")
 
-    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.MESSAGE)
-    text = models.TextField(blank=True, max_length=4000)
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="messages", verbose_name=_("спор"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("автор")
+    )
+    kind = models.CharField(_("вид"), max_length=12, choices=Kind.choices, default=Kind.MESSAGE)
+    text = models.TextField(_("текст"), blank=True, max_length=4000)
     # A video too large to upload (a long unboxing) stays on a hosting site: the page shows this
     # as a plain link, never embedded. Only http(s) URLs are accepted (disputes/links.py).
     link = models.URLField(_("ссылка на видео"), max_length=500, blank=True, db_default="")
     evidence_request = models.ForeignKey(
-        "EvidenceRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
+        "EvidenceRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="answers",
+        verbose_name=_("ответ на запрос доказательств"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("отправлено"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("сообщение")
@@ -168,7 +177,14 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
 class Attachment(StoredFile):
     """Evidence on a dispute: claimed by the message it was sent with."""
 
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=_("сообщение"),
+    )
 
     upload_folder = "disputes"
 
@@ -214,7 +230,7 @@ class DisputeEvent(models.Model):
         REFUND_CONFIRMED = "refund_confirmed", _("Платёжная система подтвердила возврат")
         REFUND_FLAGGED = "refund_flagged", _("Возврат задерживается: отмечен для проверки")
 
-    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="events")
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="events", verbose_name=_("спор"))
     kind = models.CharField(_("что произошло"), max_length=24, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -235,7 +251,7 @@ class DisputeEvent(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.dispute_id}: {self.kind}"
+        return str(self.get_kind_display())
 
 
 class Winner(models.TextChoices):
@@ -273,8 +289,12 @@ class Claim(models.Model):
     assigned_at = models.DateTimeField(_("взята в работу"), null=True, blank=True)
     # Deadlines, each swept: flagged after CLAIM_DECISION_FLAG_DAYS without a decision, overdue
     # after CLAIM_DECISION_OVERDUE_DAYS, an evidence request's answer, the appeal window.
-    flag_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
-    overdue_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    flag_due_at = models.DateTimeField(
+        _("отметить «долго без решения» в"), null=True, blank=True, db_index=True, editable=False
+    )
+    overdue_due_at = models.DateTimeField(
+        _("станет просроченной в"), null=True, blank=True, db_index=True, editable=False
+    )
     evidence_due_at = models.DateTimeField(_("доказательства до"), null=True, blank=True, db_index=True)
     appeal_due_at = models.DateTimeField(_("обжаловать до"), null=True, blank=True, db_index=True)
     flagged_at = models.DateTimeField(_("долго без решения с"), null=True, blank=True)
@@ -282,7 +302,7 @@ class Claim(models.Model):
     final_at = models.DateTimeField(_("решение окончательное с"), null=True, blank=True)
     # The nearest date that matters at this stage, kept with every save: the queue's order.
     next_due_at = models.DateTimeField(_("ближайший срок"), null=True, blank=True, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("изменена"), auto_now=True)
 
     class Meta:
         verbose_name = _("претензия")
@@ -292,7 +312,7 @@ class Claim(models.Model):
         indexes = [models.Index(fields=["next_due_at", "opened_at"], name="claim_queue_idx")]
 
     def __str__(self) -> str:
-        return f"{self.dispute_id}: {self.get_stage_display()}"
+        return str(_("Спор №%(number)s: %(stage)s") % {"number": self.dispute_id, "stage": self.get_stage_display()})
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.next_due_at = self.nearest_due()

@@ -8,7 +8,9 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, ngettext_lazy
 
+from core.admin_russian import RussianAdminMixin
 from core.admin_widgets import ViewLinkFileWidget
 from core.csv_export import csv_response
 from core.uploads import reencode_image
@@ -53,7 +55,10 @@ class ArticleImageInline(admin.StackedInline):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(RussianAdminMixin, admin.ModelAdmin):
+    add_title = _("Новый раздел справки")
+    add_label = _("Добавить раздел")
+    count_label = ngettext_lazy("%(count)d раздел", "%(count)d разделов", "count")
     list_display = ("title_ru", "slug", "position")
     list_editable = ("position",)
     prepopulated_fields = {}
@@ -71,7 +76,10 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(RussianAdminMixin, admin.ModelAdmin):
+    add_title = _("Новая статья")
+    add_label = _("Добавить статью")
+    count_label = ngettext_lazy("%(count)d статья", "%(count)d статей", "count")
     list_display = (
         "title_ru",
         "category",
@@ -159,14 +167,25 @@ class ArticleAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Опубликовать"), permissions=["change"])
     def publish(self, request, queryset):
+        count = 0
         for article in queryset:
             article.status = Article.Status.PUBLISHED
             services.article_save(article=article)
-        messages.success(request, _("Опубликовано."))
+            count += 1
+        messages.success(
+            request,
+            ngettext("Опубликована %(count)d статья.", "Опубликовано %(count)d статей.", count) % {"count": count},
+        )
 
     @admin.action(description=_("Снять с публикации (в черновики)"), permissions=["change"])
     def unpublish(self, request, queryset):
+        count = 0
         for article in queryset:
             article.status = Article.Status.DRAFT
             services.article_save(article=article)
-        messages.success(request, _("Статьи перенесены в черновики."))
+            count += 1
+        messages.success(
+            request,
+            ngettext("В черновики перенесена %(count)d статья.", "В черновики перенесено %(count)d статей.", count)
+            % {"count": count},
+        )

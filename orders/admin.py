@@ -1,3 +1,5 @@
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -5,8 +7,14 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
+from core.admin_russian import RussianAdminMixin
 from core.errors import ActionRefused
 from core.money import format_money
 
@@ -47,14 +55,56 @@ class ProtectionExtensionInline(admin.StackedInline):
         return False
 
 
+def _moment(value: Any) -> str:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return date_format(moment, "j E Y, H:i")
+
+
+def _cancel_reason(code: Any) -> str:
+    for choices in (OrderCancellation.Reason, Order.CancelReason):
+        if code in choices.values:
+            return str(choices(code).label)
+    return str(code)
+
+
+# An order event's details, key by key: a Russian name and how to show the value.
+EVENT_DETAILS: dict[str, tuple[Any, Callable[[Any], str]]] = {
+    "tracking_number": (_("трек-номер"), str),
+    "reason": (_("причина"), _cancel_reason),
+    "days": (_("дней"), str),
+    "happened_at": (_("когда"), _moment),
+    "protection_due_at": (_("защита до"), _moment),
+}
+
+
+def event_details_lines(details: dict[str, Any] | None) -> list[str]:
+    lines = []
+    for key, value in (details or {}).items():
+        label, show = EVENT_DETAILS.get(key, (key.replace("_", " "), str))
+        lines.append(f"{capfirst(str(label))}: {show(value)}")
+    return lines
+
+
 class OrderEventInline(admin.StackedInline):
     model = OrderEvent
     extra = 0
-    readonly_fields = ("created_at", "kind", "actor", "details")
+    fields = ("created_at", "kind", "actor", "what_changed")
+    readonly_fields = fields
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("подробности"))
+    def what_changed(self, event: OrderEvent) -> str:
+        return (
+            format_html_join(mark_safe("<br>"), "{}", ((line,) for line in event_details_lines(event.details))) or "—"
+        )
 
 
 class TrackingEventInline(admin.StackedInline):
@@ -79,7 +129,11 @@ class OrderCancellationInline(admin.StackedInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(RussianAdminMixin, admin.ModelAdmin):
+    add_title = _("Новый заказ")
+    add_label = _("Добавить заказ")
+    count_label = ngettext_lazy("%(count)d заказ", "%(count)d заказов", "count")
+    date_hierarchy_label = _("Фильтр по дате оплаты")
     list_display = ("number", "buyer", "store", "status", "total_amount", "currency", "protection_due_at")
     list_filter = ("status", "currency")
     search_fields = ("number", "buyer__username", "store__name", "tracking_number")
@@ -100,7 +154,8 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(RussianAdminMixin, admin.ModelAdmin):
+    count_label = ngettext_lazy("%(count)d возврат", "%(count)d возвратов", "count")
     list_display = ("reference", "order", "purpose", "money", "status", "requested_at", "flagged_at", "completed_at")
     list_filter = ("status", "purpose", ("flagged_at", admin.EmptyFieldListFilter), "currency")
     search_fields = ("reference", "order__number", "gateway_reference")
@@ -114,6 +169,9 @@ class RefundAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def object_title(self, obj: Any) -> str:
+        return str(_("Возврат %(reference)s") % {"reference": obj.reference})
 
     @admin.display(description=_("сумма"))
     def money(self, refund: Refund) -> str:
@@ -152,11 +210,12 @@ class SupportAnswerForm(forms.ModelForm):
 
 
 @admin.register(SupportRequest)
-class SupportRequestAdmin(admin.ModelAdmin):
+class SupportRequestAdmin(RussianAdminMixin, admin.ModelAdmin):
     """Support's inbox: open questions first; the answer is written on the request's page and sent
     through the service (it mails the buyer)."""
 
     form = SupportAnswerForm
+    count_label = ngettext_lazy("%(count)d обращение", "%(count)d обращений", "count")
     list_display = ("number", "author", "order", "status", "created_at", "answered_at")
     list_filter = ("status",)
     search_fields = ("=id", "author__username", "author__email", "order__number", "text")
@@ -164,6 +223,9 @@ class SupportRequestAdmin(admin.ModelAdmin):
     readonly_fields = ("author", "order", "article", "text", "created_at", "status", "answered_by", "answered_at")
     fields = ("author", "order", "article", "created_at", "text", "status", "answer", "answered_by", "answered_at")
     ordering = ("-status", "created_at")
+
+    def object_title(self, obj: Any) -> str:
+        return str(obj)
 
     @admin.display(description=_("№"), ordering="pk")
     def number(self, item: SupportRequest) -> str:
@@ -202,11 +264,14 @@ class TrackingEventForm(forms.ModelForm):
 
 
 @admin.register(TrackingEvent)
-class TrackingEventAdmin(admin.ModelAdmin):
+class TrackingEventAdmin(RussianAdminMixin, admin.ModelAdmin):
     """A scan the carrier reported outside the webhook (by phone, by e-mail), entered by staff. It
     goes through the same service as the webhook: "delivered" starts the dispute window."""
 
     form = TrackingEventForm
+    add_title = _("Новое событие отслеживания")
+    add_label = _("Записать событие отслеживания")
+    count_label = ngettext_lazy("%(count)d событие", "%(count)d событий", "count")
     list_display = ("order", "kind", "happened_at", "location", "source")
     list_filter = ("kind", "source")
     search_fields = ("order__number", "order__tracking_number")
@@ -241,7 +306,8 @@ class TrackingEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderCancellation)
-class OrderCancellationAdmin(admin.ModelAdmin):
+class OrderCancellationAdmin(RussianAdminMixin, admin.ModelAdmin):
+    count_label = ngettext_lazy("%(count)d просьба", "%(count)d просьб", "count")
     list_display = ("order", "reason", "status", "requested_at", "respond_by")
     list_filter = ("status", "reason")
     search_fields = ("order__number",)

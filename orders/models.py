@@ -61,12 +61,14 @@ class Order(models.Model):
     # The last moment a dispute may be opened: shipment + protection days, or confirmation + 15
     # days. Swept by the protection tasks, so it is indexed.
     protection_due_at = models.DateTimeField(_("защита до"), null=True, blank=True, db_index=True)
-    confirm_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    confirm_reminder_sent_at = models.DateTimeField(
+        _("напоминание подтвердить получение отправлено"), null=True, blank=True
+    )
     # Set under the order's lock when its one dispute opens, and never cleared: the dispute then
     # governs the money, no second dispute can open, and the protection sweeps leave the order alone.
     has_dispute = models.BooleanField(_("был спор"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("изменён"), auto_now=True)
 
     class Meta:
         verbose_name = _("заказ")
@@ -94,7 +96,7 @@ class Order(models.Model):
 
 
 class OrderItem(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("заказ"))
     title = models.CharField(_("товар"), max_length=255)
     variant = models.CharField(_("вариант"), max_length=120, blank=True)
     quantity = models.PositiveIntegerField(_("количество"), default=1)
@@ -127,12 +129,12 @@ class ProtectionExtension(models.Model):
         REFUSED = "refused", _("продавец отказал")
         LAPSED = "lapsed", _("не рассмотрен до конца защиты")
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="extensions")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("заказ"))
     days = models.PositiveSmallIntegerField(_("на сколько дней"))
     reason = models.TextField(_("причина"), max_length=1000)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    requested_at = models.DateTimeField(auto_now_add=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(_("статус"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(_("запрошена"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("решена"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("просьба продлить защиту")
@@ -164,13 +166,18 @@ class OrderEvent(models.Model):
         CANCELLED = "cancelled", _("Заказ отменён, деньги возвращаются покупателю")
         DELIVERED = "delivered", _("Служба доставки отметила вручение")
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("заказ"))
+    kind = models.CharField(_("что произошло"), max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("кто"),
     )
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    details = models.JSONField(_("подробности"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("когда"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("событие заказа")
@@ -178,7 +185,7 @@ class OrderEvent(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.order_id}: {self.kind}"
+        return str(self.get_kind_display())
 
 
 class OrderCancellation(models.Model):
@@ -284,10 +291,14 @@ class Refund(models.Model):
     status = models.CharField(_("статус"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
     requested_at = models.DateTimeField(_("запрошен"))
     # Until the payment system acknowledged the request, the refunds sweep sends it again at this moment.
-    send_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    send_due_at = models.DateTimeField(
+        _("следующая передача платёжной системе"), null=True, blank=True, db_index=True, editable=False
+    )
     sent_at = models.DateTimeField(_("передан платёжной системе"), null=True, blank=True)
     # A refund still "preparing" at this moment is flagged for staff.
-    stale_due_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    stale_due_at = models.DateTimeField(
+        _("считать задержанным с"), null=True, blank=True, db_index=True, editable=False
+    )
     flagged_at = models.DateTimeField(_("задерживается с"), null=True, blank=True)
     completed_at = models.DateTimeField(_("завершён"), null=True, blank=True)
     confirmed_by = models.CharField(_("кто подтвердил"), max_length=8, choices=ConfirmedBy.choices, blank=True)

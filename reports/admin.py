@@ -13,8 +13,10 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from accounts.models import User
+from core.admin_russian import RussianAdminMixin
 from core.errors import ActionRefused
 
 from . import rules, selectors, services
@@ -55,7 +57,8 @@ class WaitingOnFilter(admin.SimpleListFilter):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(RussianAdminMixin, admin.ModelAdmin):
+    count_label = ngettext_lazy("%(count)d жалоба", "%(count)d жалоб", "count")
     list_display = ("number", "report_type", "reason", "status", "against", "created_at", "answer_due_at")
     list_display_links = ("number",)
     list_filter = (WaitingOnFilter, "status", "report_type", AgeFilter, "outcome", "sanction")
@@ -79,6 +82,9 @@ class ReportAdmin(admin.ModelAdmin):
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         return ["queue_position", "answer_due_at", "created_at", "pk"]
+
+    def object_title(self, obj: Any) -> str:
+        return str(obj)
 
     @admin.display(description=_("№"), ordering="pk")
     def number(self, report: Report) -> str:
