@@ -177,14 +177,12 @@ def _commit_without_waiting_for_disk(alias: str) -> Callable[[], None]:
     if connection.vendor != "postgresql":
         return lambda: None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('synchronous_commit')")
-        previous = cursor.fetchone()[0]
         cursor.execute("SET synchronous_commit TO off")
 
     def restore() -> None:
         try:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('synchronous_commit', %s, false)", [previous])
+                cursor.execute("RESET synchronous_commit")
         except DatabaseError:  # the connection went away, and the setting with it
             logger.debug("Could not restore synchronous_commit", exc_info=True)
 
