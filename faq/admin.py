@@ -64,6 +64,12 @@ class CategoryAdmin(RussianAdminMixin, admin.ModelAdmin):
     prepopulated_fields = {}
     search_fields = ("title_ru", "title_en")
 
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
+        # Each row's "position" box is named for screen readers (the column header is not its label).
+        widget = forms.NumberInput(attrs={"aria-label": _("Порядок раздела в справке"), "class": "vIntegerField"})
+        kwargs.setdefault("widgets", {"position": widget})
+        return super().get_changelist_form(request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         services.category_save(category=obj)
 

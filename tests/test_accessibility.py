@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import axe_playwright_python  # type: ignore[import-untyped]
@@ -60,11 +61,55 @@ def _html_errors(pages: dict[str, str], folder: Path) -> list[str]:
     ]
 
 
-def _pages_for(role: str) -> list[Callable[[], str]]:
-    """The page types `role` meets, as functions giving each URL in the active language."""
+class Flow:
+    """A page reached by pressing buttons (a confirmation after a POST, a wizard step that needs
+    the earlier answers): `steps(page, base_url)` leaves the browser on it."""
+
+    def __init__(self, name: str, steps: Callable[[Any, str], None]) -> None:
+        self.name = name
+        self.steps = steps
+
+
+def _wizard_to(step: str, number: str) -> Flow:
+    """The dispute wizard walked in the browser up to `step` (not-as-described, full refund)."""
+
+    def steps(page: Any, base_url: str) -> None:
+        page.goto(f"{base_url}{reverse('disputes:wizard', args=[number, 'received'])}")
+        page.check("input[name=received][value=yes]")
+        page.click("button[name=next]")
+        if step == "problem":
+            return
+        page.locator("input[name=problems]").first.check()
+        page.click("button[name=next]")
+        if step == "refund":
+            return
+        page.check("input[name=refund_type][value=full]")
+        page.locator("input[name=return_item]").last.check()
+        page.click("button[name=next]")
+        if step == "request":
+            return
+        page.fill("textarea[name=request_text]", "Корпус треснул при доставке, фото прилагаю к спору.")
+        page.click("button[name=next]")
+        page.wait_for_url("**/summary/")
+
+    return Flow(f"wizard {step} {number}", steps)
+
+
+def _press(name: str, path: Callable[[], str], button: str) -> Flow:
+    def steps(page: Any, base_url: str) -> None:
+        page.goto(base_url + path())
+        with page.expect_navigation():
+            page.locator(button).first.click()
+
+    return Flow(name, steps)
+
+
+def _pages_for(role: str) -> list[Callable[[], str] | Flow]:
+    """The page types `role` meets, as functions giving each URL in the active language, or as
+    flows of button presses that end on one."""
     from disputes.models import Claim, Dispute
     from faq.models import Article
-    from orders.models import Order
+    from orders.models import Order, Refund
     from reports.models import Report
 
     def dispute(number: str) -> int:
@@ -105,11 +150,29 @@ def _pages_for(role: str) -> list[Callable[[], str]]:
             lambda: reverse("disputes:detail", args=[dispute("8100000000000007")]),  # seller's counter-offer
             lambda: reverse("disputes:detail", args=[dispute("8100000000000010")]),  # claim, evidence asked
             lambda: reverse("disputes:wizard", args=["8100000000000016", "received"]),
+            _wizard_to("problem", "8100000000000017"),
+            _wizard_to("refund", "8100000000000017"),
+            _wizard_to("request", "8100000000000017"),
+            _wizard_to("summary", "8100000000000017"),
+            _press(
+                "accept an offer: the question first",
+                lambda: reverse("disputes:detail", args=[dispute("8100000000000007")]),
+                "form[action$='/offers/accept/'] button[type=submit]",
+            ),
+            _press(
+                "escalate: the question first",
+                lambda: reverse("disputes:detail", args=[dispute("8100000000000007")]),
+                "form[action$='/escalate/'] button[type=submit]",
+            ),
             lambda: reverse("reports:list"),
             lambda: reverse("reports:new"),
             lambda: reverse("reports:detail", args=[buyer_report.pk]),
         ]
     if role == "seller":
+        report_against_seller = Report.objects.filter(reported_user__username="seller").order_by("pk").first()
+        assert report_against_seller is not None
+        seller_dispute = Dispute.objects.filter(store__owner__username="seller").order_by("-opened_at").first()
+        assert seller_dispute is not None
         return [
             lambda: reverse("accounts:home"),
             lambda: reverse("orders:store_list"),
@@ -118,6 +181,8 @@ def _pages_for(role: str) -> list[Callable[[], str]]:
             lambda: reverse("disputes:store_record"),
             lambda: reverse("accounts:store_returns"),
             lambda: reverse("reports:against_me"),
+            lambda: reverse("reports:detail", args=[report_against_seller.pk]),  # the answer form
+            lambda: reverse("disputes:detail", args=[seller_dispute.pk]),
         ]
     claim = Claim.objects.order_by("pk").first()
     order = Order.objects.get(number="8100000000000001")
@@ -129,7 +194,21 @@ def _pages_for(role: str) -> list[Callable[[], str]]:
             lambda: reverse("admin:disputes_claim_change", args=[claim.pk]),
             lambda: reverse("admin:disputes_store_record", args=[order.store_id]),
             lambda: reverse("admin:orders_order_change", args=[order.pk]),
+            lambda: reverse("admin:disputes_dispute_changelist"),
+            lambda: reverse("admin:disputes_dispute_change", args=[claim.dispute_id]),
+            lambda: reverse("admin:orders_order_changelist"),
+            lambda: reverse("admin:disputes_attachment_changelist"),
         ]
+    if role == "finance":
+        refund = Refund.objects.order_by("pk").first()
+        assert refund is not None
+        return [
+            lambda: reverse("admin:index"),
+            lambda: reverse("admin:orders_refund_changelist"),
+            lambda: reverse("admin:orders_refund_change", args=[refund.pk]),
+        ]
+    if role == "blocked":
+        return [lambda: reverse("accounts:blocked"), *public[:2]]
     assert role == "support"
     return [
         lambda: reverse("admin:index"),
@@ -140,6 +219,10 @@ def _pages_for(role: str) -> list[Callable[[], str]]:
         lambda: reverse("admin:orders_supportrequest_changelist"),
         lambda: reverse("admin:orders_trackingevent_add"),
         lambda: reverse("admin:accounts_store_change", args=[order.store_id]),
+        lambda: reverse("admin:accounts_user_changelist"),
+        lambda: reverse("admin:accounts_user_change", args=[order.buyer_id]),
+        lambda: reverse("admin:accounts_accountappeal_changelist"),
+        lambda: reverse("admin:faq_category_changelist"),
     ]
 
 
@@ -161,7 +244,7 @@ def demo_site(shipped_data, settings):
     settings.DEBUG = False
 
 
-@pytest.mark.parametrize("role", ["anonymous", "buyer", "seller", "arbitrator", "support"])
+@pytest.mark.parametrize("role", ["anonymous", "buyer", "seller", "arbitrator", "support", "finance", "blocked"])
 def test_every_page_has_no_critical_or_serious_accessibility_violation(
     role, demo_site, chromium_browser, live_server, tmp_path
 ):
@@ -178,15 +261,28 @@ def test_every_page_has_no_critical_or_serious_accessibility_violation(
             page = context.new_page()
             page.set_default_timeout(15000)
             page.base_url = live_server.url
-            if role != "anonymous":
+            if role == "blocked":
+                # A blocked account signs in onto the page that says why and how to appeal.
+                page.goto(live_server.url + "/account/login/")
+                page.fill("input[name=username]", role)
+                page.fill("input[name=password]", DEMO_PASSWORD)
+                with page.expect_navigation():
+                    page.locator("main button[type=submit]").last.click()
+            elif role != "anonymous":
                 browser_login(page, role, DEMO_PASSWORD)
             with translation.override(language):
-                urls = [url() for url in pages]
-            for url in urls:
-                response = page.goto(live_server.url + url)
-                assert response is not None and response.status == 200, (url, response and response.status)
+                urls = [entry if isinstance(entry, Flow) else entry() for entry in pages]
+            for entry in urls:
+                if isinstance(entry, Flow):
+                    with translation.override(language):
+                        entry.steps(page, live_server.url)
+                    url = f"{page.url.removeprefix(live_server.url)} ({entry.name})"
+                else:
+                    url = entry
+                    response = page.goto(live_server.url + url)
+                    assert response is not None and response.status == 200, (url, response and response.status)
                 variants = [("", page)]
-                if width_name == "phone" and language == "ru":
+                if width_name == "phone" and language == "ru" and not isinstance(entry, Flow):
                     served_pages[url] = context.request.get(live_server.url + url).text()
                     served = context.new_page()
                     served.set_content(_without_scripts(served_pages[url], live_server.url), wait_until="load")
