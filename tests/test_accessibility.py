@@ -13,8 +13,8 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import axe_playwright_python  # type: ignore[import-untyped]
 import pytest
