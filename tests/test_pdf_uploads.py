@@ -229,7 +229,8 @@ def evidence_errors(html: str) -> list[str]:
     )
     assert field is not None
     assert "is-invalid" in field.group(0)
-    return re.findall(r'<div class="invalid-feedback">(.*?)</div>', field.group(1))
+    block = re.search(r'<div class="invalid-feedback" id="message-files-error">(.*?)</div>', field.group(1), re.S)
+    return re.findall(r'<span class="d-block">(.*?)</span>', block.group(1)) if block else []
 
 
 @pytest.mark.django_db
