@@ -118,3 +118,23 @@ def test_the_row_count_uses_russian_plural_forms(client, count, text):
     client.force_login(StaffFactory(is_superuser=True, username="counter"))
     page = _text(client.get(reverse("admin:disputes_dispute_changelist"), HTTP_ACCEPT_LANGUAGE="ru"))
     assert re.search(rf"\b{text}\b", page), text
+
+
+def test_saving_a_feminine_model_in_admin_says_so_in_grammatical_russian(client, django_capture_on_commit_callbacks):
+    from faq.models import Article
+
+    from .factories import support_agent
+
+    client.force_login(support_agent(username="support-grammar"))
+    article = Article.objects.get(slug="otmena-spora")
+    url = reverse("admin:faq_article_change", args=[article.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(
+        {"related": [item.pk for item in article.related.all()], "images-TOTAL_FORMS": "0", "images-INITIAL_FORMS": "0"}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(url, data, follow=True).content.decode()
+    [message] = [re.sub(r"<[^>]+>", "", text) for text in re.findall(r'<li class="success">(.*?)</li>', page)]
+    assert message == f"Запись «{article.title_ru}» (статья) сохранена."
+    assert "был успешно" not in page
