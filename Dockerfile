@@ -8,7 +8,7 @@ RUN pip install -r requirements.txt
 
 COPY . .
 # collectstatic needs settings; these values exist only for this build step.
-RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost EMAIL_URL=consolemail:// \
+RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost EMAIL_URL=consolemail:// REDIS_CACHE_URL=redis://build-only:6379/1 \
     python manage.py collectstatic --noinput
 
 RUN useradd --create-home --uid 1000 app && mkdir -p /data/media && chown -R app /data

@@ -16,6 +16,8 @@ import time
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("DJANGO_DEBUG", "0")
+# Production settings want Redis for the cache (counters, sessions, the store record beside claims).
+os.environ.setdefault("REDIS_CACHE_URL", "redis://127.0.0.1:6379/12")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("EMAIL_URL", "consolemail://")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")

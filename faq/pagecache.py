@@ -9,7 +9,9 @@ current one is rendered again: the next visitor after a change gets the new text
 lives in the same cache (Redis in production), so every web process sees the change at once.
 
 Two parts of a page differ per request and are not kept: the CSRF token of its forms (the vote
-and the language switch) goes in fresh on every answer, as Django would render it; the rest of
+and the language switch) goes in fresh on every answer, as Django would render it (so a cached
+page may carry the token only through `{% csrf_token %}`, never `{{ csrf_token }}` elsewhere:
+tests/test_faq_page_cache.py checks the kept copy holds no token); the rest of
 what is personal (a vote already given, a message after an action, a signed-in header) is
 rendered normally by bypassing the cache for visitors with such cookies.
 """

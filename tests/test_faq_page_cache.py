@@ -191,6 +191,12 @@ def test_a_visitor_votes_from_a_cached_page_with_a_fresh_csrf_token(article):
     assert cached["X-Page-Cache"] == "hit"
     token = TOKEN.findall(cached.content.decode())[0]
 
+    # The kept copy holds no one's token: a token-like string there would reach every visitor.
+    from django.core.cache import cache
+
+    kept = cache.get(f"faq:page:ru:{url}")[1]
+    assert b"@@faq-page-csrf-token@@" in kept and not re.search(rb"[A-Za-z0-9]{64}", kept)
+
     second_visitor = Client(enforce_csrf_checks=True)
     second_page = second_visitor.get(url)
     assert second_page["X-Page-Cache"] == "hit"
