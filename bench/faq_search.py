@@ -7,14 +7,12 @@ not). Usage: python bench/faq_search.py [--articles 100000] [--repeat 5]
 """
 
 import argparse
-import io
 import random
-import re
 import statistics
 import sys
 import time
 
-from _setup import django_on_bench_database, percentile
+from _setup import copy_generated_articles, django_on_bench_database, percentile, shipped_vocabulary
 
 
 def main() -> None:
@@ -27,39 +25,24 @@ def main() -> None:
     django_on_bench_database(args.database)
     from django.db import connection
 
-    from faq.models import Article, Category
+    from faq.models import Category
     from faq.search import CANDIDATE_CAP, search_articles
     from tests.faq_queries import QUERIES
 
-    shipped = list(Article.objects.values_list("body_text_ru", flat=True))
-    vocabulary = [word for text in shipped for word in re.findall(r"[а-яё]{3,}", text.lower())]
+    vocabulary = shipped_vocabulary()
     titles_vocabulary = sorted(set(vocabulary))
     category_id = Category.objects.create(slug="generated", title_ru="Сгенерированные", position=99).pk
 
     random.seed(42)
     started = time.perf_counter()
-    buffer = io.StringIO()
-    for number in range(args.articles):
-        title = " ".join(random.choices(titles_vocabulary, k=6)).capitalize()
-        body = " ".join(random.choices(vocabulary, k=180))
-        row = [
-            str(category_id), f"generated-{number}", "published", str(number % 1000), title, "",
-            title[:300], "", "", "", body, "", f"<p>{body}</p>", "", body, "", "[]", "[]", "0", "0",
-            "2026-01-01 00:00:00+00", "2026-01-01 00:00:00+00", "2026-01-01 00:00:00+00",
-        ]  # fmt: skip
-        buffer.write("\t".join(row) + "\n")
-    buffer.seek(0)
-    columns = (
-        "category_id, slug, status, position, title_ru, title_en, summary_ru, summary_en, keywords_ru, keywords_en, "
-        "body_ru, body_en, body_html_ru, body_html_en, body_text_ru, body_text_en, toc_ru, toc_en, helpful_yes, "
-        "helpful_no, published_at, updated_at, created_at"
-    )
     with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY faq_article ({columns}) FROM STDIN", buffer)
-        cursor.execute(
-            "INSERT INTO faq_searchword (word) SELECT word FROM ts_stat("
-            "$$SELECT to_tsvector('simple', title_ru || ' ' || body_text_ru) FROM faq_article$$) "
-            "WHERE length(word) BETWEEN 3 AND 64 ON CONFLICT DO NOTHING"
+        copy_generated_articles(
+            cursor,
+            count=args.articles,
+            category_ids=[category_id],
+            title_words=titles_vocabulary,
+            body_words=vocabulary,
+            positions=1000,
         )
         cursor.execute("VACUUM ANALYZE faq_article")
         cursor.execute("ANALYZE faq_searchword")

@@ -45,7 +45,7 @@ PRODUCTION_ENV = {
 for _name, _value in PRODUCTION_ENV.items():
     os.environ.setdefault(_name, _value)
 
-from _setup import django_on_bench_database  # noqa: E402
+from _setup import copy_generated_articles, django_on_bench_database, shipped_vocabulary  # noqa: E402
 
 
 @dataclass
@@ -213,39 +213,18 @@ def _png_bytes() -> bytes:
 
 def _add_generated_articles(cursor, *, count: int) -> None:
     """`count` published articles over ten new categories, with words of the shipped ones."""
-    import io
     import random
 
-    from faq.models import Article, Category
+    from faq.models import Category
 
-    shipped = list(Article.objects.values_list("body_text_ru", flat=True))
-    vocabulary = [word for text in shipped for word in re.findall(r"[а-яё]{3,}", text.lower())]
+    vocabulary = shipped_vocabulary()
     categories = [
         Category.objects.create(slug=f"generated-{number}", title_ru=f"Раздел {number}", position=50 + number).pk
         for number in range(10)
     ]
     random.seed(42)
-    buffer = io.StringIO()
-    for number in range(count):
-        title = " ".join(random.choices(vocabulary, k=6)).capitalize()
-        body = " ".join(random.choices(vocabulary, k=180))
-        row = [
-            str(categories[number % 10]), f"generated-{number}", "published", str(number), title, "",
-            title[:300], "", "", "", body, "", f"<p>{body}</p>", "", body, "", "[]", "[]", "0", "0",
-            "2026-01-01 00:00:00+00", "2026-01-01 00:00:00+00", "2026-01-01 00:00:00+00",
-        ]  # fmt: skip
-        buffer.write("\t".join(row) + "\n")
-    buffer.seek(0)
-    columns = (
-        "category_id, slug, status, position, title_ru, title_en, summary_ru, summary_en, keywords_ru, keywords_en, "
-        "body_ru, body_en, body_html_ru, body_html_en, body_text_ru, body_text_en, toc_ru, toc_en, helpful_yes, "
-        "helpful_no, published_at, updated_at, created_at"
-    )
-    cursor.copy_expert(f"COPY faq_article ({columns}) FROM STDIN", buffer)
-    cursor.execute(
-        "INSERT INTO faq_searchword (word) SELECT word FROM ts_stat("
-        "$$SELECT to_tsvector('simple', title_ru || ' ' || body_text_ru) FROM faq_article$$) "
-        "WHERE length(word) BETWEEN 3 AND 64 ON CONFLICT DO NOTHING"
+    copy_generated_articles(
+        cursor, count=count, category_ids=categories, title_words=vocabulary, body_words=vocabulary, positions=count
     )
 
 
