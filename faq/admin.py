@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
@@ -54,6 +55,12 @@ class ArticleImageInline(admin.StackedInline):
         return format_html("<code>{}</code>", image.markdown) if image.pk else "—"
 
 
+def named_position_box(label: str | Promise) -> dict[str, forms.Widget]:
+    """The list's editable "position" box, named for screen readers (its column header is not its
+    label)."""
+    return {"position": forms.NumberInput(attrs={"aria-label": label, "class": "vIntegerField"})}
+
+
 @admin.register(Category)
 class CategoryAdmin(RussianAdminMixin, admin.ModelAdmin):
     add_title = _("Новый раздел справки")
@@ -61,13 +68,12 @@ class CategoryAdmin(RussianAdminMixin, admin.ModelAdmin):
     count_label = ngettext_lazy("%(count)d раздел", "%(count)d разделов", "count")
     list_display = ("title_ru", "slug", "position")
     list_editable = ("position",)
+    position_label = _("Порядок раздела в справке")
     prepopulated_fields = {}
     search_fields = ("title_ru", "title_en")
 
     def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
-        # Each row's "position" box is named for screen readers (the column header is not its label).
-        widget = forms.NumberInput(attrs={"aria-label": _("Порядок раздела в справке"), "class": "vIntegerField"})
-        kwargs.setdefault("widgets", {"position": widget})
+        kwargs.setdefault("widgets", named_position_box(self.position_label))
         return super().get_changelist_form(request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -98,6 +104,7 @@ class ArticleAdmin(RussianAdminMixin, admin.ModelAdmin):
     )
     list_filter = ("status", "category")
     list_editable = ("position",)
+    position_label = _("Порядок статьи в разделе")
     list_select_related = ("category",)
     search_fields = ("title_ru", "title_en", "keywords_ru", "body_ru")
     readonly_fields = ("preview_link", "helpful_yes", "helpful_no", "published_at", "updated_at")
@@ -106,9 +113,7 @@ class ArticleAdmin(RussianAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/faq/article/change_list.html"
 
     def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
-        # Each row's "position" box is named for screen readers (the column header is not its label).
-        widget = forms.NumberInput(attrs={"aria-label": _("Порядок статьи в разделе"), "class": "vIntegerField"})
-        kwargs.setdefault("widgets", {"position": widget})
+        kwargs.setdefault("widgets", named_position_box(self.position_label))
         return super().get_changelist_form(request, **kwargs)
 
     def get_urls(self) -> list[URLPattern]:
