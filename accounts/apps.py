@@ -9,3 +9,6 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # The apps' parts of the account home page (accounts.home).
         autodiscover_modules("account_home")
+        from .permission_cache import permission_tables_watch
+
+        permission_tables_watch()

@@ -38,6 +38,7 @@ from core.throttle import Throttle, client_address, hit_all, retry_after_any
 
 from .emails import email_queue, email_queue_to_address
 from .models import User
+from .permission_cache import permissions_cached
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +138,17 @@ class SignInBackend(ModelBackend):
             return user
         hit_all(checks)
         return None
+
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        # Django's answer, kept between requests (accounts.permission_cache): the same rule for
+        # inactive accounts and per-object checks, which it answers without the database.
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            user_obj._perm_cache = permissions_cached(
+                user=user_obj, read=lambda: super(SignInBackend, self).get_all_permissions(user_obj)
+            )
+        return user_obj._perm_cache
 
 
 # --- password reset ---------------------------------------------------------------------------

@@ -81,6 +81,13 @@ class User(AbstractUser):
     def is_buyer(self) -> bool:
         return self.role == self.Role.BUYER
 
+    def own_store(self) -> "Store | None":
+        """The store this account sells from, if any. Only sellers have one, so for everyone
+        else the answer costs no query (pages that show or filter by it are read by buyers)."""
+        if not self.is_seller:
+            return None
+        return getattr(self, "store", None)
+
 
 class Store(models.Model):
     owner = models.OneToOneField(User, on_delete=models.PROTECT, related_name="store", verbose_name=_("владелец"))

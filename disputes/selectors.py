@@ -27,9 +27,8 @@ def disputes_visible_to(user: User) -> QuerySet[Dispute]:
     if user.has_perm("disputes.view_dispute"):
         return Dispute.objects.all()
     condition = Q(buyer=user)
-    # Only sellers have a store: asking a buyer's account for one would cost a query per page.
-    if user.role == User.Role.SELLER and hasattr(user, "store"):
-        condition |= Q(store=user.store)
+    if store := user.own_store():
+        condition |= Q(store=store)
     return Dispute.objects.filter(condition)
 
 
@@ -43,7 +42,9 @@ def dispute_get(*, user: User, pk: int) -> Dispute:
             .prefetch_related(
                 "order__items",
                 "order__tracking_events",
-                Prefetch("offers", queryset=Offer.objects.select_related("author")),
+                # Pages name an offer's author by role (author_id against the buyer and the
+                # store's owner); a message's is named by account in admin for staff.
+                "offers",
                 Prefetch("claim__decisions", queryset=Decision.objects.order_by("decided_at", "pk")),
                 Prefetch("claim__evidence_requests", queryset=EvidenceRequest.objects.order_by("created_at", "pk")),
                 Prefetch(

@@ -193,9 +193,10 @@ def dispute_list(request: AuthenticatedRequest):
 @login_required
 def store_record_page(request: AuthenticatedRequest):
     """The seller's own record, the figures arbitrators see beside the store's claims."""
-    if request.user.role != request.user.Role.SELLER or not hasattr(request.user, "store"):
+    store = request.user.own_store()
+    if store is None:
         raise Http404
-    record = store_record(store=request.user.store)
+    record = store_record(store=store)
     return render(request, "disputes/store_record.html", {"record": record})
 
 

@@ -277,6 +277,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # sign-in form (admin's too). Failed sign-ins per account and per client address, in a window:
 AUTHENTICATION_BACKENDS = ["accounts.auth.SignInBackend"]
 SIGNIN_FAILURES_PER_ACCOUNT = 5
+# A person's permissions are kept in the cache and read again after any change to groups or
+# permissions (accounts/permission_cache.py); this bounds an entry that a raw SQL change missed.
+PERMISSION_CACHE_SECONDS = env.int("PERMISSION_CACHE_SECONDS", default=300)
 SIGNIN_FAILURES_PER_ADDRESS = 20
 SIGNIN_WINDOW_MINUTES = 15
 # Reset letters asked for, per client address and per address typed, in a window.

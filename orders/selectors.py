@@ -12,8 +12,8 @@ def orders_visible_to(user: User) -> QuerySet[Order]:
     if user.has_perm("orders.view_order"):
         return Order.objects.all()
     condition = Q(buyer=user)
-    if hasattr(user, "store"):
-        condition |= Q(store=user.store)
+    if store := user.own_store():
+        condition |= Q(store=store)
     return Order.objects.filter(condition)
 
 

@@ -29,17 +29,18 @@ def add_rows(buyer, seller) -> None:
         order_services.support_request_create(author=buyer, order=order, text="Где мой заказ? Прошу помочь.")
 
 
-# page: (who looks, its address, the most queries it may take). The ceilings are what the pages
-# took before they showed items, agreed amounts and deadlines (measured on that commit), or lower;
-# the order page, the dispute page and the wizard take one more for the tracking timeline.
+# page: (who looks, its address, the most queries it may take): what each took once the reader's
+# permissions came from the cache (accounts/permission_cache.py) and a buyer was no longer asked
+# for a store; the order page, the dispute page and the wizard take one more for the tracking
+# timeline.
 PAGES = {
     "my orders": ("buyer", lambda order: reverse("orders:list"), 5),
     "my orders, disputed only": ("buyer", lambda order: reverse("orders:list") + "?status=disputed", 5),
-    "an order": ("buyer", lambda order: reverse("orders:detail", args=[order.number]), 10),
+    "an order": ("buyer", lambda order: reverse("orders:detail", args=[order.number]), 7),
     "my disputes": ("buyer", lambda order: reverse("disputes:list"), 5),
-    "a dispute": ("buyer", lambda order: reverse("disputes:detail", args=[order.dispute.pk]), 12),
-    "support requests": ("buyer", lambda order: reverse("orders:support") + f"?order={order.number}", 8),
-    "the wizard": ("buyer", lambda order: reverse("disputes:wizard_start", args=[order.number]), 9),
+    "a dispute": ("buyer", lambda order: reverse("disputes:detail", args=[order.dispute.pk]), 10),
+    "support requests": ("buyer", lambda order: reverse("orders:support") + f"?order={order.number}", 5),
+    "the wizard": ("buyer", lambda order: reverse("disputes:wizard_start", args=[order.number]), 6),
     "store orders": ("seller", lambda order: reverse("orders:store_list"), 6),
     "store disputes": ("seller", lambda order: reverse("disputes:store_list"), 5),
 }
