@@ -2,7 +2,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import StoredFile
+from core.models import ChoiceLabels, StoredFile
 
 # Zones offered in settings: Russia's own zones first (most buyers), then a few neighbours.
 TIME_ZONE_CHOICES = [
@@ -36,7 +36,7 @@ class BlockReason(models.TextChoices):
     OTHER = "other", _("Другое нарушение правил (подробности в пояснении)")
 
 
-class User(AbstractUser):
+class User(ChoiceLabels, AbstractUser):
     class Role(models.TextChoices):
         BUYER = "buyer", _("Покупатель")
         SELLER = "seller", _("Продавец")
@@ -105,7 +105,7 @@ class Store(models.Model):
         return self.name
 
 
-class OutgoingEmail(models.Model):
+class OutgoingEmail(ChoiceLabels, models.Model):
     """The outbox: every e-mail is a row first, so a broker outage delays mail but loses none."""
 
     class Kind(models.TextChoices):
@@ -152,7 +152,7 @@ class OutgoingEmail(models.Model):
         return f"{self.to_address}: {self.subject or self.template}"
 
 
-class AccountEvent(models.Model):
+class AccountEvent(ChoiceLabels, models.Model):
     """Staff actions on an account and the user's appeals: who, what, when, old and new values."""
 
     class Kind(models.TextChoices):
@@ -178,7 +178,7 @@ class AccountEvent(models.Model):
         return str(self.get_kind_display())
 
 
-class AccountAppeal(models.Model):
+class AccountAppeal(ChoiceLabels, models.Model):
     """A blocked user's appeal of the block, with evidence; staff unblock or keep the block."""
 
     class Status(models.TextChoices):

@@ -8,10 +8,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import StoredFile, stored_file_path
+from core.models import ChoiceLabels, StoredFile, stored_file_path
 
 
-class Dispute(models.Model):
+class Dispute(ChoiceLabels, models.Model):
     class Kind(models.TextChoices):
         NOT_RECEIVED = "not_received", _("Товар не получен")
         NOT_AS_DESCRIBED = "not_as_described", _("Товар не соответствует описанию")
@@ -88,7 +88,7 @@ class Dispute(models.Model):
         return f"{self.order.number} ({self.get_status_display()})"
 
 
-class Offer(models.Model):
+class Offer(ChoiceLabels, models.Model):
     """A proposed outcome: the buyer's request is the first; a counter-offer supersedes it."""
 
     class Status(models.TextChoices):
@@ -129,7 +129,7 @@ class Offer(models.Model):
         return f"{self.get_role_display()}: {self.amount}"
 
 
-class Message(models.Model):
+class Message(ChoiceLabels, models.Model):
     """A message on the dispute page; the buyer's request, offer notes, answers to an
     arbitrator's evidence request and appeals are messages too (they carry the files)."""
 
@@ -197,7 +197,7 @@ class Attachment(StoredFile):
         return Q(message__isnull=True)
 
 
-class DisputeEvent(models.Model):
+class DisputeEvent(ChoiceLabels, models.Model):
     """Who did what and when: the dispute's timeline and its audit trail."""
 
     class Kind(models.TextChoices):
@@ -260,7 +260,7 @@ class Winner(models.TextChoices):
     SPLIT = "split", _("частично в пользу покупателя")
 
 
-class Claim(models.Model):
+class Claim(ChoiceLabels, models.Model):
     """A dispute under arbitration: its stage, who handles it, and its deadlines.
 
     The dispute stays "claim" while the claim runs; when the decision becomes final the
@@ -330,7 +330,7 @@ class Claim(models.Model):
         return None
 
 
-class Decision(models.Model):
+class Decision(ChoiceLabels, models.Model):
     """An arbitrator's decision on a claim. Never edited: a mistake is corrected only by the
     decision on an appeal, which is a second row and final."""
 
@@ -363,7 +363,7 @@ class Decision(models.Model):
         return f"{self.claim_id}: {self.get_winner_display()}"
 
 
-class Appeal(models.Model):
+class Appeal(ChoiceLabels, models.Model):
     """The one appeal a claim may have, filed by either party within the appeal window."""
 
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="appeal", verbose_name=_("претензия"))

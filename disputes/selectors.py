@@ -50,7 +50,9 @@ def dispute_get(*, user: User, pk: int) -> Dispute:
                 Prefetch(
                     "messages",
                     queryset=Message.objects.select_related("author").prefetch_related(
-                        Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
+                        # A plain list: the page asks every message for its files, and a
+                        # prefetched manager builds a new queryset for each question.
+                        Prefetch("attachments", queryset=Attachment.objects.order_by("pk"), to_attr="attached_files")
                     ),
                 ),
                 Prefetch("events", queryset=DisputeEvent.objects.select_related("actor")),

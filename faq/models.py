@@ -3,6 +3,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.models import ChoiceLabels
+
 
 def _in_language(obj, field: str, language: str | None = None) -> str:
     """The English text when the page is English and one exists; Russian otherwise."""
@@ -42,7 +44,7 @@ class Category(models.Model):
         return _in_language(self, "description")
 
 
-class Article(models.Model):
+class Article(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("черновик")
         PUBLISHED = "published", _("опубликована")

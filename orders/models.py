@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.models import ChoiceLabels
+
 
 class Currency(models.TextChoices):
     USD = "USD", "USD"
@@ -12,7 +14,7 @@ class Currency(models.TextChoices):
     EUR = "EUR", "EUR"
 
 
-class Order(models.Model):
+class Order(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         AWAITING_SHIPMENT = "awaiting_shipment", _("Ожидает отправки")
         IN_TRANSIT = "in_transit", _("В пути")
@@ -120,7 +122,7 @@ class OrderItem(models.Model):
         return self.unit_price * self.quantity
 
 
-class ProtectionExtension(models.Model):
+class ProtectionExtension(ChoiceLabels, models.Model):
     """A buyer's request that the seller lengthen the protection period."""
 
     class Status(models.TextChoices):
@@ -150,7 +152,7 @@ class ProtectionExtension(models.Model):
         return f"{self.order.number}: +{self.days}"
 
 
-class OrderEvent(models.Model):
+class OrderEvent(ChoiceLabels, models.Model):
     """What happened to an order, by whom and when: the order's timeline and audit trail."""
 
     class Kind(models.TextChoices):
@@ -188,7 +190,7 @@ class OrderEvent(models.Model):
         return str(self.get_kind_display())
 
 
-class OrderCancellation(models.Model):
+class OrderCancellation(ChoiceLabels, models.Model):
     """A buyer's request to cancel an order that awaits shipment. The seller agrees, or ships with
     a tracking number, by `respond_by`; a seller who does neither cannot stall: the sweep cancels
     the order and refunds it."""
@@ -229,7 +231,7 @@ class OrderCancellation(models.Model):
         return f"{self.order.number}: {self.get_status_display()}"
 
 
-class TrackingEvent(models.Model):
+class TrackingEvent(ChoiceLabels, models.Model):
     """One scan of the parcel by the carrier: from the logistics webhook, from staff in admin, or
     from the demo. `external_id` makes a repeated notice a no-op."""
 
@@ -265,7 +267,7 @@ class TrackingEvent(models.Model):
         return f"{self.order.number}: {self.get_kind_display()}"
 
 
-class Refund(models.Model):
+class Refund(ChoiceLabels, models.Model):
     """Money going back to the buyer: one row per order and purpose, the ledger the payment
     system confirms (by its webhook, or staff by hand)."""
 
@@ -343,7 +345,7 @@ class PaymentNotice(models.Model):
         return self.event_id
 
 
-class SupportRequest(models.Model):
+class SupportRequest(ChoiceLabels, models.Model):
     """A buyer's question to support about an order (or none, from the help centre), answered in
     admin; the answer shows on the buyer's "Обращения в поддержку" page and comes by e-mail."""
 

@@ -3,12 +3,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import StoredFile
+from core.models import ChoiceLabels, StoredFile
 
 from .reasons import REASONS, Reason, ReportType
 
 
-class Report(models.Model):
+class Report(ChoiceLabels, models.Model):
     """A report of a listing or a party: who reported whom, why, and how it was handled.
 
     The reported party (a store's owner or a buyer) never learns who reported it: its pages,
@@ -105,7 +105,7 @@ class Report(models.Model):
         return REASONS.get(self.reason)
 
 
-class ReportEvent(models.Model):
+class ReportEvent(ChoiceLabels, models.Model):
     """One step of a report, for its history and the staff audit."""
 
     class Kind(models.TextChoices):
