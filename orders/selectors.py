@@ -32,7 +32,9 @@ def order_list(*, user: User, as_seller: bool = False, status: str = "", query: 
     if query:
         digits = query.replace(" ", "")
         orders = orders.filter(Q(number__icontains=digits) | Q(items__title__icontains=query)).distinct()
-    return orders.select_related("store", "buyer", "dispute").prefetch_related("items").order_by("-paid_at", "-pk")
+    # A buyer's own list names the store; only the seller's names the buyer.
+    related = ("store", "buyer", "dispute") if as_seller else ("store", "dispute")
+    return orders.select_related(*related).prefetch_related("items").order_by("-paid_at", "-pk")
 
 
 def order_get(*, user: User, number: str, with_tracking: bool = False) -> Order:

@@ -107,3 +107,20 @@ def test_a_too_short_request_in_the_wizard_is_tied_to_its_box(client):
     client.post(reverse(wizard, args=[order.number, "problem"]), {"problem": "no_tracking"})
     response = client.post(reverse(wizard, args=[order.number, "request"]), {"request_text": "коротко"})
     assert assert_errors_tied(response.content.decode())
+
+
+def test_a_bad_orders_filter_ties_each_error_to_its_box_and_keeps_what_was_typed(client):
+    buyer = UserFactory(username="filter-buyer")
+    client.force_login(buyer)
+    typed = "наушники " * 12
+    html = client.get(reverse("orders:list"), {"q": typed, "status": "lost"}).content.decode()
+    errors = assert_errors_tied(html)
+    assert len(errors) == 2
+    assert f'value="{typed}"' in html
+
+
+def test_the_orders_filter_keeps_the_chosen_status(client):
+    client.force_login(UserFactory(username="filter-buyer-2"))
+    html = client.get(reverse("orders:list"), {"status": "disputed"}).content.decode()
+    assert '<option value="disputed" selected>' in html
+    assert '<option value="" selected>' not in html
