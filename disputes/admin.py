@@ -30,6 +30,7 @@ from core.errors import ActionRefused
 from core.money import format_money
 
 from . import claims, rules, selectors, timeline
+from .admin_queue import ClaimQueue
 from .models import Attachment, Claim, Decision, Dispute, DisputeEvent, ExchangeRate, Message, Offer, Winner
 from .problems import ALL_PROBLEMS, PROBLEMS_BY_KIND
 from .store_record import store_record, store_record_recent, store_record_rows
@@ -275,13 +276,13 @@ class ClaimAdmin(RussianAdminMixin, admin.ModelAdmin):
         "dispute__buyer__email",
         "dispute__store__name",
     )
-    list_select_related = ("dispute__order", "dispute__buyer", "dispute__store", "assigned_to")
+    # The rows are read by admin_queue.ClaimQueue: the dispute joined, the names as subqueries.
+    list_select_related = ("dispute",)
     list_per_page = 25
     show_full_result_count = False
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        extra = {"undecided_stages": list(rules.UNDECIDED_STAGES), **(extra_context or {})}
-        return super().changelist_view(request, extra)
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ClaimQueue]:
+        return ClaimQueue
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Claim], search_term: str
