@@ -1,0 +1,127 @@
+"""The claims queue in admin, read and written out for what its rows show and no more.
+
+Profiled on 10,000 claims (bench user, PostgreSQL): the page cost ~45 ms in-process, a third of
+it in one query. Its six-table `select_related` join (claim, dispute, order, buyer, store,
+arbitrator) took ~3.5 ms to *plan* for 25 rows and fetched ~110 columns; the order number and
+the three names come here as scalar subqueries beside a claim+dispute join instead (planned in
+~0.3 ms), with only the columns a row shows. The rows' texts are then made once per request in
+Python (labels translated once, one address pattern) rather than per cell in the template.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.timesince import timesince
+
+from accounts.models import Store, User
+from orders.models import Order
+
+from . import rules
+from .models import Claim, Dispute
+from .problems import ALL_PROBLEMS
+
+# What a row shows; anything else stays in the database (a deferred field read here would cost
+# a query per row: tests/test_claims.py counts the queue's queries).
+ROW_FIELDS = (
+    "pk",
+    "stage",
+    "opened_at",
+    "next_due_at",
+    "flagged_at",
+    "overdue_at",
+    "assigned_to_id",
+    "dispute__kind",
+    "dispute__problems",
+    "dispute__requested_amount",
+    "dispute__currency",
+)
+
+
+def slim(claims: QuerySet[Claim]) -> QuerySet[Claim]:
+    """The queue's claims with their dispute's row fields and the four names as subqueries."""
+    return (
+        claims.select_related("dispute")
+        .only(*ROW_FIELDS)
+        .annotate(
+            order_number=Subquery(Order.objects.filter(pk=OuterRef("dispute__order_id")).order_by().values("number")),
+            buyer_username=Subquery(User.objects.filter(pk=OuterRef("dispute__buyer_id")).values("username")),
+            store_name=Subquery(Store.objects.filter(pk=OuterRef("dispute__store_id")).values("name")),
+            arbitrator_username=Subquery(User.objects.filter(pk=OuterRef("assigned_to_id")).values("username")),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    pk: int
+    url: str
+    order_number: str
+    kind: str
+    stage: str
+    next_due: str
+    waited: str
+    late: str  # "overdue", "flagged" or ""
+    problems: str
+    buyer: str
+    store: str
+    asked: str
+    arbitrator: str
+
+
+def _date(moment: datetime) -> str:
+    # What the template's {{ value|date:"j E Y, H:i" }} writes: the moment in the viewer's zone.
+    return formats.date_format(timezone.localtime(moment), "j E Y, H:i")
+
+
+def queue_rows(claims: Iterable[Claim]) -> list[QueueRow]:
+    from core.money import format_money
+
+    stages = {value: str(label) for value, label in Claim.Stage.choices}
+    kinds = {value: str(label) for value, label in Dispute.Kind.choices}
+    problem_labels = {code: str(problem.label) for code, problem in ALL_PROBLEMS.items()}
+    # The change page's address for pk 0, whose last two parts are the pk's and "change/".
+    head = reverse("admin:disputes_claim_change", args=[0]).removesuffix("0/change/")
+    now = timezone.now()
+    rows = []
+    for claim in claims:
+        dispute: Any = claim.dispute
+        undecided = claim.stage in rules.UNDECIDED_STAGES
+        rows.append(
+            QueueRow(
+                pk=claim.pk,
+                url=f"{head}{claim.pk}/change/",
+                order_number=claim.order_number,  # type: ignore[attr-defined]
+                kind=kinds.get(dispute.kind, dispute.kind),
+                stage=stages.get(claim.stage, claim.stage),
+                next_due=_date(claim.next_due_at) if claim.next_due_at else "",
+                waited=timesince(claim.opened_at, now) if claim.opened_at else "",
+                late="overdue"
+                if claim.overdue_at and undecided
+                else "flagged"
+                if claim.flagged_at and undecided
+                else "",
+                problems="; ".join(problem_labels[code] for code in dispute.problems if code in problem_labels),
+                buyer=claim.buyer_username,  # type: ignore[attr-defined]
+                store=claim.store_name,  # type: ignore[attr-defined]
+                asked=format_money(dispute.requested_amount, dispute.currency),
+                arbitrator=claim.arbitrator_username if claim.assigned_to_id else "—",  # type: ignore[attr-defined]
+            )
+        )
+    return rows
+
+
+class ClaimQueue(ChangeList):
+    """Admin's change list whose `result_list` is the page's rows, ready to write out."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        # Slimmed only now, on the page's slice: the subqueries' join to the dispute would
+        # otherwise stay in the paginator's COUNT (10,000 rows: 2.5 ms became 10 ms).
+        self.result_list = queue_rows(slim(self.result_list))
