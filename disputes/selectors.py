@@ -32,35 +32,40 @@ def disputes_visible_to(user: User) -> QuerySet[Dispute]:
     return Dispute.objects.filter(condition)
 
 
-def dispute_get(*, user: User, pk: int) -> Dispute:
-    """The dispute with everything its page shows, in a fixed number of queries; 404 for anyone
-    who is not its buyer, its seller or staff."""
-    try:
-        return (
-            disputes_visible_to(user)
-            # The buyer's, the seller's and the arbitrator's accounts are not read: the page
-            # compares their ids, and joining them tripled PostgreSQL's planning time (1.9 ms).
-            .select_related("order", "store", "claim__appeal")
-            .prefetch_related(
-                "order__items",
-                "order__tracking_events",
-                # Pages name an offer's author by role (author_id against the buyer and the
-                # store's owner); a message's is named by account in admin for staff.
-                "offers",
-                Prefetch("claim__decisions", queryset=Decision.objects.order_by("decided_at", "pk")),
-                Prefetch("claim__evidence_requests", queryset=EvidenceRequest.objects.order_by("created_at", "pk")),
-                Prefetch(
-                    "messages",
-                    queryset=Message.objects.select_related("author").prefetch_related(
-                        # A plain list: the page asks every message for its files, and a
-                        # prefetched manager builds a new queryset for each question.
-                        Prefetch("attachments", queryset=Attachment.objects.order_by("pk"), to_attr="attached_files")
-                    ),
+def dispute_page_queryset(*, user: User) -> QuerySet[Dispute]:
+    """The disputes `user` may read, each with everything a dispute page (the site's, or the
+    claim page in admin) shows, in a fixed number of queries."""
+    return (
+        disputes_visible_to(user)
+        # The buyer's, the seller's and the arbitrator's accounts are not joined: the site's page
+        # compares their ids, and joining them tripled PostgreSQL's planning time (1.9 ms).
+        .select_related("order", "store", "claim__appeal")
+        .prefetch_related(
+            "order__items",
+            "order__tracking_events",
+            # Pages name an offer's author by role (author_id against the buyer and the store's
+            # owner); a message's is named by account in admin for staff.
+            "offers",
+            Prefetch("claim__decisions", queryset=Decision.objects.order_by("decided_at", "pk")),
+            Prefetch("claim__evidence_requests", queryset=EvidenceRequest.objects.order_by("created_at", "pk")),
+            Prefetch(
+                "messages",
+                queryset=Message.objects.select_related("author").prefetch_related(
+                    # A plain list: the page asks every message for its files, and a prefetched
+                    # manager builds a new queryset for each question.
+                    Prefetch("attachments", queryset=Attachment.objects.order_by("pk"), to_attr="attached_files")
                 ),
-                Prefetch("events", queryset=DisputeEvent.objects.select_related("actor")),
-            )
-            .get(pk=pk)
+            ),
+            Prefetch("events", queryset=DisputeEvent.objects.select_related("actor")),
         )
+    )
+
+
+def dispute_get(*, user: User, pk: int) -> Dispute:
+    """The dispute with everything its page shows; 404 for anyone who is not its buyer, its
+    seller or staff."""
+    try:
+        return dispute_page_queryset(user=user).get(pk=pk)
     except Dispute.DoesNotExist:
         raise Http404 from None
 
