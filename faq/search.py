@@ -1,7 +1,7 @@
 """Search in the knowledge base, for the way buyers actually type.
 
-PostgreSQL: a stored, GIN-indexed tsvector per language (generated column, weights A for title
-and keywords, B summary, C body) queried with the `russian` configuration; query words are
+PostgreSQL: a stored, GIN-indexed tsvector per language (generated column kept in the row,
+weights A for title and keywords, B summary, C body) queried with the `russian` configuration; query words are
 widened with synonyms buyers use, a misspelt word is also tried as its nearest dictionary word
 (pg_trgm), all words must match first and any word after that, and only a bounded set of
 candidates is ranked (ts_rank cost grows with every row it ranks). SQLite: the same steps with
@@ -212,14 +212,17 @@ def _search_postgres(results: SearchResults, groups, *, language: str, limit: in
     # Only a bounded set of candidates is ranked, so a word found in most articles costs no more
     # than CANDIDATE_CAP rows, and the candidates are the oldest matching articles (the knowledge
     # base's own before later additions), the same ones on every search. They are found in one of
-    # two ways, each bounded: the first PROBE_ROWS articles are tried first, and when the words
-    # are common enough to fill the cap there, that is the set; otherwise the words are rare
-    # enough for the GIN index to list every match cheaply. (Left to itself, the planner once
-    # built a GIN bitmap of 90,000 matches for a common word, 31 ms, and once walked the whole
-    # table in id order for a rare pair of words, 190 ms.) Ranking is in two steps: ts_rank with
-    # the title and keywords weighted up orders the candidates; the closer ts_rank_cd (words near
-    # each other), title likeness and the keyword phrase order only the best SHORTLIST of them
-    # (ts_rank_cd over 1,000 long vectors took 32 ms).
+    # three ways, each bounded: the first PROBE_ROWS articles are tried first, and when the words
+    # are common enough to fill the cap there, that is the set; when the probe shows they would
+    # fill it within WALK_ROWS articles, the walk in id order goes that far (it stops at the cap);
+    # otherwise the words are rare enough for the GIN index to list every match cheaply. (Left to
+    # itself, the planner once built a GIN bitmap of 90,000 matches for a common word, 31 ms, and
+    # once walked the whole table in id order for a rare pair of words, 190 ms; a bitmap of the
+    # 10,000-28,000 articles holding several common words took 20-90 ms, the walk to the first 300
+    # of them 2-7 ms.) Ranking is in two steps: ts_rank with the title and keywords weighted up
+    # orders the candidates; the closer ts_rank_cd (words near each other), title likeness and the
+    # keyword phrase order only the best SHORTLIST of them (ts_rank_cd over 1,000 long vectors
+    # took 32 ms).
     walk_source = f"""(
         SELECT id, {column}, {title}, {keywords} FROM faq_article
         WHERE status = 'published' ORDER BY id LIMIT %(window)s
