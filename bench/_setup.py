@@ -7,8 +7,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def django_on_bench_database(name: str) -> str:
-    """Point Django at a fresh database `name` on the server of DATABASE_URL (or the local one)."""
+def django_on_bench_database(name: str, *, fresh: bool = True) -> str:
+    """Point Django at a fresh database `name` on the server of DATABASE_URL (or the local one);
+    with fresh=False at the one already there (made if missing), migrated."""
     import psycopg2
 
     server = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
@@ -16,8 +17,12 @@ def django_on_bench_database(name: str) -> str:
     admin = psycopg2.connect(f"{server.rstrip('/')}/postgres")
     admin.autocommit = True
     with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        exists = cursor.fetchone() is not None
+        if fresh and exists:
+            cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        if fresh or not exists:
+            cursor.execute(f'CREATE DATABASE "{name}"')
     admin.close()
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_DEBUG", "1")

@@ -3,7 +3,10 @@
 Prints the median, p95 and p99 latency of `faq.search.search_articles` (the code the search page
 runs) for the buyers' query table and for very common words, whether the shipped article still
 comes first among the generated ones, and the query plan of the candidate scan (GIN index or
-not). Usage: python bench/faq_search.py [--articles 100000] [--repeat 5]
+not). Usage: python bench/faq_search.py [--articles 100000] [--repeat 5] [--reuse]
+
+--reuse keeps the database of the previous run when it holds the generated articles (only the
+search code changed since); the default builds it afresh.
 """
 
 import argparse
@@ -20,35 +23,40 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--database", default="helpcenter_bench_faq")
+    parser.add_argument("--reuse", action="store_true", help="keep the generated articles of the last run")
     args = parser.parse_args()
 
-    django_on_bench_database(args.database)
+    django_on_bench_database(args.database, fresh=not args.reuse)
     from django.db import connection
 
-    from faq.models import Category
+    from faq.models import Article, Category
     from faq.search import CANDIDATE_CAP, search_articles
     from tests.faq_queries import QUERIES
 
-    vocabulary = shipped_vocabulary()
-    titles_vocabulary = sorted(set(vocabulary))
-    category_id = Category.objects.create(slug="generated", title_ru="Сгенерированные", position=99).pk
-
-    random.seed(42)
-    started = time.perf_counter()
+    generated = Article.objects.filter(category__slug="generated").count()
+    started, built = time.perf_counter(), not generated
+    if built:
+        vocabulary = shipped_vocabulary()
+        titles_vocabulary = sorted(set(vocabulary))
+        category_id = Category.objects.create(slug="generated", title_ru="Сгенерированные", position=99).pk
+        random.seed(42)
+        with connection.cursor() as cursor:
+            copy_generated_articles(
+                cursor,
+                count=args.articles,
+                category_ids=[category_id],
+                title_words=titles_vocabulary,
+                body_words=vocabulary,
+                positions=1000,
+            )
+            cursor.execute("VACUUM ANALYZE faq_article")
+            cursor.execute("ANALYZE faq_searchword")
+        generated = args.articles
     with connection.cursor() as cursor:
-        copy_generated_articles(
-            cursor,
-            count=args.articles,
-            category_ids=[category_id],
-            title_words=titles_vocabulary,
-            body_words=vocabulary,
-            positions=1000,
-        )
-        cursor.execute("VACUUM ANALYZE faq_article")
-        cursor.execute("ANALYZE faq_searchword")
         cursor.execute("SELECT count(*), pg_size_pretty(pg_total_relation_size('faq_article')) FROM faq_article")
         total, size = cursor.fetchone()
-    print(f"articles: {total} ({args.articles} generated) in {time.perf_counter() - started:.1f} s, table {size}")
+    how = f"in {time.perf_counter() - started:.1f} s" if built else "kept from the last run"
+    print(f"articles: {total} ({generated} generated) {how}, table {size}")
 
     common = ["посылка", "товар продавец", "спор", "деньги", "заказ защита"]
     for label, queries in (("buyer queries", [q for q, _ in QUERIES]), ("very common words", common)):

@@ -1,7 +1,7 @@
 """Search in the knowledge base, for the way buyers actually type.
 
-PostgreSQL: a stored, GIN-indexed tsvector per language (generated column, weights A for title
-and keywords, B summary, C body) queried with the `russian` configuration; query words are
+PostgreSQL: a stored, GIN-indexed tsvector per language (generated column kept in the row,
+weights A for title and keywords, B summary, C body) queried with the `russian` configuration; query words are
 widened with synonyms buyers use, a misspelt word is also tried as its nearest dictionary word
 (pg_trgm), all words must match first and any word after that, and only a bounded set of
 candidates is ranked (ts_rank cost grows with every row it ranks). SQLite: the same steps with
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Case, When
+from django.db.models.expressions import RawSQL
 
 from .models import Article, SearchWord
 
@@ -22,7 +23,20 @@ MAX_QUERY_WORDS = 8
 CANDIDATE_CAP = 300  # rows ranked at most, so a word found in every article stays fast
 SHORTLIST = 100  # of those, the best by ts_rank are ranked again more closely
 PROBE_ROWS = 1000  # words that fill the cap within this many articles are "common"
+INDEX_GROUP_SHARE = 0.5  # a word group in this share of articles is tested on rows, not asked of the index
+WALK_ROWS = 4000  # words that would fill it within this many are walked to in id order too
 TYPO_SIMILARITY = 0.45
+# Read again only if someone asks (a results page shows the title, the category and the snippet).
+UNSHOWN_FIELDS = (
+    "body_ru",
+    "body_en",
+    "body_html_ru",
+    "body_html_en",
+    "body_text_ru",
+    "body_text_en",
+    "toc_ru",
+    "toc_en",
+)
 SNIPPET_OPEN, SNIPPET_CLOSE = "\u2063[[", "]]\u2063"
 
 # Words that mean the same to a buyer. Any member of a group finds the others.
@@ -156,6 +170,39 @@ def _tsquery_text(groups: list[set[str]], operator: str) -> str:
     return f" {operator} ".join(parts)
 
 
+def _index_groups(cursor, groups: list[set[str]], *, config: str, column: str) -> list[set[str]]:
+    """The word groups of an all-words query worth asking the GIN index for.
+
+    A group found in most articles (any of "пришел | получил | доставлен ...") makes the index
+    merge the longest lists it holds and narrows the result little: asked for the other groups
+    only, the index answers several times faster, and the few more rows it returns are tested
+    against the whole query anyway. The share of articles holding a group is estimated from the
+    lexeme frequencies ANALYZE keeps (pg_stats.most_common_elems; a lexeme not listed there is
+    rare), assuming the words independent. Without statistics every group is kept.
+    """
+    if len(groups) < 2:
+        return groups
+    cursor.execute(
+        """
+        WITH frequent AS (
+            SELECT u.lexeme, u.share
+            FROM pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) AS u(lexeme, share)
+            WHERE schemaname = current_schema() AND tablename = 'faq_article' AND attname = %(column)s
+        )
+        SELECT g.number, 1 - exp(sum(ln(1 - least(f.share, 0.999))))
+        FROM unnest(%(groups)s::text[]) WITH ORDINALITY AS g(words, number)
+        CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(%(config)s::regconfig, g.words))) AS l(lexeme)
+        JOIN frequent f ON f.lexeme = l.lexeme
+        GROUP BY g.number
+        """,
+        {"column": column, "config": config, "groups": [" ".join(sorted(group)) for group in groups]},
+    )
+    shares = {number - 1: share for number, share in cursor.fetchall()}
+    ordered = sorted(range(len(groups)), key=lambda index: shares.get(index, 0.0))
+    keep = [index for index in ordered if shares.get(index, 0.0) < INDEX_GROUP_SHARE] or ordered[:1]
+    return [groups[index] for index in sorted(keep)]
+
+
 def _search_postgres(results: SearchResults, groups, *, language: str, limit: int) -> SearchResults:
     config, column, title, body, keywords = (
         ("english", "search_en", "title_en", "body_text_en", "keywords_en")
@@ -165,94 +212,118 @@ def _search_postgres(results: SearchResults, groups, *, language: str, limit: in
     # Only a bounded set of candidates is ranked, so a word found in most articles costs no more
     # than CANDIDATE_CAP rows, and the candidates are the oldest matching articles (the knowledge
     # base's own before later additions), the same ones on every search. They are found in one of
-    # two ways, each bounded: the first PROBE_ROWS articles are tried first, and when the words
-    # are common enough to fill the cap there, that is the set; otherwise the words are rare
-    # enough for the GIN index to list every match cheaply. (Left to itself, the planner once
-    # built a GIN bitmap of 90,000 matches for a common word, 31 ms, and once walked the whole
-    # table in id order for a rare pair of words, 190 ms.) Ranking is in two steps: ts_rank with
-    # the title and keywords weighted up orders the candidates; the closer ts_rank_cd (words near
-    # each other), title likeness and the keyword phrase order only the best SHORTLIST of them
-    # (ts_rank_cd over 1,000 long vectors took 32 ms).
-    probe_source = f"""(
+    # three ways, each bounded: the first PROBE_ROWS articles are tried first, and when the words
+    # are common enough to fill the cap there, that is the set; when the probe shows they would
+    # fill it within WALK_ROWS articles, the walk in id order goes that far (it stops at the cap);
+    # otherwise the words are rare enough for the GIN index to list every match cheaply. (Left to
+    # itself, the planner once built a GIN bitmap of 90,000 matches for a common word, 31 ms, and
+    # once walked the whole table in id order for a rare pair of words, 190 ms; a bitmap of the
+    # 10,000-28,000 articles holding several common words took 20-90 ms, the walk to the first 300
+    # of them 2-7 ms.) Ranking is in two steps: ts_rank with the title and keywords weighted up
+    # orders the candidates; the closer ts_rank_cd (words near each other), title likeness and the
+    # keyword phrase order only the best SHORTLIST of them (ts_rank_cd over 1,000 long vectors
+    # took 32 ms).
+    walk_source = f"""(
         SELECT id, {column}, {title}, {keywords} FROM faq_article
-        WHERE status = 'published' ORDER BY id LIMIT %(probe)s
+        WHERE status = 'published' ORDER BY id LIMIT %(window)s
     )"""
-    index_source = "faq_article"
+    # The index is asked only for the word groups that narrow the search (see _index_groups); the
+    # whole query is tested on the rows it returns (OFFSET 0 keeps that test out of the index scan).
+    index_source = f"""(
+        SELECT id, {column}, {title}, {keywords} FROM faq_article
+        WHERE status = 'published' AND {column} @@ to_tsquery(%(config)s::regconfig, %(index_tsquery)s) OFFSET 0
+    )"""
+    # One row (NULL, total) when fewer than %(need)s candidates were found: the walk that found
+    # them leaves the ranking to the index, so it ranks nothing.
     template = f"""
         WITH candidates AS MATERIALIZED (
             SELECT a.id, a.{column} AS vector, a.{title} AS title, a.{keywords} AS keywords
             FROM {{source}} a
-            WHERE a.{column} @@ to_tsquery(%(config)s::regconfig, %(tsquery)s) {{published}}
+            WHERE a.{column} @@ to_tsquery(%(config)s::regconfig, %(tsquery)s)
             LIMIT %(cap)s
         ),
+        found AS (SELECT count(*) AS total FROM candidates),
         shortlist AS (
             SELECT c.id, c.vector, c.title, c.keywords FROM candidates c
+            WHERE (SELECT total FROM found) >= %(need)s
             ORDER BY ts_rank(ARRAY[0.01, 0.05, 0.4, 1.0]::float4[], c.vector,
                              to_tsquery(%(config)s::regconfig, %(tsquery)s))
                      + CASE WHEN position(%(phrase)s IN lower(replace(c.keywords, 'ё', 'е'))) > 0 THEN 1 ELSE 0 END
                      DESC, c.id
             LIMIT %(shortlist)s
+        ),
+        ranked AS (
+            SELECT s.id,
+                   ts_rank_cd(s.vector, to_tsquery(%(config)s::regconfig, %(tsquery)s))
+                   + 0.3 * similarity(s.title, %(raw)s)
+                   + CASE WHEN position(%(phrase)s IN lower(replace(s.keywords, 'ё', 'е'))) > 0 THEN 1 ELSE 0 END
+                     AS rank
+            FROM shortlist s
+            ORDER BY rank DESC, s.id
+            LIMIT %(limit)s
         )
-        SELECT s.id,
-               ts_rank_cd(s.vector, to_tsquery(%(config)s::regconfig, %(tsquery)s))
-               + 0.3 * similarity(s.title, %(raw)s)
-               + CASE WHEN position(%(phrase)s IN lower(replace(s.keywords, 'ё', 'е'))) > 0 THEN 1 ELSE 0 END
-                 AS rank,
-               (SELECT count(*) FROM candidates) AS total
-        FROM shortlist s
-        ORDER BY rank DESC, s.id
-        LIMIT %(limit)s
+        SELECT r.id, f.total FROM found f LEFT JOIN ranked r ON true ORDER BY r.rank DESC, r.id
     """
-    probe_sql = template.format(source=probe_source, published="")
-    index_sql = template.format(source=index_source, published="AND a.status = 'published'")
-    rows = []
+    walk_sql = template.format(source=walk_source)
+    index_sql = template.format(source=index_source)
+    rows: list[tuple] = []
     with connection.cursor() as cursor:
         for operator in ("&", "|"):
             params: dict[str, str | int] = {
                 "config": config,
                 "tsquery": _tsquery_text(groups, operator),
                 "cap": CANDIDATE_CAP,
-                "probe": PROBE_ROWS,
+                "need": CANDIDATE_CAP,
+                "window": PROBE_ROWS,
                 "shortlist": SHORTLIST,
                 "raw": results.query,
                 "phrase": " ".join(TOKEN.findall(normalize(results.query))),
                 "limit": limit,
             }
-            cursor.execute(probe_sql, params)
+            cursor.execute(walk_sql, params)
             rows = cursor.fetchall()
-            if not rows or rows[0][2] < CANDIDATE_CAP:
+            found = rows[0][1]
+            # How far the walk must go to fill the cap, judging by how often the first articles match.
+            needed = PROBE_ROWS * CANDIDATE_CAP / found if found else float("inf")
+            if found < CANDIDATE_CAP and needed <= WALK_ROWS:
+                cursor.execute(walk_sql, {**params, "window": WALK_ROWS})
+                rows = cursor.fetchall()
+                found = rows[0][1]
+            if found < CANDIDATE_CAP:
+                # Rare enough: every match from the index (a bitmap), not a walk of the table.
+                index_groups = (
+                    _index_groups(cursor, groups, config=config, column=column) if operator == "&" else groups
+                )
                 with transaction.atomic():
-                    # Rare enough: every match from the index (a bitmap), not a walk of the table.
                     cursor.execute("SET LOCAL enable_seqscan = off")
                     cursor.execute("SET LOCAL enable_indexscan = off")
-                    cursor.execute(index_sql, params)
+                    cursor.execute(
+                        index_sql, {**params, "need": 0, "index_tsquery": _tsquery_text(index_groups, operator)}
+                    )
                     rows = cursor.fetchall()
+            rows = [row for row in rows if row[0] is not None]
             if rows or len(groups) == 1:
                 break
-        if rows:
-            ids = [row[0] for row in rows]
-            cursor.execute(
-                f"""
-                SELECT a.id, ts_headline(
-                    %(config)s::regconfig, a.{body}, to_tsquery(%(config)s::regconfig, %(tsquery)s), %(options)s
-                )
-                FROM faq_article a WHERE a.id = ANY(%(ids)s)
-                """,
-                {
-                    "config": config,
-                    "tsquery": _tsquery_text(groups, "|"),
-                    "ids": ids,
-                    "options": f"StartSel={SNIPPET_OPEN}, StopSel={SNIPPET_CLOSE}, MaxWords=30, MinWords=12, "
-                    'MaxFragments=2, FragmentDelimiter=" … "',
-                },
-            )
-            headlines = dict(cursor.fetchall())
     if not rows:
         return results
     ids = [row[0] for row in rows]
-    articles = Article.objects.select_related("category").in_bulk(ids)
-    results.total = rows[0][2]
-    results.hits = [SearchHit(articles[pk], _marked_snippet(headlines.get(pk, ""))) for pk in ids]
+    # The snippet comes with the article (one query), which is read without the texts the results
+    # page never shows.
+    headline = RawSQL(
+        f"ts_headline(%s::regconfig, faq_article.{body}, to_tsquery(%s::regconfig, %s), %s)",
+        [
+            config,
+            config,
+            _tsquery_text(groups, "|"),
+            f"StartSel={SNIPPET_OPEN}, StopSel={SNIPPET_CLOSE}, MaxWords=30, MinWords=12, "
+            'MaxFragments=2, FragmentDelimiter=" … "',
+        ],
+    )
+    articles = (
+        Article.objects.select_related("category").defer(*UNSHOWN_FIELDS).annotate(headline=headline).in_bulk(ids)
+    )
+    results.total = rows[0][1]
+    results.hits = [SearchHit(articles[pk], _marked_snippet(articles[pk].headline)) for pk in ids]
     return results
 
 

@@ -414,3 +414,86 @@ def test_postgres_search_vector_follows_edits(needs_postgres):
     services.article_save(article=article)
     assert not search_articles("кенгуру").hits or search_articles("кенгуру").hits[0].article != article
     assert search_articles("жираф").hits[0].article == article
+
+
+def test_postgres_search_vectors_are_kept_in_the_row(needs_postgres):
+    # Storage MAIN: a vector of ~2 KB would otherwise be read back from the TOAST table for every
+    # candidate the search tests and ranks.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname, attstorage FROM pg_attribute "
+            "WHERE attrelid = 'faq_article'::regclass AND attname IN ('search_ru', 'search_en')"
+        )
+        assert dict(cursor.fetchall()) == {"search_ru": "m", "search_en": "m"}
+
+
+def test_postgres_dictionary_trigram_index_serves_the_typo_lookup(needs_postgres):
+    # GiST: with GIN the known-word check (word = ANY) went through the trigrams of Cyrillic words
+    # (3-5 ms) and the nearest-word lookup (word % ...) computed every similarity.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'faq_searchword_trgm'")
+        assert "USING gist (word gist_trgm_ops)" in cursor.fetchone()[0]
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("EXPLAIN SELECT word FROM faq_searchword WHERE word %% %s", ["пасылка"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    assert "faq_searchword_trgm" in plan
+    assert search_articles("пасылка не пришла").corrections == {"пасылка": "посылка"}
+
+
+def _articles_with(words_by_slug: dict[str, str]) -> dict[str, Article]:
+    category = Category.objects.get_or_create(slug="test", defaults={"title_ru": "Тест"})[0]
+    return {
+        slug: services.article_save(
+            article=Article(
+                category=category, slug=slug, status="published", title_ru=f"Статья {number}", summary_ru="Кратко",
+                body_ru=words,
+            )
+        )
+        for number, (slug, words) in enumerate(words_by_slug.items())
+    }  # fmt: skip
+
+
+def test_postgres_search_walks_to_the_oldest_matches_or_asks_the_index(needs_postgres, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    from faq import search
+
+    _articles_with({f"kenguru-{number}": f"Кенгуру прыгает, номер {number}." for number in range(40)})
+    monkeypatch.setattr(search, "CANDIDATE_CAP", 20)
+    monkeypatch.setattr(search, "PROBE_ROWS", 30)  # the shipped articles, then 13 about kangaroos
+
+    def found():
+        with CaptureQueriesContext(connection) as queries:
+            results = search_articles("кенгуру прыгает")
+        asked_index = any("enable_indexscan = off" in query["sql"] for query in queries.captured_queries)
+        return results.total, [hit.article.slug for hit in results.hits], asked_index
+
+    # 13 of 30 match, so 20 are within the first 46: walked to in id order, the oldest 20 (all
+    # alike, so the lowest ids rank first).
+    monkeypatch.setattr(search, "WALK_ROWS", 100)
+    assert found() == (20, [f"kenguru-{number}" for number in range(10)], False)
+    # Too far to walk: the index lists the matches.
+    monkeypatch.setattr(search, "WALK_ROWS", 40)
+    total, slugs, asked_index = found()
+    assert (total, len(slugs), asked_index) == (20, 10, True)
+    assert all(slug.startswith("kenguru-") for slug in slugs)
+
+
+def test_postgres_search_tests_every_word_when_the_index_is_asked_for_fewer(needs_postgres):
+    from faq import search
+
+    articles = _articles_with(
+        {
+            **{f"kenguru-{number}": f"Кенгуру прыгает, номер {number}." for number in range(60)},
+            "oba": "Кенгуру и жираф.",
+            "tolko-zhiraf": "Жираф без пары.",
+        }
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE faq_article")
+        groups = [{"кенгуру"}, {"жираф"}]
+        # In most articles: the index is asked only for the giraffe ...
+        assert search._index_groups(cursor, groups, config="russian", column="search_ru") == [{"жираф"}]
+    # ... and the kangaroo is still required of every result.
+    assert [hit.article for hit in search_articles("кенгуру жираф").hits] == [articles["oba"]]
