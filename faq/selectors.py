@@ -1,4 +1,5 @@
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from .models import Article, ArticleVote, Category
@@ -19,6 +20,29 @@ def categories_with_articles() -> QuerySet[Category]:
         Category.objects.filter(articles__status=Article.Status.PUBLISHED)
         .distinct()
         .prefetch_related(Prefetch("articles", queryset=articles, to_attr="published"))
+    )
+
+
+# The help centre's front page lists the first articles of each section (by their position, as
+# support orders them) and links to the rest: a section can hold hundreds.
+INDEX_ARTICLES_PER_CATEGORY = 6
+
+
+def help_centre_index() -> QuerySet[Category]:
+    """Sections with published articles, each with its first INDEX_ARTICLES_PER_CATEGORY
+    (`first_articles`) and how many it has (`published_count`), in two queries."""
+    place = Window(RowNumber(), partition_by=F("category_id"), order_by=(F("position").asc(), F("pk").asc()))
+    first = (
+        published_articles()
+        .annotate(place=place)
+        .filter(place__lte=INDEX_ARTICLES_PER_CATEGORY)
+        .order_by("position", "pk")
+        .only("pk", "slug", "title_ru", "title_en", "category_id", "position")
+    )
+    return (
+        Category.objects.filter(articles__status=Article.Status.PUBLISHED)
+        .annotate(published_count=Count("articles"))
+        .prefetch_related(Prefetch("articles", queryset=first, to_attr="first_articles"))
     )
 
 

@@ -30,7 +30,7 @@ def _visitor(request) -> str | None:
 
 @cached_public_page()
 def faq_index(request):
-    return render(request, "faq/index.html", {"categories": selectors.categories_with_articles()})
+    return render(request, "faq/index.html", {"categories": selectors.help_centre_index()})
 
 
 @cached_public_page()

@@ -58,6 +58,32 @@ def test_faq_index_lists_categories_and_articles(client):
     assert "Товар не пришёл: как открыть спор о неполучении" in page
 
 
+def test_faq_index_shows_the_first_articles_of_a_big_section_and_links_to_all_of_them(client):
+    from faq.selectors import INDEX_ARTICLES_PER_CATEGORY
+
+    section = Category.objects.create(slug="big", title_ru="Большой раздел", title_en="Big section", position=99)
+    for number in range(INDEX_ARTICLES_PER_CATEGORY + 3):
+        services.article_save(
+            article=Article(
+                category=section,
+                slug=f"big-{number}",
+                title_ru=f"Статья номер {number:02d}",
+                summary_ru="Кратко",
+                body_ru="Текст",
+                position=number,
+                status=Article.Status.PUBLISHED,
+            )
+        )
+    page = client.get("/faq/").content.decode()
+    shown = re.findall(r"Статья номер (\d\d)", page)
+    assert shown == [f"{number:02d}" for number in range(INDEX_ARTICLES_PER_CATEGORY)]
+    assert f'<a href="/faq/big/">Все статьи раздела «Большой раздел» ({INDEX_ARTICLES_PER_CATEGORY + 3})</a>' in page
+    # A section that fits shows all its articles and no such link.
+    assert "Все статьи раздела «Споры»" not in page
+    category_page = client.get("/faq/big/").content.decode()
+    assert len(re.findall(r"Статья номер \d\d", category_page)) == INDEX_ARTICLES_PER_CATEGORY + 3
+
+
 def test_article_page_has_breadcrumbs_contents_date_and_action_links(client):
     page = client.get(ARTICLE_URL).content.decode()
     assert '<ol class="breadcrumb">' in page and ">Споры</a>" in page
