@@ -43,14 +43,14 @@ def dispute_page_queryset(*, user: User) -> QuerySet[Dispute]:
         .prefetch_related(
             "order__items",
             "order__tracking_events",
-            # Pages name an offer's author by role (author_id against the buyer and the store's
-            # owner); a message's is named by account in admin for staff.
+            # The site's page names an offer's or a message's author by role (author_id against
+            # the buyer and the store's owner); the claim page in admin reads the accounts itself.
             "offers",
             Prefetch("claim__decisions", queryset=Decision.objects.order_by("decided_at", "pk")),
             Prefetch("claim__evidence_requests", queryset=EvidenceRequest.objects.order_by("created_at", "pk")),
             Prefetch(
                 "messages",
-                queryset=Message.objects.select_related("author").prefetch_related(
+                queryset=Message.objects.prefetch_related(
                     # A plain list: the page asks every message for its files, and a prefetched
                     # manager builds a new queryset for each question.
                     Prefetch("attachments", queryset=Attachment.objects.order_by("pk"), to_attr="attached_files")
