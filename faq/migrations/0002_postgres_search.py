@@ -6,6 +6,8 @@ stale. On SQLite nothing is created and faq.search falls back to its Python rank
 
 from django.db import migrations
 
+from core.migration_sql import postgres_only
+
 FORWARD = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     """
@@ -35,17 +37,7 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("faq", "0001_initial")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [postgres_only(FORWARD, BACKWARD)]

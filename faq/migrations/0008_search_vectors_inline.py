@@ -10,6 +10,8 @@ the pages of the ten results read). Rows written before are rewritten so their v
 
 from django.db import migrations
 
+from core.migration_sql import postgres_only
+
 FORWARD = [
     "ALTER TABLE faq_article ALTER COLUMN search_ru SET STORAGE MAIN",
     "ALTER TABLE faq_article ALTER COLUMN search_en SET STORAGE MAIN",
@@ -22,17 +24,7 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("faq", "0007_db_defaults")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [postgres_only(FORWARD, BACKWARD)]

@@ -9,6 +9,8 @@ about 0.25 ms. On SQLite nothing happens.
 
 from django.db import migrations
 
+from core.migration_sql import postgres_only
+
 FORWARD = [
     "DROP INDEX IF EXISTS faq_searchword_trgm",
     "CREATE INDEX faq_searchword_trgm ON faq_searchword USING gist (word gist_trgm_ops)",
@@ -19,17 +21,7 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("faq", "0008_search_vectors_inline")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [postgres_only(FORWARD, BACKWARD)]
