@@ -23,6 +23,7 @@ from core.admin_russian import RussianAdminMixin, field_column, titled_filter
 from core.errors import ActionRefused
 
 from . import blocking
+from .forms import AdminSignInForm
 from .models import AccountAppeal, AccountEvent, BlockReason, OutgoingEmail, Store, User
 
 
@@ -350,6 +351,9 @@ class OutgoingEmailAdmin(RussianAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+
+# Admin's sign-in says "too many attempts" and how long to wait, as the site's does.
+admin.site.login_form = AdminSignInForm
 
 admin.site.unregister(Group)
 

@@ -30,7 +30,7 @@ NEW_PASSWORD = "Fresh-pass-2026"
 @pytest.fixture(autouse=True)
 def _limits(settings):
     # The shipped numbers, stated here so the tests read on their own.
-    settings.SIGNIN_FAILURES_PER_ACCOUNT = 5
+    settings.SIGNIN_FAILURES_PER_ACCOUNT_ADDRESS = 5
     settings.SIGNIN_FAILURES_PER_ADDRESS = 20
     settings.SIGNIN_WINDOW_MINUTES = 15
     settings.PASSWORD_RESET_PER_ADDRESS = 10
