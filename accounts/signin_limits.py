@@ -39,6 +39,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import salted_hmac
 
 from core.throttle import Streak, Throttle, client_address
 
@@ -46,6 +47,7 @@ from .emails import email_queue
 from .models import User
 
 DEVICE_SALT = "accounts.signin-device"
+FINGERPRINT_SALT = "accounts.signin-limits.password"
 # Accounts one browser is remembered for (a shared family computer, a staff member's two roles).
 DEVICE_ACCOUNTS_KEPT = 5
 
@@ -121,9 +123,10 @@ def delay_seconds(failures: int) -> int:
 
 
 def password_fingerprint(user: User) -> str:
-    # Django's session hash (an HMAC of the password hash): changes with the password, and with it
-    # the counts and the devices, as Django ends the sessions.
-    return user.get_session_auth_hash()[:16]
+    """A keyed hash of the password hash, as Django's session hash is (with a salt of its own, so
+    the cookie shows nothing of that one): a new password changes it, and with it the counts and
+    the known devices, as Django ends the sessions."""
+    return salted_hmac(FINGERPRINT_SALT, user.password, algorithm="sha256").hexdigest()[:16]
 
 
 def signin_try(*, request: HttpRequest | None, login: str, account: User | None) -> SignInTry:
