@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -22,7 +22,8 @@ from django.utils.translation import ngettext_lazy
 from core.admin_russian import RussianAdminMixin, field_column, titled_filter
 from core.errors import ActionRefused
 
-from . import blocking
+from . import blocking, rules
+from .forms import AdminSignInForm
 from .models import AccountAppeal, AccountEvent, BlockReason, OutgoingEmail, Store, User
 
 
@@ -78,6 +79,13 @@ class AccountEventInline(admin.StackedInline):
         return "; ".join(parts) or "—"
 
 
+def _blocking_refusal(*, staff: User, user: User) -> str | None:
+    """Why the button on `user`'s page (block, or unblock if blocked) would be refused."""
+    if user.is_blocked:
+        return rules.unblock_refusal(staff=staff, user=user)
+    return rules.block_refusal(staff=staff, user=user)
+
+
 @admin.register(User)
 class UserAdmin(RussianAdminMixin, DjangoUserAdmin):
     add_title = _("Новый пользователь")
@@ -95,13 +103,19 @@ class UserAdmin(RussianAdminMixin, DjangoUserAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or request.user.has_perm("accounts.block_user"):
+        if obj is None:
             return fieldsets
-        # Staff who may not block read the state without a button that would answer 403.
+        staff: User = request.user  # type: ignore[assignment]
+        if not staff.has_perm("accounts.block_user"):
+            # Staff who may not block read the state without a button that would answer 403.
+            refusal = None
+        elif (refusal := _blocking_refusal(staff=staff, user=obj)) is None:
+            return fieldsets
+        # Nor is a button offered that the service would refuse (a staff account, for support):
+        # the state, and why there is no button.
+        state = {"fields": ("blocking_state",), **({"description": escape(refusal)} if refusal else {})}
         return [
-            (name, {**options, "fields": ("blocking_state",)})
-            if options.get("fields") == ("blocking",)
-            else (name, options)
+            (name, {**options, **state}) if options.get("fields") == ("blocking",) else (name, options)
             for name, options in fieldsets
         ]
 
@@ -138,6 +152,14 @@ class UserAdmin(RussianAdminMixin, DjangoUserAdmin):
             *super().get_urls(),
         ]
 
+    def _refused(self, request: HttpRequest, user: User) -> HttpResponse | None:
+        """Back to the user's page, saying why, when the rules refuse this block or unblock
+        whatever the form says (the page offers no button then; this is a typed address)."""
+        if refusal := _blocking_refusal(staff=request.user, user=user):  # type: ignore[arg-type]
+            messages.error(request, refusal)
+            return redirect("admin:accounts_user_change", user.pk)
+        return None
+
     def _form_page(self, request: HttpRequest, user: User, form: forms.Form, title: str) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
@@ -152,6 +174,8 @@ class UserAdmin(RussianAdminMixin, DjangoUserAdmin):
         if not request.user.has_perm("accounts.block_user"):
             raise PermissionDenied
         user = get_object_or_404(User, pk=pk)
+        if sent_back := self._refused(request, user):
+            return sent_back
         form = BlockForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -173,6 +197,8 @@ class UserAdmin(RussianAdminMixin, DjangoUserAdmin):
         if not request.user.has_perm("accounts.block_user"):
             raise PermissionDenied
         user = get_object_or_404(User, pk=pk)
+        if sent_back := self._refused(request, user):
+            return sent_back
         form = AnswerForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -245,9 +271,7 @@ class AccountAppealAdmin(RussianAdminMixin, admin.ModelAdmin):
     ) -> HttpResponse:
         appeal = self.get_object(request, unquote(object_id))
         may_answer = (
-            appeal is not None
-            and request.user.has_perm("accounts.block_user")
-            and appeal.status == AccountAppeal.Status.PENDING
+            appeal is not None and rules.appeal_answer_refusal(staff=request.user, appeal=appeal) is None  # type: ignore[arg-type]
         )
         extra = {"answer_form": AnswerForm() if may_answer else None, "appeal": appeal, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra)
@@ -350,6 +374,9 @@ class OutgoingEmailAdmin(RussianAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+
+# Admin's sign-in says "too many attempts" and how long to wait, as the site's does.
+admin.site.login_form = AdminSignInForm
 
 admin.site.unregister(Group)
 

@@ -1,11 +1,12 @@
 """Signing in, signing up and password reset, with the counters that slow down guessing.
 
-- Sign in by username or e-mail (SignInBackend, the only backend, so admin's sign-in is counted
-  too). Failures count per account and per client address; while either is over its limit the
-  backend refuses without checking the password, so even the right one waits. A successful
-  sign-in clears only that account's counter: an address that guesses at many accounts cannot
-  wipe its count by signing in to one of its own. Completing a password reset clears the
-  account's counter, so an owner whose account a stranger locked gets back in at once.
+- Sign in by username or e-mail (SignInBackend, the only backend, so admin's sign-in is held to
+  the same limits). The limits (accounts.signin_limits) never let a stranger keep the owner out:
+  the hard blocks are per (account, address) and per address; per account there is only a
+  growing, capped delay; a device that signed in before is checked at once; the owner is mailed
+  when wrong passwords keep coming. A successful sign-in clears only that address's count for
+  the account: an address that guesses at many accounts cannot wipe its count by signing in to
+  one of its own. A new password (a completed reset) starts every count afresh.
 - Password reset and sign-up never tell whether an address has an account. The request only
   validates the form, counts, and hands the address to a Celery job; the job looks the address
   up and queues the right letter in the outbox (accounts.emails). So the reply takes the same
@@ -18,6 +19,7 @@
 """
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -34,11 +36,13 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from kombu.exceptions import OperationalError
 
-from core.throttle import Throttle, client_address, hit_all, retry_after_any
+from core.throttle import Throttle, client_address, hit_all
 
+from . import signin_limits
 from .emails import email_queue, email_queue_to_address
 from .models import User
 from .permission_cache import permissions_cached
+from .signin_limits import SignInRefusal, SignInTry
 
 logger = logging.getLogger(__name__)
 
@@ -52,30 +56,26 @@ def _throttle(scope: str, limit: int, minutes: int) -> Throttle:
     return Throttle(scope, limit, minutes * 60)
 
 
-def signin_checks(*, request: HttpRequest | None, login: str, account: User | None) -> list[tuple[Throttle, str]]:
-    """The counters a sign-in as `login` (naming `account`, or none) from this request is held to."""
-    window = settings.SIGNIN_WINDOW_MINUTES
-    # By the account, not by what was typed: a username and an e-mail share one counter. A login
-    # that names no account is counted by itself and is refused exactly like a real one.
-    ident = f"account:{account.pk}" if account else f"login:{login.strip().lower()}"
-    checks = [(_throttle("signin-account", settings.SIGNIN_FAILURES_PER_ACCOUNT, window), ident)]
-    if request is not None:
-        checks.append(
-            (_throttle("signin-address", settings.SIGNIN_FAILURES_PER_ADDRESS, window), client_address(request))
-        )
-    return checks
+@dataclass(frozen=True)
+class SignInOutcome:
+    """What the backend did with this request's sign-in, for the form's message and the device
+    cookie (accounts.middleware.SignInDeviceMiddleware)."""
+
+    attempt: SignInTry
+    refusal: SignInRefusal | None = None
+    user: User | None = None
 
 
-def signin_wait(*, request: HttpRequest | None, login: str) -> int:
-    """Seconds until a sign-in as `login` from this request will be checked again; 0 now."""
-    return retry_after_any(signin_checks(request=request, login=login, account=account_for_login(login)))
+_OUTCOME = "signin_outcome"
 
 
-def signin_unlock(*, user: User) -> None:
-    """Clear the account's failure counter (its owner proved who they are); addresses keep theirs."""
-    _throttle("signin-account", settings.SIGNIN_FAILURES_PER_ACCOUNT, settings.SIGNIN_WINDOW_MINUTES).reset(
-        f"account:{user.pk}"
-    )
+def signin_outcome(request: HttpRequest | None) -> SignInOutcome | None:
+    return getattr(request, _OUTCOME, None)
+
+
+def signin_next_try(outcome: SignInOutcome) -> SignInRefusal | None:
+    """After a wrong password: what holds this address's next try (a block, the delay) or None."""
+    return signin_limits.next_try(outcome.attempt, time.time())
 
 
 def password_reset_checks(*, address: str, email: str) -> list[tuple[Throttle, str]]:
@@ -125,18 +125,21 @@ class SignInBackend(ModelBackend):
         if username is None or password is None:
             return None
         user = account_for_login(username)
-        checks = signin_checks(request=request, login=username, account=user)
-        if retry_after_any(checks):
+        attempt = signin_limits.signin_try(request=request, login=username, account=user)
+        if refusal := signin_limits.admit(attempt, time.time()):
+            _record(request, SignInOutcome(attempt, refusal=refusal))
             # Raised, not returned: authenticate() then asks no other backend. The form says how
-            # long to wait (accounts.forms.SignInForm).
+            # long to wait (accounts.forms.SignInLimitsMixin).
             raise PermissionDenied
         if user is None:
             # Hash anyway, so a missing account answers as slowly as a wrong password.
             User().set_password(password)
         elif user.check_password(password) and self.user_can_authenticate(user):
-            signin_unlock(user=user)
+            signin_limits.try_succeeded(attempt)
+            _record(request, SignInOutcome(attempt, user=user))
             return user
-        hit_all(checks)
+        signin_limits.try_failed(attempt, time.time())
+        _record(request, SignInOutcome(attempt))
         return None
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
@@ -149,6 +152,11 @@ class SignInBackend(ModelBackend):
                 user=user_obj, read=lambda: super(SignInBackend, self).get_all_permissions(user_obj)
             )
         return user_obj._perm_cache
+
+
+def _record(request: HttpRequest | None, outcome: SignInOutcome) -> None:
+    if request is not None:
+        setattr(request, _OUTCOME, outcome)
 
 
 # --- password reset ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from core.errors import ActionRefused
 
 from . import rules
-from .emails import email_queue
+from .emails import Mail, email_queue, email_queue_all
 from .models import AccountAppeal, AccountAppealFile, AccountEvent, BlockReason, User
 
 
@@ -43,7 +43,27 @@ def account_block(*, user: User, staff: User, reason: str, note: str, now: datet
         context={"blocked": user},
         dedupe_key=f"blocked:{user.pk}:{now.isoformat()}",
     )
+    if rules.is_staff_account(user):
+        _tell_superusers(user=user, staff=staff, now=now)
     return user
+
+
+def _tell_superusers(*, user: User, staff: User, now: datetime) -> None:
+    """A blocked staff member stops deciding: every other superuser hears of it at once."""
+    superusers = User.objects.filter(is_superuser=True, is_active=True).exclude(pk=staff.pk).exclude(email="")
+    context = {
+        "blocked": user,
+        "staff": staff,
+        "reason": BlockReason(user.block_reason).label,
+        "note": user.block_note,
+        "blocked_at": now,
+    }
+    email_queue_all(
+        [
+            Mail(admin, "staff_blocked", context, dedupe_key=f"staff-blocked:{user.pk}:{now.isoformat()}:{admin.pk}")
+            for admin in superusers.order_by("pk")
+        ]
+    )
 
 
 @transaction.atomic

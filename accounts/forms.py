@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordMixin, UsernameField
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from core.throttle import client_address, minutes_to_wait, retry_after_any
 
 from . import auth
 from .models import Store, User
+from .signin_limits import SignInRefusal
 
 
 def _wait_message(seconds: int) -> str:
@@ -24,8 +26,72 @@ def _wait_message(seconds: int) -> str:
     ) % {"minutes": minutes}
 
 
-class SignInForm(AuthenticationForm):
-    """Sign in by username or e-mail; a throttled sign-in says how many minutes to wait."""
+class SignInLimitsMixin:
+    """For a sign-in form (the site's and admin's): when the sign-in limits hold a try, say so and
+    how long to wait, instead of only "wrong name or password" (accounts.signin_limits)."""
+
+    request: HttpRequest | None
+    # The site's form links to password reset below the form; admin's page has no such link.
+    reset_link_below = False
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()  # type: ignore[misc]
+        except ValidationError as wrong:
+            outcome = auth.signin_outcome(self.request)
+            if outcome is None or outcome.user is not None:
+                # No password was tried, or the right one for an account this form refuses.
+                raise
+            if outcome.refusal is not None:
+                # Refused before the password was checked.
+                raise ValidationError(self._refusal_message(outcome.refusal), code="throttled") from None
+            following = auth.signin_next_try(outcome)
+            if following is None:
+                raise
+            if following.kind == "blocked":
+                # This failure was the last one allowed from this address.
+                raise ValidationError(self._refusal_message(following), code="throttled") from None
+            raise ValidationError([*wrong.error_list, ValidationError(_next_try_message(following.seconds))]) from None
+
+    def _refusal_message(self, refusal: SignInRefusal) -> str:
+        if refusal.kind == "delayed":
+            return _delayed_message(refusal.seconds)
+        minutes = minutes_to_wait(refusal.seconds)
+        if self.reset_link_below:
+            return ngettext(
+                "Слишком много неудачных попыток входа. Попробуйте снова через %(minutes)d минуту "
+                "или восстановите пароль по ссылке ниже.",
+                "Слишком много неудачных попыток входа. Попробуйте снова через %(minutes)d минут "
+                "или восстановите пароль по ссылке ниже.",
+                minutes,
+            ) % {"minutes": minutes}
+        return ngettext(
+            "Слишком много неудачных попыток входа с этого адреса. Попробуйте снова через %(minutes)d минуту.",
+            "Слишком много неудачных попыток входа с этого адреса. Попробуйте снова через %(minutes)d минут.",
+            minutes,
+        ) % {"minutes": minutes}
+
+
+def _delayed_message(seconds: int) -> str:
+    return ngettext(
+        "Слишком много неудачных попыток входа в этот аккаунт, поэтому пароль сейчас не проверялся. "
+        "Подождите %(seconds)d секунду и войдите снова — в этот раз пароль проверим.",
+        "Слишком много неудачных попыток входа в этот аккаунт, поэтому пароль сейчас не проверялся. "
+        "Подождите %(seconds)d секунд и войдите снова — в этот раз пароль проверим.",
+        seconds,
+    ) % {"seconds": seconds}
+
+
+def _next_try_message(seconds: int) -> str:
+    return ngettext(
+        "Слишком много неудачных попыток входа в этот аккаунт: следующую можно сделать через %(seconds)d секунду.",
+        "Слишком много неудачных попыток входа в этот аккаунт: следующую можно сделать через %(seconds)d секунд.",
+        seconds,
+    ) % {"seconds": seconds}
+
+
+class SignInForm(SignInLimitsMixin, AuthenticationForm):
+    """Sign in by username or e-mail; a held sign-in says why and how long to wait."""
 
     username = UsernameField(label=_("Логин или электронная почта"), widget=forms.TextInput(attrs={"autofocus": True}))
 
@@ -33,33 +99,16 @@ class SignInForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": _("Неверный логин, адрес почты или пароль."),
     }
+    reset_link_below = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Django sizes the field for a username; an e-mail address may be longer.
         self.fields["username"].widget.attrs["maxlength"] = 254
 
-    def clean(self) -> dict[str, Any]:
-        try:
-            return super().clean()
-        except ValidationError:
-            # Refused while throttled (the backend does not even check the password), or this
-            # failure was the last one allowed: either way, say how long to wait.
-            login = self.cleaned_data.get("username") or ""
-            if wait := auth.signin_wait(request=self.request, login=login):
-                minutes = minutes_to_wait(wait)
-                raise ValidationError(
-                    ngettext(
-                        "Слишком много неудачных попыток входа. Попробуйте снова через %(minutes)d минуту "
-                        "или восстановите пароль по ссылке ниже.",
-                        "Слишком много неудачных попыток входа. Попробуйте снова через %(minutes)d минут "
-                        "или восстановите пароль по ссылке ниже.",
-                        minutes,
-                    )
-                    % {"minutes": minutes},
-                    code="throttled",
-                ) from None
-            raise
+
+class AdminSignInForm(SignInLimitsMixin, AdminAuthenticationForm):
+    """Admin's sign-in form, held to the same limits and saying so (set in accounts/admin.py)."""
 
 
 class PasswordResetRequestForm(PasswordResetForm):

@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from . import auth, signin_limits
+
 
 class UserTimezoneMiddleware:
     """Show every date in the signed-in user's own zone; visitors get the default zone."""
@@ -73,3 +75,21 @@ class BlockedAccountMiddleware:
         if match is None or match.view_name in OPEN_WHILE_BLOCKED or match.namespace == "faq":
             return None
         return redirect("accounts:blocked")
+
+
+class SignInDeviceMiddleware:
+    """After a sign-in with the right password, on any form (the site's, admin's), the browser gets
+    the signed cookie that makes it a known device for that account (accounts.signin_limits)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        outcome = auth.signin_outcome(request)
+        user = getattr(request, "user", None)
+        # Only once actually signed in: admin's form refuses the right password of a non-staff
+        # account, and that browser learns nothing from it.
+        if outcome is not None and outcome.user is not None and user is not None and user.pk == outcome.user.pk:
+            signin_limits.remember_device(request, response, outcome.user)
+        return response

@@ -67,7 +67,12 @@ class User(ChoiceLabels, AbstractUser):
     class Meta:
         verbose_name = _("пользователь")
         verbose_name_plural = _("пользователи")
-        permissions = [("block_user", _("Может блокировать и разблокировать пользователей"))]
+        permissions = [
+            ("block_user", _("Может блокировать и разблокировать пользователей")),
+            # Staff are the people who decide claims and keep deadlines moving: blocking one of
+            # them takes this right as well (accounts/rules.py).
+            ("block_staff", _("Может блокировать и разблокировать сотрудников")),
+        ]
 
     @property
     def is_blocked(self) -> bool:

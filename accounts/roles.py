@@ -92,10 +92,12 @@ def sync_staff_groups(apps) -> None:
 
 
 # The head of arbitration sees what arbitrators see, gets the overdue notices, and may block
-# accounts (and answer their appeals) like support.
+# accounts (and answer their appeals) like support; unlike support, staff accounts too (never a
+# superuser or another head: accounts/rules.py), since blocking those who decide stops claims.
 STAFF_GROUP_PERMISSIONS["arbitration_heads"] = [
     *STAFF_GROUP_PERMISSIONS["arbitrators"],
     ("accounts", "block_user"),
+    ("accounts", "block_staff"),
     ("accounts", "view_accountappeal"),
     ("accounts", "view_accountevent"),
 ]

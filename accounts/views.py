@@ -47,13 +47,8 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    # The new password starts the sign-in counts afresh (accounts.signin_limits keys them by it).
     success_url = reverse_lazy("accounts:password_reset_complete")
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
-        # The link proved the mailbox: a stranger's failed guesses no longer keep the owner out.
-        auth.signin_unlock(user=form.user)
-        return response
 
 
 def sign_up(request: HttpRequest) -> HttpResponse:

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SignInDeviceMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "accounts.middleware.BlockedAccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -272,16 +273,31 @@ else:
 # How many proxies of our own put the client's address in X-Forwarded-For (0: trust none).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# Signing in, signing up and password reset (accounts/auth.py). Sign in by username or e-mail;
-# the backend refuses without checking the password while a counter is over its limit, on every
-# sign-in form (admin's too). Failed sign-ins per account and per client address, in a window:
-AUTHENTICATION_BACKENDS = ["accounts.auth.SignInBackend"]
-SIGNIN_FAILURES_PER_ACCOUNT = 5
 # A person's permissions are kept in the cache and read again after any change to groups or
 # permissions (accounts/permission_cache.py); this bounds an entry that a raw SQL change missed.
 PERMISSION_CACHE_SECONDS = env.int("PERMISSION_CACHE_SECONDS", default=300)
+
+# Signing in, signing up and password reset (accounts/auth.py). Sign in by username or e-mail, on
+# every sign-in form (admin's too) held to the limits of accounts/signin_limits.py, which no
+# stranger can turn against the account's owner (docs/security.md, "Signing in and blocking").
+AUTHENTICATION_BACKENDS = ["accounts.auth.SignInBackend"]
+# Hard blocks, in a window: wrong passwords for one account from one address; from one address.
+SIGNIN_FAILURES_PER_ACCOUNT_ADDRESS = 5
 SIGNIN_FAILURES_PER_ADDRESS = 20
 SIGNIN_WINDOW_MINUTES = 15
+# Per account, from any address, never a refusal: after this many wrong passwords in a run (no
+# gap longer than the quiet time), each try waits the first delay, doubling, at most the maximum.
+SIGNIN_DELAY_AFTER_FAILURES = 5
+SIGNIN_DELAY_FIRST_SECONDS = 2
+SIGNIN_DELAY_MAX_SECONDS = 120
+SIGNIN_STREAK_QUIET_MINUTES = 60
+# The owner gets one letter per run, at this many wrong passwords.
+SIGNIN_NOTIFY_AFTER_FAILURES = 10
+# A browser that signed in is a known device for this long after its last sign-in: checked at
+# once, past every block and delay, until it fails this many times in the window itself.
+SIGNIN_DEVICE_COOKIE_NAME = "signin_device"
+SIGNIN_DEVICE_COOKIE_DAYS = 180
+SIGNIN_FAILURES_PER_DEVICE = 5
 # Reset letters asked for, per client address and per address typed, in a window.
 PASSWORD_RESET_PER_ADDRESS = 10
 PASSWORD_RESET_PER_EMAIL = 3
