@@ -391,7 +391,7 @@ def test_the_provider_gets_the_same_idempotency_key_on_every_attempt(buyer, sett
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_at_the_same_moment_send_one_mail_once(buyer, broker_down):
+def test_two_workers_at_the_same_moment_send_one_mail_once(needs_postgres, buyer, broker_down):
     from .concurrency import run_together
 
     email = email_queue(user=buyer, template="test_notice", context={"text": "together"})
