@@ -333,7 +333,8 @@ def _claim(email_id: int, now: datetime) -> OutgoingEmail | None:
             email.save(update_fields=["attempts", "status", "next_attempt_at", "last_error", "lease_expires_at"])
             return None
         email.status = OutgoingEmail.Status.SENDING
-        email.lease_expires_at = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+        # From the clock, not from `now`: a sweep's `now` is when it started, maybe minutes ago.
+        email.lease_expires_at = max(now, timezone.now()) + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
         # For admin's "next attempt" and the sweep's order: not before the lease ends.
         email.next_attempt_at = email.lease_expires_at
         email.save(update_fields=["attempts", "status", "lease_expires_at", "next_attempt_at", "subject", "body"])
