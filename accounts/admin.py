@@ -334,6 +334,7 @@ class OutgoingEmailAdmin(RussianAdminMixin, admin.ModelAdmin):
     status_column = field_column("status", _("состояние отправки"))
     attempts_column = field_column("attempts", _("попыток"))
     next_attempt_at_column = field_column("next_attempt_at", _("следующая попытка"))
+    lease_expires_at_column = field_column("lease_expires_at", _("отправляется, повтор не раньше"))
     last_error_column = field_column("last_error", _("последняя ошибка"))
     created_at_column = field_column("created_at", _("поставлено в очередь"))
     sent_at_column = field_column("sent_at", _("отправлено"))
@@ -365,6 +366,7 @@ class OutgoingEmailAdmin(RussianAdminMixin, admin.ModelAdmin):
         "status_column",
         "attempts_column",
         "next_attempt_at_column",
+        "lease_expires_at_column",
         "last_error_column",
         "created_at_column",
         "sent_at_column",

@@ -1,19 +1,23 @@
 """The e-mail outbox: queue inside the caller's transaction, render and send after commit, retry by sweep."""
 
+import enum
 import functools
 import hashlib
 import logging
+import smtplib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.core.mail import EmailMessage, mailers
+from django.db import DatabaseError, connection, connections, transaction
+from django.db.models import Q
 from django.template import Engine
 from django.utils import timezone, translation
 
@@ -253,57 +257,190 @@ def email_render(email: OutgoingEmail) -> tuple[str, str]:
     return subject[:255], body
 
 
-def email_send(*, email_id: int) -> bool:
-    """Send one queued e-mail. Safe to call twice or from two workers: only one sends it.
+class Delivery(enum.Enum):
+    SENT = "sent"
+    REFUSED = "refused"  # the SMTP server certainly did not take it: retried on the backoff
+    UNKNOWN = "unknown"  # it may have: sent again only after the lease
 
-    The mail is rendered here, in the worker, not in the transaction that queued it; subject and
-    body are kept on the row (admin, audit), and a later attempt sends the text the first one made.
+
+# Errors after which the server certainly has not taken the mail: it refused the sender, every
+# recipient or the message itself, or the address could not even be written (ValueError). Any
+# other error while sending (a timeout waiting for the reply, a dropped connection) may come after
+# the server took it.
+_REFUSALS: tuple[type[BaseException], ...] = (
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPDataError,
+    smtplib.SMTPNotSupportedError,
+    ValueError,
+)
+# Marking a sent mail "sent" is tried again this many times (seconds between): a PostgreSQL restart
+# of a few seconds then costs no second copy after the lease.
+MARK_SENT_RETRY_DELAYS: tuple[float, ...] = (1, 2, 4, 8)
+
+
+def email_send(*, email_id: int, now: datetime | None = None) -> bool:
+    """Send one queued e-mail; True if this call sent it. Called by the worker after commit and by
+    the outbox sweep, outside any transaction. Safe to call twice or from two workers: only one
+    sends it.
+
+    Three steps, so that no transaction is open while the SMTP server is talking:
+    1. claim: a short transaction takes a pending row (or a "sending" one whose lease has passed),
+       renders it if it was not rendered yet, and marks it "sending" with a lease of
+       OUTBOX_LEASE_SECONDS. Subject and body are kept on the row, so a later attempt sends the
+       text the first one made.
+    2. send, with no transaction open and no row locked.
+    3. record: "sent"; or "pending" again on the backoff if the server refused it; or, if we cannot
+       know whether the server took it, left "sending" until the lease passes.
+    A worker killed during 2 or 3 leaves the row "sending": the sweep sends it again only after the
+    lease, with the same Message-ID (and idempotency key), so at most one more copy.
     """
+    now = now or timezone.now()
+    email = _claim(email_id, now)
+    if email is None:
+        return False
+    delivery, error = _deliver(email)
+    if delivery is Delivery.SENT:
+        _mark_sent(email.pk)
+        return True
+    _record_failure(email, delivery, error, timezone.now())
+    return False
+
+
+def _claim(email_id: int, now: datetime) -> OutgoingEmail | None:
+    """The row, rendered and marked "sending" with a lease, committed; None if it is not ours to send."""
+    claimable = Q(status=OutgoingEmail.Status.PENDING) | Q(
+        status=OutgoingEmail.Status.SENDING, lease_expires_at__lte=now
+    )
     with transaction.atomic():
         email = (
-            OutgoingEmail.objects.select_for_update(skip_locked=True)
-            .filter(pk=email_id, status=OutgoingEmail.Status.PENDING)
+            OutgoingEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(claimable, pk=email_id)
             .first()
         )
         if email is None:
-            return False
+            return None
+        if email.attempts >= MAX_ATTEMPTS:  # its last attempt's lease ran out: give up, staff see it
+            email.status, email.lease_expires_at = OutgoingEmail.Status.FAILED, None
+            email.save(update_fields=["status", "lease_expires_at"])
+            return None
         email.attempts += 1
         try:
             if email.template and not email.body:
                 email.subject, email.body = email_render(email)
-            EmailMessage(
-                email.subject,
-                email.body,
-                settings.DEFAULT_FROM_EMAIL,
-                [email.to_address],
-                headers={"Message-ID": message_id(email)},
-            ).send(using="default")
-        except Exception as error:  # noqa: BLE001 - rendering, SMTP and network errors alike are retried
-            email.last_error = repr(error)[:2000]
-            if email.attempts >= MAX_ATTEMPTS:
-                email.status = OutgoingEmail.Status.FAILED
-            else:
-                email.next_attempt_at = timezone.now() + retry_delay(email.attempts)
-            email.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "subject", "body"])
-            return False
-        email.status = OutgoingEmail.Status.SENT
-        email.sent_at = timezone.now()
-        email.save(update_fields=["attempts", "status", "sent_at", "subject", "body"])
-        return True
+        except Exception as error:  # noqa: BLE001 - e.g. a row the context names is gone: retried
+            _back_off(email, error, now)
+            email.save(update_fields=["attempts", "status", "next_attempt_at", "last_error", "lease_expires_at"])
+            return None
+        email.status = OutgoingEmail.Status.SENDING
+        # From the clock, not from `now`: a sweep's `now` is when it started, maybe minutes ago.
+        email.lease_expires_at = max(now, timezone.now()) + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+        # For admin's "next attempt" and the sweep's order: not before the lease ends.
+        email.next_attempt_at = email.lease_expires_at
+        email.save(update_fields=["attempts", "status", "lease_expires_at", "next_attempt_at", "subject", "body"])
+    return email
+
+
+def _deliver(email: OutgoingEmail) -> tuple[Delivery, BaseException | None]:
+    message = EmailMessage(
+        email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to_address], headers=_headers(email)
+    )
+    mailer = mailers["default"]
+    try:
+        mailer.open()  # connecting and signing in: nothing is sent yet
+    except Exception as error:  # noqa: BLE001 - a server down or refusing us is retried
+        return Delivery.REFUSED, error
+    try:
+        sent = mailer.send_messages([message])
+    except _REFUSALS as error:
+        return Delivery.REFUSED, error
+    except Exception as error:  # noqa: BLE001 - the server may have taken it
+        return Delivery.UNKNOWN, error
+    finally:
+        try:
+            mailer.close()
+        except Exception:  # what was sent is sent; a failed QUIT changes nothing
+            logger.warning("Closing the mail connection failed after mail %s", email.pk, exc_info=True)
+    if not sent:
+        return Delivery.REFUSED, RuntimeError("the mail backend sent nothing")
+    return Delivery.SENT, None
+
+
+def _mark_sent(email_id: int) -> None:
+    """The row says "sent", in its own transaction; a database error is tried again for about 15
+    seconds, then raised (the row stays "sending", and the lease keeps it from a second copy
+    until it passes)."""
+    database = connections[OutgoingEmail.objects.db]
+    for delay in (*MARK_SENT_RETRY_DELAYS, None):
+        try:
+            OutgoingEmail.objects.filter(pk=email_id).exclude(status=OutgoingEmail.Status.SENT).update(
+                status=OutgoingEmail.Status.SENT, sent_at=timezone.now(), lease_expires_at=None
+            )
+            return
+        except DatabaseError:
+            if delay is None:
+                raise
+            logger.warning("Could not mark mail %s sent; trying again in %s s", email_id, delay, exc_info=True)
+            if not database.in_atomic_block:
+                # A connection PostgreSQL dropped is closed here and opened anew by the next query.
+                database.close_if_unusable_or_obsolete()
+            time.sleep(delay)
+
+
+def _back_off(email: OutgoingEmail, error: BaseException, now: datetime) -> None:
+    email.last_error, email.lease_expires_at = repr(error)[:2000], None
+    if email.attempts >= MAX_ATTEMPTS:
+        email.status = OutgoingEmail.Status.FAILED
+    else:
+        email.status = OutgoingEmail.Status.PENDING
+        email.next_attempt_at = now + retry_delay(email.attempts)
+
+
+def _record_failure(email: OutgoingEmail, delivery: Delivery, error: BaseException | None, now: datetime) -> None:
+    """What one failed attempt leaves on the row, unless another worker took it since (its lease
+    ran out): then that worker's outcome counts, not this one."""
+    assert error is not None
+    ours = OutgoingEmail.objects.filter(
+        pk=email.pk, status=OutgoingEmail.Status.SENDING, lease_expires_at=email.lease_expires_at
+    )
+    if delivery is Delivery.UNKNOWN:
+        # Perhaps delivered: it stays "sending" until the lease passes.
+        ours.update(last_error=repr(error)[:2000])
+        return
+    _back_off(email, error, now)
+    ours.update(
+        status=email.status,
+        next_attempt_at=email.next_attempt_at,
+        last_error=email.last_error,
+        lease_expires_at=email.lease_expires_at,
+    )
+
+
+def _headers(email: OutgoingEmail) -> dict[str, str]:
+    headers = {"Message-ID": message_id(email)}
+    if settings.EMAIL_IDEMPOTENCY_HEADER:
+        headers[settings.EMAIL_IDEMPOTENCY_HEADER] = idempotency_key(email)
+    return headers
+
+
+def _fact_digest(email: OutgoingEmail) -> str:
+    # The dedupe key (one fact, one mail) or, without one, the row id; the row's creation time goes
+    # in too, so a key or id reused by a fresh database never collides with a mail sent before.
+    # Hashed: the key names rows (ids) that are nobody's business in a mail header.
+    fact = email.dedupe_key or f"row:{email.pk}"
+    return hashlib.sha256(f"{fact}|{email.created_at.isoformat()}".encode()).hexdigest()[:32]
 
 
 def message_id(email: OutgoingEmail) -> str:
-    """The mail's Message-ID, the same every time this row is sent.
+    """The mail's Message-ID, the same every time this row is sent: a copy sent again after a
+    lease ran out is one message twice to mail clients and to whoever reads the logs."""
+    return f"<outbox.{_fact_digest(email)}@{_message_id_domain()}>"
 
-    Delivery is at least once: a worker that dies after the SMTP server took the mail but before
-    the row says SENT sends it again. The copy carries the same Message-ID, so mail clients and
-    whoever reads the logs see one message twice, not two messages. Derived from the dedupe key
-    (one fact, one mail) or, without one, the row id; the row's creation time goes in too, so a
-    key or id reused by a fresh database never collides with a mail sent before.
-    """
-    fact = email.dedupe_key or f"row:{email.pk}"
-    digest = hashlib.sha256(f"{fact}|{email.created_at.isoformat()}".encode()).hexdigest()[:32]
-    return f"<outbox.{digest}@{_message_id_domain()}>"
+
+def idempotency_key(email: OutgoingEmail) -> str:
+    """What a provider that deduplicates by key (EMAIL_IDEMPOTENCY_HEADER) gets: the same for every
+    attempt at this row, so the provider drops a copy sent again after a lease ran out."""
+    return f"outbox.{_fact_digest(email)}"
 
 
 def _message_id_domain() -> str:

@@ -119,6 +119,9 @@ class OutgoingEmail(ChoiceLabels, models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("ждёт отправки")
+        # A worker has it (accounts.emails.email_send) until `lease_expires_at`; after that the
+        # outbox sweep may send it again.
+        SENDING = "sending", _("отправляется")
         SENT = "sent", _("отправлено")
         FAILED = "failed", _("не отправлено")
 
@@ -138,6 +141,7 @@ class OutgoingEmail(ChoiceLabels, models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -150,7 +154,12 @@ class OutgoingEmail(ChoiceLabels, models.Model):
                 fields=["next_attempt_at"],
                 condition=models.Q(status="pending"),
                 name="outbox_pending_due_idx",
-            )
+            ),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=models.Q(status="sending"),
+                name="outbox_sending_lease_idx",
+            ),
         ]
 
     def __str__(self) -> str:

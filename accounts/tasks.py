@@ -9,7 +9,7 @@ def send_email(email_id: int) -> bool:
 
 
 # What the outbox hands over after commit: the mails one transaction (or a sweep's batch) queued.
-# Sending one twice is harmless (email_send skips a mail that is no longer pending).
+# Sending one twice is harmless (email_send skips a mail another worker holds or has sent).
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
 def send_emails(email_ids: list[int]) -> int:
     return sum(emails.email_send(email_id=email_id) for email_id in email_ids)

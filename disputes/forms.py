@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import ActionRefused
 from core.forms import MultipleFileField, files_help_text
 from core.money import format_money
+from core.tracking_numbers import TrackingNumberField
 
 from . import rules
 from .links import MAX_LINK_LENGTH, evidence_link_clean
@@ -214,12 +215,7 @@ class MessageForm(forms.Form):
 
 
 class ReturnShipForm(forms.Form):
-    tracking_number = forms.CharField(
-        label=_("Трек-номер возврата"),
-        max_length=64,
-        min_length=5,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
+    tracking_number = TrackingNumberField(label=_("Трек-номер возврата"))
 
 
 class EvidenceAnswerForm(forms.Form):

@@ -21,6 +21,7 @@ from accounts.models import User
 from core.dates import days_lazy
 from core.errors import ActionRefused
 from core.money import money_lazy
+from core.tracking_numbers import tracking_number_normalise, tracking_number_problem
 from orders import rules as order_rules
 from orders.models import Order, Refund
 from orders.payments import refund_request
@@ -478,7 +479,9 @@ def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: dat
     now = now or timezone.now()
     dispute = dispute_lock(dispute.pk)
     rules.require(Action.SHIP_RETURN, dispute, rules.role_of(dispute, buyer), now)
-    tracking_number = tracking_number.strip()
+    tracking_number = tracking_number_normalise(tracking_number)
+    if message := tracking_number_problem(tracking_number):
+        raise ActionRefused(message)
     dispute_transition(
         dispute,
         to=S.RETURN_SHIPPED,

@@ -181,6 +181,12 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Защита покупателя <noreply@helpcenter.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A worker that took a mail from the outbox holds it this long; only then may the outbox sweep send
+# it again (the worker may have died after the SMTP server took it). Far above the SMTP timeout.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=600)
+# The header a provider reads as an idempotency key over SMTP, if it has one (Resend:
+# "Resend-Idempotency-Key"); empty sends none. Its value is the mail's Message-ID digest.
+EMAIL_IDEMPOTENCY_HEADER = env.str("EMAIL_IDEMPOTENCY_HEADER", default="")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

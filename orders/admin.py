@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminTextInputWidget
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.utils.translation import ngettext_lazy
 from core.admin_russian import RussianAdminMixin
 from core.errors import ActionRefused
 from core.money import format_money
+from core.tracking_numbers import TrackingNumberField
 
 from . import payments, rules, services, shipping
 from .models import (
@@ -147,6 +149,14 @@ class OrderAdmin(RussianAdminMixin, admin.ModelAdmin):
         OrderEventInline,
     ]
     list_select_related = ("buyer", "store")
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "tracking_number":
+            # The same check and spelling as the seller's form and the webhook that matches on it.
+            return TrackingNumberField(
+                label=capfirst(str(db_field.verbose_name)), required=False, widget=AdminTextInputWidget
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Amounts decide refunds: only staff with their own permission change them.

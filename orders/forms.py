@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from core.dates import days
+from core.tracking_numbers import TrackingNumberField
 
 from .models import Order, OrderCancellation
 from .selectors import DISPUTED
@@ -70,11 +71,8 @@ class CancelRequestForm(forms.Form):
 
 
 class ShipForm(forms.Form):
-    tracking_number = forms.CharField(
+    tracking_number = TrackingNumberField(
         label=_("Трек-номер посылки"),
-        min_length=5,
-        max_length=64,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "LP00123456789CN"}),
+        widget=forms.TextInput(attrs={"placeholder": "LP00123456789CN"}),
         help_text=_("Покупатель увидит его на странице заказа; с этой минуты начнётся срок защиты."),
-        error_messages={"min_length": _("Трек-номер не короче %(limit_value)d символов.")},
     )

@@ -7,7 +7,6 @@ signed webhook (or staff confirm it by hand); then the handler registered for it
 one, or a task that runs twice changes nothing.
 """
 
-import json
 import logging
 import secrets
 from collections.abc import Callable
@@ -17,14 +16,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.errors import ActionRefused
-from core.signatures import NoticeRejected, notice_verify
+from core.signatures import NoticeRejected, notice_json, notice_object, notice_text, notice_verify
 
 from .models import Order, PaymentNotice, Refund
 
@@ -192,30 +191,64 @@ def _verify(*, header: str, body: bytes, now: datetime) -> None:
     )
 
 
+@dataclass(frozen=True)
+class PaymentNoticeFields:
+    event_id: str
+    kind: str
+    reference: str
+    gateway_reference: str
+    payload: dict[str, Any]
+
+
+def _column_length(model: type[models.Model], field: str) -> int:
+    return int(model._meta.get_field(field).max_length or 0)  # type: ignore[union-attr]
+
+
+def payment_notice_fields(body: bytes) -> PaymentNoticeFields:
+    """A signed notice's fields, each checked for its type and its column's length before
+    anything is looked up: {"id": text, "type": text, "data": {"reference": text,
+    "gateway_reference": text}}. NoticeRejected(400) naming the field otherwise."""
+    payload = notice_json(body)
+    data = notice_object(payload, "data")
+    return PaymentNoticeFields(
+        event_id=notice_text(payload, "id", max_length=_column_length(PaymentNotice, "event_id")),
+        kind=notice_text(payload, "type", max_length=_column_length(PaymentNotice, "kind")),
+        # Absent in notices about nothing of ours; "refund.completed" without one finds no refund (404).
+        reference=notice_text(
+            data, "reference", max_length=_column_length(Refund, "reference"), required=False, where="data"
+        ),
+        gateway_reference=notice_text(
+            data,
+            "gateway_reference",
+            max_length=_column_length(Refund, "gateway_reference"),
+            required=False,
+            where="data",
+        ),
+        payload=payload,
+    )
+
+
 def payment_notice_receive(*, body: bytes, signature_header: str, now: datetime | None = None) -> str:
     """Take one signed notice: "refund.completed" confirms a refund. Returns "processed" or
     "duplicate" (the same event id seen before); raises NoticeRejected otherwise."""
     now = now or timezone.now()
     _verify(header=signature_header, body=body, now=now)
-    try:
-        payload: dict[str, Any] = json.loads(body)
-        event_id, kind = str(payload["id"]), str(payload["type"])
-        data = payload.get("data") or {}
-    except (ValueError, KeyError, TypeError):
-        raise NoticeRejected(400, "body must be JSON with id, type and data") from None
-    if PaymentNotice.objects.filter(event_id=event_id).exists():
+    notice = payment_notice_fields(body)
+    if PaymentNotice.objects.filter(event_id=notice.event_id).exists():
         return "duplicate"
-    refund = Refund.objects.filter(reference=str(data.get("reference", ""))).first()
-    if kind == "refund.completed" and refund is None:
+    refund = Refund.objects.filter(reference=notice.reference).first()
+    if notice.kind == "refund.completed" and refund is None:
         raise NoticeRejected(404, "no refund with that reference")
     try:
         with transaction.atomic():
-            PaymentNotice.objects.create(event_id=event_id, refund=refund, kind=kind, received_at=now, payload=payload)
-            if kind == "refund.completed" and refund is not None:
+            PaymentNotice.objects.create(
+                event_id=notice.event_id, refund=refund, kind=notice.kind, received_at=now, payload=notice.payload
+            )
+            if notice.kind == "refund.completed" and refund is not None:
                 refund_confirm(
                     refund_id=refund.pk,
                     confirmed_by=Refund.ConfirmedBy.WEBHOOK,
-                    gateway_reference=str(data.get("gateway_reference", ""))[:80],
+                    gateway_reference=notice.gateway_reference,
                     now=now,
                 )
     except IntegrityError:  # the same notice, delivered twice at the same moment

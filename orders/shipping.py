@@ -8,9 +8,9 @@ the moment the sweep cancels gets one outcome: whoever locks the order first win
 refused (the seller) or finds nothing due (the sweep).
 """
 
-import json
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +22,14 @@ from django.utils.translation import gettext as _
 from accounts.emails import email_queue
 from accounts.models import User
 from core.errors import ActionRefused
-from core.signatures import NoticeRejected, notice_verify
+from core.signatures import NoticeRejected, notice_json, notice_text, notice_verify
+from core.tracking_numbers import (
+    MAX_LENGTH,
+    MAX_TYPED_LENGTH,
+    MIN_LENGTH,
+    tracking_number_normalise,
+    tracking_number_problem,
+)
 
 from . import payments, rules
 from .models import Order, OrderCancellation, OrderEvent, Refund, TrackingEvent
@@ -38,9 +45,11 @@ def order_ship(*, order: Order, seller: User, tracking_number: str, now: datetim
     now = now or timezone.now()
     if order.store.owner_id != seller.pk:
         raise ActionRefused(_("Отметить отправку может только продавец этого заказа."))
-    tracking_number = tracking_number.strip().upper()
-    if len(tracking_number) < 5:
+    tracking_number = tracking_number_normalise(tracking_number)
+    if not tracking_number:
         raise ActionRefused(_("Укажите трек-номер посылки: без него покупатель не сможет её отследить."))
+    if message := tracking_number_problem(tracking_number):
+        raise ActionRefused(message)
     order = order_transition(
         order_id=order.pk,
         to_status=Order.Status.IN_TRANSIT,
@@ -257,10 +266,55 @@ def tracking_event_record(
     return event
 
 
+@dataclass(frozen=True)
+class TrackingNoticeFields:
+    event_id: str
+    tracking_number: str
+    kind: str
+    happened_at: datetime
+    location: str
+
+
+# The event's id is kept as "carrier:<id>" in TrackingEvent.external_id.
+_EXTERNAL_ID_PREFIX = "carrier:"
+_MAX_EVENT_ID = (TrackingEvent._meta.get_field("external_id").max_length or 0) - len(_EXTERNAL_ID_PREFIX)
+_MAX_LOCATION = TrackingEvent._meta.get_field("location").max_length or 0
+_MAX_TIME_TEXT = 40
+
+
+def tracking_notice_fields(body: bytes) -> TrackingNoticeFields:
+    """A signed notice's fields, each checked for its type, length and format before anything is
+    looked up: {"id": text, "tracking_number": text, "event": <TrackingEvent.Kind>,
+    "happened_at": ISO 8601 with its offset, "location": text}. NoticeRejected(400) naming the
+    field otherwise."""
+    payload = notice_json(body)
+    event_id = notice_text(payload, "id", max_length=_MAX_EVENT_ID)
+    typed_number = notice_text(payload, "tracking_number", max_length=MAX_TYPED_LENGTH)
+    tracking_number = tracking_number_normalise(typed_number)
+    if tracking_number_problem(tracking_number):
+        raise NoticeRejected(
+            400,
+            f"tracking_number must be {MIN_LENGTH} to {MAX_LENGTH} Latin letters, digits and dashes between them",
+        )
+    kind = notice_text(payload, "event", max_length=32)
+    if kind not in TrackingEvent.Kind.values:
+        raise NoticeRejected(400, f"event must be one of {', '.join(TrackingEvent.Kind.values)}")
+    happened_text = notice_text(payload, "happened_at", max_length=_MAX_TIME_TEXT)
+    try:
+        happened_at = parse_datetime(happened_text)
+        # In UTC now: a time near year 1 or 9999 with an offset would overflow only when saved.
+        happened_at = happened_at.astimezone(UTC) if happened_at and timezone.is_aware(happened_at) else None
+    except (ValueError, OverflowError):
+        happened_at = None
+    if happened_at is None:
+        raise NoticeRejected(400, "happened_at must be an ISO 8601 time with its offset")
+    location = notice_text(payload, "location", max_length=_MAX_LOCATION, required=False)
+    return TrackingNoticeFields(event_id, tracking_number, kind, happened_at, location)
+
+
 def tracking_notice_receive(*, body: bytes, signature_header: str, now: datetime | None = None) -> str:
-    """One signed notice from the logistics system:
-    {"id": ..., "tracking_number": ..., "event": <TrackingEvent.Kind>, "happened_at": ISO 8601,
-    "location": ...}. Returns "processed" or "duplicate"; raises NoticeRejected otherwise."""
+    """One signed notice from the logistics system (tracking_notice_fields says what it holds).
+    Returns "processed" or "duplicate"; raises NoticeRejected otherwise."""
     now = now or timezone.now()
     notice_verify(
         secret=settings.TRACKING_WEBHOOK_SECRET,
@@ -269,32 +323,19 @@ def tracking_notice_receive(*, body: bytes, signature_header: str, now: datetime
         now=now,
         tolerance_seconds=settings.TRACKING_WEBHOOK_TOLERANCE_SECONDS,
     )
-    try:
-        payload: dict[str, Any] = json.loads(body)
-        event_id, tracking_number, kind = (
-            str(payload["id"]),
-            str(payload["tracking_number"]).strip().upper(),
-            str(payload["event"]),
-        )
-        happened_at = parse_datetime(str(payload["happened_at"]))
-        location = str(payload.get("location") or "")
-    except (ValueError, KeyError, TypeError):
-        raise NoticeRejected(400, "body must be JSON with id, tracking_number, event and happened_at") from None
-    if happened_at is None or timezone.is_naive(happened_at):
-        raise NoticeRejected(400, "happened_at must be an ISO 8601 time with its offset")
-    if kind not in TrackingEvent.Kind.values:
-        raise NoticeRejected(400, f"event must be one of {', '.join(TrackingEvent.Kind.values)}")
-    order = Order.objects.filter(tracking_number=tracking_number).exclude(tracking_number="").first()
+    notice = tracking_notice_fields(body)
+    # The number is matched in the spelling every form and service stores (core.tracking_numbers).
+    order = Order.objects.filter(tracking_number=notice.tracking_number).first()
     if order is None:
         raise NoticeRejected(404, "no order with that tracking number")
     try:
         event = tracking_event_record(
             order=order,
-            kind=kind,
-            happened_at=happened_at,
-            location=location,
+            kind=notice.kind,
+            happened_at=notice.happened_at,
+            location=notice.location,
             source=TrackingEvent.Source.CARRIER,
-            external_id=f"carrier:{event_id}",
+            external_id=_EXTERNAL_ID_PREFIX + notice.event_id,
             now=now,
         )
     except ActionRefused as refused:

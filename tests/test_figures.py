@@ -173,7 +173,7 @@ def test_the_arbitrator_sees_the_record_beside_the_claim_and_downloads_it(store,
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     text = response.content.decode("utf-8")
     assert text.startswith(BOM)
-    assert "Претензий проиграно,1,1,1" in text and "Споров,1,1,1" in text
+    assert '"Претензий проиграно",1,1,1' in text and '"Споров",1,1,1' in text
 
 
 def test_the_record_beside_a_claim_is_counted_at_most_five_minutes_ago_and_says_when(store, client, settings):
@@ -276,7 +276,7 @@ def test_support_sees_what_was_not_found_and_what_did_not_help_in_7_and_30_days(
     month = client.get(reverse("admin:faq_help_gaps") + "?days=30").content.decode()
     assert "таможня пошлина" in month
     csv = client.get(reverse("admin:faq_help_gaps") + "?days=30&format=csv").content.decode("utf-8")
-    assert csv.startswith(BOM) and "кешбэк баллы,3,3,0" in csv and "Не сказано, вернут ли деньги" in csv
+    assert csv.startswith(BOM) and '"кешбэк баллы",3,3,0' in csv and "Не сказано, вернут ли деньги" in csv
 
 
 def test_only_staff_who_may_read_gaps_see_them(client):

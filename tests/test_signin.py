@@ -1,7 +1,6 @@
 """Signing in, password reset and sign-up: throttled, and silent about which addresses have accounts."""
 
 import re
-import smtplib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -184,10 +183,10 @@ def test_a_reset_request_does_the_same_work_for_a_known_and_an_unknown_address(c
 def test_the_reset_letter_waits_in_the_outbox_while_smtp_is_down(
     client, buyer, monkeypatch, django_capture_on_commit_callbacks
 ):
-    def smtp_down(self, messages):
-        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+    def smtp_down(self):
+        raise ConnectionRefusedError(111, "Connection refused")
 
-    monkeypatch.setattr(locmem.EmailBackend, "send_messages", smtp_down)
+    monkeypatch.setattr(locmem.EmailBackend, "open", smtp_down)
     with time_machine.travel(START, tick=False), django_capture_on_commit_callbacks(execute=True):
         reset(client, buyer.email)
     letter = OutgoingEmail.objects.get()
