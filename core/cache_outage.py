@@ -27,8 +27,9 @@ logger = logging.getLogger(__name__)
 CACHE_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 # A value that reads like a token the page put in the form (an id, a choice, a button's value) is
-# sent again unseen; anything else is what the person typed, shown in a box they can edit.
-_TOKEN_VALUE = re.compile(r"[\w.:@+-]{0,40}")
+# sent again unseen; anything else (words, an e-mail address) is what the person typed, shown in a
+# box they can edit.
+_TOKEN_VALUE = re.compile(r"[\w.:+-]{0,40}")
 
 
 def is_cache_outage(exception: BaseException | None) -> bool:

@@ -159,6 +159,17 @@ def test_a_password_is_never_written_back_into_the_outage_page(redis, browser_cl
     assert page.count('type="password"') == 3  # asked for again, empty
 
 
+def test_admin_sign_in_while_redis_is_stopped_is_the_outage_page(redis, browser_client, staff_user):
+    token = csrf_token(browser_client)
+    redis.down()
+    response = browser_client.post(
+        "/admin/login/", {"username": staff_user.username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
+    page = response.content.decode()
+    assert response.status_code == 503
+    assert "Сайт ненадолго недоступен" in page and 'name="password"' in page and PASSWORD not in page
+
+
 @pytest.mark.parametrize("language", ["ru", "en"])
 def test_the_help_centre_renders_without_its_cache_while_redis_is_stopped(
     redis, browser_client, shipped_help_centre, language
