@@ -23,6 +23,7 @@ from .conftest import _new_page, browser_login
 from .disputes_helpers import open_dispute
 from .factories import OrderFactory
 from .redis_outage import local_port, production_cache_settings
+from .test_accessibility import FAILING, _axe, _html_errors
 
 pytestmark = pytest.mark.browser
 
@@ -136,7 +137,7 @@ def session_cookie(context) -> str:
 
 
 def test_a_message_sent_while_redis_is_stopped_is_kept_and_posted_once_when_it_is_back(
-    browser, site_on_own_redis, own_redis, buyer, seller
+    browser, site_on_own_redis, own_redis, buyer, seller, tmp_path
 ):
     dispute = open_dispute(OrderFactory(buyer=buyer, store=seller.store))
     context, page = browser
@@ -156,6 +157,8 @@ def test_a_message_sent_while_redis_is_stopped_is_kept_and_posted_once_when_it_i
     assert page.get_by_label("Ваш текст").input_value() == TEXT
     assert session_cookie(context) == signed_in_cookie
     assert not Message.objects.filter(dispute=dispute, text=TEXT).exists()
+    assert [violation["id"] for violation in _axe(page) if violation["impact"] in FAILING] == []
+    assert _html_errors({"the 503 page": page.content()}, tmp_path) == []
 
     own_redis.start()
     page.get_by_role("button", name="Отправить ещё раз").click()
