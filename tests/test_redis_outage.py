@@ -159,15 +159,17 @@ def test_a_password_is_never_written_back_into_the_outage_page(redis, browser_cl
     assert page.count('type="password"') == 3  # asked for again, empty
 
 
-def test_admin_sign_in_while_redis_is_stopped_is_the_outage_page(redis, browser_client, staff_user):
+def test_admin_sign_in_while_redis_is_stopped_is_a_form_error_too(redis, browser_client, staff_user):
     token = csrf_token(browser_client)
     redis.down()
-    response = browser_client.post(
-        "/admin/login/", {"username": staff_user.username, "password": PASSWORD, "csrfmiddlewaretoken": token}
-    )
-    page = response.content.decode()
-    assert response.status_code == 503
-    assert "Сайт ненадолго недоступен" in page and 'name="password"' in page and PASSWORD not in page
+    credentials = {"username": staff_user.username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    response = browser_client.post("/admin/login/", credentials)
+    assert response.status_code == 200
+    assert "Вход сейчас временно недоступен" in response.content.decode()
+    assert "sessionid" not in response.cookies
+
+    redis.up()
+    assert browser_client.post("/admin/login/", credentials).status_code == 302
 
 
 @pytest.mark.parametrize("language", ["ru", "en"])
