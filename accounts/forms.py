@@ -1,3 +1,4 @@
+import logging
 from typing import Any
 
 from django import forms
@@ -9,12 +10,15 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.cache_outage import CACHE_UNREACHABLE
 from core.forms import MultipleFileField, files_help_text
 from core.throttle import client_address, minutes_to_wait, retry_after_any
 
 from . import auth
 from .models import Store, User
 from .signin_limits import SignInRefusal
+
+logger = logging.getLogger(__name__)
 
 
 def _wait_message(seconds: int) -> str:
@@ -35,6 +39,17 @@ class SignInLimitsMixin:
     reset_link_below = False
 
     def clean(self) -> dict[str, Any]:
+        try:
+            return self._clean_limited()
+        except CACHE_UNREACHABLE as error:
+            # The limits are counted in Redis: without them a guesser would have no limit, so
+            # nobody signs in until Redis answers again (docs/security.md, "When Redis is unreachable").
+            logger.warning("Sign-in refused: the sign-in counters are unreachable (%s)", error)
+            raise ValidationError(
+                _("Вход сейчас временно недоступен. Попробуйте ещё раз через минуту."), code="unavailable"
+            ) from None
+
+    def _clean_limited(self) -> dict[str, Any]:
         try:
             return super().clean()  # type: ignore[misc]
         except ValidationError as wrong:

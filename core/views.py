@@ -1,12 +1,22 @@
+import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import Error as DatabaseError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views import defaults
 
+from .cache_outage import CACHE_UNREACHABLE, cache_outage_response, is_cache_outage
 from .errors import ActionRefused
+
+logger = logging.getLogger(__name__)
 
 
 def run_action(request: HttpRequest, action: Callable[[], Any], *, success: str) -> bool:
@@ -25,10 +35,48 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The project's handler500: Django's page, except that an error reaching Redis is an outage
+    the person can wait out (core.cache_outage), answered 503 with the cookie and the text kept."""
+    if is_cache_outage(sys.exception()):
+        return cache_outage_response(request)
+    return defaults.server_error(request)
+
+
+def _caches_to_check() -> dict[str, str]:
+    """One cache alias per server (the sessions share Redis with the rest), named as operators know it."""
+    checks: dict[str, str] = {}
+    locations: set[str] = set()
+    for alias, config in settings.CACHES.items():
+        location = str(config.get("LOCATION", ""))
+        if location not in locations:
+            locations.add(location)
+            checks[alias] = "redis" if isinstance(caches[alias], RedisCache) else f"cache {alias}"
+    return checks
+
+
 def healthz(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
+    """200 "ok" when the database and the cache both answer; else 503 naming each and whether it
+    answered. Redis gives up after REDIS_CACHE_TIMEOUT_SECONDS, so a hung one fails this fast."""
+    answers: dict[str, bool] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        answers[connection.vendor] = True
+    except DatabaseError:
+        logger.warning("Health check: the database did not answer", exc_info=True)
+        answers[connection.vendor] = False
+    for alias, name in _caches_to_check().items():
+        try:
+            caches[alias].get("healthz")
+            answers[name] = True
+        except CACHE_UNREACHABLE:
+            logger.warning("Health check: %s did not answer", name, exc_info=True)
+            answers[name] = False
+    if all(answers.values()):
+        return HttpResponse("ok", content_type="text/plain")
+    lines = [f"{name}: {'ok' if answered else 'unavailable'}" for name, answered in answers.items()]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain", status=503)
 
 
 def robots_txt(request: HttpRequest) -> HttpResponse:

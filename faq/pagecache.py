@@ -16,6 +16,7 @@ what is personal (a vote already given, a message after an action, a signed-in h
 rendered normally by bypassing the cache for visitors with such cookies.
 """
 
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -28,6 +29,10 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
+
+from core.cache_outage import CACHE_UNREACHABLE
+
+logger = logging.getLogger(__name__)
 
 CSRF_PLACEHOLDER = b"@@faq-page-csrf-token@@"
 _CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{32,64}(")')
@@ -80,16 +85,26 @@ def cached_public_page(
                 return view(request, *args, **kwargs)
             language = (get_language() or settings.LANGUAGE_CODE)[:2]
             page_key = f"faq:page:{language}:{request.path}"
-            # One round trip: the current version and the page with the version it was made at.
-            found = cache.get_many([_version_key(language), page_key])
-            version = found.get(_version_key(language)) or _new_version(language)
+            try:
+                # One round trip: the current version and the page with the version it was made at.
+                found = cache.get_many([_version_key(language), page_key])
+                version = found.get(_version_key(language)) or _new_version(language)
+            except CACHE_UNREACHABLE as error:
+                # The page is read from the database as if it had never been kept: slower, but the
+                # help centre stays readable while Redis is down (and its one call has timed out).
+                logger.warning("Cache unreachable (%s): %s rendered without it", error, request.path)
+                return view(request, *args, **kwargs)
             kept = found.get(page_key)
             if kept is None or kept[0] != version:
                 response = view(request, *args, **kwargs)
                 if response.status_code != 200 or response.cookies:
                     return response
                 body = _CSRF_FIELD.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\2", response.content)
-                cache.set(page_key, (version, body), timeout=settings.FAQ_PAGE_CACHE_SECONDS)
+                try:
+                    cache.set(page_key, (version, body), timeout=settings.FAQ_PAGE_CACHE_SECONDS)
+                except CACHE_UNREACHABLE as error:
+                    logger.warning("Cache unreachable (%s): %s not kept", error, request.path)
+                    return response
                 response["X-Page-Cache"] = "miss"
                 return response
             response = HttpResponse(kept[1].replace(CSRF_PLACEHOLDER, get_token(request).encode()))

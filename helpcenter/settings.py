@@ -262,17 +262,36 @@ LOGGING = {
 # several machines, and each must see the same counters, the same page versions and the same
 # sessions: REDIS_CACHE_URL is required there. Development and tests keep them in memory.
 _cache_url = env.str("REDIS_CACHE_URL", default="" if DEBUG else environ.Env.NOTSET)
+# Seconds one Redis call may wait to connect, and then for the answer. redis-py waits 5 s by
+# default; a Redis that hangs (paused, swapping, a network partition) would then hold a gunicorn
+# worker for 5 s per call, and a page makes several. Redis answers in well under a millisecond, so
+# half a second is a failure, not a slow answer: the page then gets what it gets while Redis is
+# unreachable (docs/security.md, "When Redis is unreachable"). Connections are not retried.
+REDIS_CACHE_TIMEOUT_SECONDS = env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=0.5)
+# What a page that needed Redis tells the browser (the Retry-After header of the 503 page).
+REDIS_OUTAGE_RETRY_AFTER_SECONDS = 30
 if _cache_url:
+    _redis_options = {
+        "socket_connect_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+    }
     CACHES = {
-        "default": {"BACKEND": "core.cache.ReusedClientRedisCache", "LOCATION": _cache_url},
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "OPTIONS": _redis_options,
+        },
         # Sessions apart from the rest, so that clearing the page cache never signs anyone out.
         "sessions": {
-            "BACKEND": "core.cache.ReusedClientRedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _cache_url,
             "KEY_PREFIX": "session",
+            "OPTIONS": _redis_options,
         },
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    # Django's cache sessions, except that a session Redis cannot be asked for is an outage (a 503
+    # page that keeps the cookie), not a missing session that signs the person out (core/sessions.py).
+    SESSION_ENGINE = "core.sessions"
     SESSION_CACHE_ALIAS = "sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

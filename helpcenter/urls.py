@@ -11,6 +11,9 @@ from orders.views import payment_webhook, tracking_webhook
 
 SITEMAPS = {"faq-categories": CategorySitemap, "faq-articles": ArticleSitemap}
 
+# Django's page for errors, but an unreachable Redis gets a 503 page that keeps what was typed.
+handler500 = views.server_error
+
 admin.site.site_header = "Защита покупателя: администрирование"
 admin.site.site_title = "Защита покупателя"
 
