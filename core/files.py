@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.db.models import QuerySet, Sum
@@ -82,7 +83,7 @@ def uploads_store(
     *,
     model: type[StoredFile],
     owner_id: int,
-    files: list[UploadedFile],
+    files: Sequence[UploadedFile],
     too_large: Sequence[str] = (),
     already_kept: int = 0,
 ) -> StoredUploads:
@@ -171,7 +172,7 @@ def _store_checked(model: type[StoredFile], *, owner_id: int, display_name: str,
     item.file.name = file_field.generate_filename(item, f"{token}.{clean.extension}")
     item.save()
     try:
-        written = item.file.storage.save(item.file.name, clean.content, max_length=file_field.max_length)
+        written = item.file.storage.save(item.file.name, cast(File, clean.content), max_length=file_field.max_length)
     except STORAGE_ERRORS as error:
         logger.warning("upload storage failed for %s %s: %r", model._meta.label, item.pk, error)
         raise StorageUnavailable from error

@@ -33,6 +33,8 @@ class PrivateS3Storage(S3Storage):
     "currently" links ask for one; the site streams files through its views instead.
     """
 
+    client_config: Config  # set by S3Storage from its settings
+
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         # boto3's own defaults (60 s to connect, 60 s per read, up to 5 attempts) outlast

@@ -78,6 +78,8 @@ class ImageBatch:
         self.pixels_left = MAX_REQUEST_PIXELS if pixels is None else pixels
         self.deadline = time.monotonic() + (REQUEST_IMAGE_SECONDS if seconds is None else seconds)
         self.slot = ImageSlot()
+        # Once no slot came free, the request's other images are refused without waiting again.
+        self.slot_refused = False
 
     def seconds_left(self) -> float:
         return self.deadline - time.monotonic()
@@ -133,18 +135,26 @@ def reencode_image(uploaded: Any, *, max_bytes: int, batch: ImageBatch | None = 
         raise ValidationError(_("Картинка слишком большая в пикселях."), code="image_too_large") from None
     except Exception:  # noqa: BLE001 - Pillow raises many kinds for broken or foreign files
         raise _invalid_image() from None
-    if plan.decoded_pixels > batch.pixels_left or batch.seconds_left() < MIN_CHILD_SECONDS:
+    if plan.decoded_pixels > batch.pixels_left:
         raise ValidationError(
             _("Вместе с остальными картинками эта слишком большая для одной отправки. Отправьте её отдельно."),
             code="request_images_exhausted",
         )
-    if not batch.slot.take():
-        raise ValidationError(
-            _("Сейчас сервер проверяет много картинок сразу. Выберите файл ещё раз и отправьте через минуту."),
-            code="images_busy",
-        )
+    # Out of time (a busy machine) or of slots (other requests decoding): nothing wrong with the
+    # file, so the person is asked to send it again in a minute.
+    if batch.seconds_left() < MIN_CHILD_SECONDS:
+        raise _server_busy()
+    if not batch.slot.held and (batch.slot_refused or not batch.slot.take()):
+        batch.slot_refused = True
+        raise _server_busy()
     batch.pixels_left -= plan.decoded_pixels
-    header, body = _reencode_in_child(data, seconds=min(batch.seconds_left(), CHILD_CPU_SECONDS + 1))
+    # The child's own limit, or what is left of the request's time if that is less.
+    own_limit = CHILD_CPU_SECONDS + 1
+    seconds = min(batch.seconds_left(), own_limit)
+    try:
+        header, body = _reencode_in_child(data, seconds=seconds)
+    except subprocess.TimeoutExpired:
+        raise (_server_busy() if seconds < own_limit else _too_costly()) from None
     extension = IMAGE_FORMATS[header["format"]]
     return CleanImage(
         content=ContentFile(body, name=random_name(extension)),
@@ -155,13 +165,23 @@ def reencode_image(uploaded: Any, *, max_bytes: int, batch: ImageBatch | None = 
     )
 
 
-def _reencode_in_child(data: bytes, *, seconds: float) -> tuple[dict[str, Any], bytes]:
-    """core/image_child.py on the image: its answer, or ValidationError when it refuses the file,
-    runs out of memory, CPU time or `seconds` of waiting, or cannot start."""
-    too_costly = ValidationError(
+def _server_busy() -> ValidationError:
+    return ValidationError(
+        _("Сейчас сервер проверяет много картинок сразу. Выберите файл ещё раз и отправьте через минуту."),
+        code="images_busy",
+    )
+
+
+def _too_costly() -> ValidationError:
+    return ValidationError(
         _("Картинку не удалось обработать: она слишком сложная. Сохраните её как JPEG и загрузите снова."),
         code="image_too_costly",
     )
+
+
+def _reencode_in_child(data: bytes, *, seconds: float) -> tuple[dict[str, Any], bytes]:
+    """core/image_child.py on the image: its answer, or ValidationError when it refuses the file,
+    runs out of memory or CPU time, or cannot start; subprocess.TimeoutExpired after `seconds`."""
     limits = (MAX_JPEG_PIXELS, MAX_LOSSLESS_PIXELS, STORED_LONG_SIDE, CHILD_MEMORY_BYTES, CHILD_CPU_SECONDS)
     try:
         child = subprocess.run(  # our own interpreter running that file, no shell
@@ -173,25 +193,23 @@ def _reencode_in_child(data: bytes, *, seconds: float) -> tuple[dict[str, Any], 
             env={},  # a decoder of hostile input gets no secrets from the settings' environment
             check=False,
         )
-    except subprocess.TimeoutExpired:
-        raise too_costly from None
     except OSError:  # no interpreter to start: every image would be refused, so say so loudly
         logger.exception("image child could not start")
-        raise too_costly from None
+        raise _too_costly() from None
     if child.returncode == image_child.EXIT_INVALID:
         raise _invalid_image()
     if child.returncode == image_child.EXIT_TOO_LARGE:
         raise ValidationError(_("Картинка слишком большая в пикселях."), code="image_too_large")
     if child.returncode in (image_child.EXIT_OUT_OF_MEMORY, -signal.SIGXCPU, -signal.SIGKILL):
         logger.info("image child stopped by its limits (%s)", child.returncode)
-        raise too_costly
+        raise _too_costly()
     header_line, _newline, body = child.stdout.partition(b"\n")
     if child.returncode != 0 or not body:
         # A bug in the child, or a crash of a decoder: logged, as the former would refuse every image.
         logger.warning(
             "image child ended with %s: %s", child.returncode, child.stderr.decode("utf-8", "replace")[-500:]
         )
-        raise too_costly
+        raise _too_costly()
     return json.loads(header_line), body
 
 

@@ -404,7 +404,9 @@ UPLOAD_RATE_FILES_PER_HOUR = env.int("UPLOAD_RATE_FILES_PER_HOUR", default=60)
 # files, shared by every web process of the machine.
 UPLOAD_IMAGE_SLOTS = env.int("UPLOAD_IMAGE_SLOTS", default=2)
 UPLOAD_IMAGE_SLOT_WAIT_SECONDS = 0.5
-UPLOAD_IMAGE_SLOT_DIR = env.path("UPLOAD_IMAGE_SLOT_DIR", default=Path(tempfile.gettempdir()) / "helpcenter-image-slots")
+UPLOAD_IMAGE_SLOT_DIR = env.path(
+    "UPLOAD_IMAGE_SLOT_DIR", default=Path(tempfile.gettempdir()) / "helpcenter-image-slots"
+)
 # Uploads above 5 MB spill to a temporary file; any file above the largest limit is skipped while
 # it is being received (core.uploads.CappedUploadHandler) instead of being read whole.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -191,7 +191,7 @@ def test_images_of_a_request_past_its_time_are_refused(monkeypatch, buyer):
     result = files.uploads_store(model=Attachment, owner_id=buyer.pk, files=[_named("late.png", (50, 50))])
     assert result.stored == []
     assert result.errors == [
-        "late.png: Вместе с остальными картинками эта слишком большая для одной отправки. Отправьте её отдельно."
+        "late.png: Сейчас сервер проверяет много картинок сразу. Выберите файл ещё раз и отправьте через минуту."
     ]
 
 
@@ -202,9 +202,11 @@ def test_while_every_image_slot_of_the_machine_is_taken_an_image_is_refused_not_
     others = [ImageSlot(), ImageSlot()]  # two other requests decoding right now
     assert all(slot.take() for slot in others)
     try:
-        result = files.uploads_store(model=Attachment, owner_id=buyer.pk, files=[_named("box.png", (50, 50))])
+        batch = [_named("box.png", (50, 50)), _named("label.png", (50, 50))]
+        result = files.uploads_store(model=Attachment, owner_id=buyer.pk, files=batch)
         assert result.errors == [
-            "box.png: Сейчас сервер проверяет много картинок сразу. Выберите файл ещё раз и отправьте через минуту."
+            f"{name}: Сейчас сервер проверяет много картинок сразу. Выберите файл ещё раз и отправьте через минуту."
+            for name in ("box.png", "label.png")
         ]
         assert not Attachment.objects.exists()
     finally:
