@@ -179,7 +179,12 @@ class Posted:
     text_kept: bool = False
 
     def summary(self) -> str:
-        kind = {302: "stored, message sent", 400: "form errors"}.get(self.status, "no answer from the app")
+        kind = {
+            0: "connection closed unanswered",
+            302: "stored, message sent",
+            400: "form errors",
+            500: "server error: the worker was killed or the view failed",
+        }.get(self.status, "unexpected")
         parts = ", ".join(f"{count} {what}" for what, count in self.outcomes.items())
         return f"{self.status} ({kind}{': ' + parts if parts else ''}) in {self.seconds:.2f} s"
 
