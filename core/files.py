@@ -93,6 +93,9 @@ def uploads_store(
     message may carry, when the owner uploaded too many files this hour, or when it would pass
     the owner's quota of unclaimed bytes. Otherwise each bad file gets its own message and the
     good ones are stored. `too_large` are names the upload handler already cut off.
+
+    Called outside any transaction (views are not atomic): each row must be committed before its
+    object is written (_store_checked). A storage that fails refuses the batch (ActionRefused).
     """
     chosen = len(files) + len(too_large)
     limit = settings.UPLOAD_MAX_FILES
@@ -174,7 +177,7 @@ def _store_checked(model: type[StoredFile], *, owner_id: int, display_name: str,
     try:
         written = item.file.storage.save(item.file.name, cast(File, clean.content), max_length=file_field.max_length)
     except STORAGE_ERRORS as error:
-        logger.warning("upload storage failed for %s %s: %r", model._meta.label, item.pk, error)
+        logger.error("upload storage failed for %s %s: %r", model._meta.label, item.pk, error)
         raise StorageUnavailable from error
     if written != item.file.name:  # the storage picked another name (never seen: the names are random)
         item.file.name = written

@@ -39,8 +39,9 @@ logger = logging.getLogger(__name__)
 MAX_JPEG_PIXELS = 52_000_000
 MAX_LOSSLESS_PIXELS = 20_000_000
 # One request's images together: the pixels the decoders may produce (after the JPEG scale), and
-# the seconds their checks may take. Eight 12 MP phone photos (96 MP, about 2 s here) fit; an
-# image past either is refused with "send it separately", and the others are kept.
+# the seconds their checks may take. Eight 12 MP phone photos (96 MP, about 2 s here) fit. An
+# image past the pixels is refused with "send it separately", past the time with "the server is
+# busy, send it again in a minute"; the request's other files are kept or refused on their own.
 MAX_REQUEST_PIXELS = 100_000_000
 REQUEST_IMAGE_SECONDS = 4.0
 # Evidence is read on a screen: a long side of 2049 to 4096 pixels shows a label or a serial
@@ -74,9 +75,9 @@ class ImageBatch:
     """The images of one request: what they may still decode, until when, and the machine slot
     the request holds while it decodes them (taken at the first image, kept until close())."""
 
-    def __init__(self, *, pixels: int | None = None, seconds: float | None = None) -> None:
-        self.pixels_left = MAX_REQUEST_PIXELS if pixels is None else pixels
-        self.deadline = time.monotonic() + (REQUEST_IMAGE_SECONDS if seconds is None else seconds)
+    def __init__(self) -> None:
+        self.pixels_left = MAX_REQUEST_PIXELS
+        self.deadline = time.monotonic() + REQUEST_IMAGE_SECONDS
         self.slot = ImageSlot()
         # Once no slot came free, the request's other images are refused without waiting again.
         self.slot_refused = False
