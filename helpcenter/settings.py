@@ -403,7 +403,7 @@ UPLOAD_RATE_FILES_PER_HOUR = env.int("UPLOAD_RATE_FILES_PER_HOUR", default=60)
 # none free within the wait is told to try again in a minute. The folder holds the slots' lock
 # files, shared by every web process of the machine.
 UPLOAD_IMAGE_SLOTS = env.int("UPLOAD_IMAGE_SLOTS", default=2)
-UPLOAD_IMAGE_SLOT_WAIT_SECONDS = 0.5
+UPLOAD_IMAGE_SLOT_WAIT_SECONDS = 0.2
 UPLOAD_IMAGE_SLOT_DIR = env.path(
     "UPLOAD_IMAGE_SLOT_DIR", default=Path(tempfile.gettempdir()) / "helpcenter-image-slots"
 )
