@@ -52,7 +52,7 @@ STORED_LONG_SIDE = 4096
 # 205 MB, a 50 MP JPEG (decoded at half scale) 87 MB, a 20 MP WebP 356 MB (Pillow decodes WebP
 # through libwebp's animation decoder, which keeps two full frames).
 CHILD_MEMORY_BYTES = 512 * 1024 * 1024
-# Five times what the costliest accepted image takes here (0.6 s of CPU for a 20 MP WebP).
+# Three to five times what the costliest accepted image takes here (a 20 MP WebP: 0.6 to 1 s of CPU).
 CHILD_CPU_SECONDS = 3
 # An image is not started with less of its request's time left than this.
 MIN_CHILD_SECONDS = 0.5
