@@ -119,21 +119,22 @@ def sweep(
     then need not lock and read it a second time."""
     result = SweepResult(name)
     passed_over: set[Any] = set()
-
-    def next_due() -> Any:
-        # No tie-break on pk: with one, PostgreSQL reads and sorts every row that shares the
-        # earliest deadline before it locks the first (an incremental sort), and a batch that
-        # fell due at the same moment took quadratic time.
-        picked = due(now).order_by(order_by).select_for_update(skip_locked=True, of=("self",))
-        if passed_over:
-            picked = picked.exclude(pk__in=passed_over)
-        return picked.values_list("pk", flat=True).first() if row is None else row(picked).first()
-
+    # The locking query, built once per run and again only when a row is passed over (it failed, or
+    # was no longer due): QuerySet.first() works on a copy. Building it for every row cost about
+    # a tenth of the row's Python calls. Django still compiles it to SQL for every row.
+    # No tie-break on pk: with one, PostgreSQL reads and sorts every row that shares the earliest
+    # deadline before it locks the first (an incremental sort), and a batch that fell due at the
+    # same moment took quadratic time.
+    locking = due(now).order_by(order_by).select_for_update(skip_locked=True, of=("self",))
+    # One statement locks and reads the row with what `row` joins: picking the pk first and
+    # reading the row by it made 7 statements of 6 and the sweep ~40 % slower (bench here).
+    first_due = locking.values_list("pk", flat=True) if row is None else row(locking)
+    picking = first_due
     while limit is None or result.changed + result.skipped + result.failed < limit:
         pk = None
         try:
             with transaction.atomic():
-                target = next_due()
+                target = picking.first()
                 if target is None:
                     break
                 pk = target if row is None else target.pk
@@ -147,12 +148,14 @@ def sweep(
             result.failed += 1
             result.failed_ids.append(pk)
             passed_over.add(pk)
+            picking = first_due.exclude(pk__in=passed_over)
             continue
         if changed:
             result.changed += 1
         else:
             result.skipped += 1
             passed_over.add(pk)
+            picking = first_due.exclude(pk__in=passed_over)
     if result.changed or result.skipped or result.failed:
         logger.info("%s", result)
     return result
