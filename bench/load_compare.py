@@ -222,11 +222,13 @@ def main() -> None:
             for level in levels:
                 cells = []
                 for checkout in checkouts:
-                    rate, ratio = rates[name][level][checkout], table[name][level][checkout]
-                    if not rate:
+                    seen, against_floor = rates[name][level][checkout], table[name][level][checkout]
+                    if not seen:
                         cells.append("— | —")
                         continue
-                    cells.append(f"{min(rate):,.0f}–{max(rate):,.0f} | {min(ratio):.3f}–{max(ratio):.3f}")
+                    cells.append(
+                        f"{min(seen):,.0f}–{max(seen):,.0f} | {min(against_floor):.3f}–{max(against_floor):.3f}"
+                    )
                 print(f"| {name} | {level} | " + " | ".join(cells) + " |")
 
 
