@@ -11,9 +11,10 @@ from typing import IO, Any
 from boto3.exceptions import Boto3Error
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from django.core.exceptions import SuspiciousOperation
 from django.db.models.fields.files import FieldFile
 from storages.backends.s3 import S3Storage
-from storages.utils import clean_name
+from storages.utils import clean_name, safe_join
 
 # What a storage call raises when the storage does not answer, or answers with an error: the
 # bucket's (botocore's connection errors and timeouts, S3 error replies, boto3's failed
@@ -72,7 +73,12 @@ class PrivateS3Storage(S3Storage):
         byte can be read (in memory, unless AWS_S3_MAX_MEMORY_SIZE is set): a 100 MB video would
         sit in a web worker's memory. The GetObject body is read chunk by chunk as it is sent.
         """
-        key = self._normalize_name(clean_name(name))
+        try:
+            # What S3Storage does with a name before it reads the object: joined to the bucket's
+            # LOCATION, and never a path out of it.
+            key = safe_join(self.location, clean_name(name))
+        except ValueError:
+            raise SuspiciousOperation(f"Attempted access to {name!r} denied.") from None
         try:
             answer = self.connection.meta.client.get_object(Bucket=self.bucket_name, Key=key)
         except ClientError as error:
