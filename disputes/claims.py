@@ -17,12 +17,11 @@ from django.utils.translation import gettext_lazy
 
 from accounts.emails import email_queue
 from accounts.models import User
-from core.dates import days
 from core.errors import ActionRefused
 
 from . import rules, services
 from .links import evidence_link_clean
-from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message, Winner
+from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message
 from .problems import ALL_PROBLEMS, problems_refusal
 from .rules import Action, Facts, Role
 
@@ -110,12 +109,6 @@ def claim_take(*, dispute: Dispute, arbitrator: User, now: datetime | None = Non
     return claim
 
 
-def evidence_days_refusal(days_given: int) -> str | None:
-    if not 1 <= days_given <= settings.CLAIM_EVIDENCE_MAX_DAYS:
-        return _("Срок ответа — от 1 дня до %(max)s.") % {"max": days(settings.CLAIM_EVIDENCE_MAX_DAYS)}
-    return None
-
-
 @transaction.atomic
 def evidence_request(
     *,
@@ -134,7 +127,7 @@ def evidence_request(
         raise ActionRefused(_("Выберите, у кого запросить доказательства."))
     if len(text.strip()) < 20:
         raise ActionRefused(_("Опишите, что именно нужно прислать: хотя бы 20 символов."))
-    if message := evidence_days_refusal(days_given):
+    if message := rules.evidence_days_refusal(days_given):
         raise ActionRefused(message)
     due_at = now + timedelta(days=days_given)
     request = EvidenceRequest.objects.create(
@@ -294,34 +287,6 @@ def problem_names(codes: list[str]) -> str:
     return ", ".join(str(ALL_PROBLEMS[code].label) for code in codes if code in ALL_PROBLEMS)
 
 
-def _decision_checks(
-    dispute: Dispute, *, winner: str, amount: Decimal | None, return_required: bool, reason: str
-) -> Decimal:
-    """The amount the decision stands for, after the rules every decision keeps."""
-    if winner not in Winner.values:
-        raise ActionRefused(_("Выберите, в чью пользу решение."))
-    if message := rules.blocked_loser_refusal(dispute, winner=winner):
-        raise ActionRefused(message)
-    if message := rules.decision_refusal(dispute, winner=winner, return_required=return_required):
-        raise ActionRefused(message)
-    if len(reason.strip()) < settings.CLAIM_REASON_MIN_LENGTH:
-        raise ActionRefused(
-            _("Обоснование — не короче %(count)d символов: его прочтут обе стороны.")
-            % {"count": settings.CLAIM_REASON_MIN_LENGTH}
-        )
-    if winner == Winner.SELLER:
-        return Decimal("0")
-    paid = dispute.order.total_amount
-    if winner == Winner.BUYER and amount is None:
-        amount = paid
-    if message := rules.refund_amount_refusal(amount, paid=paid, currency=dispute.currency):
-        raise ActionRefused(message)
-    assert amount is not None
-    if winner == Winner.SPLIT and amount >= paid:
-        raise ActionRefused(_("Частичное решение — это сумма меньше оплаченной; иначе выберите «в пользу покупателя»."))
-    return amount
-
-
 def _notify_decision(dispute: Dispute, claim: Claim, decision: Decision) -> None:
     for user in (dispute.buyer, dispute.store.owner):
         email_queue(
@@ -447,7 +412,11 @@ def _record_decision(
 ) -> Decision:
     """Check a decision (first or on appeal) against the rules, store it and move the claim."""
     winner, amount, return_required, reason = outcome
-    amount = _decision_checks(dispute, winner=winner, amount=amount, return_required=return_required, reason=reason)
+    check = rules.decision_check(dispute, winner=winner, amount=amount, return_required=return_required, reason=reason)
+    if check.problems:
+        raise ActionRefused(check.problems[0][1])
+    amount = check.amount
+    assert amount is not None  # no problems: the amount is within what was paid
     decision = Decision.objects.create(
         claim=claim,
         kind=kind,

@@ -225,7 +225,7 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
         "now": now,
         "offers": offers,
         "pending_offer": facts.pending_offer,
-        "actions": rules.allowed_actions(dispute, role, now, facts),
+        "actions": rules.allowed(dispute, role, now, facts),
         "problems": [ALL_PROBLEMS[code] for code in dispute.problems if code in ALL_PROBLEMS],
         "thread": list(dispute.messages.all()),
         "tracking": list(order.tracking_events.all()),
