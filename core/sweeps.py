@@ -73,6 +73,8 @@ class Sweep:
     description: str | Promise
     # None: every DEADLINE_SWEEP_SECONDS (a minute). An hour: once a day at that hour, UTC.
     daily_at_hour: int | None = None
+    # The rulebook deadlines whose due rows it takes (registered by register_deadlines).
+    deadlines: tuple[Deadline, ...] = ()
 
     @property
     def period(self) -> str:
@@ -85,14 +87,19 @@ _registry: dict[str, Sweep] = {}
 
 
 def register(
-    name: str, *, description: str | Promise, daily_at_hour: int | None = None
+    name: str,
+    *,
+    description: str | Promise,
+    daily_at_hour: int | None = None,
+    deadlines: tuple[Deadline, ...] = (),
 ) -> Callable[[SweepFunction], SweepFunction]:
-    """Decorator: `@register("auto-claim", description=...)` on a function `(now) -> SweepResult`."""
+    """Decorator: `@register("search-log-retention", description=..., daily_at_hour=3)` on a
+    function `(now) -> SweepResult`. Deadline sweeps are registered by register_deadlines()."""
 
     def decorate(function: SweepFunction) -> SweepFunction:
         if name in _registry and _registry[name].function is not function:
             raise ValueError(f"Two sweeps are called {name!r}")
-        _registry[name] = Sweep(name, function, description, daily_at_hour)
+        _registry[name] = Sweep(name, function, description, daily_at_hour, deadlines)
         return function
 
     return decorate
@@ -217,12 +224,13 @@ def register_deadlines(book: Rulebook[Any, Any], *entries: DeadlineSweep, handof
     run: the outbox's batched hand-off of mail to workers (accounts.emails.handoff_batched),
     which core cannot import."""
     for entry in entries:
-        deadlines = [book.deadline_of(action) for action in entry.actions]
-        register(entry.name, description=entry.description)(partial(_run_deadlines, entry, deadlines, handoff))
+        deadlines = tuple(book.deadline_of(action) for action in entry.actions)
+        run_entry = partial(_run_deadlines, entry, deadlines, handoff)
+        register(entry.name, description=entry.description, deadlines=deadlines)(run_entry)
 
 
 def _run_deadlines(
-    entry: DeadlineSweep, deadlines: list[Deadline], handoff: Handoff | None, now: datetime
+    entry: DeadlineSweep, deadlines: tuple[Deadline, ...], handoff: Handoff | None, now: datetime
 ) -> SweepResult:
     def call(target: Any, at: datetime) -> object:
         return entry.service(**{entry.takes: target}, now=at)

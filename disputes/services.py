@@ -164,10 +164,7 @@ def dispute_open(
     link = evidence_link_clean(link)
     # The order row is the lock two tabs or a double click queue on: the second sees the first.
     order = order_lock(order.pk)
-    if order.buyer_id != buyer.pk:
-        raise ActionRefused(_("Открыть спор может только покупатель заказа."))
-    if message := order_rules.dispute_open_refusal(order, now):
-        raise ActionRefused(message)
+    order_rules.require(order_rules.Action.OPEN_DISPUTE, order, order_rules.role_of(order, buyer), now)
     if message := problems_refusal(kind, problems) or tracking_refusal(
         problems, has_tracking=bool(order.tracking_number)
     ):

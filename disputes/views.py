@@ -67,7 +67,7 @@ def _buyer_order(request: AuthenticatedRequest, number: str) -> Order:
 @login_required
 def dispute_wizard(request: AuthenticatedRequest, number: str, step: str = "received"):
     order = _buyer_order(request, number)
-    if refusal := order_rules.dispute_open_refusal(order, timezone.now()):
+    if refusal := order_rules.refusal(order_rules.Action.OPEN_DISPUTE, order, rules.Role.BUYER, timezone.now()):
         messages.error(request, refusal)
         return redirect("orders:detail", number=order.number)
     state = WizardState(request.session, order.pk)
