@@ -81,9 +81,8 @@ class AccountEventInline(admin.StackedInline):
 
 def _blocking_refusal(*, staff: User, user: User) -> str | None:
     """Why the button on `user`'s page (block, or unblock if blocked) would be refused."""
-    if user.is_blocked:
-        return rules.unblock_refusal(staff=staff, user=user)
-    return rules.block_refusal(staff=staff, user=user)
+    action = rules.Action.UNBLOCK if user.is_blocked else rules.Action.BLOCK
+    return rules.refusal(action, user, rules.staff_role(staff), timezone.now(), rules.Facts(actor=staff))
 
 
 @admin.register(User)
@@ -271,7 +270,14 @@ class AccountAppealAdmin(RussianAdminMixin, admin.ModelAdmin):
     ) -> HttpResponse:
         appeal = self.get_object(request, unquote(object_id))
         may_answer = (
-            appeal is not None and rules.appeal_answer_refusal(staff=request.user, appeal=appeal) is None  # type: ignore[arg-type]
+            appeal is not None
+            and rules.permit(
+                rules.Action.ANSWER_APPEAL,
+                appeal,
+                rules.staff_role(request.user),  # type: ignore[arg-type]
+                timezone.now(),
+                rules.Facts(actor=request.user),  # type: ignore[arg-type]
+            ).allowed
         )
         extra = {"answer_form": AnswerForm() if may_answer else None, "appeal": appeal, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra)
