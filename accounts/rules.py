@@ -15,7 +15,9 @@ from enum import StrEnum
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
+from core import rules as core_rules
 from core.rules import PARTIES, Permit, Role, Rulebook, allow, refuse
 
 from .models import AccountAppeal, OutgoingEmail, User
@@ -35,7 +37,7 @@ class Action(StrEnum):
 
 def staff_role(user: User) -> Role:
     """The part `user` plays in admin towards accounts: staff who may block, or nobody."""
-    return Role.STAFF if user.has_perm("accounts.block_user") else Role.NONE
+    return core_rules.staff_role(user, ("accounts.block_user", Role.STAFF))
 
 
 def role_of(account: User, user: User) -> Role:
@@ -88,10 +90,8 @@ def _actor(facts: Facts) -> User:
     return facts.actor
 
 
-@book.rule(Action.BLOCK)
+@book.rule(Action.BLOCK, by=Role.STAFF, otherwise=_lazy("Блокировать аккаунты может только сотрудник с таким правом."))
 def _block(account: User, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.STAFF:
-        return refuse(_("Блокировать аккаунты может только сотрудник с таким правом."))
     if account.pk == _actor(facts).pk:
         return refuse(_("Свой аккаунт заблокировать нельзя."))
     if account.is_superuser:
@@ -103,10 +103,10 @@ def _block(account: User, role: Role, now: datetime, facts: Facts) -> Permit:
     return allow()
 
 
-@book.rule(Action.UNBLOCK)
+@book.rule(
+    Action.UNBLOCK, by=Role.STAFF, otherwise=_lazy("Разблокировать аккаунты может только сотрудник с таким правом.")
+)
 def _unblock(account: User, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.STAFF:
-        return refuse(_("Разблокировать аккаунты может только сотрудник с таким правом."))
     if not (may := _staff_account_refusal(account, facts)):
         return may
     if not account.is_blocked:
@@ -114,11 +114,9 @@ def _unblock(account: User, role: Role, now: datetime, facts: Facts) -> Permit:
     return allow()
 
 
-@book.rule(Action.APPEAL)
+@book.rule(Action.APPEAL, by=PARTIES, otherwise=_lazy("Обжаловать блокировку может только владелец аккаунта."))
 def _appeal(account: User, role: Role, now: datetime, facts: Facts) -> Permit:
     """A blocked user may always appeal; one appeal waits for an answer at a time."""
-    if role not in PARTIES:
-        return refuse(_("Обжаловать блокировку может только владелец аккаунта."))
     if not account.is_blocked:
         return refuse(_("Ваш аккаунт не заблокирован."))
     if facts.has_pending_appeal:
@@ -126,10 +124,12 @@ def _appeal(account: User, role: Role, now: datetime, facts: Facts) -> Permit:
     return allow()
 
 
-@book.rule(Action.ANSWER_APPEAL)
+@book.rule(
+    Action.ANSWER_APPEAL,
+    by=Role.STAFF,
+    otherwise=_lazy("Рассматривать обжалования может только сотрудник с правом блокировки."),
+)
 def _answer_appeal(appeal: AccountAppeal, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.STAFF:
-        return refuse(_("Рассматривать обжалования может только сотрудник с правом блокировки."))
     if not (may := _staff_account_refusal(appeal.user, facts)):
         return may
     if appeal.status != AccountAppeal.Status.PENDING:

@@ -16,9 +16,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from .errors import ActionRefused
 
@@ -39,6 +41,27 @@ class Role(StrEnum):
 
 
 PARTIES = frozenset({Role.BUYER, Role.SELLER})
+
+
+class HasPerm(Protocol):
+    pk: Any
+
+    def has_perm(self, perm: str, obj: None = None) -> bool: ...
+
+
+def staff_role(user: HasPerm, *ladder: tuple[str, Role]) -> Role:
+    """The role of the first (permission, role) of `ladder`, most rights first, whose permission
+    `user` holds; NONE when they hold none."""
+    return next((role for permission, role in ladder if user.has_perm(permission)), Role.NONE)
+
+
+def party_role(user: HasPerm, *, buyer_id: Any, seller_id: Any, staff: Sequence[tuple[str, Role]] = ()) -> Role:
+    """The buyer, the seller (the store's owner), or else the staff role `user` holds (staff_role)."""
+    if user.pk == buyer_id:
+        return Role.BUYER
+    if user.pk == seller_id:
+        return Role.SELLER
+    return staff_role(user, *staff)
 
 
 @dataclass(frozen=True)
@@ -104,6 +127,19 @@ class Deadline:
         return rows
 
 
+@dataclass(frozen=True)
+class Rule:
+    """One action's rule: who may take it (`by`; anyone else is refused with `otherwise`), and
+    the function that says whether they may now."""
+
+    function: Callable[..., Permit]
+    by: frozenset[Role] | None
+    otherwise: StrOrPromise
+
+
+_AUTOMATIC = gettext_lazy("Это действие выполняется автоматически.")
+
+
 class Rulebook[SubjectT, FactsT]:
     """One app's rules: a table of one function per action, and its deadlines.
 
@@ -115,17 +151,27 @@ class Rulebook[SubjectT, FactsT]:
         self.subject = subject
         self.no_facts = no_facts
         self.page_actions = tuple(page_actions)
-        self._rules: dict[str, Callable[..., Permit]] = {}
+        self._rules: dict[str, Rule] = {}
         self._deadlines: dict[str, Deadline] = {}
 
-    def rule(self, *actions: str) -> Callable[[RuleT], RuleT]:
-        """Decorator: `@book.rule(Action.ESCALATE)` on `(subject, role, now, facts) -> Permit`."""
+    def rule(
+        self, *actions: str, by: Role | Iterable[Role] | None = None, otherwise: StrOrPromise = ""
+    ) -> Callable[[RuleT], RuleT]:
+        """Decorator: `@book.rule(Action.ESCALATE, by=Role.BUYER, otherwise=_("..."))` on
+        `(subject, role, now, facts) -> Permit`. The function is asked only for the roles `by`
+        names; any other role is refused with `otherwise` (a lazy text). A deadline's rule is
+        `by=Role.SYSTEM`, which needs no `otherwise`."""
+        roles = frozenset({by} if isinstance(by, Role) else by) if by is not None else None
+        if roles == {Role.SYSTEM} and not otherwise:
+            otherwise = _AUTOMATIC
+        if roles is not None and not otherwise:
+            raise ValueError(f"Say why the {self.subject} rules refuse the other roles {actions}")
 
         def register(function: RuleT) -> RuleT:
             for action in actions:
                 if action in self._rules:
                     raise ValueError(f"The {self.subject} rulebook has two rules for {action!r}")
-                self._rules[action] = function
+                self._rules[action] = Rule(function, roles, otherwise)
             return function
 
         return register
@@ -136,7 +182,9 @@ class Rulebook[SubjectT, FactsT]:
             rule = self._rules[action]
         except KeyError:
             raise LookupError(f"The {self.subject} rulebook has no rule for {action!r}") from None
-        return rule(subject, role, now, self.no_facts if facts is None else facts)
+        if rule.by is not None and role not in rule.by:
+            return refuse(str(rule.otherwise))
+        return rule.function(subject, role, now, self.no_facts if facts is None else facts)
 
     def refusal(
         self, action: str, subject: SubjectT, role: Role, now: datetime, facts: FactsT | None = None

@@ -6,6 +6,7 @@ answer and a deadline can never disagree. The dates are the ones the timers keep
 at the end give the sweeps their due rows.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -15,11 +16,12 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
 from core.dates import days
 from core.money import format_money
-from core.rules import PARTIES, Permit, Role, Rulebook, allow, is_due, refuse
+from core.rules import PARTIES, Permit, Role, Rulebook, allow, is_due, party_role, refuse
 
 from .models import Claim, Dispute, EvidenceRequest, Offer, Winner
 
@@ -111,17 +113,16 @@ CLAIM_PIPELINE: dict[str, frozenset[str]] = {
 
 
 def role_of(dispute: Dispute, user: User) -> Role:
-    if user.pk == dispute.buyer_id:
-        return Role.BUYER
-    if user.pk == dispute.store.owner_id:
-        return Role.SELLER
-    if user.has_perm("disputes.decide_claim"):
-        return Role.ARBITRATOR
-    if user.has_perm("disputes.add_message"):
-        return Role.STAFF
-    if user.has_perm("disputes.view_dispute"):
-        return Role.OBSERVER
-    return Role.NONE
+    return party_role(
+        user,
+        buyer_id=dispute.buyer_id,
+        seller_id=dispute.store.owner_id,
+        staff=(
+            ("disputes.decide_claim", Role.ARBITRATOR),  # decide claims and appeals, and write into disputes
+            ("disputes.add_message", Role.STAFF),  # write into disputes
+            ("disputes.view_dispute", Role.OBSERVER),  # only read them
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -148,36 +149,22 @@ allowed = book.allowed
 # --- dates ------------------------------------------------------------------------------------
 
 
-def seller_answer_due(opened_at: datetime) -> datetime:
-    return opened_at + timedelta(days=settings.DISPUTE_SELLER_ANSWER_DAYS)
+def _after(setting: str, unit: str = "days") -> Callable[[datetime], datetime]:
+    """A deadline `setting` (days, or seconds) after a moment, read from the settings when asked."""
+
+    def deadline(start: datetime) -> datetime:
+        return start + timedelta(**{unit: getattr(settings, setting)})
+
+    return deadline
 
 
-def escalation_opens(opened_at: datetime) -> datetime:
-    return opened_at + timedelta(days=settings.DISPUTE_ESCALATION_AFTER_DAYS)
-
-
-def auto_claim_due(opened_at: datetime) -> datetime:
-    return opened_at + timedelta(days=settings.DISPUTE_AUTO_CLAIM_AFTER_DAYS)
-
-
-def return_due(resolved_at: datetime) -> datetime:
-    return resolved_at + timedelta(days=settings.DISPUTE_RETURN_SHIP_DAYS)
-
-
-def refund_due(started_at: datetime) -> datetime:
-    return started_at + timedelta(seconds=settings.REFUND_RETRY_AFTER_SECONDS)
-
-
-def claim_flag_due(escalated_at: datetime) -> datetime:
-    return escalated_at + timedelta(days=settings.CLAIM_DECISION_FLAG_DAYS)
-
-
-def claim_overdue_due(escalated_at: datetime) -> datetime:
-    return escalated_at + timedelta(days=settings.CLAIM_DECISION_OVERDUE_DAYS)
-
-
-def appeal_due(decided_at: datetime) -> datetime:
-    return decided_at + timedelta(days=settings.CLAIM_APPEAL_DAYS)
+seller_answer_due = _after("DISPUTE_SELLER_ANSWER_DAYS")  # from opening
+escalation_opens = _after("DISPUTE_ESCALATION_AFTER_DAYS")  # from opening
+auto_claim_due = _after("DISPUTE_AUTO_CLAIM_AFTER_DAYS")  # from opening
+return_due = _after("DISPUTE_RETURN_SHIP_DAYS")  # from the resolution
+claim_flag_due = _after("CLAIM_DECISION_FLAG_DAYS")  # from the escalation
+claim_overdue_due = _after("CLAIM_DECISION_OVERDUE_DAYS")  # from the escalation
+appeal_due = _after("CLAIM_APPEAL_DAYS")  # from the decision
 
 
 def local_date(moment: datetime) -> str:
@@ -197,8 +184,7 @@ def _stale() -> str:
     return _("Спор уже в другом состоянии: обновите страницу.")
 
 
-def _not_yours() -> str:
-    return _("Это не ваш спор.")
+NOT_YOURS = _lazy("Это не ваш спор.")
 
 
 def _offer_gone() -> str:
@@ -208,10 +194,8 @@ def _offer_gone() -> str:
 # --- the parties' actions ----------------------------------------------------------------------
 
 
-@book.rule(Action.ACCEPT_OFFER)
+@book.rule(Action.ACCEPT_OFFER, by=PARTIES, otherwise=NOT_YOURS)
 def _accept_offer(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role not in PARTIES:
-        return refuse(_not_yours())
     if dispute.status not in OPEN_STATUSES or facts.pending_offer is None:
         return refuse(_offer_gone())
     if facts.pending_offer.role == role:
@@ -224,17 +208,15 @@ def _refuse_offer(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> 
     if role == Role.SELLER:
         return refuse(_("Чтобы отказать, предложите покупателю свои условия и приложите доказательства."))
     if role != Role.BUYER:
-        return refuse(_not_yours())
+        return refuse(str(NOT_YOURS))
     offer = facts.pending_offer
     if dispute.status not in OPEN_STATUSES or offer is None or offer.role == role:
         return refuse(_offer_gone())
     return allow(closes_at=dispute.auto_claim_due_at)
 
 
-@book.rule(Action.MAKE_OFFER)
+@book.rule(Action.MAKE_OFFER, by=PARTIES, otherwise=NOT_YOURS)
 def _make_offer(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role not in PARTIES:
-        return refuse(_not_yours())
     if dispute.status not in OPEN_STATUSES:
         return refuse(_stale())
     if dispute.status == S.AWAITING_SELLER:
@@ -244,28 +226,22 @@ def _make_offer(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Pe
     return allow(closes_at=dispute.auto_claim_due_at)
 
 
-@book.rule(Action.POST_MESSAGE)
+@book.rule(Action.POST_MESSAGE, by=PARTIES | {Role.ARBITRATOR, Role.STAFF}, otherwise=NOT_YOURS)
 def _post_message(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role not in PARTIES and role not in (Role.ARBITRATOR, Role.STAFF):
-        return refuse(_not_yours())
     if dispute.status in FINAL_STATUSES:
         return refuse(_("Спор закрыт, новые сообщения не принимаются."))
     return allow()
 
 
-@book.rule(Action.CANCEL)
+@book.rule(Action.CANCEL, by=Role.BUYER, otherwise=_lazy("Отменить спор может только покупатель."))
 def _cancel(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.BUYER:
-        return refuse(_("Отменить спор может только покупатель."))
     if dispute.status not in OPEN_STATUSES:
         return refuse(_stale())
     return allow(closes_at=dispute.auto_claim_due_at)
 
 
-@book.rule(Action.ESCALATE)
+@book.rule(Action.ESCALATE, by=Role.BUYER, otherwise=_lazy("Передать спор в претензию может покупатель."))
 def _escalate(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.BUYER:
-        return refuse(_("Передать спор в претензию может покупатель."))
     if dispute.status not in OPEN_STATUSES:
         return refuse(_("Этот спор уже нельзя передать в претензию."))
     opens_at = dispute.escalation_opens_at
@@ -276,10 +252,8 @@ def _escalate(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Perm
     return allow(opens_at=opens_at, closes_at=dispute.auto_claim_due_at)
 
 
-@book.rule(Action.SHIP_RETURN)
+@book.rule(Action.SHIP_RETURN, by=Role.BUYER, otherwise=_lazy("Трек-номер возврата указывает покупатель."))
 def _ship_return(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.BUYER:
-        return refuse(_("Трек-номер возврата указывает покупатель."))
     if dispute.status != S.AWAITING_RETURN:
         return refuse(_("Сейчас товар возвращать не нужно."))
     if is_due(dispute.return_due_at, now):
@@ -287,10 +261,13 @@ def _ship_return(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> P
     return allow(closes_at=dispute.return_due_at)
 
 
-@book.rule(Action.CONFIRM_RETURN, Action.REJECT_RETURN)
+@book.rule(
+    Action.CONFIRM_RETURN,
+    Action.REJECT_RETURN,
+    by=Role.SELLER,
+    otherwise=_lazy("Получение возврата подтверждает продавец."),
+)
 def _answer_return(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.SELLER:
-        return refuse(_("Получение возврата подтверждает продавец."))
     if dispute.status != S.RETURN_SHIPPED:
         return refuse(_("Покупатель ещё не отправил товар обратно."))
     return allow()
@@ -306,7 +283,7 @@ def _claim_for(dispute: Dispute, role: Role, *, staff: bool) -> Claim | Permit:
     if claim is None or dispute.status != S.CLAIM:
         return refuse(_("Спор не у арбитра."))
     if not staff and role not in PARTIES:
-        return refuse(_not_yours())
+        return refuse(str(NOT_YOURS))
     if staff and role != Role.ARBITRATOR:
         return refuse(_("Это может сделать только арбитр."))
     return claim
@@ -417,14 +394,9 @@ def _decide_appeal(dispute: Dispute, role: Role, now: datetime, facts: Facts) ->
 # --- deadlines: only the sweeps take these, and only once the deadline has passed --------------
 
 
-def _when_due(
-    dispute: Dispute, role: Role, now: datetime, *, fits: bool, deadline: datetime | None, winner: str = ""
-) -> Permit:
-    """A deadline action: the system's, on a dispute in the state it applies to (`fits`), once
-    `deadline` has passed. One that decides against a party (for `winner`) waits while that
-    party is blocked."""
-    if role != Role.SYSTEM:
-        return refuse(_("Это действие выполняется автоматически."))
+def _when_due(dispute: Dispute, now: datetime, *, fits: bool, deadline: datetime | None, winner: str = "") -> Permit:
+    """A deadline action on a dispute in the state it applies to (`fits`), once `deadline` has
+    passed. One that decides against a party (for `winner`) waits while that party is blocked."""
     if not fits:
         return refuse(_stale())
     if winner and (message := blocked_loser_refusal(dispute, winner=winner)):
@@ -440,47 +412,47 @@ def _claim_in(dispute: Dispute, stages: frozenset[str]) -> Claim | None:
     return claim if claim is not None and claim.stage in stages else None
 
 
-@book.rule(Action.GRANT_FOR_SILENCE)
+@book.rule(Action.GRANT_FOR_SILENCE, by=Role.SYSTEM)
 def _grant_for_silence(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
     offer = facts.pending_offer
     fits = dispute.status == S.AWAITING_SELLER and offer is not None and offer.role == Role.BUYER
-    return _when_due(dispute, role, now, fits=fits, deadline=dispute.seller_answer_due_at, winner=Winner.BUYER)
+    return _when_due(dispute, now, fits=fits, deadline=dispute.seller_answer_due_at, winner=Winner.BUYER)
 
 
-@book.rule(Action.AUTO_CLAIM)
+@book.rule(Action.AUTO_CLAIM, by=Role.SYSTEM)
 def _auto_claim(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    return _when_due(dispute, role, now, fits=dispute.status in OPEN_STATUSES, deadline=dispute.auto_claim_due_at)
+    return _when_due(dispute, now, fits=dispute.status in OPEN_STATUSES, deadline=dispute.auto_claim_due_at)
 
 
-@book.rule(Action.CLOSE_UNRETURNED)
+@book.rule(Action.CLOSE_UNRETURNED, by=Role.SYSTEM)
 def _close_unreturned(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
     fits = dispute.status == S.AWAITING_RETURN
-    return _when_due(dispute, role, now, fits=fits, deadline=dispute.return_due_at, winner=Winner.SELLER)
+    return _when_due(dispute, now, fits=fits, deadline=dispute.return_due_at, winner=Winner.SELLER)
 
 
-@book.rule(Action.FLAG_CLAIM)
+@book.rule(Action.FLAG_CLAIM, by=Role.SYSTEM)
 def _flag_claim(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
     claim = _claim_in(dispute, UNDECIDED_STAGES)
-    return _when_due(dispute, role, now, fits=claim is not None, deadline=claim.flag_due_at if claim else None)
+    return _when_due(dispute, now, fits=claim is not None, deadline=claim.flag_due_at if claim else None)
 
 
-@book.rule(Action.MARK_CLAIM_OVERDUE)
+@book.rule(Action.MARK_CLAIM_OVERDUE, by=Role.SYSTEM)
 def _mark_claim_overdue(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
     claim = _claim_in(dispute, UNDECIDED_STAGES)
-    return _when_due(dispute, role, now, fits=claim is not None, deadline=claim.overdue_due_at if claim else None)
+    return _when_due(dispute, now, fits=claim is not None, deadline=claim.overdue_due_at if claim else None)
 
 
-@book.rule(Action.CLOSE_EVIDENCE_REQUEST)
+@book.rule(Action.CLOSE_EVIDENCE_REQUEST, by=Role.SYSTEM)
 def _close_evidence_request(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
     request = facts.evidence_request
     fits = _claim_in(dispute, frozenset({Claim.Stage.AWAITING_PARTIES})) is not None and request is not None
-    return _when_due(dispute, role, now, fits=fits, deadline=request.due_at if request else None)
+    return _when_due(dispute, now, fits=fits, deadline=request.due_at if request else None)
 
 
-@book.rule(Action.FINALIZE_DECISION)
+@book.rule(Action.FINALIZE_DECISION, by=Role.SYSTEM)
 def _finalize_decision(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
     claim = _claim_in(dispute, frozenset({Claim.Stage.DECIDED}))
-    return _when_due(dispute, role, now, fits=claim is not None, deadline=claim.appeal_due_at if claim else None)
+    return _when_due(dispute, now, fits=claim is not None, deadline=claim.appeal_due_at if claim else None)
 
 
 # The rows each deadline is due on: the statuses above, and the indexed deadline column.

@@ -12,10 +12,11 @@ from enum import StrEnum
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
 from core.dates import days
-from core.rules import Permit, Role, Rulebook, allow, is_due, refuse
+from core.rules import Permit, Role, Rulebook, allow, is_due, party_role, refuse
 
 from .models import Order, OrderCancellation, ProtectionExtension, Refund
 
@@ -168,13 +169,9 @@ PAGE_ACTIONS = (
 
 
 def role_of(order: Order, user: User) -> Role:
-    if user.pk == order.buyer_id:
-        return Role.BUYER
-    if user.pk == order.store.owner_id:
-        return Role.SELLER
-    if user.has_perm("orders.view_order"):
-        return Role.OBSERVER
-    return Role.NONE
+    return party_role(
+        user, buyer_id=order.buyer_id, seller_id=order.store.owner_id, staff=(("orders.view_order", Role.OBSERVER),)
+    )
 
 
 @dataclass(frozen=True)
@@ -198,57 +195,68 @@ def _stale() -> str:
     return _("Заказ уже в другом состоянии: обновите страницу.")
 
 
-@book.rule(Action.CONFIRM)
-def _confirm(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.BUYER:
-        return refuse(_("Подтвердить получение может только покупатель."))
-    # With a dispute the money waits for its outcome; confirming would only cut protection short.
+def _on_protection(order: Order, now: datetime, words: tuple[str, str, str, str]) -> Permit:
+    """What the buyer does about protection (confirm receipt, extend it) needs the order shipped,
+    not yet confirmed, no dispute and protection running; each action words its refusals:
+    (disputed, confirmed, not in transit, protection over)."""
+    disputed, confirmed, not_in_transit, ended = words
     if order.has_dispute:
-        return refuse(_("По заказу есть спор: подтверждать получение не нужно, деньги ждут итога спора."))
+        return refuse(disputed)
     if order.status == Order.Status.CONFIRMED:
-        return refuse(_("Вы уже подтвердили получение этого заказа."))
+        return refuse(confirmed)
     if order.status not in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED):
-        return refuse(_("Подтвердить получение можно, когда заказ отправлен и ещё не завершён."))
+        return refuse(not_in_transit)
     if not protection_is_running(order, now):
-        return refuse(_("Срок защиты закончился, заказ завершается."))
+        return refuse(ended)
     return allow(closes_at=order.protection_due_at)
 
 
-@book.rule(Action.EXTEND)
+@book.rule(Action.CONFIRM, by=Role.BUYER, otherwise=_lazy("Подтвердить получение может только покупатель."))
+def _confirm(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    # With a dispute the money waits for its outcome; confirming would only cut protection short.
+    words = (
+        _("По заказу есть спор: подтверждать получение не нужно, деньги ждут итога спора."),
+        _("Вы уже подтвердили получение этого заказа."),
+        _("Подтвердить получение можно, когда заказ отправлен и ещё не завершён."),
+        _("Срок защиты закончился, заказ завершается."),
+    )
+    return _on_protection(order, now, words)
+
+
+@book.rule(Action.EXTEND, by=Role.BUYER, otherwise=_lazy("Продлить защиту может попросить только покупатель."))
 def _extend(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.BUYER:
-        return refuse(_("Продлить защиту может попросить только покупатель."))
-    if order.has_dispute:
-        return refuse(_("По заказу есть спор: продлевать защиту не нужно, деньги ждут итога спора."))
-    if order.status == Order.Status.CONFIRMED:
-        return refuse(_("Вы подтвердили получение, поэтому продлевать защиту больше не нужно."))
-    if order.status not in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED):
-        return refuse(_("Продлить защиту можно, пока заказ в пути и срок защиты не истёк."))
-    if not protection_is_running(order, now):
-        return refuse(_("Срок защиты уже закончился."))
+    words = (
+        _("По заказу есть спор: продлевать защиту не нужно, деньги ждут итога спора."),
+        _("Вы подтвердили получение, поэтому продлевать защиту больше не нужно."),
+        _("Продлить защиту можно, пока заказ в пути и срок защиты не истёк."),
+        _("Срок защиты уже закончился."),
+    )
+    if not (running := _on_protection(order, now, words)):
+        return running
     if facts.has_pending_extension:
         return refuse(_("Продавец ещё не ответил на вашу прошлую просьбу."))
     if extension_max_days(order) <= 0:
         return refuse(protection_at_maximum())
-    return allow(closes_at=order.protection_due_at)
+    return running
 
 
-def _answering_extension(role: Role, facts: Facts) -> Permit:
-    if role != Role.SELLER:
-        return refuse(_("Ответить на просьбу может только продавец этого заказа."))
+ANSWER_EXTENSION_BY_SELLER = _lazy("Ответить на просьбу может только продавец этого заказа.")
+
+
+def _answering_extension(facts: Facts) -> Permit:
     if facts.extension is None or facts.extension.status != ProtectionExtension.Status.PENDING:
         return refuse(_("Вы уже ответили на эту просьбу."))
     return allow()
 
 
-@book.rule(Action.REFUSE_EXTENSION)
+@book.rule(Action.REFUSE_EXTENSION, by=Role.SELLER, otherwise=ANSWER_EXTENSION_BY_SELLER)
 def _refuse_extension(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
-    return _answering_extension(role, facts)
+    return _answering_extension(facts)
 
 
-@book.rule(Action.ACCEPT_EXTENSION)
+@book.rule(Action.ACCEPT_EXTENSION, by=Role.SELLER, otherwise=ANSWER_EXTENSION_BY_SELLER)
 def _accept_extension(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
-    if not (answering := _answering_extension(role, facts)):
+    if not (answering := _answering_extension(facts)):
         return answering
     if not protection_is_running(order, now) or order.status == Order.Status.CONFIRMED:
         return refuse(_("Защита по заказу уже закончилась, продлить её нельзя."))
@@ -258,10 +266,8 @@ def _accept_extension(order: Order, role: Role, now: datetime, facts: Facts) -> 
     return allow(closes_at=order.protection_due_at)
 
 
-@book.rule(Action.OPEN_DISPUTE)
+@book.rule(Action.OPEN_DISPUTE, by=Role.BUYER, otherwise=_lazy("Открыть спор может только покупатель заказа."))
 def _open_dispute(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.BUYER:
-        return refuse(_("Открыть спор может только покупатель заказа."))
     if order.has_dispute:
         return refuse(_("По этому заказу уже открывали спор. Спор по заказу открывается только один раз."))
     if order.status == Order.Status.CANCELLED:
@@ -273,10 +279,8 @@ def _open_dispute(order: Order, role: Role, now: datetime, facts: Facts) -> Perm
     return allow(closes_at=order.protection_due_at)
 
 
-@book.rule(Action.CANCEL)
+@book.rule(Action.CANCEL, by=Role.BUYER, otherwise=_lazy("Отменить заказ может только его покупатель."))
 def _cancel(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.BUYER:
-        return refuse(_("Отменить заказ может только его покупатель."))
     if order.status != Order.Status.AWAITING_SHIPMENT:
         return refuse(_("Отменить можно только заказ, который ещё не отправлен."))
     if facts.cancellation is not None:
@@ -296,10 +300,10 @@ def _still_unshipped(order: Order) -> Permit:
     return allow()
 
 
-@book.rule(Action.AGREE_CANCEL)
+@book.rule(
+    Action.AGREE_CANCEL, by=Role.SELLER, otherwise=_lazy("Согласиться на отмену может только продавец этого заказа.")
+)
 def _agree_cancel(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.SELLER:
-        return refuse(_("Согласиться на отмену может только продавец этого заказа."))
     if (cancellation := _pending(facts.cancellation)) is None:
         return refuse(_("Просьбы отменить этот заказ нет или на неё уже ответили: обновите страницу."))
     if not (unshipped := _still_unshipped(order)):
@@ -307,10 +311,8 @@ def _agree_cancel(order: Order, role: Role, now: datetime, facts: Facts) -> Perm
     return allow(closes_at=cancellation.respond_by)
 
 
-@book.rule(Action.SHIP)
+@book.rule(Action.SHIP, by=Role.SELLER, otherwise=_lazy("Отметить отправку может только продавец этого заказа."))
 def _ship(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.SELLER:
-        return refuse(_("Отметить отправку может только продавец этого заказа."))
     # A cancelled order stays cancelled.
     if order.status == Order.Status.CANCELLED:
         return refuse(_("Заказ уже отменён, деньги возвращаются покупателю: отправлять его нельзя."))
@@ -319,33 +321,23 @@ def _ship(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
     return allow(closes_at=order.ship_by)
 
 
-@book.rule(Action.ASK_SUPPORT)
+@book.rule(Action.ASK_SUPPORT, by=Role.BUYER, otherwise=_lazy("Написать о заказе может только его покупатель."))
 def _ask_support(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
     """A question to support about the order, also after its dispute closed."""
-    if role != Role.BUYER:
-        return refuse(_("Написать о заказе может только его покупатель."))
     return allow()
 
 
 # --- deadlines: only the sweeps take these ------------------------------------------------------
 
 
-def _system(role: Role) -> Permit:
-    if role != Role.SYSTEM:
-        return refuse(_("Это действие выполняется автоматически."))
-    return allow()
-
-
 def _not_yet(deadline: datetime | None) -> Permit:
     return refuse(_("Срок ещё не наступил."), opens_at=deadline)
 
 
-@book.rule(Action.REMIND_CONFIRM)
+@book.rule(Action.REMIND_CONFIRM, by=Role.SYSTEM)
 def _remind_confirm(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
     """The "please confirm delivery" e-mail: once, a few days before protection ends, while the
     parcel is still unconfirmed and no dispute is open."""
-    if not (system := _system(role)):
-        return system
     if (
         order.status not in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED)
         or order.has_dispute
@@ -357,11 +349,9 @@ def _remind_confirm(order: Order, role: Role, now: datetime, facts: Facts) -> Pe
     return allow() if is_due(due_at, now) else _not_yet(due_at)
 
 
-@book.rule(Action.COMPLETE)
+@book.rule(Action.COMPLETE, by=Role.SYSTEM)
 def _complete(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
     """Protection is over and nothing holds the order."""
-    if not (system := _system(role)):
-        return system
     if order.has_dispute:
         return refuse(_("По заказу открыт спор."))
     if order.protection_due_at is None or now < order.protection_due_at:
@@ -369,11 +359,9 @@ def _complete(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
     return allow()
 
 
-@book.rule(Action.EXPIRE_CANCELLATION)
+@book.rule(Action.EXPIRE_CANCELLATION, by=Role.SYSTEM)
 def _expire_cancellation(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
     """The seller neither agreed to the buyer's cancellation nor shipped by the deadline."""
-    if not (system := _system(role)):
-        return system
     if (cancellation := _pending(facts.cancellation)) is None:
         return refuse(_("Просьбы отменить этот заказ нет или на неё уже ответили: обновите страницу."))
     if not is_due(cancellation.respond_by, now):
@@ -381,11 +369,9 @@ def _expire_cancellation(order: Order, role: Role, now: datetime, facts: Facts) 
     return _still_unshipped(order)
 
 
-@book.rule(Action.EXPIRE_UNSHIPPED)
+@book.rule(Action.EXPIRE_UNSHIPPED, by=Role.SYSTEM)
 def _expire_unshipped(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
     """The shipping deadline passed on an order still awaiting shipment."""
-    if not (system := _system(role)):
-        return system
     if order.status != Order.Status.AWAITING_SHIPMENT:
         return refuse(_("Заказ уже отправлен или отменён."))
     if order.ship_by is None or now < order.ship_by:
@@ -393,21 +379,17 @@ def _expire_unshipped(order: Order, role: Role, now: datetime, facts: Facts) -> 
     return allow()
 
 
-@book.rule(Action.SEND_REFUND)
+@book.rule(Action.SEND_REFUND, by=Role.SYSTEM)
 def _send_refund(refund: Refund, role: Role, now: datetime, facts: Facts) -> Permit:
     """A refund the payment system has not been given yet (after commit, or again by the sweep)."""
-    if not (system := _system(role)):
-        return system
     if refund.status != Refund.Status.REQUESTED or refund.sent_at is not None:
         return refuse(_stale())
     return allow()
 
 
-@book.rule(Action.FLAG_STALE_REFUND)
+@book.rule(Action.FLAG_STALE_REFUND, by=Role.SYSTEM)
 def _flag_stale_refund(refund: Refund, role: Role, now: datetime, facts: Facts) -> Permit:
     """A refund unconfirmed for too long: flagged for staff."""
-    if not (system := _system(role)):
-        return system
     if refund.status != Refund.Status.REQUESTED or refund.stale_due_at is None:
         return refuse(_stale())
     return allow() if is_due(refund.stale_due_at, now) else _not_yet(refund.stale_due_at)

@@ -8,8 +8,10 @@ from enum import StrEnum
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
+from core import rules as core_rules
 from core.rules import Permit, Role, Rulebook, allow, is_due, refuse
 
 from .models import Report
@@ -63,7 +65,7 @@ def role_of(report: Report, user: User) -> Role:
 
 def staff_role(user: User) -> Role:
     """The part `user` plays in admin, where support acts on reports."""
-    return Role.STAFF if user.has_perm("reports.handle_report") else Role.NONE
+    return core_rules.staff_role(user, ("reports.handle_report", Role.STAFF))
 
 
 @dataclass(frozen=True)
@@ -89,18 +91,15 @@ def _wrong_status(move: str, report: Report) -> str | None:
     return _("Сейчас это сделать нельзя: жалоба в статусе «%(status)s».") % {"status": report.get_status_display()}
 
 
-def _staff_in_status(role: Role, move: str, report: Report) -> Permit:
-    if role != Role.STAFF:
-        return refuse(_("Рассматривать жалобы может только сотрудник поддержки с таким правом."))
-    if message := _wrong_status(move, report):
-        return refuse(message)
-    return allow()
+def _in_status_for(move: str, report: Report) -> Permit:
+    return refuse(message) if (message := _wrong_status(move, report)) else allow()
 
 
-@book.rule(Action.ANSWER)
+SUPPORT_ONLY = _lazy("Рассматривать жалобы может только сотрудник поддержки с таким правом.")
+
+
+@book.rule(Action.ANSWER, by=Role.REPORTED, otherwise=_lazy("Ответить может только тот, на кого подана жалоба."))
 def _answer(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
-    if role != Role.REPORTED:
-        return refuse(_("Ответить может только тот, на кого подана жалоба."))
     if report.answered_at is not None:
         return refuse(_("Вы уже ответили на эту жалобу."))
     if message := _wrong_status("answer", report):
@@ -110,29 +109,27 @@ def _answer(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
     return allow(closes_at=report.answer_due_at)
 
 
-@book.rule(Action.NOTIFY)
+@book.rule(Action.NOTIFY, by=Role.STAFF, otherwise=SUPPORT_ONLY)
 def _notify(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
-    if not (may := _staff_in_status(role, "notify", report)):
+    if not (may := _in_status_for("notify", report)):
         return may
     if report.reported_user_id is None:
         return refuse(_("Неизвестно, чей это товар: уведомить некого. Рассмотрите жалобу без ответа стороны."))
     return allow()
 
 
-@book.rule(Action.TAKE)
+@book.rule(Action.TAKE, by=Role.STAFF, otherwise=SUPPORT_ONLY)
 def _take(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
-    return _staff_in_status(role, "take", report)
+    return _in_status_for("take", report)
 
 
-@book.rule(Action.CLOSE)
+@book.rule(Action.CLOSE, by=Role.STAFF, otherwise=SUPPORT_ONLY)
 def _close(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
-    return _staff_in_status(role, "close", report)
+    return _in_status_for("close", report)
 
 
-def _awaiting_answer_until(report: Report, role: Role, now: datetime, deadline: datetime | None) -> Permit:
+def _awaiting_answer_until(report: Report, now: datetime, deadline: datetime | None) -> Permit:
     """A deadline of a report still waiting for the reported party's answer, once it has passed."""
-    if role != Role.SYSTEM:
-        return refuse(_("Это действие выполняется автоматически."))
     if report.status != S.AWAITING_ANSWER or deadline is None:
         return refuse(_("Жалоба уже в другом статусе."))
     if not is_due(deadline, now):
@@ -140,16 +137,16 @@ def _awaiting_answer_until(report: Report, role: Role, now: datetime, deadline: 
     return allow()
 
 
-@book.rule(Action.REMIND)
+@book.rule(Action.REMIND, by=Role.SYSTEM)
 def _remind(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
     """A day before the answer deadline, the reported party is reminded once."""
-    return _awaiting_answer_until(report, role, now, report.reminder_due_at)
+    return _awaiting_answer_until(report, now, report.reminder_due_at)
 
 
-@book.rule(Action.CLOSE_ANSWER_WINDOW)
+@book.rule(Action.CLOSE_ANSWER_WINDOW, by=Role.SYSTEM)
 def _close_answer_window(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
     """The answer deadline passed without an answer: the report goes to processing."""
-    return _awaiting_answer_until(report, role, now, report.answer_due_at)
+    return _awaiting_answer_until(report, now, report.answer_due_at)
 
 
 book.deadline(Action.REMIND, "reminder_due_at", lambda: Report.objects.filter(status=S.AWAITING_ANSWER))

@@ -34,6 +34,11 @@ def claim_of(dispute: Dispute) -> Claim:
     return Claim.objects.get(dispute=dispute)
 
 
+def moment(value: datetime | None) -> datetime:
+    assert value is not None
+    return value
+
+
 def waiting_filter(client, user, which: str) -> str:
     client.force_login(user)
     return client.get(reverse("admin:disputes_claim_changelist") + f"?decision=all&waiting={which}").content.decode()
@@ -50,8 +55,8 @@ def test_a_claim_undecided_for_15_days_is_flagged_once_and_shows_in_the_admin_fi
     client, dispute_factory, olga, run_sweep
 ):
     dispute = escalate(dispute_factory())
-    due = claim_of(dispute).flag_due_at
-    assert due == dispute.escalated_at + timedelta(days=15)
+    due = moment(claim_of(dispute).flag_due_at)
+    assert due == moment(dispute.escalated_at) + timedelta(days=15)
 
     assert run_sweep("claim-flags", due - MINUTE).changed == 0
     assert claim_of(dispute).flagged_at is None
@@ -69,10 +74,10 @@ def test_a_claim_undecided_for_15_days_is_flagged_once_and_shows_in_the_admin_fi
 def test_a_claim_decided_in_time_is_never_flagged_nor_overdue(dispute_factory, olga, head, run_sweep):
     dispute = escalate(dispute_factory())
     claim = claim_of(dispute)
-    decide(dispute, arbitrator=olga, winner="seller", now=dispute.escalated_at + timedelta(days=3))
+    decide(dispute, arbitrator=olga, winner="seller", now=moment(dispute.escalated_at) + timedelta(days=3))
     mail.outbox.clear()
-    assert run_sweep("claim-flags", claim.flag_due_at + MINUTE).changed == 0
-    assert run_sweep("claim-overdue", claim.overdue_due_at + MINUTE).changed == 0
+    assert run_sweep("claim-flags", moment(claim.flag_due_at) + MINUTE).changed == 0
+    assert run_sweep("claim-overdue", moment(claim.overdue_due_at) + MINUTE).changed == 0
     claim = claim_of(dispute)
     assert (claim.flagged_at, claim.overdue_at) == (None, None)
     assert mails_to(head) == []
@@ -85,8 +90,8 @@ def test_a_claim_undecided_for_60_days_is_overdue_and_the_head_of_arbitration_ge
     client, dispute_factory, olga, head, run_sweep
 ):
     dispute = escalate(dispute_factory())
-    due = claim_of(dispute).overdue_due_at
-    assert due == dispute.escalated_at + timedelta(days=60)
+    due = moment(claim_of(dispute).overdue_due_at)
+    assert due == moment(dispute.escalated_at) + timedelta(days=60)
     mail.outbox.clear()
 
     assert run_sweep("claim-overdue", due - MINUTE).changed == 0
@@ -106,7 +111,7 @@ def test_without_a_head_of_arbitration_the_superusers_hear_of_an_overdue_claim(d
     admin = StaffFactory(username="root", is_superuser=True)
     dispute = escalate(dispute_factory())
     mail.outbox.clear()
-    assert run_sweep("claim-overdue", claim_of(dispute).overdue_due_at + MINUTE).changed == 1
+    assert run_sweep("claim-overdue", moment(claim_of(dispute).overdue_due_at) + MINUTE).changed == 1
     [overdue] = mails_to(admin)
     assert dispute.order.number in overdue.subject
 
@@ -122,10 +127,10 @@ def test_each_arbitrator_gets_one_digest_a_day_listing_only_the_flagged_claims(d
     ivan = arbitrator(username="ivan")
     support = support_agent()
     flagged = escalate(dispute_factory())
-    run_sweep("claim-flags", claim_of(flagged).flag_due_at + MINUTE)
+    run_sweep("claim-flags", moment(claim_of(flagged).flag_due_at) + MINUTE)
     fresh = escalate(dispute_factory())  # not flagged (yet)
     mail.outbox.clear()
-    morning = seven_utc(claim_of(flagged).flagged_at + timedelta(days=1))
+    morning = seven_utc(moment(claim_of(flagged).flagged_at) + timedelta(days=1))
 
     assert run_sweep("arbitration-digest", morning).changed == 2
     for person in (olga, ivan):
@@ -143,8 +148,8 @@ def test_each_arbitrator_gets_one_digest_a_day_listing_only_the_flagged_claims(d
 
 def test_no_digest_when_no_claim_is_flagged(dispute_factory, olga, run_sweep):
     decided = escalate(dispute_factory())
-    run_sweep("claim-flags", claim_of(decided).flag_due_at + MINUTE)
-    flagged_at = claim_of(decided).flagged_at
+    run_sweep("claim-flags", moment(claim_of(decided).flag_due_at) + MINUTE)
+    flagged_at = moment(claim_of(decided).flagged_at)
     decide(decided, arbitrator=olga, winner="seller", now=flagged_at + MINUTE)  # a flagged claim, decided
     escalate(dispute_factory())  # a claim not waiting long enough to be flagged
     mail.outbox.clear()
