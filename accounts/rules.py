@@ -1,5 +1,5 @@
-"""Who may block, unblock and appeal: the accounts rulebook (core.rules.Rulebook), with the
-deadlines of the e-mail outbox at the end.
+"""Who may block, unblock and appeal: the accounts rulebook (core.rules.Rulebook); at the end, the
+deadlines of the e-mail outbox.
 
 A blocked account is sent from every admin page to the block page, so blocking the staff who
 decide claims (or who could unblock them) would stop decisions while deadlines run on. Blocking or
@@ -30,9 +30,6 @@ class Action(StrEnum):
     UNBLOCK = "unblock"
     APPEAL = "appeal"
     ANSWER_APPEAL = "answer_appeal"
-    # The outbox's deadlines, taken by its sweep.
-    RETRY_EMAIL = "retry_email"
-    RECLAIM_EMAIL = "reclaim_email"
 
 
 def staff_role(user: User) -> Role:
@@ -137,15 +134,22 @@ def _answer_appeal(appeal: AccountAppeal, role: Role, now: datetime, facts: Fact
     return allow()
 
 
-# The outbox: a pending mail once its next attempt is due (a minute's grace, so the sweep does not
-# race the worker that got the after-commit message), and a "sending" one whose worker's lease ran
-# out (it died, or could not tell whether the server took the mail). Each reads its partial index.
-book.deadline(
-    Action.RETRY_EMAIL,
+class OutboxAction(StrEnum):
+    RETRY = "retry"
+    RECLAIM = "reclaim"
+
+
+# The outbox has deadlines only, taken by its sweep: a pending mail once its next attempt is due
+# (a minute's grace, so the sweep does not race the worker that got the after-commit message), and
+# a "sending" one whose worker's lease ran out (it died, or could not tell whether the server took
+# the mail). Each reads its partial index.
+outbox: Rulebook[OutgoingEmail, None] = Rulebook("outgoing e-mail", no_facts=None)
+outbox.deadline(
+    OutboxAction.RETRY,
     "next_attempt_at",
     lambda: OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING),
     after=lambda: timedelta(minutes=1),
 )
-book.deadline(
-    Action.RECLAIM_EMAIL, "lease_expires_at", lambda: OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENDING)
+outbox.deadline(
+    OutboxAction.RECLAIM, "lease_expires_at", lambda: OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENDING)
 )

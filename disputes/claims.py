@@ -221,17 +221,22 @@ def evidence_answer(
     return message
 
 
-@transaction.atomic(savepoint=False)  # see the note above disputes.services' deadlines
-def evidence_request_close(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Claim | None:
+def _claim_deadline_facts(dispute: Dispute) -> Facts:
+    """What a claim's deadline reads under the dispute's lock: the claim, locked next (the rulebook
+    reads it from the dispute), with its open request, decisions and appeal."""
+    return claim_facts(claim_lock(dispute), actor_id=None)
+
+
+def _claim_locked(dispute: Dispute) -> Facts:
+    claim_lock(dispute)
+    return rules.NO_FACTS
+
+
+@transaction.atomic(savepoint=False)
+@services.deadline_service(Action.CLOSE_EVIDENCE_REQUEST, facts=_claim_deadline_facts)
+def evidence_request_close(dispute: Dispute, facts: Facts, now: datetime) -> Claim:
     """The answer deadline passed: the arbitrator goes on with the evidence there is."""
-    now = now or timezone.now()
-    dispute = services.deadline_row(dispute_id, dispute)
-    claim = claim_lock(dispute)
-    facts = claim_facts(claim, actor_id=None)
-    if rules.refusal(Action.CLOSE_EVIDENCE_REQUEST, dispute, Role.SYSTEM, now, facts):
-        return None
+    claim = dispute.claim
     request = facts.evidence_request
     assert request is not None
     request.closed_at = now
@@ -456,16 +461,11 @@ def _carry_out(dispute: Dispute, decision: Decision, *, now: datetime) -> None:
 # --- deadlines, called by the beat sweeps -------------------------------------------------------
 
 
-@transaction.atomic(savepoint=False)  # see the note above disputes.services' deadlines
-def claim_finalize(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Claim | None:
+@transaction.atomic(savepoint=False)
+@services.deadline_service(Action.FINALIZE_DECISION, facts=_claim_deadline_facts)
+def claim_finalize(dispute: Dispute, facts: Facts, now: datetime) -> Claim | None:
     """Nobody appealed in time: the decision becomes final and is carried out."""
-    now = now or timezone.now()
-    dispute = services.deadline_row(dispute_id, dispute)
-    claim = claim_lock(dispute)
-    if rules.refusal(Action.FINALIZE_DECISION, dispute, Role.SYSTEM, now, claim_facts(claim, actor_id=None)):
-        return None
+    claim = dispute.claim
     decision = claim.decisions.get(kind=Decision.Kind.FIRST)
     if rules.blocked_loser_refusal(dispute, winner=decision.winner):
         return None  # carried out once the losing party is unblocked
@@ -488,32 +488,22 @@ def claim_finalize(
     return claim
 
 
-@transaction.atomic(savepoint=False)  # see the note above disputes.services' deadlines
-def claim_flag_undecided(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Claim | None:
+@transaction.atomic(savepoint=False)
+@services.deadline_service(Action.FLAG_CLAIM, facts=_claim_locked)
+def claim_flag_undecided(dispute: Dispute, facts: Facts, now: datetime) -> Claim:
     """A claim waiting too long for a decision: flagged for arbitrators (list filter, digest)."""
-    now = now or timezone.now()
-    dispute = services.deadline_row(dispute_id, dispute)
-    claim = claim_lock(dispute)
-    if rules.refusal(Action.FLAG_CLAIM, dispute, Role.SYSTEM, now):
-        return None
+    claim = dispute.claim
     claim.flagged_at, claim.flag_due_at = now, None
     claim.save(update_fields=["flagged_at", "flag_due_at", "updated_at"])
     services.record(dispute, DisputeEvent.Kind.CLAIM_FLAGGED, None)
     return claim
 
 
-@transaction.atomic(savepoint=False)  # see the note above disputes.services' deadlines
-def claim_mark_overdue(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Claim | None:
+@transaction.atomic(savepoint=False)
+@services.deadline_service(Action.MARK_CLAIM_OVERDUE, facts=_claim_locked)
+def claim_mark_overdue(dispute: Dispute, facts: Facts, now: datetime) -> Claim:
     """A claim past the longest time for a decision: overdue, and the head of arbitration is told."""
-    now = now or timezone.now()
-    dispute = services.deadline_row(dispute_id, dispute)
-    claim = claim_lock(dispute)
-    if rules.refusal(Action.MARK_CLAIM_OVERDUE, dispute, Role.SYSTEM, now):
-        return None
+    claim = dispute.claim
     claim.overdue_at, claim.overdue_due_at = now, None
     claim.save(update_fields=["overdue_at", "overdue_due_at", "updated_at"])
     services.record(dispute, DisputeEvent.Kind.CLAIM_OVERDUE, None)

@@ -276,24 +276,41 @@ def _answer_return(dispute: Dispute, role: Role, now: datetime, facts: Facts) ->
 # --- claims ------------------------------------------------------------------------------------
 
 
-def _claim_for(dispute: Dispute, role: Role, *, staff: bool) -> Claim | Permit:
-    """The claim a claim action is about, or the refusal: the dispute is not at arbitration, or
-    the role may not take it (a party's action, or with `staff` an arbitrator's)."""
-    claim = claim_of(dispute)
-    if claim is None or dispute.status != S.CLAIM:
-        return refuse(_("Спор не у арбитра."))
-    if not staff and role not in PARTIES:
-        return refuse(str(NOT_YOURS))
-    if staff and role != Role.ARBITRATOR:
-        return refuse(_("Это может сделать только арбитр."))
-    return claim
+ClaimRule = Callable[[Dispute, Claim, Role, datetime, Facts], Permit]
 
 
-@book.rule(Action.ANSWER_EVIDENCE)
-def _answer_evidence(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    claim = _claim_for(dispute, role, staff=False)
-    if isinstance(claim, Permit):
-        return claim
+def _claim_rule(action: Action, *, staff: bool = False, working: bool = False) -> Callable[[ClaimRule], ClaimRule]:
+    """Register a claim action's rule. It is asked, with the claim, only while the dispute is at
+    arbitration and of the role the action is for: a party's, or with `staff` an arbitrator's;
+    with `working`, only for the arbitrator who has taken the undecided claim."""
+
+    def register(function: ClaimRule) -> ClaimRule:
+        @book.rule(action)
+        def rule(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+            claim = claim_of(dispute)
+            if claim is None or dispute.status != S.CLAIM:
+                return refuse(_("Спор не у арбитра."))
+            if not staff and role not in PARTIES:
+                return refuse(str(NOT_YOURS))
+            if staff and role != Role.ARBITRATOR:
+                return refuse(_("Это может сделать только арбитр."))
+            if working and claim.stage not in UNDECIDED_STAGES:
+                return refuse(_("По претензии уже принято решение."))
+            if working and not _is_mine(claim, facts):
+                return refuse(_("Сначала возьмите претензию в работу."))
+            return function(dispute, claim, role, now, facts)
+
+        return function
+
+    return register
+
+
+def _is_mine(claim: Claim, facts: Facts) -> bool:
+    return claim.assigned_to_id is not None and claim.assigned_to_id == facts.actor_id
+
+
+@_claim_rule(Action.ANSWER_EVIDENCE)
+def _answer_evidence(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
     request = facts.evidence_request
     if claim.stage != Claim.Stage.AWAITING_PARTIES or request is None:
         return refuse(_("Арбитр сейчас ничего у вас не запрашивает."))
@@ -306,11 +323,8 @@ def _answer_evidence(dispute: Dispute, role: Role, now: datetime, facts: Facts) 
     return allow(closes_at=request.due_at)
 
 
-@book.rule(Action.APPEAL)
-def _appeal(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    claim = _claim_for(dispute, role, staff=False)
-    if isinstance(claim, Permit):
-        return claim
+@_claim_rule(Action.APPEAL)
+def _appeal(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
     if facts.has_appeal or claim.stage == Claim.Stage.APPEAL:
         return refuse(_("Решение уже обжаловано: обжаловать его можно только один раз."))
     if claim.stage != Claim.Stage.DECIDED:
@@ -320,15 +334,8 @@ def _appeal(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit
     return allow(closes_at=claim.appeal_due_at)
 
 
-def _is_mine(claim: Claim, facts: Facts) -> bool:
-    return claim.assigned_to_id is not None and claim.assigned_to_id == facts.actor_id
-
-
-@book.rule(Action.TAKE_CLAIM)
-def _take_claim(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    claim = _claim_for(dispute, role, staff=True)
-    if isinstance(claim, Permit):
-        return claim
+@_claim_rule(Action.TAKE_CLAIM, staff=True)
+def _take_claim(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
     if claim.stage not in UNDECIDED_STAGES:
         return refuse(_("По претензии уже принято решение."))
     if _is_mine(claim, facts):
@@ -336,39 +343,20 @@ def _take_claim(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Pe
     return allow()
 
 
-def _working_on(dispute: Dispute, role: Role, facts: Facts) -> Claim | Permit:
-    """The undecided claim this arbitrator has taken, or why they may not work on it now."""
-    claim = _claim_for(dispute, role, staff=True)
-    if isinstance(claim, Permit):
-        return claim
-    if claim.stage not in UNDECIDED_STAGES:
-        return refuse(_("По претензии уже принято решение."))
-    if not _is_mine(claim, facts):
-        return refuse(_("Сначала возьмите претензию в работу."))
-    return claim
-
-
-@book.rule(Action.REQUEST_EVIDENCE)
-def _request_evidence(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    claim = _working_on(dispute, role, facts)
-    if isinstance(claim, Permit):
-        return claim
+@_claim_rule(Action.REQUEST_EVIDENCE, staff=True, working=True)
+def _request_evidence(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
     if facts.evidence_request is not None:
         return refuse(_("Предыдущий запрос доказательств ещё открыт."))
     return allow(closes_at=claim.overdue_due_at)
 
 
-@book.rule(Action.RECLASSIFY)
-def _reclassify(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    claim = _working_on(dispute, role, facts)
-    return claim if isinstance(claim, Permit) else allow(closes_at=claim.overdue_due_at)
+@_claim_rule(Action.RECLASSIFY, staff=True, working=True)
+def _reclassify(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
+    return allow(closes_at=claim.overdue_due_at)
 
 
-@book.rule(Action.DECIDE_CLAIM)
-def _decide_claim(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    claim = _working_on(dispute, role, facts)
-    if isinstance(claim, Permit):
-        return claim
+@_claim_rule(Action.DECIDE_CLAIM, staff=True, working=True)
+def _decide_claim(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
     request = facts.evidence_request
     if claim.stage == Claim.Stage.AWAITING_PARTIES and request is not None:
         return refuse(
@@ -379,11 +367,8 @@ def _decide_claim(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> 
     return allow(closes_at=claim.overdue_due_at)
 
 
-@book.rule(Action.DECIDE_APPEAL)
-def _decide_appeal(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    claim = _claim_for(dispute, role, staff=True)
-    if isinstance(claim, Permit):
-        return claim
+@_claim_rule(Action.DECIDE_APPEAL, staff=True)
+def _decide_appeal(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
     if claim.stage != Claim.Stage.APPEAL:
         return refuse(_("Апелляции на рассмотрении нет."))
     if facts.actor_id is not None and facts.actor_id == facts.first_decider_id:

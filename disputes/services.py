@@ -2,10 +2,12 @@
 (disputes/rules.py) whether the action is allowed from the state the row is in now, writes,
 records a DisputeEvent and queues mail after commit."""
 
+import functools
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -63,6 +65,21 @@ def deadline_row(dispute_id: int | None, dispute: Dispute | None) -> Dispute:
 
 def _pending_offer(dispute: Dispute) -> Offer | None:
     return Offer.objects.select_for_update(of=("self",)).filter(dispute=dispute, status=Offer.Status.PENDING).first()
+
+
+def _answering_offer(
+    dispute: Dispute, offer_id: int, user: User, action: Action, now: datetime
+) -> tuple[Dispute, Role, Offer]:
+    """The dispute, locked, the user's role in it and the pending offer `offer_id` they answer,
+    once the rulebook allows `action` (accept or refuse it)."""
+    dispute = dispute_lock(dispute.pk)
+    role = rules.role_of(dispute, user)
+    offer = _pending_offer(dispute)
+    rules.require(action, dispute, role, now, rules.Facts(pending_offer=offer))
+    assert offer is not None
+    if offer.pk != offer_id:
+        raise ActionRefused(_("Это предложение уже не действует: обновите страницу."))
+    return dispute, role, offer
 
 
 def record(dispute: Dispute, kind: str, actor: User | None, **details: Any) -> DisputeEvent:
@@ -227,13 +244,7 @@ def dispute_open(
 def offer_accept(*, dispute: Dispute, offer_id: int, user: User, now: datetime | None = None) -> Dispute:
     """Accept the other side's pending offer: the dispute is resolved on its terms."""
     now = now or timezone.now()
-    dispute = dispute_lock(dispute.pk)
-    role = rules.role_of(dispute, user)
-    offer = _pending_offer(dispute)
-    rules.require(Action.ACCEPT_OFFER, dispute, role, now, rules.Facts(pending_offer=offer))
-    assert offer is not None
-    if offer.pk != offer_id:
-        raise ActionRefused(_("Это предложение уже не действует: обновите страницу."))
+    dispute, role, offer = _answering_offer(dispute, offer_id, user, Action.ACCEPT_OFFER, now)
     if refusal := rules.return_terms_refusal(dispute, return_required=offer.return_required, role=role):
         raise ActionRefused(refusal)
     offer.status, offer.decided_at = Offer.Status.ACCEPTED, now
@@ -347,13 +358,7 @@ def offer_make(
 def offer_refuse(*, dispute: Dispute, offer_id: int, user: User, now: datetime | None = None) -> Offer:
     """Refuse the other side's pending offer without proposing anything yet."""
     now = now or timezone.now()
-    dispute = dispute_lock(dispute.pk)
-    role = rules.role_of(dispute, user)
-    offer = _pending_offer(dispute)
-    rules.require(Action.REFUSE_OFFER, dispute, role, now, rules.Facts(pending_offer=offer))
-    assert offer is not None
-    if offer.pk != offer_id:
-        raise ActionRefused(_("Это предложение уже не действует: обновите страницу."))
+    dispute, role, offer = _answering_offer(dispute, offer_id, user, Action.REFUSE_OFFER, now)
     offer.status, offer.decided_at = Offer.Status.REFUSED, now
     offer.save(update_fields=["status", "decided_at"])
     record(dispute, DisputeEvent.Kind.OFFER_REFUSED, user, offer=offer.pk)
@@ -521,22 +526,56 @@ def _start_refund(dispute: Dispute, *, actor: User | None, now: datetime, change
 
 
 # --- deadlines, called by the beat sweeps ----------------------------------------------------------
-# Each returns what it changed, or None when the dispute is no longer due (someone acted first).
-# A sweep hands over the row it has locked (`dispute`); anyone else passes `dispute_id`.
-# No savepoint: a sweep runs each row in a transaction of its own and rolls all of it back on an
-# error, and a savepoint per row would cost two round trips for nothing.
+
+
+class DeadlineService[T](Protocol):
+    def __call__(
+        self, *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
+    ) -> T | None: ...
+
+
+def _no_facts(dispute: Dispute) -> rules.Facts:
+    return rules.NO_FACTS
+
+
+def deadline_service[T](
+    action: Action, *, facts: Callable[[Dispute], rules.Facts] = _no_facts
+) -> Callable[[Callable[[Dispute, rules.Facts, datetime], T]], DeadlineService[T]]:
+    """The one way a deadline's service starts: on the dispute its sweep has locked and read
+    (`dispute`), or, by `dispute_id`, locked here; with `facts(dispute)` read under that lock, the
+    rulebook asked for `action` with Role.SYSTEM. The service returns what it changed, or None
+    when the deadline is no longer due (someone acted first) and nothing changed.
+
+    Put `transaction.atomic(savepoint=False)` above it: a sweep runs each row in a transaction of
+    its own and rolls all of it back on an error, and a savepoint per row would cost two round
+    trips for nothing."""
+
+    def wrap(function: Callable[[Dispute, rules.Facts, datetime], T]) -> DeadlineService[T]:
+        @functools.wraps(function)
+        def service(
+            *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
+        ) -> T | None:
+            now = now or timezone.now()
+            dispute = deadline_row(dispute_id, dispute)
+            known = facts(dispute)
+            if rules.refusal(action, dispute, Role.SYSTEM, now, known):
+                return None
+            return function(dispute, known, now)
+
+        return service
+
+    return wrap
+
+
+def _seller_silence_facts(dispute: Dispute) -> rules.Facts:
+    return rules.Facts(pending_offer=_pending_offer(dispute))
 
 
 @transaction.atomic(savepoint=False)
-def dispute_grant_for_seller_silence(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Dispute | None:
+@deadline_service(Action.GRANT_FOR_SILENCE, facts=_seller_silence_facts)
+def dispute_grant_for_seller_silence(dispute: Dispute, facts: rules.Facts, now: datetime) -> Dispute:
     """The seller did not answer in time: the buyer's request is granted as if the seller accepted it."""
-    now = now or timezone.now()
-    dispute = deadline_row(dispute_id, dispute)
-    offer = _pending_offer(dispute)
-    if rules.refusal(Action.GRANT_FOR_SILENCE, dispute, Role.SYSTEM, now, rules.Facts(pending_offer=offer)):
-        return None
+    offer = facts.pending_offer
     assert offer is not None
     offer.status, offer.decided_at = Offer.Status.ACCEPTED, now
     offer.save(update_fields=["status", "decided_at"])
@@ -551,26 +590,16 @@ def dispute_grant_for_seller_silence(
 
 
 @transaction.atomic(savepoint=False)
-def dispute_auto_claim(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Dispute | None:
+@deadline_service(Action.AUTO_CLAIM)
+def dispute_auto_claim(dispute: Dispute, facts: rules.Facts, now: datetime) -> Dispute:
     """Unresolved for too long: the dispute becomes a claim by itself."""
-    now = now or timezone.now()
-    dispute = deadline_row(dispute_id, dispute)
-    if rules.refusal(Action.AUTO_CLAIM, dispute, Role.SYSTEM, now):
-        return None
     return _escalate(dispute, actor=None, now=now)
 
 
 @transaction.atomic(savepoint=False)
-def dispute_close_unreturned(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Dispute | None:
+@deadline_service(Action.CLOSE_UNRETURNED)
+def dispute_close_unreturned(dispute: Dispute, facts: rules.Facts, now: datetime) -> Dispute:
     """The agreed return was not shipped in time: the buyer gave up the refund."""
-    now = now or timezone.now()
-    dispute = deadline_row(dispute_id, dispute)
-    if rules.refusal(Action.CLOSE_UNRETURNED, dispute, Role.SYSTEM, now):
-        return None
     dispute_transition(
         dispute,
         to=S.CLOSED,

@@ -195,43 +195,45 @@ def _stale() -> str:
     return _("Заказ уже в другом состоянии: обновите страницу.")
 
 
-def _on_protection(order: Order, now: datetime, words: tuple[str, str, str, str]) -> Permit:
-    """What the buyer does about protection (confirm receipt, extend it) needs the order shipped,
-    not yet confirmed, no dispute and protection running; each action words its refusals:
-    (disputed, confirmed, not in transit, protection over)."""
-    disputed, confirmed, not_in_transit, ended = words
-    if order.has_dispute:
-        return refuse(disputed)
-    if order.status == Order.Status.CONFIRMED:
-        return refuse(confirmed)
-    if order.status not in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED):
-        return refuse(not_in_transit)
-    if not protection_is_running(order, now):
-        return refuse(ended)
+# Confirming receipt and extending protection need the same: no dispute, the order not yet
+# confirmed, shipped (in transit or delivered), protection still running. Each action words the
+# refusals its own way: (confirm, extend).
+_NO_DISPUTE = (
+    _lazy("По заказу есть спор: подтверждать получение не нужно, деньги ждут итога спора."),
+    _lazy("По заказу есть спор: продлевать защиту не нужно, деньги ждут итога спора."),
+)
+_NOT_CONFIRMED = (
+    _lazy("Вы уже подтвердили получение этого заказа."),
+    _lazy("Вы подтвердили получение, поэтому продлевать защиту больше не нужно."),
+)
+_SHIPPED = (
+    _lazy("Подтвердить получение можно, когда заказ отправлен и ещё не завершён."),
+    _lazy("Продлить защиту можно, пока заказ в пути и срок защиты не истёк."),
+)
+_RUNNING = (_lazy("Срок защиты закончился, заказ завершается."), _lazy("Срок защиты уже закончился."))
+
+
+def _on_protection(order: Order, now: datetime, *, extending: bool) -> Permit:
+    # With a dispute the money waits for its outcome; confirming would only cut protection short.
+    for kept, words in (
+        (not order.has_dispute, _NO_DISPUTE),
+        (order.status != Order.Status.CONFIRMED, _NOT_CONFIRMED),
+        (order.status in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED), _SHIPPED),
+        (protection_is_running(order, now), _RUNNING),
+    ):
+        if not kept:
+            return refuse(str(words[extending]))
     return allow(closes_at=order.protection_due_at)
 
 
 @book.rule(Action.CONFIRM, by=Role.BUYER, otherwise=_lazy("Подтвердить получение может только покупатель."))
 def _confirm(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
-    # With a dispute the money waits for its outcome; confirming would only cut protection short.
-    words = (
-        _("По заказу есть спор: подтверждать получение не нужно, деньги ждут итога спора."),
-        _("Вы уже подтвердили получение этого заказа."),
-        _("Подтвердить получение можно, когда заказ отправлен и ещё не завершён."),
-        _("Срок защиты закончился, заказ завершается."),
-    )
-    return _on_protection(order, now, words)
+    return _on_protection(order, now, extending=False)
 
 
 @book.rule(Action.EXTEND, by=Role.BUYER, otherwise=_lazy("Продлить защиту может попросить только покупатель."))
 def _extend(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
-    words = (
-        _("По заказу есть спор: продлевать защиту не нужно, деньги ждут итога спора."),
-        _("Вы подтвердили получение, поэтому продлевать защиту больше не нужно."),
-        _("Продлить защиту можно, пока заказ в пути и срок защиты не истёк."),
-        _("Срок защиты уже закончился."),
-    )
-    if not (running := _on_protection(order, now, words)):
+    if not (running := _on_protection(order, now, extending=True)):
         return running
     if facts.has_pending_extension:
         return refuse(_("Продавец ещё не ответил на вашу прошлую просьбу."))
