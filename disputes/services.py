@@ -67,6 +67,14 @@ def _pending_offer(dispute: Dispute) -> Offer | None:
     return Offer.objects.select_for_update(of=("self",)).filter(dispute=dispute, status=Offer.Status.PENDING).first()
 
 
+def _locked_for(action: Action, dispute: Dispute, user: User, now: datetime) -> tuple[Dispute, Role]:
+    """The dispute, locked, and the user's role in it, once the rulebook allows them `action`."""
+    dispute = dispute_lock(dispute.pk)
+    role = rules.role_of(dispute, user)
+    rules.require(action, dispute, role, now)
+    return dispute, role
+
+
 def _answering_offer(
     dispute: Dispute, offer_id: int, user: User, action: Action, now: datetime
 ) -> tuple[Dispute, Role, Offer]:
@@ -386,9 +394,7 @@ def message_post(
 ) -> Message:
     now = now or timezone.now()
     link = evidence_link_clean(link)
-    dispute = dispute_lock(dispute.pk)
-    role = rules.role_of(dispute, user)
-    rules.require(Action.POST_MESSAGE, dispute, role, now)
+    dispute, role = _locked_for(Action.POST_MESSAGE, dispute, user, now)
     if not text.strip() and not attachment_ids and not link:
         raise ActionRefused(_("Напишите сообщение, приложите файл или ссылку на видео."))
     kind = Message.Kind.EVIDENCE if attachment_ids or link else Message.Kind.MESSAGE
@@ -411,8 +417,7 @@ def message_post(
 @transaction.atomic
 def dispute_cancel(*, dispute: Dispute, buyer: User, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
-    dispute = dispute_lock(dispute.pk)
-    rules.require(Action.CANCEL, dispute, rules.role_of(dispute, buyer), now)
+    dispute, _role = _locked_for(Action.CANCEL, dispute, buyer, now)
     Offer.objects.filter(dispute=dispute, status=Offer.Status.PENDING).update(
         status=Offer.Status.SUPERSEDED, decided_at=now
     )
@@ -479,8 +484,7 @@ def _escalate(dispute: Dispute, *, actor: User | None, now: datetime) -> Dispute
 @transaction.atomic
 def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
-    dispute = dispute_lock(dispute.pk)
-    rules.require(Action.SHIP_RETURN, dispute, rules.role_of(dispute, buyer), now)
+    dispute, _role = _locked_for(Action.SHIP_RETURN, dispute, buyer, now)
     tracking_number = tracking_number_normalise(tracking_number)
     if message := tracking_number_problem(tracking_number):
         raise ActionRefused(message)
@@ -505,8 +509,7 @@ def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: dat
 @transaction.atomic
 def return_confirm(*, dispute: Dispute, seller: User, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
-    dispute = dispute_lock(dispute.pk)
-    rules.require(Action.CONFIRM_RETURN, dispute, rules.role_of(dispute, seller), now)
+    dispute, _role = _locked_for(Action.CONFIRM_RETURN, dispute, seller, now)
     record(dispute, DisputeEvent.Kind.RETURN_RECEIVED, seller)
     _start_refund(dispute, actor=None, now=now, changes={})
     return dispute

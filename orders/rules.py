@@ -336,6 +336,10 @@ def _not_yet(deadline: datetime | None) -> Permit:
     return refuse(_("Срок ещё не наступил."), opens_at=deadline)
 
 
+def _passed(deadline: datetime | None, now: datetime, not_yet: str) -> Permit:
+    return allow() if is_due(deadline, now) else refuse(not_yet, opens_at=deadline)
+
+
 @book.rule(Action.REMIND_CONFIRM, by=Role.SYSTEM)
 def _remind_confirm(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
     """The "please confirm delivery" e-mail: once, a few days before protection ends, while the
@@ -356,9 +360,7 @@ def _complete(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
     """Protection is over and nothing holds the order."""
     if order.has_dispute:
         return refuse(_("По заказу открыт спор."))
-    if order.protection_due_at is None or now < order.protection_due_at:
-        return refuse(_("Защита заказа ещё действует."))
-    return allow()
+    return _passed(order.protection_due_at, now, _("Защита заказа ещё действует."))
 
 
 @book.rule(Action.EXPIRE_CANCELLATION, by=Role.SYSTEM)
@@ -376,9 +378,7 @@ def _expire_unshipped(order: Order, role: Role, now: datetime, facts: Facts) -> 
     """The shipping deadline passed on an order still awaiting shipment."""
     if order.status != Order.Status.AWAITING_SHIPMENT:
         return refuse(_("Заказ уже отправлен или отменён."))
-    if order.ship_by is None or now < order.ship_by:
-        return refuse(_("Срок отправки ещё не прошёл."))
-    return allow()
+    return _passed(order.ship_by, now, _("Срок отправки ещё не прошёл."))
 
 
 @book.rule(Action.SEND_REFUND, by=Role.SYSTEM)
