@@ -414,20 +414,24 @@ def message_post(
 # --- cancelling, escalating -----------------------------------------------------------------
 
 
+def _end_negotiation(
+    dispute: Dispute, *, to: str, event: str, actor: User | None, now: datetime, changes: dict[str, Any], **details: Any
+) -> None:
+    """The parties stop negotiating (the buyer cancels, or it becomes a claim): pending offers lapse
+    and the negotiation's deadlines stop."""
+    Offer.objects.filter(dispute=dispute, status=Offer.Status.PENDING).update(
+        status=Offer.Status.SUPERSEDED, decided_at=now
+    )
+    changes = {**changes, "seller_answer_due_at": None, "auto_claim_due_at": None}
+    dispute_transition(dispute, to=to, event=event, actor=actor, changes=changes, **details)
+
+
 @transaction.atomic
 def dispute_cancel(*, dispute: Dispute, buyer: User, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute, _role = _locked_for(Action.CANCEL, dispute, buyer, now)
-    Offer.objects.filter(dispute=dispute, status=Offer.Status.PENDING).update(
-        status=Offer.Status.SUPERSEDED, decided_at=now
-    )
-    dispute_transition(
-        dispute,
-        to=S.CANCELLED,
-        event=DisputeEvent.Kind.CANCELLED,
-        actor=buyer,
-        changes={"closed_at": now, "seller_answer_due_at": None, "auto_claim_due_at": None},
-    )
+    closing = {"closed_at": now}
+    _end_negotiation(dispute, to=S.CANCELLED, event=DisputeEvent.Kind.CANCELLED, actor=buyer, now=now, changes=closing)
     notify(
         dispute,
         [dispute.store.owner],
@@ -450,15 +454,13 @@ def dispute_escalate(*, dispute: Dispute, user: User, now: datetime | None = Non
 
 def _escalate(dispute: Dispute, *, actor: User | None, now: datetime) -> Dispute:
     """Turn a locked, checked dispute into a claim."""
-    Offer.objects.filter(dispute=dispute, status=Offer.Status.PENDING).update(
-        status=Offer.Status.SUPERSEDED, decided_at=now
-    )
-    dispute_transition(
+    _end_negotiation(
         dispute,
         to=S.CLAIM,
         event=DisputeEvent.Kind.ESCALATED,
         actor=actor,
-        changes={"escalated_at": now, "seller_answer_due_at": None, "auto_claim_due_at": None},
+        now=now,
+        changes={"escalated_at": now},
         automatic=actor is None,
     )
     Claim.objects.create(
