@@ -54,8 +54,10 @@ class ImportSummary:
         return sum(self.outcomes.values())
 
     def refuse(self, line: int, reason: str) -> None:
-        # "order 81000…7 is cancelled" and "order 81000…9 is cancelled" are one reason.
-        key = re.sub(r"\d+", "N", reason)
+        # "order 81000…7 is cancelled" and "order 81000…9 is cancelled" are one reason, and so are
+        # "order.items[0].price …" and "order.items[3].price …".
+        key = re.sub(r"\border [A-Za-z0-9_-]+", "order N", reason)
+        key = re.sub(r"\[\d+\]", "[N]", key)
         if key not in self.refused and len(self.refused) >= MAX_REASONS:
             key = "other reasons"
         entry = self.refused.setdefault(key, ReasonCount())
