@@ -58,7 +58,9 @@ def test_import_applies_every_event_and_lists_refused_lines_by_reason(tmp_path):
     assert Order.objects.get(number="8300000000000001").status == Order.Status.IN_TRANSIT
     assert Order.objects.get(number="8300000000000002").status == Order.Status.CANCELLED
     assert not Order.objects.filter(number="8300000000000003").exists()
-    assert "9 lines: 4 applied, 0 already imported, 0 not newer than what the order holds (ignored), 1 waiting" in output
+    assert (
+        "9 lines: 4 applied, 0 already imported, 0 not newer than what the order holds (ignored), 1 waiting" in output
+    )
     assert "1 refused by the order's state, 2 unreadable." in output
     assert "body must be one JSON object in UTF-8  (lines 4)" in output
     assert "order.currency must be one of USD, RUB, EUR  (lines 9)" in output

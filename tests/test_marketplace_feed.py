@@ -9,7 +9,9 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from accounts.models import Store, User
 from core.signatures import signed_header
@@ -178,7 +180,8 @@ def test_refunded_on_a_shipped_order_with_no_refund_waiting_is_refused_with_a_re
     assert response.json()["status"] == "refused"
     assert "goes through the buyer's dispute" in response.json()["reason"]
     kept = FeedEvent.objects.get(kind=FeedEvent.Kind.REFUNDED)
-    assert kept.outcome == FeedEvent.Outcome.REFUSED and kept.payload["refund"]["amount"] == "26.00"
+    assert kept.outcome == FeedEvent.Outcome.REFUSED
+    assert kept.payload is not None and kept.payload["refund"]["amount"] == "26.00"
     assert not Refund.objects.exists()
 
 
@@ -187,7 +190,10 @@ def test_delivered_for_a_cancelled_order_is_refused_and_changes_nothing(client):
     post_event(client, event("cancelled", at=ago(days=2)))
     response = post_event(client, event("delivered", at=ago(days=1)))
     assert response.status_code == 409
-    assert response.json() == {"status": "refused", "reason": f"order {NUMBER} was cancelled here; it cannot be delivered"}
+    assert response.json() == {
+        "status": "refused",
+        "reason": f"order {NUMBER} was cancelled here; it cannot be delivered",
+    }
     assert _order().status == Order.Status.CANCELLED
 
 
@@ -328,7 +334,7 @@ def test_a_non_ascii_signature_header_is_400_not_500(client):
 # --- malformed input: 400 with a reason, never 500 -------------------------------------------------
 
 
-def _without(body: dict, *path: str) -> dict:
+def _without(body: dict, *path: str | int) -> dict:
     copy = json.loads(json.dumps(body))
     target = copy
     for key in path[:-1]:
@@ -337,7 +343,7 @@ def _without(body: dict, *path: str) -> dict:
     return copy
 
 
-def _with(body: dict, value, *path: str) -> dict:
+def _with(body: dict, value, *path: str | int) -> dict:
     copy = json.loads(json.dumps(body))
     target = copy
     for key in path[:-1]:
@@ -467,9 +473,7 @@ def test_the_import_of_history_completes_orders_whose_protection_ended_without_m
 
     now = timezone.now()
     for body in (event("paid", at=ago(days=200)), shipped(at=ago(days=198)), event("delivered", at=ago(days=180))):
-        feed_event_apply(
-            feed_event_parse(body, now=now), source="import", now=now, notify=False, complete_ended=True
-        )
+        feed_event_apply(feed_event_parse(body, now=now), source="import", now=now, notify=False, complete_ended=True)
     assert _order().status == Order.Status.COMPLETED
     assert not mail.outbox
 

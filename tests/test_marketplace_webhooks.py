@@ -13,7 +13,7 @@ from django.urls import reverse
 from core import webhooks
 from core.models import OutgoingWebhook
 from disputes import outcomes
-from disputes.models import Dispute
+from disputes.models import Claim, Dispute
 from disputes.services import dispute_cancel, offer_accept, offer_make
 from orders.models import Order
 
@@ -99,10 +99,9 @@ def test_a_delivery_that_fails_twice_then_succeeds_is_delivered_once(
 
 
 def test_a_fact_rolled_back_sends_nothing(marketplace, fed_order, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            open_dispute(fed_order)
-            raise RuntimeError("the request failed after the dispute was written")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        open_dispute(fed_order)
+        raise RuntimeError("the request failed after the dispute was written")
     assert not OutgoingWebhook.objects.exists()
     assert marketplace.requests == []
 
@@ -146,6 +145,7 @@ def test_a_silent_seller_loses_and_the_marketplace_hears_who_decided(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         dispute = open_dispute(fed_order)
+    assert dispute.seller_answer_due_at is not None
     run_sweep("seller-silence", dispute.seller_answer_due_at + timedelta(minutes=1))
     decided = next(r.payload["data"] for r in marketplace.requests if r.payload["type"] == "dispute.refund_decided")
     assert decided["decided_by"] == "seller_silence"
@@ -158,7 +158,8 @@ def test_a_claim_won_by_the_seller_ends_with_no_refund(
     with django_capture_on_commit_callbacks(execute=True):
         dispute = escalate(open_dispute(fed_order))
         decide(dispute, winner="seller")
-    due = dispute.claim.__class__.objects.get(dispute=dispute).appeal_due_at
+    due = Claim.objects.get(dispute=dispute).appeal_due_at
+    assert due is not None
     run_sweep("appeal-windows", due + timedelta(minutes=1))
     assert kinds(marketplace) == ["dispute.opened", "claim.closed", "dispute.refund_decided", "dispute.closed"]
     claim, decided, closed = (request.payload["data"] for request in marketplace.requests[1:])

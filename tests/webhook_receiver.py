@@ -72,7 +72,7 @@ def start_receiver(secret: str, answers: list[int] | None = None) -> tuple[Recei
     receiver = Receiver(secret=secret, answers=list(answers or []))
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             status = receiver._handle(self.headers, body)
             self.send_response(status)
