@@ -8,6 +8,7 @@ for staff and for the demo accounts (which carry marketplace ids so the demo fee
 
 import re
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .models import Store, User
@@ -100,6 +101,64 @@ class MarketplaceAccounts:
         self._keep(self._stores, identity.marketplace_id, known)
         return known
 
+    def prefetch(self, people: Iterable[tuple[Person, str]], stores: Iterable[StoreIdentity]) -> None:
+        """Find, and make without passwords, the accounts and stores of many events with a few
+        statements (the bulk import does this for each batch); person_id and store_ids then answer
+        from memory, doing only what they would do anyway (an address that changed)."""
+        wanted: dict[str, tuple[Person, str]] = {}
+        store_list = list(stores)
+        for person, role in [*people, *((store.seller, User.Role.SELLER) for store in store_list)]:
+            seen = wanted.get(person.marketplace_id)
+            wanted[person.marketplace_id] = (person, User.Role.SELLER if seen and seen[1] == User.Role.SELLER else role)
+        unknown = [marketplace_id for marketplace_id in wanted if marketplace_id not in self._people]
+        for marketplace_id, *known in User.objects.filter(marketplace_id__in=unknown).values_list(
+            "marketplace_id", "pk", "email", "first_name", "role"
+        ):
+            self._keep(self._people, marketplace_id, _Known(*known))
+        new = [wanted[marketplace_id] for marketplace_id in unknown if marketplace_id not in self._people]
+        if new:
+            usernames = {person.marketplace_id: _username(person.marketplace_id) for person, _role in new}
+            taken = set(User.objects.filter(username__in=usernames.values()).values_list("username", flat=True))
+            users = []
+            for person, role in new:
+                username = usernames[person.marketplace_id]
+                user = User(
+                    username=_free_username(person.marketplace_id) if username in taken else username,
+                    email=person.email,
+                    first_name=person.name[:150],
+                    role=role,
+                    marketplace_id=person.marketplace_id,
+                )
+                user.set_unusable_password()
+                users.append(user)
+            for user in User.objects.bulk_create(users):
+                self._keep(self._people, user.marketplace_id, _Known(user.pk, user.email, user.first_name, user.role))
+        for person, role in wanted.values():
+            self.person_id(person, role=role)
+        self._prefetch_stores(store_list)
+
+    def _prefetch_stores(self, stores: list[StoreIdentity]) -> None:
+        unknown = {store.marketplace_id: store for store in stores if store.marketplace_id not in self._stores}
+        for marketplace_id, pk, owner_id in Store.objects.filter(marketplace_id__in=list(unknown)).values_list(
+            "marketplace_id", "pk", "owner_id"
+        ):
+            self._keep(self._stores, marketplace_id, (pk, owner_id))
+        new = [store for marketplace_id, store in unknown.items() if marketplace_id not in self._stores]
+        if not new:
+            return
+        names = {store.marketplace_id: (store.name.strip() or store.marketplace_id)[:120] for store in new}
+        taken = set(Store.objects.filter(name__in=names.values()).values_list("name", flat=True))
+        rows = []
+        for store in new:
+            name = names[store.marketplace_id]
+            if name in taken:
+                name = _free_store_name(store)
+            taken.add(name)
+            owner_id = self.person_id(store.seller, role=User.Role.SELLER)
+            rows.append(Store(owner_id=owner_id, name=name, marketplace_id=store.marketplace_id))
+        for row in Store.objects.bulk_create(rows):
+            self._keep(self._stores, row.marketplace_id, (row.pk, row.owner_id))
+
     def forget(self) -> None:
         """Drop what is remembered (after a rolled-back transaction, the rows may not exist)."""
         self._people.clear()
@@ -126,9 +185,13 @@ class MarketplaceAccounts:
             table.popitem(last=False)
 
 
-def _free_username(marketplace_id: str) -> str:
+def _username(marketplace_id: str) -> str:
     # Usernames are public (the other party sees them): the marketplace id, not the address.
-    base = USERNAME_PREFIX + marketplace_id.replace(":", "-")
+    return USERNAME_PREFIX + marketplace_id.replace(":", "-")
+
+
+def _free_username(marketplace_id: str) -> str:
+    base = _username(marketplace_id)
     candidate, number = base, 1
     while User.objects.filter(username=candidate).exists():
         number += 1

@@ -419,11 +419,18 @@ def feed_event_apply(
     accounts: MarketplaceAccounts | None = None,
     notify: bool = True,
     complete_ended: bool = False,
+    isolated: bool = True,
 ) -> FeedAnswer:
     """Apply one event once. `notify=False` (history, demo) queues no e-mail. `complete_ended`
     (history) completes an order whose protection is already over, instead of leaving it to the
-    protection sweep, which would write to its buyer about an order long finished."""
+    protection sweep, which would write to its buyer about an order long finished.
+
+    `isolated=False` is for the bulk import, which has checked the batch's event ids itself and
+    runs the batch in one transaction: no savepoint, no retry here (an IntegrityError rolls the
+    batch back, and the import applies it again event by event, isolated)."""
     context = _Context(source, now or timezone.now(), accounts or MarketplaceAccounts(), notify, complete_ended)
+    if not isolated:
+        return _apply(event, context, check_seen=False)
     try:
         with transaction.atomic():
             return _apply(event, context)
@@ -435,10 +442,11 @@ def feed_event_apply(
             return _apply(event, context)
 
 
-def _apply(event: OrderFeedEvent, context: _Context) -> FeedAnswer:
-    seen = FeedEvent.objects.filter(event_id=event.event_id).values_list("outcome", "reason").first()
-    if seen is not None:
-        return FeedAnswer("duplicate", reason=seen[1], first_status=seen[0])
+def _apply(event: OrderFeedEvent, context: _Context, *, check_seen: bool = True) -> FeedAnswer:
+    if check_seen:
+        seen = FeedEvent.objects.filter(event_id=event.event_id).values_list("outcome", "reason").first()
+        if seen is not None:
+            return FeedAnswer("duplicate", reason=seen[1], first_status=seen[0])
     order = Order.objects.select_for_update(of=("self",)).filter(number=event.order_number).first()
     outcome, reason, order = _decide(order, event, context)
     FeedEvent.objects.create(
@@ -496,8 +504,16 @@ def _decide(order: Order | None, event: OrderFeedEvent, context: _Context) -> tu
 
 
 def _create_order(event: OrderFeedEvent, snapshot: Snapshot, *, buyer_id: int, store_id: int) -> Order:
+    order = new_order(event, snapshot, buyer_id=buyer_id, store_id=store_id)
+    order.save(force_insert=True)
+    OrderItem.objects.bulk_create(new_items(order, snapshot))
+    return order
+
+
+def new_order(event: OrderFeedEvent, snapshot: Snapshot, *, buyer_id: int, store_id: int) -> Order:
+    """The order a "paid" event makes, not saved yet (the bulk import saves many at once)."""
     paid_at = event.occurred_at
-    order = Order.objects.create(
+    return Order(
         number=event.order_number,
         buyer_id=buyer_id,
         store_id=store_id,
@@ -512,7 +528,10 @@ def _create_order(event: OrderFeedEvent, snapshot: Snapshot, *, buyer_id: int, s
         marketplace_event_at=event.occurred_at,
         marketplace_event_kind=event.kind,
     )
-    OrderItem.objects.bulk_create(
+
+
+def new_items(order: Order, snapshot: Snapshot) -> list[OrderItem]:
+    return [
         OrderItem(
             order=order,
             title=item.title,
@@ -523,8 +542,7 @@ def _create_order(event: OrderFeedEvent, snapshot: Snapshot, *, buyer_id: int, s
             image_url=item.image_url,
         )
         for item in snapshot.items
-    )
-    return order
+    ]
 
 
 def _release_held(order: Order, context: _Context) -> int:

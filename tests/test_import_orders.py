@@ -80,20 +80,21 @@ def test_running_the_same_file_again_adds_nothing(tmp_path):
 def test_an_import_stopped_half_way_goes_on_without_duplicates(tmp_path, monkeypatch):
     lines = [_paid(f"83000000000001{index:02d}", buyer=f"mp-buyer-{index % 3}") for index in range(10)]
     path = _write(tmp_path, lines)
-    real_apply = feed_import.feed_event_apply
+    real_batch = feed_import._apply_batch
     calls = {"count": 0}
 
-    def apply_then_stop(*args, **kwargs):
+    def batch_then_stop(*args, **kwargs):
         calls["count"] += 1
-        if calls["count"] == 6:
-            raise KeyboardInterrupt  # Ctrl-C in the middle of the third batch
-        return real_apply(*args, **kwargs)
+        done = real_batch(*args, **kwargs)
+        if calls["count"] == 3:
+            raise KeyboardInterrupt  # Ctrl-C once the third batch is written, before it commits
+        return done
 
-    monkeypatch.setattr(feed_import, "feed_event_apply", apply_then_stop)
+    monkeypatch.setattr(feed_import, "_apply_batch", batch_then_stop)
     output = _run(path, batch_size=2)
     assert "Stopped. Lines 1 to 4 are imported" in output
     assert Order.objects.count() == 4  # the batch under way was rolled back whole
-    monkeypatch.setattr(feed_import, "feed_event_apply", real_apply)
+    monkeypatch.setattr(feed_import, "_apply_batch", real_batch)
     output = _run(path, batch_size=2)
     assert "10 lines: 6 applied, 4 already imported" in output
     assert Order.objects.count() == 10
@@ -158,3 +159,35 @@ def test_the_import_time_is_not_the_event_time(tmp_path):
     row = FeedEvent.objects.get()
     assert row.received_at >= before and row.occurred_at < before - timedelta(days=29)
     assert row.source == FeedEvent.Source.IMPORT
+
+
+def test_an_order_made_in_bulk_is_the_order_the_feed_makes(tmp_path, client):
+    from .marketplace import post_event
+
+    post_event(client, _paid("8300000000000001"))
+    _run(_write(tmp_path, [_paid("8300000000000002")]))
+    fed, imported = Order.objects.get(number="8300000000000001"), Order.objects.get(number="8300000000000002")
+    fields = [
+        field.name
+        for field in Order._meta.concrete_fields
+        if field.name not in ("id", "number", "created_at", "updated_at", "paid_at", "ship_by", "marketplace_event_at")
+    ]
+    assert {name: getattr(fed, name) for name in fields} == {name: getattr(imported, name) for name in fields}
+    item_fields = ["title", "variant", "quantity", "unit_price", "item_id", "image_url"]
+    assert list(fed.items.values(*item_fields)) == list(imported.items.values(*item_fields))
+    assert FeedEvent.objects.get(order=imported).outcome == FeedEvent.Outcome.APPLIED
+
+
+def test_a_batch_that_collides_with_the_live_feed_is_applied_event_by_event(tmp_path, monkeypatch):
+    from django.db import IntegrityError
+
+    real_bulk = feed_import._new_orders_at_once
+
+    def collide(*args, **kwargs):
+        monkeypatch.setattr(feed_import, "_new_orders_at_once", real_bulk)
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(feed_import, "_new_orders_at_once", collide)
+    output = _run(_write(tmp_path, [_paid(f"830000000000000{index}") for index in range(3)]))
+    assert "3 lines: 3 applied" in output
+    assert Order.objects.count() == 3
