@@ -7,9 +7,12 @@ for staff and for the demo accounts (which carry marketplace ids so the demo fee
 """
 
 import re
+import secrets
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 
 from .models import Store, User
 
@@ -115,24 +118,33 @@ class MarketplaceAccounts:
             "marketplace_id", "pk", "email", "first_name", "role"
         ):
             self._keep(self._people, marketplace_id, _Known(*known))
-        new = [wanted[marketplace_id] for marketplace_id in unknown if marketplace_id not in self._people]
+        new = sorted(
+            (wanted[marketplace_id] for marketplace_id in unknown if marketplace_id not in self._people),
+            key=lambda pair: pair[0].marketplace_id,
+        )
         if new:
             usernames = {person.marketplace_id: _username(person.marketplace_id) for person, _role in new}
             taken = set(User.objects.filter(username__in=usernames.values()).values_list("username", flat=True))
             users = []
             for person, role in new:
                 username = usernames[person.marketplace_id]
-                user = User(
-                    username=_free_username(person.marketplace_id) if username in taken else username,
-                    email=person.email,
-                    first_name=person.name[:150],
-                    role=role,
-                    marketplace_id=person.marketplace_id,
+                users.append(
+                    User(
+                        username=_free_username(person.marketplace_id) if username in taken else username,
+                        email=person.email,
+                        first_name=person.name[:150],
+                        role=role,
+                        marketplace_id=person.marketplace_id,
+                        password=unusable_password(),
+                    )
                 )
-                user.set_unusable_password()
-                users.append(user)
-            for user in User.objects.bulk_create(users):
-                self._keep(self._people, user.marketplace_id, _Known(user.pk, user.email, user.first_name, user.role))
+            # Another import (or the live feed) may make the same account meanwhile: its row wins,
+            # and is read back below. Sorted by id, so two batches take their locks in one order.
+            User.objects.bulk_create(users, ignore_conflicts=True)
+            for marketplace_id, *known in User.objects.filter(
+                marketplace_id__in=[person.marketplace_id for person, _role in new]
+            ).values_list("marketplace_id", "pk", "email", "first_name", "role"):
+                self._keep(self._people, marketplace_id, _Known(*known))
         for person, role in wanted.values():
             self.person_id(person, role=role)
         self._prefetch_stores(store_list)
@@ -143,7 +155,10 @@ class MarketplaceAccounts:
             "marketplace_id", "pk", "owner_id"
         ):
             self._keep(self._stores, marketplace_id, (pk, owner_id))
-        new = [store for marketplace_id, store in unknown.items() if marketplace_id not in self._stores]
+        new = sorted(
+            (store for marketplace_id, store in unknown.items() if marketplace_id not in self._stores),
+            key=lambda store: store.marketplace_id,
+        )
         if not new:
             return
         names = {store.marketplace_id: (store.name.strip() or store.marketplace_id)[:120] for store in new}
@@ -156,8 +171,11 @@ class MarketplaceAccounts:
             taken.add(name)
             owner_id = self.person_id(store.seller, role=User.Role.SELLER)
             rows.append(Store(owner_id=owner_id, name=name, marketplace_id=store.marketplace_id))
-        for row in Store.objects.bulk_create(rows):
-            self._keep(self._stores, row.marketplace_id, (row.pk, row.owner_id))
+        Store.objects.bulk_create(rows, ignore_conflicts=True)
+        for marketplace_id, pk, owner_id in Store.objects.filter(
+            marketplace_id__in=[store.marketplace_id for store in new]
+        ).values_list("marketplace_id", "pk", "owner_id"):
+            self._keep(self._stores, marketplace_id, (pk, owner_id))
 
     def forget(self) -> None:
         """Drop what is remembered (after a rolled-back transaction, the rows may not exist)."""
@@ -171,8 +189,8 @@ class MarketplaceAccounts:
             first_name=who.name[:150],
             role=role,
             marketplace_id=who.marketplace_id,
+            password=unusable_password(),
         )
-        user.set_unusable_password()
         user.save()
         return _Known(user.pk, user.email, user.first_name, user.role)
 
@@ -183,6 +201,12 @@ class MarketplaceAccounts:
         table.move_to_end(key)
         while len(table) > self.remember:
             table.popitem(last=False)
+
+
+def unusable_password() -> str:
+    """What Django's set_unusable_password() stores ("!" and random text: no password matches it),
+    made with one call to the system's random source instead of forty (the import makes many)."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
 
 
 def _username(marketplace_id: str) -> str:

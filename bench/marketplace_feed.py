@@ -1,23 +1,24 @@
 """The marketplace's order events: the bulk import and the signed feed, in events per second per
 process, and the import's memory over a million orders.
 
-1. Writes N generated orders as JSON lines (every order paid; a quarter of them also shipped, a
-   tenth delivered, one in twenty cancelled and refunded by the marketplace), streamed to a file.
-2. Imports the file with `manage.py import_orders` in a child process on a fresh bench database,
-   sampling the child's resident memory as it goes (the peak, and the memory at each tenth of
-   the file: flat means bounded).
-3. Starts gunicorn with one sync worker (production settings) and posts signed order.paid and
-   order.placed events to POST /marketplace/orders/events/ one after another, and /healthz as the
-   floor of a request on the same server.
+1. Writes N generated orders as JSON lines in the order things happened (every order paid; one in
+   twenty also shipped, two in five of those delivered two weeks later; one in a hundred cancelled
+   and refunded by the marketplace), each order into one of --processes files.
+2. Imports the files with `manage.py import_orders`, one child process per file, all at once, on a
+   fresh bench database, sampling each child's resident memory as it goes (the peak, and the memory
+   at each tenth of its run: flat means bounded).
+3. Starts gunicorn with one sync worker (production settings) and posts signed order.placed and
+   order.paid events to POST /marketplace/orders/events/ one after another, each a new order, then
+   the paid ones again (duplicates), and /healthz as the floor of a request on the same server.
 
 The floor of the import is measured in the same run: each line read, decoded and written as one
 row in a savepoint, in transactions of 500 lines (the least any per-event path does). Ratios to
 the floors carry over to another machine better than the raw rates.
 
 Needs PostgreSQL (BENCH_DATABASE_SERVER, default the local one). The bench database is
-`marketplace_bench` (dropped and made again unless --reuse).
+`marketplace_bench` (dropped and made again).
 
-Usage: python bench/marketplace_feed.py [--orders 1000000] [--feed-events 2000] [--port 18910] [--reuse FILE]
+Usage: python bench/marketplace_feed.py [--orders 1000000] [--processes 1] [--feed-events 2000] [--port 18910]
 """
 
 import argparse
@@ -111,30 +112,37 @@ def order_events(number: int, rng: random.Random, now: datetime, paid_at: dateti
     return events
 
 
-def write_history(path: Path, orders: int) -> tuple[int, int]:
-    """Write the file in the order things happened, as a history export is (an order's later
-    events come days after its payment, among other orders' events); (events, bytes)."""
+def write_history(paths: list[Path], orders: int) -> list[int]:
+    """Write the history in the order things happened, as an export is (an order's later events
+    come days after its payment, among other orders' events), each order into one of `paths` (one
+    file per import process); the events in each file."""
     rng = random.Random(24)
     now = datetime.now(UTC)
     step = (now - timedelta(days=1) - START) / orders
     waiting: list[tuple[datetime, int, str]] = []  # later events, by time
-    events = 0
-    with path.open("w") as out:
-        for number in range(orders):
-            paid_at = START + step * number
-            while waiting and waiting[0][0] <= paid_at:
-                out.write(heapq.heappop(waiting)[2])
-                events += 1
-            first, *later = order_events(number, rng, now, paid_at)
-            out.write(json.dumps(first, ensure_ascii=False, separators=(",", ":")) + "\n")
-            events += 1
-            for position, event in enumerate(later):
-                line = json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
-                heapq.heappush(waiting, (datetime.fromisoformat(event["occurred_at"]), number * 4 + position, line))
-        while waiting:
-            out.write(heapq.heappop(waiting)[2])
-            events += 1
-    return events, path.stat().st_size
+    counts = [0] * len(paths)
+    outs = [path.open("w") for path in paths]
+
+    def write(number: int, line: str) -> None:
+        outs[number % len(outs)].write(line)
+        counts[number % len(outs)] += 1
+
+    for number in range(orders):
+        paid_at = START + step * number
+        while waiting and waiting[0][0] <= paid_at:
+            _at, key, line = heapq.heappop(waiting)
+            write(key // 4, line)
+        first, *later = order_events(number, rng, now, paid_at)
+        write(number, json.dumps(first, ensure_ascii=False, separators=(",", ":")) + "\n")
+        for position, event in enumerate(later):
+            line = json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
+            heapq.heappush(waiting, (datetime.fromisoformat(event["occurred_at"]), number * 4 + position, line))
+    while waiting:
+        _at, key, line = heapq.heappop(waiting)
+        write(key // 4, line)
+    for out in outs:
+        out.close()
+    return counts
 
 
 def rss_mb(pid: int) -> float:
@@ -148,29 +156,40 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run_import(path: Path, database_url: str) -> dict:
-    """`manage.py import_orders` in a child; its time, peak memory and memory at each tenth."""
+def run_imports(paths: list[Path], database_url: str) -> list[dict]:
+    """`manage.py import_orders` in one child per file, all at once; each child's time, peak memory
+    and memory at each tenth of its run."""
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "helpcenter.settings"}
-    log = path.with_suffix(".log")
     started = time.monotonic()
-    with log.open("w") as output:
+    children = []
+    for path in paths:
+        output = path.with_suffix(".log").open("w")
         child = subprocess.Popen(
             [sys.executable, "manage.py", "import_orders", str(path)], cwd=ROOT, env=env, stdout=output, stderr=output
         )
-        samples: list[tuple[float, float]] = []
-        while child.poll() is None:
-            samples.append((time.monotonic() - started, rss_mb(child.pid)))
-            time.sleep(1)
-    elapsed = time.monotonic() - started
-    if child.returncode != 0:
-        raise SystemExit(f"import_orders failed:\n{log.read_text()[-3000:]}")
-    tenths = [samples[min(len(samples) - 1, int(len(samples) * share / 10))][1] for share in range(1, 11)]
-    return {
-        "seconds": elapsed,
-        "peak_mb": max(mb for _, mb in samples),
-        "tenths_mb": tenths,
-        "summary": [line for line in log.read_text().splitlines() if " lines: " in line][-1:],
-    }
+        children.append({"path": path, "child": child, "output": output, "samples": [], "seconds": 0.0})
+    while any(entry["child"].poll() is None for entry in children):
+        for entry in children:
+            if entry["child"].poll() is None:
+                entry["samples"].append(rss_mb(entry["child"].pid))
+                entry["seconds"] = time.monotonic() - started
+        time.sleep(1)
+    results = []
+    for entry in children:
+        entry["output"].close()
+        log = entry["path"].with_suffix(".log").read_text()
+        if entry["child"].returncode != 0:
+            raise SystemExit(f"import_orders failed:\n{log[-3000:]}")
+        samples = entry["samples"] or [0.0]
+        results.append(
+            {
+                "seconds": entry["seconds"],
+                "peak_mb": max(samples),
+                "tenths_mb": [samples[min(len(samples) - 1, int(len(samples) * share / 10))] for share in range(1, 11)],
+                "summary": [line for line in log.splitlines() if " lines: " in line][-1:],
+            }
+        )
+    return results
 
 
 def import_floor(path: Path, lines: int) -> float:
@@ -274,41 +293,45 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--feed-events", type=int, default=2000)
     parser.add_argument("--port", type=int, default=18910)
-    parser.add_argument("--reuse", help="an events file written before (skips writing it)")
+    parser.add_argument("--processes", type=int, default=1, help="import processes, each with its share of the orders")
     parser.add_argument("--skip-import", action="store_true")
     args = parser.parse_args()
 
     database_url = django_on_bench_database(DATABASE)
     print(f"bench database {DATABASE}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
-    if args.reuse:
-        path = Path(args.reuse)
-        events, size = sum(1 for _ in path.open("rb")), path.stat().st_size
-    else:
-        path = Path(tempfile.gettempdir()) / f"marketplace-history-{args.orders}.jsonl"
-        started = time.monotonic()
-        events, size = write_history(path, args.orders)
-        took = time.monotonic() - started
-        print(f"wrote {args.orders:,} orders as {events:,} events ({size / 2**20:,.0f} MB) in {took:,.0f} s")
+    paths = [
+        Path(tempfile.gettempdir()) / f"marketplace-history-{args.orders}-{index + 1}-of-{args.processes}.jsonl"
+        for index in range(args.processes)
+    ]
+    started = time.monotonic()
+    counts = write_history(paths, args.orders)
+    events, size = sum(counts), sum(path.stat().st_size for path in paths)
+    took = time.monotonic() - started
+    print(
+        f"wrote {args.orders:,} orders as {events:,} events ({size / 2**20:,.0f} MB, {len(paths)} files), {took:.0f} s"
+    )
 
-    floor = import_floor(path, min(events, 50_000))
+    floor = import_floor(paths[0], min(counts[0], 20_000))
     from django.db import connections
 
     connections.close_all()
     print(f"import floor (read, decode, one INSERT in a savepoint per line): {floor:,.0f} lines/s")
     if not args.skip_import:
-        result = run_import(path, database_url)
-        rate = events / result["seconds"]
+        results = run_imports(paths, database_url)
+        for index, (result, count) in enumerate(zip(results, counts, strict=True), start=1):
+            rate = count / result["seconds"]
+            print(
+                f"import_orders process {index}/{len(results)}: {count:,} events in {result['seconds']:,.0f} s = "
+                f"{rate:,.0f} events/s, {rate / floor:.2f} of the floor; peak RSS {result['peak_mb']:,.0f} MB; "
+                "RSS at each tenth of its run (MB): " + ", ".join(f"{mb:.0f}" for mb in result["tenths_mb"])
+            )
+            for line in result["summary"]:
+                print(f"  {line}")
+        longest = max(result["seconds"] for result in results)
         print(
-            f"import_orders: {events:,} events of {args.orders:,} orders in {result['seconds']:,.0f} s = "
-            f"{rate:,.0f} events/s ({args.orders / result['seconds']:,.0f} orders/s) per process, "
-            f"{rate / floor:.2f} of the floor"
+            f"all {args.orders:,} orders ({events:,} events) imported in {longest:,.0f} s: "
+            f"{events / longest:,.0f} events/s, {args.orders / longest:,.0f} orders/s with {len(results)} processes"
         )
-        print(
-            f"  peak RSS {result['peak_mb']:,.0f} MB; RSS at each tenth of the run (MB): "
-            + ", ".join(f"{mb:.0f}" for mb in result["tenths_mb"])
-        )
-        for line in result["summary"]:
-            print(f"  {line}")
 
     rates = run_feed(args.port, database_url, args.feed_events)
     floor_rate = rates["healthz (floor)"][0]
