@@ -19,8 +19,9 @@ history (`manage.py import_orders`) and the demo data (`manage.py seed_demo`).
 Reasons are in English: they are read by the marketplace's engineers, like the other webhooks' answers.
 """
 
+import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
@@ -29,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -442,7 +443,24 @@ def feed_event_apply(
             return _apply(event, context)
 
 
+def one_at_a_time(order_numbers: Iterable[str]) -> None:
+    """Within the caller's transaction, wait until no other transaction applies events of these
+    order numbers (PostgreSQL advisory locks, released at commit). The order row cannot be the lock:
+    a "shipped" held for an order not here yet and the "paid" that makes it would each miss the
+    other's uncommitted row, and the "shipped" would wait forever. SQLite writes one at a time anyway."""
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted(
+        {int.from_bytes(hashlib.sha256(number.encode()).digest()[:8], "big", signed=True) for number in order_numbers}
+    )
+    if keys:
+        with connection.cursor() as cursor:
+            # In key order, so two transactions that lock several numbers never wait on each other in a circle.
+            cursor.execute("SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) AS key", [keys])
+
+
 def _apply(event: OrderFeedEvent, context: _Context, *, check_seen: bool = True) -> FeedAnswer:
+    one_at_a_time([event.order_number])
     if check_seen:
         seen = FeedEvent.objects.filter(event_id=event.event_id).values_list("outcome", "reason").first()
         if seen is not None:

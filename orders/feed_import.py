@@ -31,6 +31,7 @@ from .feed import (
     feed_event_parse,
     new_items,
     new_order,
+    one_at_a_time,
 )
 from .models import FeedEvent, Order, OrderItem
 
@@ -197,6 +198,7 @@ def _new_orders_at_once(
     }
     if not candidates:
         return set()
+    one_at_a_time(candidates)
     here = set(Order.objects.filter(number__in=list(candidates)).values_list("number", flat=True))
     waiting = set(
         FeedEvent.objects.filter(order_number__in=list(candidates), outcome=FeedEvent.Outcome.HELD).values_list(
