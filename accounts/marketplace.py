@@ -114,10 +114,7 @@ class MarketplaceAccounts:
             seen = wanted.get(person.marketplace_id)
             wanted[person.marketplace_id] = (person, User.Role.SELLER if seen and seen[1] == User.Role.SELLER else role)
         unknown = [marketplace_id for marketplace_id in wanted if marketplace_id not in self._people]
-        for marketplace_id, *known in User.objects.filter(marketplace_id__in=unknown).values_list(
-            "marketplace_id", "pk", "email", "first_name", "role"
-        ):
-            self._keep(self._people, marketplace_id, _Known(*known))
+        self._remember_people(unknown)
         new = sorted(
             (wanted[marketplace_id] for marketplace_id in unknown if marketplace_id not in self._people),
             key=lambda pair: pair[0].marketplace_id,
@@ -141,20 +138,23 @@ class MarketplaceAccounts:
             # Another import (or the live feed) may make the same account meanwhile: its row wins,
             # and is read back below. Sorted by id, so two batches take their locks in one order.
             User.objects.bulk_create(users, ignore_conflicts=True)
-            for marketplace_id, *known in User.objects.filter(
-                marketplace_id__in=[person.marketplace_id for person, _role in new]
-            ).values_list("marketplace_id", "pk", "email", "first_name", "role"):
-                self._keep(self._people, marketplace_id, _Known(*known))
+            self._remember_people([person.marketplace_id for person, _role in new])
         for person, role in wanted.values():
             self.person_id(person, role=role)
         self._prefetch_stores(store_list)
+
+    def _remember_people(self, marketplace_ids: list[str]) -> None:
+        for marketplace_id, pk, email, first_name, role in User.objects.filter(
+            marketplace_id__in=marketplace_ids
+        ).values_list("marketplace_id", "pk", "email", "first_name", "role"):
+            self._keep(self._people, str(marketplace_id), _Known(pk, email, first_name, role))
 
     def _prefetch_stores(self, stores: list[StoreIdentity]) -> None:
         unknown = {store.marketplace_id: store for store in stores if store.marketplace_id not in self._stores}
         for marketplace_id, pk, owner_id in Store.objects.filter(marketplace_id__in=list(unknown)).values_list(
             "marketplace_id", "pk", "owner_id"
         ):
-            self._keep(self._stores, marketplace_id, (pk, owner_id))
+            self._keep(self._stores, str(marketplace_id), (pk, owner_id))
         new = sorted(
             (store for marketplace_id, store in unknown.items() if marketplace_id not in self._stores),
             key=lambda store: store.marketplace_id,
@@ -175,7 +175,7 @@ class MarketplaceAccounts:
         for marketplace_id, pk, owner_id in Store.objects.filter(
             marketplace_id__in=[store.marketplace_id for store in new]
         ).values_list("marketplace_id", "pk", "owner_id"):
-            self._keep(self._stores, marketplace_id, (pk, owner_id))
+            self._keep(self._stores, str(marketplace_id), (pk, owner_id))
 
     def forget(self) -> None:
         """Drop what is remembered (after a rolled-back transaction, the rows may not exist)."""

@@ -33,8 +33,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO, Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -66,7 +69,7 @@ def order_events(number: int, rng: random.Random, now: datetime, paid_at: dateti
     order_number = f"9{number:015d}"
     buyer = rng.randrange(200_000)
     store = rng.randrange(5_000)
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "title": rng.choice(TITLES),
             "variant": rng.choice(["", "Чёрный", "42", "L"]),
@@ -156,6 +159,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+@dataclass
+class _Child:
+    path: Path
+    child: subprocess.Popen
+    output: IO[str]
+    samples: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
 def run_imports(paths: list[Path], database_url: str) -> list[dict]:
     """`manage.py import_orders` in one child per file, all at once; each child's time, peak memory
     and memory at each tenth of its run."""
@@ -167,23 +179,23 @@ def run_imports(paths: list[Path], database_url: str) -> list[dict]:
         child = subprocess.Popen(
             [sys.executable, "manage.py", "import_orders", str(path)], cwd=ROOT, env=env, stdout=output, stderr=output
         )
-        children.append({"path": path, "child": child, "output": output, "samples": [], "seconds": 0.0})
-    while any(entry["child"].poll() is None for entry in children):
+        children.append(_Child(path, child, output))
+    while any(entry.child.poll() is None for entry in children):
         for entry in children:
-            if entry["child"].poll() is None:
-                entry["samples"].append(rss_mb(entry["child"].pid))
-                entry["seconds"] = time.monotonic() - started
+            if entry.child.poll() is None:
+                entry.samples.append(rss_mb(entry.child.pid))
+                entry.seconds = time.monotonic() - started
         time.sleep(1)
     results = []
     for entry in children:
-        entry["output"].close()
-        log = entry["path"].with_suffix(".log").read_text()
-        if entry["child"].returncode != 0:
+        entry.output.close()
+        log = entry.path.with_suffix(".log").read_text()
+        if entry.child.returncode != 0:
             raise SystemExit(f"import_orders failed:\n{log[-3000:]}")
-        samples = entry["samples"] or [0.0]
+        samples = entry.samples or [0.0]
         results.append(
             {
-                "seconds": entry["seconds"],
+                "seconds": entry.seconds,
                 "peak_mb": max(samples),
                 "tenths_mb": [samples[min(len(samples) - 1, int(len(samples) * share / 10))] for share in range(1, 11)],
                 "summary": [line for line in log.splitlines() if " lines: " in line][-1:],
@@ -262,7 +274,7 @@ def run_feed(port: int, database_url: str, count: int) -> dict:
         now = datetime.now(UTC)
         rates = {}
 
-        def timed(name: str, bodies: list[tuple[str, bytes | None]]) -> None:
+        def timed(name: str, bodies: Sequence[tuple[str, bytes | None]]) -> None:
             statuses: dict[int, int] = {}
             started = time.monotonic()
             for url, body in bodies:

@@ -12,7 +12,7 @@ from orders.feed import feed_body_apply
 from orders.models import FeedEvent, Order
 
 from .concurrency import run_together
-from .marketplace import NUMBER, ago, event, shipped, snapshot
+from .marketplace import ago, event, shipped, snapshot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 

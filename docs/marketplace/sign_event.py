@@ -36,7 +36,11 @@ def main() -> int:
     args = parser.parse_args()
     if not args.secret:
         parser.error("no secret: set MARKETPLACE_FEED_SECRET or pass --secret")
-    text = sys.stdin.read() if args.event == "-" else open(args.event, encoding="utf-8").read()
+    if args.event == "-":
+        text = sys.stdin.read()
+    else:
+        with open(args.event, encoding="utf-8") as event_file:
+            text = event_file.read()
     # Sent as compact UTF-8: the signature covers exactly these bytes.
     body = json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":")).encode()
     header = signature_header(args.secret, body)

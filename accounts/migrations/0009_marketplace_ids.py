@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_outbox_rendered_at_send'),
+        ('accounts', '0008_outbox_sending_lease'),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from accounts.roles import sync_staff_groups_migration
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0007_marketplace_ids"),
+        ("accounts", "0009_marketplace_ids"),
         ("core", "0001_outgoing_webhooks"),
         ("orders", "0016_order_feed"),
     ]
