@@ -14,7 +14,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from accounts.models import Store, User
-from core.signatures import signed_header
+from core.signatures import HEADER_FORMAT, signed_header
 from orders.models import FeedEvent, Order, OrderCancellation, OrderEvent, Refund, TrackingEvent
 from orders.rules import protection_end_after_confirmation, protection_end_after_shipment
 
@@ -302,7 +302,7 @@ def test_a_bad_signature_is_refused_and_changes_nothing(client):
 def test_an_unsigned_event_gets_400_with_the_reason(client):
     response = post_event(client, event("paid"), header="")
     assert response.status_code == 400
-    assert response.json() == {"error": "signature header must be t=<unix time>,v1=<hex>"}
+    assert response.json() == {"error": HEADER_FORMAT}
     assert not Order.objects.exists()
 
 
