@@ -147,11 +147,15 @@ class SignInBackend(ModelBackend):
         # inactive accounts and per-object checks, which it answers without the database.
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
-        if not hasattr(user_obj, "_perm_cache"):
-            user_obj._perm_cache = permissions_cached(
+        # Kept on the user object for the rest of the request under a name of our own (Django's
+        # backend keeps its answer in a private attribute that is not ours to write).
+        kept: set[str] | None = getattr(user_obj, "permissions_this_request", None)
+        if kept is None:
+            kept = permissions_cached(
                 user=user_obj, read=lambda: super(SignInBackend, self).get_all_permissions(user_obj)
             )
-        return user_obj._perm_cache
+            user_obj.permissions_this_request = kept
+        return kept
 
 
 def _record(request: HttpRequest | None, outcome: SignInOutcome) -> None:

@@ -175,8 +175,9 @@ def _insert(rows: list[OutgoingEmail]) -> list[OutgoingEmail]:
         returned = _insert_ignoring_conflicts(batch)
         for row in batch:
             if row.dedupe_key is None or row.dedupe_key in returned:
+                # The row object stays the caller's, with what it holds (its recipient); saving it
+                # again updates the row by its pk.
                 row.pk = returned[row.dedupe_key]
-                row._state.adding, row._state.db = False, "default"
                 queued.append(row)
     if queued:
         ids = [row.pk for row in queued]

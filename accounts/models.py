@@ -2,7 +2,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import ChoiceLabels, StoredFile
+from core.models import StoredFile, choice_label
 
 # Zones offered in settings: Russia's own zones first (most buyers), then a few neighbours.
 TIME_ZONE_CHOICES = [
@@ -36,7 +36,7 @@ class BlockReason(models.TextChoices):
     OTHER = "other", _("Другое нарушение правил (подробности в пояснении)")
 
 
-class User(ChoiceLabels, AbstractUser):
+class User(AbstractUser):
     class Role(models.TextChoices):
         BUYER = "buyer", _("Покупатель")
         SELLER = "seller", _("Продавец")
@@ -68,6 +68,8 @@ class User(ChoiceLabels, AbstractUser):
     marketplace_id = models.CharField(
         _("номер аккаунта на площадке"), max_length=64, unique=True, null=True, blank=True, editable=False
     )
+    get_role_display = choice_label("role")
+    get_block_reason_display = choice_label("block_reason")
 
     class Meta:
         verbose_name = _("пользователь")
@@ -119,7 +121,7 @@ class Store(models.Model):
         return self.name
 
 
-class OutgoingEmail(ChoiceLabels, models.Model):
+class OutgoingEmail(models.Model):
     """The outbox: every e-mail is a row first, so a broker outage delays mail but loses none."""
 
     class Kind(models.TextChoices):
@@ -154,6 +156,8 @@ class OutgoingEmail(ChoiceLabels, models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    get_kind_display = choice_label("kind")
+    get_status_display = choice_label("status")
 
     class Meta:
         verbose_name = _("письмо")
@@ -175,7 +179,7 @@ class OutgoingEmail(ChoiceLabels, models.Model):
         return f"{self.to_address}: {self.subject or self.template}"
 
 
-class AccountEvent(ChoiceLabels, models.Model):
+class AccountEvent(models.Model):
     """Staff actions on an account and the user's appeals: who, what, when, old and new values."""
 
     class Kind(models.TextChoices):
@@ -191,6 +195,7 @@ class AccountEvent(ChoiceLabels, models.Model):
     )
     details = models.JSONField(_("подробности"), default=dict, blank=True)
     created_at = models.DateTimeField(_("когда"))
+    get_kind_display = choice_label("kind")
 
     class Meta:
         verbose_name = _("событие аккаунта")
@@ -201,7 +206,7 @@ class AccountEvent(ChoiceLabels, models.Model):
         return str(self.get_kind_display())
 
 
-class AccountAppeal(ChoiceLabels, models.Model):
+class AccountAppeal(models.Model):
     """A blocked user's appeal of the block, with evidence; staff unblock or keep the block."""
 
     class Status(models.TextChoices):
@@ -218,6 +223,7 @@ class AccountAppeal(ChoiceLabels, models.Model):
     decided_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("рассмотрел")
     )
+    get_status_display = choice_label("status")
 
     class Meta:
         verbose_name = _("обжалование блокировки")
@@ -237,6 +243,7 @@ class AccountAppealFile(StoredFile):
     """Evidence attached to an appeal of a block."""
 
     appeal = models.ForeignKey(AccountAppeal, null=True, blank=True, on_delete=models.CASCADE, related_name="files")
+    get_kind_display = choice_label("kind")
 
     upload_folder = "appeals"
 

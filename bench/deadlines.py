@@ -163,8 +163,23 @@ def bare_sql(connection) -> float:
     return time.perf_counter() - start
 
 
-def sweep_counting(sweeps, connection, now) -> tuple[Any, float, int]:
-    """The auto-claim sweep here: its result, seconds and the SQL statements it sent."""
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu(connection) -> float:
+    """CPU seconds the PostgreSQL backend of `connection` has used (it runs on this machine)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def sweep_counting(sweeps, connection, now) -> tuple[Any, float, int, float, float]:
+    """The auto-claim sweep here: its result, seconds, the SQL statements it sent, and the CPU
+    seconds it took in this process and in its PostgreSQL backend (what the machine's other load
+    barely moves, unlike the seconds)."""
     statements = 0
 
     def count(execute, sql, params, many, context):
@@ -172,11 +187,13 @@ def sweep_counting(sweeps, connection, now) -> tuple[Any, float, int]:
         statements += 1
         return execute(sql, params, many, context)
 
+    backend_before, python_before = backend_cpu(connection), time.process_time()
     with connection.execute_wrapper(count):
         start = time.perf_counter()
         result = sweeps.run("auto-claim", now)
         elapsed = time.perf_counter() - start
-    return result, elapsed, statements
+    python = time.process_time() - python_before
+    return result, elapsed, statements, python, backend_cpu(connection) - backend_before
 
 
 def _worker(start_at: float, results) -> None:  # a child process: its own connection
@@ -188,14 +205,18 @@ def _worker(start_at: float, results) -> None:  # a child process: its own conne
     connections["default"].ensure_connection()
     while time.time() < start_at:
         time.sleep(0.001)
+    backend_before, python_before = backend_cpu(connections["default"]), time.process_time()
     begun = time.time()  # comparable across the processes, unlike perf_counter()
     result = sweeps.run("auto-claim", timezone.now())
-    results.put((result.changed, result.failed, begun, time.time()))
+    ended = time.time()
+    cpu = time.process_time() - python_before + backend_cpu(connections["default"]) - backend_before
+    results.put((result.changed, result.failed, begun, ended, cpu))
     connections.close_all()
 
 
-def sweep_in_processes(workers: int) -> tuple[list[tuple[int, float]], int, float]:
-    """The same sweep in `workers` processes at once: (changed, seconds) each, failures, wall seconds."""
+def sweep_in_processes(workers: int) -> tuple[list[tuple[int, float]], int, float, float]:
+    """The same sweep in `workers` processes at once: (changed, seconds) each, failures, wall
+    seconds, and the CPU seconds of all of them and their PostgreSQL backends."""
     from django.db import connections
 
     connections.close_all()  # a forked child must not share the parent's connection
@@ -208,8 +229,10 @@ def sweep_in_processes(workers: int) -> tuple[list[tuple[int, float]], int, floa
     runs = [results.get(timeout=3600) for _ in processes]
     for process in processes:
         process.join()
-    wall = max(end for _changed, _failed, _begun, end in runs) - min(begun for _changed, _failed, begun, _end in runs)
-    return [(changed, end - begun) for changed, _failed, begun, end in runs], sum(run[1] for run in runs), wall
+    wall = max(run[3] for run in runs) - min(run[2] for run in runs)
+    cpu = sum(run[4] for run in runs)
+    each = [(changed, end - begun) for changed, _failed, begun, end, _cpu in runs]
+    return each, sum(run[1] for run in runs), wall, cpu
 
 
 def check_once_each(cursor, ids: list[int]) -> list[str]:
@@ -297,7 +320,7 @@ def main() -> None:
         + (f"  CHECK FAILED: {problems}" if problems else "")
     )
 
-    result, elapsed, statements = sweep_counting(sweeps, connection, timezone.now())
+    result, elapsed, statements, python_cpu, database_cpu = sweep_counting(sweeps, connection, timezone.now())
     rate = result.changed / elapsed
     with connection.cursor() as cursor:
         problems = check_once_each(cursor, ids)
@@ -308,9 +331,14 @@ def main() -> None:
         f"(+ BEGIN and COMMIT); bare SQL is x{bare_rate / rate:.1f} faster"
         + (f"  CHECK FAILED: {problems}" if problems else "")
     )
+    changed = max(result.changed, 1)
+    print(
+        f"CPU per dispute, 1 process: {python_cpu / changed * 1000:.2f} ms in Python + "
+        f"{database_cpu / changed * 1000:.2f} ms in its PostgreSQL backend"
+    )
 
     if args.workers > 0:
-        runs, failed, wall = sweep_in_processes(args.workers)
+        runs, failed, wall, cpu = sweep_in_processes(args.workers)
         with connection.cursor() as cursor:
             problems = check_once_each(cursor, ids)
         each = ", ".join(f"{changed:,} at {changed / seconds:,.0f}/s" for changed, seconds in runs)
@@ -319,6 +347,10 @@ def main() -> None:
             f"sweep, {args.workers} processes at once: {total:,} escalated in {wall:.1f} s = {total / wall:,.0f} "
             f"disputes/s together ({each}; {failed} failed); "
             + (f"CHECK FAILED: {problems}" if problems else "each dispute: one event, one claim, one e-mail per party")
+        )
+        print(
+            f"CPU per dispute, {args.workers} processes: {cpu / max(total, 1) * 1000:.2f} ms "
+            "(Python and PostgreSQL backends together)"
         )
 
     start = time.perf_counter()

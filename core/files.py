@@ -1,6 +1,7 @@
 """The lifecycle of uploaded files: checked before anything is stored, stored under random
 names, deleted with their row, and swept when nothing claimed them within a day."""
 
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,10 +25,12 @@ from django.utils.translation import ngettext
 
 from .errors import ActionRefused
 from .models import StoredFile
-from .storage import open_for_streaming
+from .storage import STORAGE_ERRORS, StorageUnavailable, open_for_streaming
 from .sweeps import SweepResult, register, sweep
 from .throttle import Throttle, minutes_to_wait
-from .uploads import UploadLimits, inspect_evidence
+from .uploads import CleanFile, ImageBatch, UploadLimits, inspect_evidence
+
+logger = logging.getLogger(__name__)
 
 STREAM_BLOCK_BYTES = 64 * 1024
 
@@ -80,7 +83,7 @@ def uploads_store(
     *,
     model: type[StoredFile],
     owner_id: int,
-    files: list[UploadedFile],
+    files: Sequence[UploadedFile],
     too_large: Sequence[str] = (),
     already_kept: int = 0,
 ) -> StoredUploads:
@@ -90,6 +93,9 @@ def uploads_store(
     message may carry, when the owner uploaded too many files this hour, or when it would pass
     the owner's quota of unclaimed bytes. Otherwise each bad file gets its own message and the
     good ones are stored. `too_large` are names the upload handler already cut off.
+
+    Called outside any transaction (views are not atomic): each row must be committed before its
+    object is written (_store_checked). A storage that fails refuses the batch (ActionRefused).
     """
     chosen = len(files) + len(too_large)
     limit = settings.UPLOAD_MAX_FILES
@@ -121,30 +127,62 @@ def uploads_store(
             % {"limit": quota // (1024 * 1024)}
         )
     limits = upload_limits()
-    for uploaded in files:
-        rate.hit(str(owner_id))
-        name = _display_name(uploaded)
+    checked: list[tuple[str, CleanFile]] = []
+    with ImageBatch() as images:
+        for uploaded in files:
+            rate.hit(str(owner_id))
+            name = _display_name(uploaded)
+            try:
+                checked.append((name, inspect_evidence(uploaded, limits=limits, images=images)))
+            except ValidationError as error:
+                result.errors.extend(f"{name}: {message}" for message in error.messages)
+    # Stored once every file is checked: the request holds no image slot while it waits for the storage.
+    for name, clean in checked:
         try:
-            clean = inspect_evidence(uploaded, limits=limits)
-        except ValidationError as error:
-            result.errors.extend(f"{name}: {message}" for message in error.messages)
-            continue
-        token = secrets.token_hex(16)
-        item = model(
-            owner_id=owner_id,
-            token=token,
-            kind=clean.kind,
-            content_type=clean.content_type,
-            extension=clean.extension,
-            display_name=name,
-            size=clean.size,
-            width=clean.width,
-            height=clean.height,
-        )
-        item.file.save(f"{token}.{clean.extension}", cast(File, clean.content), save=False)
-        item.save()
-        result.stored.append(item)
+            result.stored.append(_store_checked(model, owner_id=owner_id, display_name=name, clean=clean))
+        except StorageUnavailable:
+            # The rows of this batch stay, unclaimed: the sweep deletes them and whatever of their
+            # objects was written, once the storage answers again.
+            raise ActionRefused(
+                _(
+                    "Сейчас не получается сохранить файлы. Ваш текст остался в форме: отправьте его без файлов "
+                    "или попробуйте ещё раз через несколько минут."
+                )
+            ) from None
     return result
+
+
+def _store_checked(model: type[StoredFile], *, owner_id: int, display_name: str, clean: CleanFile) -> StoredFile:
+    """A checked file's row, then its object. The row is committed first: a request that dies
+    before or while the object is written leaves an unclaimed row, which the unclaimed-uploads
+    sweep deletes together with whatever of the object was written. The other order left an
+    object no row pointed to, which nothing would ever delete.
+
+    Raises StorageUnavailable when the storage fails; the row stays for the sweep."""
+    token = secrets.token_hex(16)
+    item = model(
+        owner_id=owner_id,
+        token=token,
+        kind=clean.kind,
+        content_type=clean.content_type,
+        extension=clean.extension,
+        display_name=display_name,
+        size=clean.size,
+        width=clean.width,
+        height=clean.height,
+    )
+    file_field = item.file.field
+    item.file.name = file_field.generate_filename(item, f"{token}.{clean.extension}")
+    item.save()
+    try:
+        written = item.file.storage.save(item.file.name, cast(File, clean.content), max_length=file_field.max_length)
+    except STORAGE_ERRORS as error:
+        logger.error("upload storage failed for %s %s: %r", model._meta.label, item.pk, error)
+        raise StorageUnavailable from error
+    if written != item.file.name:  # the storage picked another name (never seen: the names are random)
+        item.file.name = written
+        item.save(update_fields=["file"])
+    return item
 
 
 def attachment_discard(*, attachment: StoredFile) -> None:
@@ -184,6 +222,11 @@ def _discard_if_unclaimed(model: type[StoredFile], pk: int, now: datetime, *, cu
     )
     if item is None:
         return False
+    # The object first, while the row is locked: should the storage fail, the row stays and the next
+    # run tries again, instead of a deleted row leaving its object behind. A row whose object was
+    # never written (its request died first) deletes cleanly: deleting a missing object is no error.
+    if item.file.name:
+        item.file.storage.delete(item.file.name)
     attachment_discard(attachment=item)
     return True
 

@@ -1,4 +1,5 @@
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -9,19 +10,29 @@ from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
 
 
-class ChoiceLabels:
-    """Mixed into every model with choices, before models.Model: get_<field>_display() looks the
-    label up in a table built once per field. Django's own rebuilds the table from the field's
-    choices on every call (about 90 microseconds here), and a dispute page asks it for each
-    message and event: 40 calls, 3.6 ms of a 30 ms page."""
+def choice_label(field_name: str) -> Callable[[models.Model], Any]:
+    """A model's get_<field_name>_display(), written in its class body after the field:
+    `get_status_display = choice_label("status")`. Django adds its own only to a model that
+    defines none (django.db.models.Field.contribute_to_class; overriding it is supported since
+    Django 3.0, ticket #30931), and this one answers the same: the label in the current language,
+    or the value as stored when it has none.
 
-    def _get_FIELD_display(self, field: models.Field) -> str:
-        value = getattr(self, field.attname)
+    Django's own builds a dict of the field's choices on every call, hashing each lazy label, which
+    translates it: 70-80 microseconds for the 28 kinds of a dispute event (measured here), and a
+    dispute page asks it for each message and event. This one looks the label up in a table built
+    once per field: about 3 microseconds."""
+
+    def get_display(self: models.Model) -> Any:
+        field = self._meta.get_field(field_name)
+        value = getattr(self, field_name)
         return force_str(_choice_labels(field).get(make_hashable(value), value), strings_only=True)
+
+    get_display.__name__ = get_display.__qualname__ = f"get_{field_name}_display"
+    return get_display
 
 
 @functools.cache
-def _choice_labels(field: models.Field) -> dict[Any, Any]:
+def _choice_labels(field: Any) -> dict[Any, Any]:
     # Labels stay lazy: force_str above translates them into the language of each request.
     return dict(make_hashable(field.flatchoices))
 
@@ -31,7 +42,7 @@ def stored_file_path(instance: Any, filename: str) -> str:
     return f"{instance.upload_folder}/{instance.owner_id}/{instance.token}.{instance.extension}"
 
 
-class StoredFile(ChoiceLabels, models.Model):
+class StoredFile(models.Model):
     """An uploaded file that passed core.uploads' checks, stored under a random name.
 
     Each app has its own concrete model (dispute evidence, report evidence) with a link to what
@@ -75,7 +86,7 @@ class StoredFile(ChoiceLabels, models.Model):
         raise NotImplementedError
 
 
-class OutgoingWebhook(ChoiceLabels, models.Model):
+class OutgoingWebhook(models.Model):
     """A signed notice to the marketplace (core/webhooks.py): written in the transaction that
     records the fact, posted after commit, retried by a sweep with growing delays until the
     receiver answers 2xx. `event_id` never changes, so a receiver that got it twice (it answered,
@@ -98,6 +109,8 @@ class OutgoingWebhook(ChoiceLabels, models.Model):
     last_error = models.CharField(_("последняя ошибка"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("создано"))
     delivered_at = models.DateTimeField(_("доставлено"), null=True, blank=True)
+
+    get_status_display = choice_label("status")
 
     class Meta:
         verbose_name = _("уведомление площадке")

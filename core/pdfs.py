@@ -5,10 +5,12 @@ anything inside a compressed object stream. qpdf (through pikepdf) decodes both,
 walks every object the file holds, referenced or not, so nothing active hides anywhere.
 
 A PDF is accepted when it only shows pages: links may go to a web page (http, https, mailto)
-or to a place in the document, and nothing else acts. Refused: JavaScript, any action that
-runs by itself (/OpenAction as an action, /AA), any other kind of action (Launch, SubmitForm,
-ImportData, GoToR, Hide, Named...), embedded files, XFA forms, multimedia annotations, files
-that need a password to open, and files qpdf cannot read.
+or to a place in the document, and nothing else acts; the document may open at a page of its
+own (/OpenAction as a destination or a plain /GoTo). Refused: JavaScript, any other action that
+runs by itself (/AA, an /OpenAction that opens a web page or does anything but show a page),
+any other kind of action (Launch, SubmitForm, ImportData, GoToR, GoToE, Hide, Named...),
+embedded files, XFA forms, multimedia annotations, files that need a password to open, and
+files qpdf cannot read.
 
 The parse runs in a child process limited in memory and time. qpdf holds every parsed token
 as an object: measured here, a 10 MB PDF of small numbers took 740 MB and 2.5 s, and a 389 KB
@@ -178,8 +180,7 @@ def _is_active(node: pikepdf.Object) -> bool:
     keys = node.keys()  # looked up first: most dictionaries have none of the keys below
     if keys & ACTIVE_KEYS or ("/Subtype" in keys and _name(node.get("/Subtype")) in ACTIVE_SUBTYPES):
         return True
-    # An /OpenAction array only says which page to open at; a dictionary is an action.
-    if "/OpenAction" in keys and not isinstance(node.get("/OpenAction"), pikepdf.Array):
+    if "/OpenAction" in keys and _open_action_refused(node.get("/OpenAction")):
         return True
     is_action = ("/S" in keys and _name(node.get("/S")) in ACTION_TYPES) or (
         "/Type" in keys and _name(node.get("/Type")) == "/Action"
@@ -205,6 +206,25 @@ def _action_refused(action: pikepdf.Object) -> bool:
         if not isinstance(uri, pikepdf.String):
             return True
         return urlsplit(str(uri).strip()).scheme.lower() not in LINK_SCHEMES
+    return False
+
+
+def _open_action_refused(value: pikepdf.Object | None) -> bool:
+    """What the viewer does by itself as the document opens: showing a page is allowed, written as
+    a destination (an array: LibreOffice) or as a /GoTo action (Word, Acrobat). Anything else runs
+    unasked, a web link included, and so does every action chained after it with /Next."""
+    if isinstance(value, pikepdf.Array):
+        return False
+    pending, seen = [value], 0
+    while pending:
+        action = pending.pop()
+        seen += 1
+        # A chain longer than any writer makes, or one that loops back on itself through /Next.
+        if seen > 32 or not isinstance(action, pikepdf.Dictionary) or _name(action.get("/S")) != "/GoTo":
+            return True
+        chained = action.get("/Next")
+        if chained is not None:
+            pending.extend(chained if isinstance(chained, pikepdf.Array) else [chained])
     return False
 
 

@@ -8,10 +8,22 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from botocore.exceptions import ClientError
+from boto3.exceptions import Boto3Error
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.exceptions import SuspiciousOperation
 from django.db.models.fields.files import FieldFile
 from storages.backends.s3 import S3Storage
-from storages.utils import clean_name
+from storages.utils import clean_name, safe_join
+
+# What a storage call raises when the storage does not answer, or answers with an error: the
+# bucket's (botocore's connection errors and timeouts, S3 error replies, boto3's failed
+# transfers) or the disk's (full, not writable).
+STORAGE_ERRORS: tuple[type[BaseException], ...] = (BotoCoreError, ClientError, Boto3Error, OSError)
+
+
+class StorageUnavailable(Exception):
+    """The upload storage failed to store a file: nothing the user did, and worth trying later."""
 
 
 class PrivateS3Storage(S3Storage):
@@ -22,6 +34,22 @@ class PrivateS3Storage(S3Storage):
     "currently" links ask for one; the site streams files through its views instead.
     """
 
+    client_config: Config  # set by S3Storage from its settings
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        # boto3's own defaults (60 s to connect, 60 s per read, up to 5 attempts) outlast
+        # gunicorn's 30 s worker timeout: a frozen server cost the person their form and a bare
+        # 500. Bounded, two attempts of one call end within 2 x read_timeout plus a backoff of at
+        # most a second, so the form answers within 15 s that files are not being saved.
+        self.client_config = self.client_config.merge(
+            Config(
+                connect_timeout=self.connect_timeout,
+                read_timeout=self.read_timeout,
+                retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+            )
+        )
+
     def get_default_settings(self) -> dict[str, Any]:
         defaults = super().get_default_settings()
         defaults.update(
@@ -30,6 +58,11 @@ class PrivateS3Storage(S3Storage):
             file_overwrite=False,
             querystring_expire=120,
             signature_version="s3v4",
+            # Seconds; a frozen server accepts the connection and then says nothing, so the read
+            # timeout is what ends the wait. Attempts count the first one.
+            connect_timeout=3,
+            read_timeout=6,
+            max_attempts=2,
         )
         return defaults
 
@@ -40,7 +73,12 @@ class PrivateS3Storage(S3Storage):
         byte can be read (in memory, unless AWS_S3_MAX_MEMORY_SIZE is set): a 100 MB video would
         sit in a web worker's memory. The GetObject body is read chunk by chunk as it is sent.
         """
-        key = self._normalize_name(clean_name(name))
+        try:
+            # What S3Storage does with a name before it reads the object: joined to the bucket's
+            # LOCATION, and never a path out of it.
+            key = safe_join(self.location, clean_name(name))
+        except ValueError:
+            raise SuspiciousOperation(f"Attempted access to {name!r} denied.") from None
         try:
             answer = self.connection.meta.client.get_object(Bucket=self.bucket_name, Key=key)
         except ClientError as error:

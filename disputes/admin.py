@@ -24,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from accounts.models import Store, User
-from core.admin_forms import kept_renderer
 from core.admin_russian import RussianAdminMixin, field_column
 from core.csv_export import csv_response
 from core.dates import days
@@ -461,13 +460,9 @@ class ClaimAdmin(RussianAdminMixin, admin.ModelAdmin):
             "evidence_requests": list(claim.evidence_requests.all()),
             "evidence_request": facts.evidence_request,
             "actions": actions,
-            # Blank forms draw their inputs through kept_renderer (core/admin_forms.py): the same
-            # HTML, kept from the previous request that drew the same input.
-            "decision_form": forms_with_errors.get("decision_form")
-            or DecisionForm(dispute=dispute, renderer=kept_renderer),
-            "evidence_form": forms_with_errors.get("evidence_form") or EvidenceRequestForm(renderer=kept_renderer),
-            "reclassify_form": forms_with_errors.get("reclassify_form")
-            or ReclassifyForm(dispute=dispute, renderer=kept_renderer),
+            "decision_form": forms_with_errors.get("decision_form") or DecisionForm(dispute=dispute),
+            "evidence_form": forms_with_errors.get("evidence_form") or EvidenceRequestForm(),
+            "reclassify_form": forms_with_errors.get("reclassify_form") or ReclassifyForm(dispute=dispute),
             "requested_equivalent": selectors.rouble_equivalent(dispute.requested_amount, dispute.currency),
         }
         status = 400 if forms_with_errors else 200

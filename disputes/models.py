@@ -8,10 +8,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import ChoiceLabels, StoredFile, stored_file_path
+from core.models import StoredFile, choice_label, stored_file_path
 
 
-class Dispute(ChoiceLabels, models.Model):
+class Dispute(models.Model):
     class Kind(models.TextChoices):
         NOT_RECEIVED = "not_received", _("Товар не получен")
         NOT_AS_DESCRIBED = "not_as_described", _("Товар не соответствует описанию")
@@ -74,6 +74,9 @@ class Dispute(ChoiceLabels, models.Model):
     seller_silent = models.BooleanField(_("продавец не ответил вовремя"), default=False, db_default=False)
     closed_at = models.DateTimeField(_("закрыт"), null=True, blank=True)
     updated_at = models.DateTimeField(_("изменён"), auto_now=True)
+    get_kind_display = choice_label("kind")
+    get_refund_type_display = choice_label("refund_type")
+    get_status_display = choice_label("status")
 
     class Meta:
         verbose_name = _("спор")
@@ -88,7 +91,7 @@ class Dispute(ChoiceLabels, models.Model):
         return f"{self.order.number} ({self.get_status_display()})"
 
 
-class Offer(ChoiceLabels, models.Model):
+class Offer(models.Model):
     """A proposed outcome: the buyer's request is the first; a counter-offer supersedes it."""
 
     class Status(models.TextChoices):
@@ -113,6 +116,9 @@ class Offer(ChoiceLabels, models.Model):
     status = models.CharField(_("статус"), max_length=12, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(_("предложено"), auto_now_add=True)
     decided_at = models.DateTimeField(_("ответ дан"), null=True, blank=True)
+    get_role_display = choice_label("role")
+    get_refund_type_display = choice_label("refund_type")
+    get_status_display = choice_label("status")
 
     class Meta:
         verbose_name = _("предложение")
@@ -129,7 +135,7 @@ class Offer(ChoiceLabels, models.Model):
         return f"{self.get_role_display()}: {self.amount}"
 
 
-class Message(ChoiceLabels, models.Model):
+class Message(models.Model):
     """A message on the dispute page; the buyer's request, offer notes, answers to an
     arbitrator's evidence request and appeals are messages too (they carry the files)."""
 
@@ -159,6 +165,7 @@ class Message(ChoiceLabels, models.Model):
         verbose_name=_("ответ на запрос доказательств"),
     )
     created_at = models.DateTimeField(_("отправлено"), auto_now_add=True)
+    get_kind_display = choice_label("kind")
 
     class Meta:
         verbose_name = _("сообщение")
@@ -185,6 +192,7 @@ class Attachment(StoredFile):
         related_name="attachments",
         verbose_name=_("сообщение"),
     )
+    get_kind_display = choice_label("kind")
 
     upload_folder = "disputes"
 
@@ -197,7 +205,7 @@ class Attachment(StoredFile):
         return Q(message__isnull=True)
 
 
-class DisputeEvent(ChoiceLabels, models.Model):
+class DisputeEvent(models.Model):
     """Who did what and when: the dispute's timeline and its audit trail."""
 
     class Kind(models.TextChoices):
@@ -244,6 +252,7 @@ class DisputeEvent(ChoiceLabels, models.Model):
     # old and new values ({"old": ..., "new": ...}).
     details = models.JSONField(_("подробности"), default=dict, blank=True)
     created_at = models.DateTimeField(_("когда"), auto_now_add=True)
+    get_kind_display = choice_label("kind")
 
     class Meta:
         verbose_name = _("событие спора")
@@ -260,7 +269,7 @@ class Winner(models.TextChoices):
     SPLIT = "split", _("частично в пользу покупателя")
 
 
-class Claim(ChoiceLabels, models.Model):
+class Claim(models.Model):
     """A dispute under arbitration: its stage, who handles it, and its deadlines.
 
     The dispute stays "claim" while the claim runs; when the decision becomes final the
@@ -304,6 +313,7 @@ class Claim(ChoiceLabels, models.Model):
     # The nearest date that matters at this stage, kept with every save: the queue's order.
     next_due_at = models.DateTimeField(_("ближайший срок"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("изменена"), auto_now=True)
+    get_stage_display = choice_label("stage")
 
     class Meta:
         verbose_name = _("претензия")
@@ -331,7 +341,7 @@ class Claim(ChoiceLabels, models.Model):
         return None
 
 
-class Decision(ChoiceLabels, models.Model):
+class Decision(models.Model):
     """An arbitrator's decision on a claim. Never edited: a mistake is corrected only by the
     decision on an appeal, which is a second row and final."""
 
@@ -350,6 +360,8 @@ class Decision(ChoiceLabels, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("арбитр")
     )
     decided_at = models.DateTimeField(_("принято"))
+    get_kind_display = choice_label("kind")
+    get_winner_display = choice_label("winner")
 
     class Meta:
         verbose_name = _("решение по претензии")
@@ -364,7 +376,7 @@ class Decision(ChoiceLabels, models.Model):
         return f"{self.claim_id}: {self.get_winner_display()}"
 
 
-class Appeal(ChoiceLabels, models.Model):
+class Appeal(models.Model):
     """The one appeal a claim may have, filed by either party within the appeal window."""
 
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="appeal", verbose_name=_("претензия"))
@@ -374,6 +386,7 @@ class Appeal(ChoiceLabels, models.Model):
     role = models.CharField(_("сторона"), max_length=8, choices=Offer.Role.choices)
     message = models.OneToOneField(Message, on_delete=models.PROTECT, related_name="appeal")
     filed_at = models.DateTimeField(_("подана"))
+    get_role_display = choice_label("role")
 
     class Meta:
         verbose_name = _("апелляция")

@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from core.models import ChoiceLabels
+from core.models import choice_label
 
 
 def _in_language(obj, field: str, language: str | None = None) -> str:
@@ -44,7 +44,7 @@ class Category(models.Model):
         return _in_language(self, "description")
 
 
-class Article(ChoiceLabels, models.Model):
+class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("черновик")
         PUBLISHED = "published", _("опубликована")
@@ -83,6 +83,7 @@ class Article(ChoiceLabels, models.Model):
     published_at = models.DateTimeField(_("опубликована"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("обновлена"), auto_now=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    get_status_display = choice_label("status")
 
     class Meta:
         verbose_name = _("статья")

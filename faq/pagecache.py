@@ -16,6 +16,7 @@ what is personal (a vote already given, a message after an action, a signed-in h
 rendered normally by bypassing the cache for visitors with such cookies.
 """
 
+import hashlib
 import logging
 import re
 import secrets
@@ -114,3 +115,29 @@ def cached_public_page(
         return wrapper
 
     return decorate
+
+
+def kept_at_version(name: str, compute: Callable[[], Any]) -> Any:
+    """`compute()`'s answer, kept like a page at the help centre's version in the current language
+    (a change to what visitors can read makes it be computed again); `name` says what it is the
+    answer to. For what is the same for every reader, such as the results of a search."""
+    if settings.FAQ_PAGE_CACHE_SECONDS <= 0:
+        return compute()
+    language = (get_language() or settings.LANGUAGE_CODE)[:2]
+    key = f"faq:kept:{language}:{hashlib.sha256(name.encode()).hexdigest()}"
+    try:
+        found = cache.get_many([_version_key(language), key])
+        version = found.get(_version_key(language)) or _new_version(language)
+    except CACHE_UNREACHABLE as error:
+        # As for a page: computed as if it had never been kept while Redis is down.
+        logger.warning("Cache unreachable (%s): %s computed without it", error, name)
+        return compute()
+    kept = found.get(key)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    answer = compute()
+    try:
+        cache.set(key, (version, answer), timeout=settings.FAQ_PAGE_CACHE_SECONDS)
+    except CACHE_UNREACHABLE as error:
+        logger.warning("Cache unreachable (%s): %s not kept", error, name)
+    return answer

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from core import files
 
-from . import gaps, search, selectors, services
+from . import gaps, pagecache, search, selectors, services
 from .models import Article, ArticleImage
 from .pagecache import cached_public_page
 
@@ -96,7 +96,15 @@ def faq_article_vote(request, category_slug: str, slug: str):
 def faq_search(request):
     query = request.GET.get("q", "").strip()[:200]
     language = (get_language() or "ru")[:2]
-    results = search.search_articles(query, language=language) if query else None
+    # Buyers ask the same few questions: the results of a query are kept until the help centre
+    # changes (faq/pagecache.py), not searched again for every visitor. Before, each search cost
+    # 9 queries and ~15,000 Python calls (0.04 x the floor of bench/load.py at 10 connections);
+    # see docs/performance.md. What the visitor typed is still logged on every request.
+    results = (
+        pagecache.kept_at_version(f"search:{query}", lambda: search.search_articles(query, language=language))
+        if query
+        else None
+    )
     popular = search.popular_articles() if not results or not results.hits else []
     token = None
     if results is not None:

@@ -5,6 +5,7 @@ given. `make run` sets DJANGO_DEBUG=1 and so runs on embedded defaults (SQLite, 
 Celery broker, console e-mail) with nothing else installed.
 """
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,11 @@ if S3_BUCKET:
             # SeaweedFS and MinIO answer on one host name, without a DNS name per bucket.
             "addressing_style": env.str("S3_ADDRESSING_STYLE", default="path"),
             "querystring_expire": env.int("S3_SIGNED_URL_SECONDS", default=120),
+            # Each storage call: seconds to connect, seconds to wait for each answer, and attempts
+            # (the first included), so an upload to a frozen server fails within 15 s.
+            "connect_timeout": env.float("S3_CONNECT_TIMEOUT_SECONDS", default=3),
+            "read_timeout": env.float("S3_READ_TIMEOUT_SECONDS", default=6),
+            "max_attempts": env.int("S3_MAX_ATTEMPTS", default=2),
         },
     }
 
@@ -419,6 +425,15 @@ UPLOAD_VIDEO_MAX_BYTES = 100 * 1024 * 1024
 UPLOAD_UNCLAIMED_QUOTA_BYTES = env.int("UPLOAD_UNCLAIMED_QUOTA_BYTES", default=300 * 1024 * 1024)
 UPLOAD_UNCLAIMED_HOURS = 24
 UPLOAD_RATE_FILES_PER_HOUR = env.int("UPLOAD_RATE_FILES_PER_HOUR", default=60)
+# How many requests of one machine may decode images at once (core/image_slots.py): fewer than
+# gunicorn's workers there, so one worker is always free for other pages; a request that finds
+# none free within the wait is told to try again in a minute. The folder holds the slots' lock
+# files, shared by every web process of the machine.
+UPLOAD_IMAGE_SLOTS = env.int("UPLOAD_IMAGE_SLOTS", default=2)
+UPLOAD_IMAGE_SLOT_WAIT_SECONDS = 0.2
+UPLOAD_IMAGE_SLOT_DIR = env.path(
+    "UPLOAD_IMAGE_SLOT_DIR", default=Path(tempfile.gettempdir()) / "helpcenter-image-slots"
+)
 # Uploads above 5 MB spill to a temporary file; any file above the largest limit is skipped while
 # it is being received (core.uploads.CappedUploadHandler) instead of being read whole.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

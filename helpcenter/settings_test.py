@@ -62,3 +62,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         "NAME": str(Path(tempfile.gettempdir()) / f"helpcenter-test-{os.getpid()}.sqlite3")
     }
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20  # noqa: F405
+# Image slots of this test process alone: other test runs on the machine do not take them.
+UPLOAD_IMAGE_SLOT_DIR = Path(tempfile.gettempdir()) / f"helpcenter-test-image-slots-{os.getpid()}"

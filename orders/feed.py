@@ -616,7 +616,7 @@ def _shipped(order: Order, event: OrderFeedEvent, context: _Context) -> None:
     )
     overtaken = _close_pending_cancellation(shipped, OrderCancellation.Status.SHIPPED, context.now)
     if overtaken:
-        services._record(shipped, OrderEvent.Kind.CANCEL_OVERTAKEN, None)
+        OrderEvent.objects.create(order=shipped, kind=OrderEvent.Kind.CANCEL_OVERTAKEN, actor=None, details={})
     if context.notify:
         email_queue(
             user=shipped.buyer,
@@ -677,10 +677,16 @@ def _cancel(order: Order, event: OrderFeedEvent, context: _Context) -> Order:
 
 
 def _close_pending_cancellation(order: Order, status: str, now: datetime) -> bool:
-    pending = shipping._pending_cancellation(order)
+    """A buyer's request to cancel that the marketplace's event overtook ends with `status`."""
+    pending = (
+        OrderCancellation.objects.select_for_update(of=("self",))
+        .filter(order=order, status=OrderCancellation.Status.PENDING)
+        .first()
+    )
     if pending is None:
         return False
-    shipping._close_cancellation(pending, status, now)
+    pending.status, pending.resolved_at = status, now
+    pending.save(update_fields=["status", "resolved_at"])
     return True
 
 

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import ChoiceLabels
+from core.models import choice_label
 
 
 class Currency(models.TextChoices):
@@ -14,7 +14,7 @@ class Currency(models.TextChoices):
     EUR = "EUR", "EUR"
 
 
-class Order(ChoiceLabels, models.Model):
+class Order(models.Model):
     class Status(models.TextChoices):
         AWAITING_SHIPMENT = "awaiting_shipment", _("Ожидает отправки")
         IN_TRANSIT = "in_transit", _("В пути")
@@ -76,6 +76,7 @@ class Order(ChoiceLabels, models.Model):
     marketplace_event_kind = models.CharField(_("какое событие площадки"), max_length=16, blank=True, db_default="")
     created_at = models.DateTimeField(_("создан"), auto_now_add=True)
     updated_at = models.DateTimeField(_("изменён"), auto_now=True)
+    get_status_display = choice_label("status")
 
     class Meta:
         verbose_name = _("заказ")
@@ -130,7 +131,7 @@ class OrderItem(models.Model):
         return self.unit_price * self.quantity
 
 
-class ProtectionExtension(ChoiceLabels, models.Model):
+class ProtectionExtension(models.Model):
     """A buyer's request that the seller lengthen the protection period."""
 
     class Status(models.TextChoices):
@@ -145,6 +146,7 @@ class ProtectionExtension(ChoiceLabels, models.Model):
     status = models.CharField(_("статус"), max_length=16, choices=Status.choices, default=Status.PENDING)
     requested_at = models.DateTimeField(_("запрошена"), auto_now_add=True)
     decided_at = models.DateTimeField(_("решена"), null=True, blank=True)
+    get_status_display = choice_label("status")
 
     class Meta:
         verbose_name = _("просьба продлить защиту")
@@ -160,7 +162,7 @@ class ProtectionExtension(ChoiceLabels, models.Model):
         return f"{self.order.number}: +{self.days}"
 
 
-class OrderEvent(ChoiceLabels, models.Model):
+class OrderEvent(models.Model):
     """What happened to an order, by whom and when: the order's timeline and audit trail."""
 
     class Kind(models.TextChoices):
@@ -188,6 +190,7 @@ class OrderEvent(ChoiceLabels, models.Model):
     )
     details = models.JSONField(_("подробности"), default=dict, blank=True)
     created_at = models.DateTimeField(_("когда"), auto_now_add=True)
+    get_kind_display = choice_label("kind")
 
     class Meta:
         verbose_name = _("событие заказа")
@@ -198,7 +201,7 @@ class OrderEvent(ChoiceLabels, models.Model):
         return str(self.get_kind_display())
 
 
-class OrderCancellation(ChoiceLabels, models.Model):
+class OrderCancellation(models.Model):
     """A buyer's request to cancel an order that awaits shipment. The seller agrees, or ships with
     a tracking number, by `respond_by`; a seller who does neither cannot stall: the sweep cancels
     the order and refunds it."""
@@ -225,6 +228,8 @@ class OrderCancellation(ChoiceLabels, models.Model):
     requested_at = models.DateTimeField(_("запрошена"))
     respond_by = models.DateTimeField(_("продавец должен ответить до"))
     resolved_at = models.DateTimeField(_("решена"), null=True, blank=True)
+    get_reason_display = choice_label("reason")
+    get_status_display = choice_label("status")
 
     class Meta:
         verbose_name = _("просьба отменить заказ")
@@ -239,7 +244,7 @@ class OrderCancellation(ChoiceLabels, models.Model):
         return f"{self.order.number}: {self.get_status_display()}"
 
 
-class TrackingEvent(ChoiceLabels, models.Model):
+class TrackingEvent(models.Model):
     """One scan of the parcel by the carrier: from the logistics webhook, from staff in admin, or
     from the demo. `external_id` makes a repeated notice a no-op."""
 
@@ -265,6 +270,8 @@ class TrackingEvent(ChoiceLabels, models.Model):
     source = models.CharField(_("источник"), max_length=8, choices=Source.choices)
     external_id = models.CharField(_("номер события у службы доставки"), max_length=100, unique=True)
     received_at = models.DateTimeField(_("получено"))
+    get_kind_display = choice_label("kind")
+    get_source_display = choice_label("source")
 
     class Meta:
         verbose_name = _("событие отслеживания")
@@ -276,7 +283,7 @@ class TrackingEvent(ChoiceLabels, models.Model):
         return f"{self.order.number}: {self.get_kind_display()}"
 
 
-class Refund(ChoiceLabels, models.Model):
+class Refund(models.Model):
     """Money going back to the buyer: one row per order and purpose, the ledger the payment
     system confirms (by its webhook, or staff by hand)."""
 
@@ -323,6 +330,7 @@ class Refund(ChoiceLabels, models.Model):
         verbose_name=_("сотрудник"),
     )
     gateway_reference = models.CharField(_("номер в платёжной системе"), max_length=80, blank=True)
+    get_status_display = choice_label("status")
 
     class Meta:
         verbose_name = _("возврат денег")
@@ -355,7 +363,7 @@ class PaymentNotice(models.Model):
         return self.event_id
 
 
-class SupportRequest(ChoiceLabels, models.Model):
+class SupportRequest(models.Model):
     """A buyer's question to support about an order (or none, from the help centre), answered in
     admin; the answer shows on the buyer's "Обращения в поддержку" page and comes by e-mail."""
 
@@ -389,6 +397,7 @@ class SupportRequest(ChoiceLabels, models.Model):
         verbose_name=_("ответил"),
     )
     answered_at = models.DateTimeField(_("отвечено"), null=True, blank=True)
+    get_status_display = choice_label("status")
 
     class Meta:
         verbose_name = _("обращение в поддержку")
@@ -400,7 +409,7 @@ class SupportRequest(ChoiceLabels, models.Model):
         return str(_("Обращение №%(number)s") % {"number": self.pk})
 
 
-class FeedEvent(ChoiceLabels, models.Model):
+class FeedEvent(models.Model):
     """One order event from the marketplace (the signed feed, the bulk import or the demo), kept by
     its event id: the same event sent again changes nothing and gets the answer it got the first
     time. An event for an order not known yet waits here (HELD) until the order is paid."""
@@ -438,6 +447,10 @@ class FeedEvent(ChoiceLabels, models.Model):
     reason = models.CharField(_("почему"), max_length=300, blank=True)
     # Kept only while the event waits for its order, and for a refused one (to see what came).
     payload = models.JSONField(_("содержимое"), null=True, blank=True)
+
+    get_kind_display = choice_label("kind")
+    get_outcome_display = choice_label("outcome")
+    get_source_display = choice_label("source")
 
     class Meta:
         verbose_name = _("событие площадки")

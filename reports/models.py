@@ -3,12 +3,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import ChoiceLabels, StoredFile
+from core.models import StoredFile, choice_label
 
 from .reasons import REASONS, Reason, ReportType
 
 
-class Report(ChoiceLabels, models.Model):
+class Report(models.Model):
     """A report of a listing or a party: who reported whom, why, and how it was handled.
 
     The reported party (a store's owner or a buyer) never learns who reported it: its pages,
@@ -86,6 +86,11 @@ class Report(ChoiceLabels, models.Model):
         verbose_name=_("сотрудник"),
     )
     closed_at = models.DateTimeField(_("закрыта"), null=True, blank=True)
+    get_report_type_display = choice_label("report_type")
+    get_reason_display = choice_label("reason")
+    get_status_display = choice_label("status")
+    get_outcome_display = choice_label("outcome")
+    get_sanction_display = choice_label("sanction")
 
     class Meta:
         verbose_name = _("жалоба")
@@ -105,7 +110,7 @@ class Report(ChoiceLabels, models.Model):
         return REASONS.get(self.reason)
 
 
-class ReportEvent(ChoiceLabels, models.Model):
+class ReportEvent(models.Model):
     """One step of a report, for its history and the staff audit."""
 
     class Kind(models.TextChoices):
@@ -130,6 +135,7 @@ class ReportEvent(ChoiceLabels, models.Model):
     )
     details = models.JSONField(_("подробности"), default=dict, blank=True)
     created_at = models.DateTimeField(_("когда"))
+    get_kind_display = choice_label("kind")
 
     class Meta:
         verbose_name = _("событие жалобы")
@@ -151,6 +157,7 @@ class ReportFile(StoredFile):
         Report, on_delete=models.CASCADE, related_name="files", null=True, blank=True, verbose_name=_("жалоба")
     )
     side = models.CharField(_("чей файл"), max_length=12, choices=Side.choices, blank=True)
+    get_kind_display = choice_label("kind")
 
     upload_folder = "reports"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -36,8 +37,9 @@ class S3Server:
     bucket: str
     region: str = REGION
 
-    def storage(self, *, location: str = "") -> dict[str, Any]:
-        """A STORAGES entry for uploads in this server's bucket, under `location`."""
+    def storage(self, *, location: str = "", **options: Any) -> dict[str, Any]:
+        """A STORAGES entry for uploads in this server's bucket, under `location`; `options` are
+        more of PrivateS3Storage's (read_timeout=...)."""
         return {
             "BACKEND": "core.storage.PrivateS3Storage",
             "OPTIONS": {
@@ -48,6 +50,7 @@ class S3Server:
                 "region_name": self.region,
                 "addressing_style": "path",
                 "location": location,
+                **options,
             },
         }
 
@@ -176,8 +179,9 @@ def wait_for_http(url: str, *, timeout: float = 30) -> None:
 class LocalSeaweed:
     """A `weed server` started for one test session in a temporary folder."""
 
-    def __init__(self, weed: str, data_dir: Path) -> None:
-        ports = free_ports(8)
+    def __init__(self, weed: str, data_dir: Path, *, first_port: int | None = None) -> None:
+        # Eight ports: the four HTTP ones from first_port, their gRPC ones from first_port + 10.
+        ports = free_ports(8) if first_port is None else [first_port + n for n in (0, 1, 2, 3, 10, 11, 12, 13)]
         self.log = (data_dir / "weed.log").open("wb")
         self.process = subprocess.Popen(weed_argv(weed, data_dir, ports), stdout=self.log, stderr=subprocess.STDOUT)
         self.server = S3Server(f"http://127.0.0.1:{ports[3]}", ACCESS_KEY, SECRET_KEY, BUCKET)
@@ -191,9 +195,18 @@ class LocalSeaweed:
     def stop(self) -> None:
         # Killed, not asked: on SIGTERM `weed server` stops its volume server first and then its
         # filer retries writes to it for a long while. Nothing in the temporary folder is kept.
-        self.process.kill()
-        self.process.wait()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # should a test have frozen it
+            self.process.kill()
+            self.process.wait()
         self.log.close()
+
+    def freeze(self) -> None:
+        """Stop the server without closing anything: connections are accepted and never answered."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
 
 
 def main(argv: list[str]) -> None:

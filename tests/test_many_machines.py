@@ -121,7 +121,8 @@ def two_web_processes(shared_services, static_root, tmp_path) -> Iterator[tuple[
         log = tmp_path / f"{name}.log"
         process = subprocess.Popen(
             [str(Path(sys.executable).with_name("gunicorn")), "helpcenter.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}"],
-            env=env,
+            # Each "machine" its own image slots, as two machines would have.
+            env={**env, "UPLOAD_IMAGE_SLOT_DIR": str(tmp_path / f"{name}-image-slots")},
             cwd=ROOT,
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,

@@ -118,6 +118,55 @@ def test_pdfs_that_only_show_pages_are_accepted(data):
     assert pdf_verdict(data) == Verdict.ACCEPTED
 
 
+def open_at(action: Dictionary) -> bytes:
+    pdf = one_page()
+    pdf.Root.OpenAction = action
+    return save(pdf)
+
+
+def goto_first_page(**chained) -> Dictionary:
+    return Dictionary(S=Name.GoTo, D=Array([0, Name.Fit]), **chained)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # Word and Acrobat write "open at page 1, whole page" as a /GoTo action.
+        open_at(goto_first_page()),
+        raw_pdf(catalog=b"/OpenAction 4 0 R", extra=(b"<< /Type /Action /S /GoTo /D [3 0 R /XYZ null null 0] >>",)),
+        raw_pdf(catalog=b"/OpenAction << /S /GoTo /D (chapter-1) /Next << /S /GoTo /D [3 0 R /Fit] >> >>"),
+    ],
+    ids=["goto-page", "goto-page-indirect", "goto-named-destination-then-goto"],
+)
+def test_a_pdf_that_opens_at_one_of_its_own_pages_is_accepted(data):
+    check_pdf(data)  # raises nothing
+    assert pdf_verdict(data) == Verdict.ACCEPTED
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        Dictionary(S=Name.URI, URI=String("https://tracker.example/opened")),
+        Dictionary(S=Name.Launch, F=String("calc.exe")),
+        Dictionary(S=Name.GoToR, F=String("other.pdf"), D=Array([0, Name.Fit])),
+        Dictionary(S=Name.GoToE, D=Array([0, Name.Fit]), T=Dictionary(R=Name.C, N=String("a.pdf"))),
+        Dictionary(S=Name.SubmitForm, F=String("https://a.example/collect")),
+        Dictionary(S=Name.ImportData, F=String("data.fdf")),
+        Dictionary(S=Name.Named, N=Name.Print),
+        goto_first_page(Next=Dictionary(S=Name.URI, URI=String("https://tracker.example/opened"))),
+        goto_first_page(Next=Array([goto_first_page(), javascript()])),
+    ],
+    ids=[
+        "web-page", "launch", "goto-remote", "goto-embedded", "submit-form", "import-data", "print",
+        "goto-then-web-page", "goto-then-javascript",
+    ],
+)  # fmt: skip
+def test_a_pdf_that_does_anything_else_as_it_opens_is_refused(action):
+    with pytest.raises(ValidationError, match="скрипты, автоматические действия") as refused:
+        check_pdf(open_at(action))
+    assert refused.value.code == "active_pdf"
+
+
 @pytest.mark.parametrize(
     "data",
     [

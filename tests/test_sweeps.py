@@ -210,13 +210,11 @@ def test_a_swept_dispute_costs_six_statements_however_many_are_due(dispute_facto
     # Lock and read the dispute with its order and parties; supersede the pending offer; move the
     # dispute; its event; its claim; both parties' e-mails in one INSERT.
     per_dispute = 6
-    # Per run: the first row is picked by its pk and then read with its relations, and the last
-    # pick finds nothing; on PostgreSQL the pick is also prepared and released, and the run's
-    # commits stop waiting for the disk and are put back.
-    fixed = 6 if connection.vendor == "postgresql" else 2
+    # Per run: the last pick finds nothing. Nothing else: no statement prepared by hand (it breaks
+    # behind PgBouncer in transaction mode) and no session setting switched.
+    fixed = 1
     assert len(statements) == per_dispute * count + fixed, "\n".join(statements)
-    if connection.vendor == "postgresql":
-        assert statements[0] == "SET synchronous_commit TO off" and "RESET synchronous_commit" in statements
+    assert not [sql for sql in statements if sql.startswith(("PREPARE", "EXECUTE", "DEALLOCATE", "SET", "RESET"))]
     assert sum("accounts_outgoingemail" in sql for sql in statements) == count
     assert sum('"accounts_user"' in sql and "JOIN" in sql for sql in statements) >= 1
     assert DisputeEvent.objects.filter(dispute__in=disputes, kind="escalated").count() == count
