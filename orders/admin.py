@@ -22,6 +22,7 @@ from core.tracking_numbers import TrackingNumberField
 
 from . import payments, rules, services, shipping
 from .models import (
+    FeedEvent,
     Order,
     OrderCancellation,
     OrderEvent,
@@ -332,3 +333,57 @@ class OrderCancellationAdmin(RussianAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class FeedOutcomeFilter(admin.SimpleListFilter):
+    """Opens on what was not applied: the events staff look at when a buyer says an order is missing."""
+
+    title = _("итог")
+    parameter_name = "outcome"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("not_applied", _("не применены")), *FeedEvent.Outcome.choices, ("all", _("все"))]
+
+    def value(self) -> str:
+        return super().value() or "not_applied"
+
+    def choices(self, changelist: Any) -> Any:
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[FeedEvent]) -> QuerySet[FeedEvent]:
+        value = self.value()
+        if value == "not_applied":
+            return queryset.exclude(outcome=FeedEvent.Outcome.APPLIED)
+        if value in FeedEvent.Outcome.values:
+            return queryset.filter(outcome=value)
+        return queryset
+
+
+@admin.register(FeedEvent)
+class FeedEventAdmin(RussianAdminMixin, admin.ModelAdmin):
+    """What the marketplace sent (orders/feed.py): read only, the record of each event once."""
+
+    count_label = ngettext_lazy("%(count)d событие", "%(count)d событий", "count")
+    list_display = ("event_id", "kind", "order_number", "outcome", "reason", "occurred_at", "received_at", "source")
+    list_filter = (FeedOutcomeFilter, "kind", "source")
+    search_fields = ("=event_id", "=order_number")
+    search_help_text = _("Номер события или номер заказа, целиком")
+    readonly_fields = [field.name for field in FeedEvent._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def object_title(self, obj: Any) -> str:
+        return str(_("Событие площадки %(event)s") % {"event": obj.event_id})
