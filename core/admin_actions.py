@@ -31,6 +31,7 @@ from .errors import ActionRefused
 
 Row = TypeVar("Row")
 Result = TypeVar("Result")
+FormT = TypeVar("FormT", bound=forms.Form)
 
 
 class AdminActionsMixin(admin.ModelAdmin):
@@ -92,8 +93,8 @@ class AdminActionsMixin(admin.ModelAdmin):
         *,
         success: StrOrPromise,
         back: str,
-        form: forms.Form | None = None,
-        form_page: Callable[[forms.Form], HttpResponse] | None = None,
+        form: FormT | None = None,
+        form_page: Callable[[FormT], HttpResponse] | None = None,
         refusal_on_form: bool = False,
     ) -> HttpResponse:
         """A button's or a form's POST to `action` (a service call, reading `form.cleaned_data`).

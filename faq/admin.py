@@ -1,16 +1,17 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, reverse
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
+from core.admin_actions import AdminActionsMixin
 from core.admin_russian import RussianAdminMixin
 from core.admin_widgets import ViewLinkFileWidget
 from core.csv_export import csv_response
@@ -62,7 +63,7 @@ def named_position_box(label: str | Promise) -> dict[str, forms.Widget]:
 
 
 @admin.register(Category)
-class CategoryAdmin(RussianAdminMixin, admin.ModelAdmin):
+class CategoryAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
     add_title = _("Новый раздел справки")
     add_label = _("Добавить раздел")
     count_label = ngettext_lazy("%(count)d раздел", "%(count)d разделов", "count")
@@ -88,7 +89,7 @@ class CategoryAdmin(RussianAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Article)
-class ArticleAdmin(RussianAdminMixin, admin.ModelAdmin):
+class ArticleAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
     add_title = _("Новая статья")
     add_label = _("Добавить статью")
     count_label = ngettext_lazy("%(count)d статья", "%(count)d статей", "count")
@@ -118,15 +119,13 @@ class ArticleAdmin(RussianAdminMixin, admin.ModelAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         return [
-            path("gaps/", self.admin_site.admin_view(self.gaps_view), name="faq_help_gaps"),
+            self.staff_url("gaps/", self.gaps_view, name="faq_help_gaps", permission="faq.view_help_gaps"),
             *super().get_urls(),
         ]
 
     def gaps_view(self, request: HttpRequest) -> HttpResponse:
         """ "Пробелы справки": searches that found nothing or whose first result nobody opened, and
         the articles voted "not helpful" with their comments, for 7 or 30 days; CSV on request."""
-        if not request.user.has_perm("faq.view_help_gaps"):
-            raise PermissionDenied
         days = 7 if request.GET.get("days") == "7" else 30
         if request.GET.get("format") == "csv":
             return csv_response(f"help-gaps-{days}d.csv", gaps.gap_rows(days=days))
@@ -177,26 +176,24 @@ class ArticleAdmin(RussianAdminMixin, admin.ModelAdmin):
         services.article_save(article=form.instance)
 
     @admin.action(description=_("Опубликовать"), permissions=["change"])
-    def publish(self, request, queryset):
-        count = 0
-        for article in queryset:
-            article.status = Article.Status.PUBLISHED
-            services.article_save(article=article)
-            count += 1
-        messages.success(
+    def publish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        self.run_on_each(
             request,
-            ngettext("Опубликована %(count)d статья.", "Опубликовано %(count)d статей.", count) % {"count": count},
+            queryset,
+            lambda article: services.article_status_set(article=article, status=Article.Status.PUBLISHED),
+            success=lambda count: (
+                ngettext("Опубликована %(count)d статья.", "Опубликовано %(count)d статей.", count) % {"count": count}
+            ),
         )
 
     @admin.action(description=_("Снять с публикации (в черновики)"), permissions=["change"])
-    def unpublish(self, request, queryset):
-        count = 0
-        for article in queryset:
-            article.status = Article.Status.DRAFT
-            services.article_save(article=article)
-            count += 1
-        messages.success(
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        self.run_on_each(
             request,
-            ngettext("В черновики перенесена %(count)d статья.", "В черновики перенесено %(count)d статей.", count)
-            % {"count": count},
+            queryset,
+            lambda article: services.article_status_set(article=article, status=Article.Status.DRAFT),
+            success=lambda count: (
+                ngettext("В черновики перенесена %(count)d статья.", "В черновики перенесено %(count)d статей.", count)
+                % {"count": count}
+            ),
         )
