@@ -189,23 +189,24 @@ class ArticleAdmin(HelpCentreAdmin):
 
     @admin.action(description=_("Опубликовать"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
-        self.run_on_each(
-            request,
-            queryset,
-            lambda article: services.article_status_set(article=article, status=Article.Status.PUBLISHED),
-            success=lambda count: (
-                ngettext("Опубликована %(count)d статья.", "Опубликовано %(count)d статей.", count) % {"count": count}
-            ),
-        )
+        self.status_set(request, queryset, Article.Status.PUBLISHED)
 
     @admin.action(description=_("Снять с публикации (в черновики)"), permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        self.status_set(request, queryset, Article.Status.DRAFT)
+
+    def status_set(self, request: HttpRequest, articles: QuerySet[Article], status: str) -> None:
         self.run_on_each(
             request,
-            queryset,
-            lambda article: services.article_status_set(article=article, status=Article.Status.DRAFT),
-            success=lambda count: (
-                ngettext("В черновики перенесена %(count)d статья.", "В черновики перенесено %(count)d статей.", count)
-                % {"count": count}
-            ),
+            articles,
+            lambda article: services.article_status_set(article=article, status=status),
+            success=lambda count: status_set_message(status, count),
         )
+
+
+def status_set_message(status: str, count: int) -> str:
+    if status == Article.Status.PUBLISHED:
+        text = ngettext("Опубликована %(count)d статья.", "Опубликовано %(count)d статей.", count)
+    else:
+        text = ngettext("В черновики перенесена %(count)d статья.", "В черновики перенесено %(count)d статей.", count)
+    return text % {"count": count}

@@ -174,13 +174,7 @@ class ReportAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
         form = DecisionForm(request.POST)
         return self.run_action(
             request,
-            lambda: services.report_close(
-                report=report,
-                staff=signed_in_user(request),
-                outcome=form.cleaned_data["outcome"],
-                reason=form.cleaned_data["reason"],
-                sanction=form.cleaned_data.get("sanction") or "",
-            ),
+            lambda: services.report_close(report=report, staff=signed_in_user(request), **form.cleaned_data),
             form=form,
             form_page=lambda form: self.report_page(request, pk, decision_form=form),
             refusal_on_form=True,

@@ -130,12 +130,7 @@ class BlockingScreens(AdminActionsMixin):
             return self.form_page(request, user, form, title)
         return self.run_action(
             request,
-            lambda: blocking.account_block(
-                user=user,
-                staff=signed_in_user(request),
-                reason=form.cleaned_data["reason"],
-                note=form.cleaned_data["note"],
-            ),
+            lambda: blocking.account_block(user=user, staff=signed_in_user(request), **form.cleaned_data),
             form=form,
             form_page=lambda form: self.form_page(request, user, form, title),
             # Shown on the form, which keeps the reason and the note typed.
@@ -154,9 +149,7 @@ class BlockingScreens(AdminActionsMixin):
             return self.form_page(request, user, form, title)
         return self.run_action(
             request,
-            lambda: blocking.account_unblock(
-                user=user, staff=signed_in_user(request), answer=form.cleaned_data["answer"]
-            ),
+            lambda: blocking.account_unblock(user=user, staff=signed_in_user(request), **form.cleaned_data),
             form=form,
             form_page=lambda form: self.form_page(request, user, form, title),
             success=_("Аккаунт разблокирован; пользователю отправлено письмо."),

@@ -122,14 +122,7 @@ class ClaimPageAdmin(ClaimQueueAdmin):
         form = EvidenceRequestForm(request.POST or None)
         return self.run_action(
             request,
-            lambda: claims.evidence_request(
-                dispute=dispute,
-                arbitrator=signed_in_user(request),
-                of_buyer=form.cleaned_data["of_buyer"],
-                of_seller=form.cleaned_data["of_seller"],
-                text=form.cleaned_data["text"],
-                days_given=form.cleaned_data["days_given"],
-            ),
+            lambda: claims.evidence_request(dispute=dispute, arbitrator=signed_in_user(request), **form.cleaned_data),
             form=form,
             form_page=lambda form: self.claim_page(request, pk, evidence_form=form),
             success=_("Запрос отправлен сторонам."),
@@ -141,12 +134,7 @@ class ClaimPageAdmin(ClaimQueueAdmin):
         form = ReclassifyForm(request.POST or None, dispute=dispute)
         return self.run_action(
             request,
-            lambda: claims.claim_reclassify(
-                dispute=dispute,
-                arbitrator=signed_in_user(request),
-                problems=form.cleaned_data["problems"],
-                note=form.cleaned_data["note"],
-            ),
+            lambda: claims.claim_reclassify(dispute=dispute, arbitrator=signed_in_user(request), **form.cleaned_data),
             form=form,
             form_page=lambda form: self.claim_page(request, pk, reclassify_form=form),
             success=_("Причина спора уточнена; это записано в историю."),
