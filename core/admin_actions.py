@@ -10,7 +10,8 @@ service call that may refuse with `ActionRefused`; `AdminActionsMixin` gives a M
 - `run_action()`: the POST of a button or a form: the form checked and drawn again with its errors,
   the service called, its refusal shown as an admin error message or next to the form, the success
   message, and the redirect back;
-- `run_on_each()`: the same for an admin action over selected rows;
+- `run_on_each()`: the same for an admin action over selected rows, `run_in_save()` for a service
+  that saves in place of Django's own save;
 - `closed_screens`: the Django screens (add, change, delete) a model never offers, because its
   rows change through services only; `ReadOnlyInline` is the same for rows shown on another's page.
 

@@ -1,3 +1,6 @@
+"""Orders in admin (with their items, cancellations, tracking, extensions and events), refunds and
+their confirmation by hand, support requests and their answers, tracking events entered by staff."""
+
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
