@@ -1,22 +1,23 @@
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from . import webhooks
-from .admin_russian import RussianAdminMixin
-from .errors import ActionRefused
+from .admin_actions import AdminActionsMixin
+from .admin_russian import DefaultChoiceFilter, RussianAdminMixin
 from .models import OutgoingWebhook
 
 
-class DeliveryFilter(admin.SimpleListFilter):
+class DeliveryFilter(DefaultChoiceFilter):
     """The list opens on the notices that keep failing: those are what staff come here for."""
 
     title = _("доставка")
     parameter_name = "delivery"
+    default_choice = "failing"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
         return [
@@ -25,17 +26,6 @@ class DeliveryFilter(admin.SimpleListFilter):
             ("delivered", _("доставлены")),
             ("all", _("все")),
         ]
-
-    def value(self) -> str:
-        return super().value() or "failing"
-
-    def choices(self, changelist: Any) -> Any:
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[OutgoingWebhook]) -> QuerySet[OutgoingWebhook]:
         value = self.value()
@@ -49,10 +39,11 @@ class DeliveryFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutgoingWebhook)
-class OutgoingWebhookAdmin(RussianAdminMixin, admin.ModelAdmin):
+class OutgoingWebhookAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
     """What the help centre told the marketplace (core/webhooks.py), and "send again" for what did
     not arrive."""
 
+    closed_screens = frozenset({"add", "change", "delete"})
     count_label = ngettext_lazy("%(count)d уведомление", "%(count)d уведомлений", "count")
     list_display = ("kind", "event_id", "status", "attempts", "next_attempt_at", "last_error", "created_at")
     list_filter = (DeliveryFilter, "kind")
@@ -61,28 +52,17 @@ class OutgoingWebhookAdmin(RussianAdminMixin, admin.ModelAdmin):
     readonly_fields = [field.name for field in OutgoingWebhook._meta.fields]
     actions = ["send_again"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def object_title(self, obj: Any) -> str:
         return str(_("Уведомление %(event)s") % {"event": obj.event_id})
 
     @admin.action(description=_("Отправить снова"), permissions=["resend"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[OutgoingWebhook]) -> None:
-        queued = 0
-        for webhook in queryset:
-            try:
-                queued += webhooks.webhook_resend(webhook_id=webhook.pk, staff=request.user)
-            except ActionRefused as refused:
-                messages.error(request, refused.message)
-                return
-        messages.success(request, _("Отправляются снова: %(count)d.") % {"count": queued})
+        self.run_on_each(
+            request,
+            queryset,
+            lambda webhook: webhooks.webhook_resend(webhook_id=webhook.pk, staff=request.user),
+            success=lambda count: _("Отправляются снова: %(count)d.") % {"count": count},
+        )
 
     def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("core.resend_outgoingwebhook")

@@ -160,7 +160,7 @@ def webhook_resend(*, webhook_id: int, staff: Any, now: datetime | None = None) 
     if not staff.has_perm("core.resend_outgoingwebhook"):
         raise ActionRefused(_("Отправлять уведомления площадке снова может только сотрудник с таким правом."))
     now = now or timezone.now()
-    webhook = OutgoingWebhook.objects.select_for_update().filter(pk=webhook_id).first()
+    webhook = OutgoingWebhook.objects.select_for_update(of=("self",)).filter(pk=webhook_id).first()
     if webhook is None or webhook.status == OutgoingWebhook.Status.DELIVERED:
         return False
     webhook.status, webhook.attempts = OutgoingWebhook.Status.PENDING, 0
