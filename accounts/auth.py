@@ -1,6 +1,6 @@
 """Signing in, signing up and password reset, with the counters that slow down guessing.
 
-- Sign in by username or e-mail (SignInBackend, the only backend, so admin's sign-in is held to
+- Sign in by username or e-mail (SignInBackend, the only password backend, so admin's sign-in is held to
   the same limits). The limits (accounts.signin_limits) never let a stranger keep the owner out:
   the hard blocks are per (account, address) and per address; per account there is only a
   growing, capped delay; a device that signed in before is checked at once; the owner is mailed

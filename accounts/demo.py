@@ -23,6 +23,20 @@ DEMO_USERS = [
 ]
 
 
+# The demo's buyers and sellers are marketplace accounts too: the demo's orders arrive through the
+# order feed (orders/demo.py), which finds them by these ids. They keep their local passwords.
+DEMO_MARKETPLACE_IDS = {
+    "buyer": "demo-buyer",
+    "buyer2": "demo-buyer2",
+    "seller": "demo-seller",
+    "seller2": "demo-seller2",
+}
+
+
+def demo_store_marketplace_id(username: str) -> str:
+    return f"demo-store-{username}"
+
+
 @demo_step(10)
 def seed_users(now: datetime) -> None:
     for username, role, store_name, group_name, first_name in DEMO_USERS:
@@ -30,15 +44,17 @@ def seed_users(now: datetime) -> None:
             username=username, defaults={"email": f"{username}@example.com", "role": role, "first_name": first_name}
         )
         user.set_password(DEMO_PASSWORD)
+        user.marketplace_id = DEMO_MARKETPLACE_IDS.get(username)
         if group_name:
             user.is_staff = True
             user.groups.add(Group.objects.get(name=group_name))
         user.save()
         if store_name:
             store, _created = Store.objects.get_or_create(owner=user, defaults={"name": store_name})
+            store.marketplace_id = demo_store_marketplace_id(username)
             if not store.return_address:
                 store.return_address = DEMO_RETURN_ADDRESSES.get(username, "")
-                store.save(update_fields=["return_address"])
+            store.save(update_fields=["return_address", "marketplace_id"])
 
 
 DEMO_RETURN_ADDRESSES = {

@@ -63,6 +63,11 @@ class User(AbstractUser):
         _("причина блокировки"), max_length=24, choices=BlockReason.choices, blank=True, editable=False
     )
     block_note = models.TextField(_("пояснение для пользователя"), blank=True, editable=False)
+    # The account's id on the marketplace beside this help centre: the order feed finds the buyer or
+    # seller by it, and signing in with the marketplace account (OpenID Connect, its `sub`) too.
+    marketplace_id = models.CharField(
+        _("номер аккаунта на площадке"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
     get_role_display = choice_label("role")
     get_block_reason_display = choice_label("block_reason")
 
@@ -102,6 +107,10 @@ class Store(models.Model):
     # Where buyers send items back; a resolution with a return needs it (disputes/rules.py).
     return_address = models.TextField(_("адрес для возвратов"), blank=True, max_length=1000)
     return_instructions = models.TextField(_("как отправить возврат"), blank=True, max_length=1000)
+    # The store's id on the marketplace (the order feed finds the store by it).
+    marketplace_id = models.CharField(
+        _("номер магазина на площадке"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

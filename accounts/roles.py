@@ -10,6 +10,8 @@ _READ_ORDERS = [
     ("orders", "view_refund"),
     ("orders", "view_ordercancellation"),
     ("orders", "view_trackingevent"),
+    # What the marketplace's order feed sent, applied or not (orders/feed.py).
+    ("orders", "view_feedevent"),
 ]
 _READ_CLAIMS = [
     ("disputes", f"view_{model}")
@@ -58,6 +60,10 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("orders", "change_order_money"),
         ("orders", "confirm_refund"),
         ("orders", "change_refund"),
+        # The marketplace holds and pays out money on what the help centre tells it: finance
+        # watches the notices that do not arrive and sends them again (core/webhooks.py).
+        ("core", "view_outgoingwebhook"),
+        ("core", "resend_outgoingwebhook"),
         *_READ_ORDERS,
     ],
 }

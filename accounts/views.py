@@ -90,7 +90,8 @@ def sign_up_confirm(request: HttpRequest, token: str) -> HttpResponse:
             # Someone took the username or the store name between the check and the insert.
             form.add_error(None, _("Логин или название магазина только что заняли. Выберите другие."))
         else:
-            login(request, user)
+            # Named: with signing in by the marketplace account there are two backends.
+            login(request, user, backend="accounts.auth.SignInBackend")
             messages.success(request, _("Добро пожаловать! Это ваш личный кабинет."))
             return redirect("accounts:home")
     return render(request, "registration/sign_up_confirm.html", {"state": "form", "pending": pending, "form": form})

@@ -19,8 +19,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
-class RussianAdminMixin:
-    """Mixed into a ModelAdmin before admin.ModelAdmin."""
+class RussianAdminMixin(admin.ModelAdmin):
+    """Mixed into a ModelAdmin before admin.ModelAdmin (or Django's UserAdmin, GroupAdmin)."""
 
     # "Новая статья": the add page's title and the list's button (the gender is the model's).
     add_title: str | Promise | None = None
@@ -43,43 +43,40 @@ class RussianAdminMixin:
 
     def object_title(self, obj: Model) -> str:
         """The heading of an object's page; an admin may name its objects better ("Спор по заказу …")."""
-        return gettext("%(model)s «%(object)s»") % {"model": capfirst(self._opts().verbose_name), "object": obj}
-
-    def _opts(self) -> Any:
-        return self.model._meta  # type: ignore[attr-defined]
+        return gettext("%(model)s «%(object)s»") % {"model": capfirst(self.opts.verbose_name), "object": obj}
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        extra = {"title": capfirst(self._opts().verbose_name_plural), **(extra_context or {})}
-        return super().changelist_view(request, extra)  # type: ignore[misc]
+        extra = {"title": capfirst(self.opts.verbose_name_plural), **(extra_context or {})}
+        return super().changelist_view(request, extra)
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        title = self.add_title or gettext("%(model)s: добавление") % {"model": capfirst(self._opts().verbose_name)}
-        return super().add_view(request, form_url, {"title": title, **(extra_context or {})})  # type: ignore[misc]
+        title = self.add_title or gettext("%(model)s: добавление") % {"model": capfirst(self.opts.verbose_name)}
+        return super().add_view(request, form_url, {"title": title, **(extra_context or {})})
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         extra = self._object_context(request, object_id)
-        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})  # type: ignore[misc]
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         extra = self._object_context(request, object_id, suffix=_("удаление"))
-        return super().delete_view(request, object_id, {**extra, **(extra_context or {})})  # type: ignore[misc]
+        return super().delete_view(request, object_id, {**extra, **(extra_context or {})})
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         extra = self._object_context(request, object_id, suffix=_("история изменений"))
-        return super().history_view(request, object_id, {**extra, **(extra_context or {})})  # type: ignore[misc]
+        return super().history_view(request, object_id, {**extra, **(extra_context or {})})
 
     def _object_context(self, request: HttpRequest, object_id: str, suffix: str | Promise = "") -> dict[str, Any]:
         from django.contrib.admin.utils import unquote
 
-        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        obj = self.get_object(request, unquote(object_id))
         if obj is None:  # Django's own view answers a missing object
             return {}
         title = self.object_title(obj)
@@ -112,3 +109,21 @@ def titled_filter(title: str | Promise, base: type[admin.FieldListFilter]) -> ty
             self.title = title
 
     return Titled
+
+
+class DefaultChoiceFilter(admin.SimpleListFilter):
+    """A list filter that opens on `default_choice` instead of "all": the rows staff come for
+    (undecided claims, notices that keep failing). "all" stays one of its lookups."""
+
+    default_choice = "all"
+
+    def value(self) -> str:
+        return super().value() or self.default_choice
+
+    def choices(self, changelist: Any) -> Any:
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }

@@ -1,15 +1,34 @@
-"""Admin's "Currently: <file>" link, pointed at the site's own view for the file.
+"""Stored files in admin, linked to the site's own view for the file: admin's "Currently: <file>"
+link, and the list of a message's or an appeal's files.
 
 Django admin links a stored file to `storage.url()`: on the bucket that is a signed address of
 the object store, which staff browsers cannot reach (it sits on an internal network) and which
 would skip the view's access check and safe headers. The link goes to the view instead.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.admin.widgets import AdminFileWidget
 from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+
+from .models import StoredFile
+
+
+def file_links(files: Iterable[StoredFile], url_name: str) -> str:
+    """Each file as a link to the view `url_name` (which checks who may open it) with its kind, one
+    a line; "—" for none."""
+    return (
+        format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">{}</a> ({})',
+            ((reverse(url_name, args=[item.token]), item.display_name, item.get_kind_display()) for item in files),
+        )
+        or "—"
+    )
 
 
 class _ViewLink:

@@ -7,7 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Общее"
 
     def ready(self) -> None:
-        from . import files
+        from . import files, webhooks  # noqa: F401 - webhooks registers its retry sweep
 
         # Each app registers its deadline sweeps and its part of the demo data in modules of
         # these names; core itself imports no app.

@@ -84,3 +84,45 @@ class StoredFile(models.Model):
     def unclaimed(cls) -> Q:
         """The rows no message or report has taken yet."""
         raise NotImplementedError
+
+
+class OutgoingWebhook(models.Model):
+    """A signed notice to the marketplace (core/webhooks.py): written in the transaction that
+    records the fact, posted after commit, retried by a sweep with growing delays until the
+    receiver answers 2xx. `event_id` never changes, so a receiver that got it twice (it answered,
+    the answer was lost) can tell."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("ждёт отправки")
+        DELIVERED = "delivered", _("доставлено")
+        FAILED = "failed", _("не доставлено, попытки кончились")
+
+    event_id = models.CharField(_("номер события"), max_length=64, unique=True)
+    # One fact, one notice: a service that runs twice finds the key taken and queues nothing more.
+    dedupe_key = models.CharField(_("ключ факта"), max_length=160, unique=True)
+    kind = models.CharField(_("событие"), max_length=40)
+    url = models.URLField(_("адрес"), max_length=500)
+    payload = models.JSONField(_("содержимое"))
+    status = models.CharField(_("статус"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("попыток"), default=0)
+    next_attempt_at = models.DateTimeField(_("следующая попытка"))
+    last_error = models.CharField(_("последняя ошибка"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("создано"))
+    delivered_at = models.DateTimeField(_("доставлено"), null=True, blank=True)
+
+    get_status_display = choice_label("status")
+
+    class Meta:
+        verbose_name = _("уведомление площадке")
+        verbose_name_plural = _("уведомления площадке")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("resend_outgoingwebhook", _("Может отправлять уведомления площадке снова"))]
+        indexes = [
+            # The retry sweep reads only notices still waiting, by when they are due.
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status="pending"), name="webhook_pending_due_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.event_id}"

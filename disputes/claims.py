@@ -19,7 +19,7 @@ from accounts.emails import email_queue
 from accounts.models import User
 from core.errors import ActionRefused
 
-from . import rules, services
+from . import outcomes, rules, services
 from .links import evidence_link_clean
 from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message
 from .problems import ALL_PROBLEMS, problems_refusal
@@ -450,6 +450,7 @@ def _record_decision(
 
 def _carry_out(dispute: Dispute, decision: Decision, *, now: datetime) -> None:
     """A final decision: money back (after the item, when it must go back) or the case closes."""
+    outcomes.claim_closed(dispute, decision, now=now)
     if decision.amount > 0:
         services.settle(dispute, amount=decision.amount, return_required=decision.return_required, actor=None, now=now)
     else:

@@ -29,7 +29,7 @@ from orders.models import Order, Refund
 from orders.payments import refund_request
 from orders.services import order_lock
 
-from . import rules
+from . import outcomes, rules
 from .links import evidence_link_clean
 from .models import Attachment, Claim, Dispute, DisputeEvent, Message, Offer
 from .problems import problems_refusal, tracking_refusal
@@ -145,6 +145,8 @@ def dispute_transition(
         setattr(dispute, field, value)
     dispute.save(update_fields=["status", "updated_at", *(changes or {})])
     record(dispute, event, actor, **details)
+    if to in outcomes.ENDED:
+        outcomes.dispute_closed(dispute, now=dispute.closed_at or timezone.now())
     return dispute
 
 
@@ -235,6 +237,7 @@ def dispute_open(
         note=request_text,
     )
     record(dispute, DisputeEvent.Kind.OPENED, buyer, dispute_kind=kind, problems=problems, amount=str(amount))
+    outcomes.dispute_opened(dispute, now=now)
     notify(
         dispute,
         [order.store.owner],
@@ -263,6 +266,13 @@ def offer_accept(*, dispute: Dispute, offer_id: int, user: User, now: datetime |
 
 def _resolve(dispute: Dispute, *, offer: Offer, actor: User | None, now: datetime) -> Dispute:
     settle(dispute, amount=offer.amount, return_required=offer.return_required, actor=actor, now=now)
+    outcomes.refund_decided(
+        dispute,
+        decided_by="seller_silence" if dispute.seller_silent else "agreement",
+        amount=offer.amount,
+        return_required=offer.return_required,
+        now=now,
+    )
     if offer.return_required:
         headline = gettext_lazy("Спор по заказу {number} решён: товар нужно отправить продавцу за {days}.")
     else:

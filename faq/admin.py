@@ -1,16 +1,21 @@
+"""The help centre in admin: sections, articles with their pictures, the publish and unpublish
+actions over selected articles, and "Пробелы справки" (searches and articles that left readers
+without an answer)."""
+
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
-from django.utils.functional import Promise
+from django.urls import URLPattern, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
+from django_stubs_ext import StrOrPromise
 
+from core.admin_actions import AdminActionsMixin
 from core.admin_russian import RussianAdminMixin
 from core.admin_widgets import ViewLinkFileWidget
 from core.csv_export import csv_response
@@ -55,14 +60,38 @@ class ArticleImageInline(admin.StackedInline):
         return format_html("<code>{}</code>", image.markdown) if image.pk else "—"
 
 
-def named_position_box(label: str | Promise) -> dict[str, forms.Widget]:
-    """The list's editable "position" box, named for screen readers (its column header is not its
-    label)."""
-    return {"position": forms.NumberInput(attrs={"aria-label": label, "class": "vIntegerField"})}
+class HelpCentreAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
+    """What the admins of sections and articles share: the list's editable "position" box, named
+    for screen readers (its column header is not its label), and saving and deleting through
+    faq/services.py (which render the text and clear the help centre's cached pages), the list's
+    bulk delete included."""
+
+    position_label: StrOrPromise = ""
+
+    def save_row(self, obj: Any) -> None:
+        raise NotImplementedError
+
+    def delete_row(self, obj: Any) -> None:
+        raise NotImplementedError
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
+        box = forms.NumberInput(attrs={"aria-label": self.position_label, "class": "vIntegerField"})
+        kwargs.setdefault("widgets", {"position": box})
+        return super().get_changelist_form(request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        self.save_row(obj)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.delete_row(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            self.delete_row(obj)
 
 
 @admin.register(Category)
-class CategoryAdmin(RussianAdminMixin, admin.ModelAdmin):
+class CategoryAdmin(HelpCentreAdmin):
     add_title = _("Новый раздел справки")
     add_label = _("Добавить раздел")
     count_label = ngettext_lazy("%(count)d раздел", "%(count)d разделов", "count")
@@ -72,23 +101,15 @@ class CategoryAdmin(RussianAdminMixin, admin.ModelAdmin):
     prepopulated_fields = {}
     search_fields = ("title_ru", "title_en")
 
-    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
-        kwargs.setdefault("widgets", named_position_box(self.position_label))
-        return super().get_changelist_form(request, **kwargs)
+    def save_row(self, category: Category) -> None:
+        services.category_save(category=category)
 
-    def save_model(self, request, obj, form, change):
-        services.category_save(category=obj)
-
-    def delete_model(self, request, obj):
-        services.category_delete(category=obj)
-
-    def delete_queryset(self, request, queryset):
-        for category in queryset:
-            services.category_delete(category=category)
+    def delete_row(self, category: Category) -> None:
+        services.category_delete(category=category)
 
 
 @admin.register(Article)
-class ArticleAdmin(RussianAdminMixin, admin.ModelAdmin):
+class ArticleAdmin(HelpCentreAdmin):
     add_title = _("Новая статья")
     add_label = _("Добавить статью")
     count_label = ngettext_lazy("%(count)d статья", "%(count)d статей", "count")
@@ -112,21 +133,15 @@ class ArticleAdmin(RussianAdminMixin, admin.ModelAdmin):
     actions = ["publish", "unpublish"]
     change_list_template = "admin/faq/article/change_list.html"
 
-    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
-        kwargs.setdefault("widgets", named_position_box(self.position_label))
-        return super().get_changelist_form(request, **kwargs)
-
     def get_urls(self) -> list[URLPattern]:
         return [
-            path("gaps/", self.admin_site.admin_view(self.gaps_view), name="faq_help_gaps"),
+            self.staff_url("gaps/", self.gaps_view, name="faq_help_gaps", permission="faq.view_help_gaps"),
             *super().get_urls(),
         ]
 
     def gaps_view(self, request: HttpRequest) -> HttpResponse:
         """ "Пробелы справки": searches that found nothing or whose first result nobody opened, and
         the articles voted "not helpful" with their comments, for 7 or 30 days; CSV on request."""
-        if not request.user.has_perm("faq.view_help_gaps"):
-            raise PermissionDenied
         days = 7 if request.GET.get("days") == "7" else 30
         if request.GET.get("format") == "csv":
             return csv_response(f"help-gaps-{days}d.csv", gaps.gap_rows(days=days))
@@ -161,15 +176,11 @@ class ArticleAdmin(RussianAdminMixin, admin.ModelAdmin):
             _("Открыть"),
         )
 
-    def save_model(self, request, obj, form, change):
-        services.article_save(article=obj)
+    def save_row(self, article: Article) -> None:
+        services.article_save(article=article)
 
-    def delete_model(self, request, obj):
-        services.article_delete(article=obj)
-
-    def delete_queryset(self, request, queryset):
-        for article in queryset:
-            services.article_delete(article=article)
+    def delete_row(self, article: Article) -> None:
+        services.article_delete(article=article)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -177,26 +188,25 @@ class ArticleAdmin(RussianAdminMixin, admin.ModelAdmin):
         services.article_save(article=form.instance)
 
     @admin.action(description=_("Опубликовать"), permissions=["change"])
-    def publish(self, request, queryset):
-        count = 0
-        for article in queryset:
-            article.status = Article.Status.PUBLISHED
-            services.article_save(article=article)
-            count += 1
-        messages.success(
-            request,
-            ngettext("Опубликована %(count)d статья.", "Опубликовано %(count)d статей.", count) % {"count": count},
-        )
+    def publish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        self.status_set(request, queryset, Article.Status.PUBLISHED)
 
     @admin.action(description=_("Снять с публикации (в черновики)"), permissions=["change"])
-    def unpublish(self, request, queryset):
-        count = 0
-        for article in queryset:
-            article.status = Article.Status.DRAFT
-            services.article_save(article=article)
-            count += 1
-        messages.success(
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        self.status_set(request, queryset, Article.Status.DRAFT)
+
+    def status_set(self, request: HttpRequest, articles: QuerySet[Article], status: str) -> None:
+        self.run_on_each(
             request,
-            ngettext("В черновики перенесена %(count)d статья.", "В черновики перенесено %(count)d статей.", count)
-            % {"count": count},
+            articles,
+            lambda article: services.article_status_set(article=article, status=status),
+            success=lambda count: status_set_message(status, count),
         )
+
+
+def status_set_message(status: str, count: int) -> str:
+    if status == Article.Status.PUBLISHED:
+        text = ngettext("Опубликована %(count)d статья.", "Опубликовано %(count)d статей.", count)
+    else:
+        text = ngettext("В черновики перенесена %(count)d статья.", "В черновики перенесено %(count)d статей.", count)
+    return text % {"count": count}

@@ -47,6 +47,12 @@ def article_save(*, article: Article) -> Article:
     return article
 
 
+def article_status_set(*, article: Article, status: str) -> Article:
+    """Publish an article or move it back to drafts (the admin list's actions), saved as above."""
+    article.status = status
+    return article_save(article=article)
+
+
 @transaction.atomic
 def article_delete(*, article: Article) -> None:
     article.delete()

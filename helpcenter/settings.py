@@ -376,6 +376,33 @@ PAYMENT_WEBHOOK_SECRET = env.str("PAYMENT_WEBHOOK_SECRET", default="")
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = 300
 TRACKING_WEBHOOK_SECRET = env.str("TRACKING_WEBHOOK_SECRET", default="")
 TRACKING_WEBHOOK_TOLERANCE_SECONDS = 300
+# Beside a marketplace (docs/deploy.md, "Beside a marketplace"). The marketplace signs its order
+# events (POST /marketplace/orders/events/) with MARKETPLACE_FEED_SECRET; without one the endpoint
+# answers 503. `make run` (DEBUG) has a development secret, so the demo's own events and
+# docs/marketplace/sign_event.py work out of the box.
+MARKETPLACE_FEED_SECRET = env.str("MARKETPLACE_FEED_SECRET", default="dev-marketplace-feed-secret" if DEBUG else "")
+MARKETPLACE_FEED_TOLERANCE_SECONDS = 300
+# Where the help centre tells the marketplace what happened to a dispute, signed with its own secret;
+# without a URL nothing is sent (core/webhooks.py).
+MARKETPLACE_WEBHOOK_URL = env.str("MARKETPLACE_WEBHOOK_URL", default="")
+MARKETPLACE_WEBHOOK_SECRET = env.str("MARKETPLACE_WEBHOOK_SECRET", default="")
+MARKETPLACE_WEBHOOK_TIMEOUT_SECONDS = env.float("MARKETPLACE_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Signing in with the marketplace account: OpenID Connect (mozilla-django-oidc, accounts/oidc.py).
+# Off while MARKETPLACE_OIDC_CLIENT_ID is empty: then only local passwords sign in.
+OIDC_RP_CLIENT_ID = env.str("MARKETPLACE_OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("MARKETPLACE_OIDC_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("MARKETPLACE_OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("MARKETPLACE_OIDC_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("MARKETPLACE_OIDC_USERINFO_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("MARKETPLACE_OIDC_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("MARKETPLACE_OIDC_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("MARKETPLACE_OIDC_SCOPES", default="openid email profile")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+# The name on the sign-in button ("Войти через <name>").
+MARKETPLACE_NAME = env.str("MARKETPLACE_NAME", default="")
+AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "accounts.oidc.MarketplaceSignInBackend"]
 # Claims: the longest and the default time an arbitrator gives the parties to send evidence.
 CLAIM_EVIDENCE_DAYS = 5
 CLAIM_EVIDENCE_MAX_DAYS = 14

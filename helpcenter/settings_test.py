@@ -52,6 +52,7 @@ TEMPLATES[0]["DIRS"] = [BASE_DIR / "templates", BASE_DIR / "tests" / "templates"
 PAYMENT_GATEWAY = "simulated"
 PAYMENT_WEBHOOK_SECRET = "test-webhook-secret"
 TRACKING_WEBHOOK_SECRET = "test-tracking-secret"
+MARKETPLACE_FEED_SECRET = "test-marketplace-feed-secret"
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: the browser tests' live server answers in several threads at once (a

@@ -7,7 +7,7 @@ from django.views.i18n import set_language
 from core import views
 from faq.sitemaps import ArticleSitemap, CategorySitemap
 from faq.views import faq_image
-from orders.views import payment_webhook, tracking_webhook
+from orders.views import marketplace_order_feed, payment_webhook, tracking_webhook
 
 SITEMAPS = {"faq-categories": CategorySitemap, "faq-articles": ArticleSitemap}
 
@@ -25,6 +25,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("payments/webhook/", payment_webhook, name="payment_webhook"),
     path("tracking/webhook/", tracking_webhook, name="tracking_webhook"),
+    # Beside a marketplace: its signed order events, and signing in with its accounts (docs/deploy.md).
+    path("marketplace/orders/events/", marketplace_order_feed, name="marketplace_order_feed"),
+    path("oidc/", include("accounts.oidc")),
 ]
 
 urlpatterns += i18n_patterns(

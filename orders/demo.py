@@ -1,9 +1,10 @@
 """Demo orders in every state, dated relative to now so every state stays real."""
 
 import io
+import json
 import zlib
 from datetime import datetime, timedelta
-from decimal import Decimal
+from typing import Any
 
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw
@@ -11,8 +12,8 @@ from PIL import Image, ImageDraw
 from accounts.models import User
 from core.demo import demo_step
 
-from .models import Order, OrderItem, Refund, SupportRequest, TrackingEvent
-from .rules import protection_end_after_confirmation, protection_end_after_shipment
+from . import feed, services
+from .models import FeedEvent, Order, OrderEvent, OrderItem, Refund, SupportRequest, TrackingEvent
 
 # number, buyer, store owner, state, days since paid, protection days, currency, tracking, items
 DEMO_ORDERS = [
@@ -212,74 +213,25 @@ DEMO_ORDERS = [
 
 @demo_step(20)
 def seed_orders(now: datetime) -> None:
+    """The demo's orders arrive as the marketplace's order events, through the feed itself
+    (orders/feed.py); what the help centre does afterwards (a confirmation, the end of protection,
+    the shipping-deadline sweep's cancellation) is then told as it happens here."""
     users = {
         user.username: user
         for user in User.objects.filter(
             username__in={row[1] for row in DEMO_ORDERS} | {row[2] for row in DEMO_ORDERS}
         ).select_related("store")
     }
-    for number, buyer, seller, state, days_ago, protection_days, currency, tracking, items in DEMO_ORDERS:
+    for row in DEMO_ORDERS:
+        number, state = row[0], row[3]
         if Order.objects.filter(number=number).exists():
             continue
-        paid_at = now - timedelta(days=days_ago)
-        handling_days = 3 + int(number) % 5  # listings promise 3 to 7 days
-        order = Order(
-            number=number,
-            buyer=users[buyer],
-            store=users[seller].store,
-            status=state,
-            currency=currency,
-            shipping_method="AliExpress Standard Shipping" if currency != "RUB" else "Почта России",
-            tracking_number=tracking,
-            protection_days=protection_days,
-            paid_at=paid_at,
-            handling_days=handling_days,
-            ship_by=paid_at + timedelta(days=handling_days) if state == Order.Status.AWAITING_SHIPMENT else None,
-            total_amount=sum(Decimal(price) * quantity for _, _, quantity, price in items),
-        )
-        if state == Order.Status.CANCELLED:
-            order.cancelled_at = paid_at + timedelta(days=handling_days)
-            order.cancel_reason = Order.CancelReason.NOT_SHIPPED
-        elif state != Order.Status.AWAITING_SHIPMENT:
-            order.shipped_at = paid_at + timedelta(days=2)
-            order.protection_due_at = protection_end_after_shipment(
-                shipped_at=order.shipped_at, protection_days=protection_days
+        for event in demo_order_events(row, users, now):
+            answer = feed.feed_body_apply(
+                json.dumps(event, ensure_ascii=False).encode(), source=FeedEvent.Source.DEMO, now=now, notify=False
             )
-        if state in (Order.Status.DELIVERED, Order.Status.CONFIRMED, Order.Status.COMPLETED):
-            order.delivered_at = paid_at + timedelta(days=min(days_ago - 1, 20))
-        if state == Order.Status.DELIVERED and order.delivered_at is not None:
-            # The delivery scan starts the 15-day dispute window, as a confirmation does.
-            order.protection_due_at = protection_end_after_confirmation(confirmed_at=order.delivered_at)
-        if state == Order.Status.CONFIRMED:
-            order.confirmed_at = now - timedelta(days=3)
-            order.protection_due_at = protection_end_after_confirmation(confirmed_at=order.confirmed_at)
-        if state == Order.Status.COMPLETED:
-            order.completed_at = order.protection_due_at
-        order.save()
-        if order.cancelled_at:
-            Refund.objects.create(
-                order=order,
-                purpose=Refund.Purpose.CANCELLATION,
-                amount=order.total_amount,
-                currency=order.currency,
-                reference=f"RF-{order.number}-DEMO",
-                status=Refund.Status.COMPLETED,
-                requested_at=order.cancelled_at,
-                sent_at=order.cancelled_at,
-                completed_at=order.cancelled_at + timedelta(hours=2),
-                confirmed_by=Refund.ConfirmedBy.GATEWAY,
-            )
-        OrderItem.objects.bulk_create(
-            OrderItem(
-                order=order,
-                title=title,
-                variant=variant,
-                quantity=quantity,
-                unit_price=Decimal(price),
-                item_id=demo_item_id(title),
-            )
-            for title, variant, quantity, price in items
-        )
+            assert answer.status == FeedEvent.Outcome.APPLIED, (event["id"], answer)
+        _after_the_feed(Order.objects.select_related("buyer").get(number=number), state, now)
     seed_tracking(now)
     # A question to support waiting for its answer (the support demo login answers it in admin).
     no_tracking = Order.objects.filter(number="8100000000000002").first()
@@ -297,6 +249,111 @@ def seed_orders(now: datetime) -> None:
             item.save(update_fields=["item_id"])
         if not item.image:
             item.image.save(f"{item.item_id}.png", ContentFile(demo_picture(item.title)), save=True)
+
+
+def demo_order_events(row: tuple, users: dict[str, User], now: datetime) -> list[dict[str, Any]]:
+    """The marketplace's events for one demo order, as JSON-ready dicts (docs/deploy.md shows the shapes)."""
+    number, buyer, seller, state, days_ago, protection_days, currency, tracking, items = row
+    paid_at = now - timedelta(days=days_ago)
+    store_owner = users[seller]
+    snapshot = {
+        "number": number,
+        "currency": currency,
+        "buyer": _person(users[buyer]),
+        "store": {
+            "id": store_owner.store.marketplace_id,
+            "name": store_owner.store.name,
+            "seller": _person(store_owner),
+        },
+        "items": [
+            {
+                "title": title,
+                "variant": variant,
+                "quantity": quantity,
+                "price": price,
+                "product_id": demo_item_id(title),
+            }
+            for title, variant, quantity, price in items
+        ],
+        "shipping": {
+            "method": "AliExpress Standard Shipping" if currency != "RUB" else "Почта России",
+            "price": "0.00",
+        },
+        "protection_days": protection_days,
+        "handling_days": 3 + int(number) % 5,  # listings promise 3 to 7 days
+    }
+    events: list[dict[str, Any]] = [
+        _event(number, "placed", paid_at - timedelta(minutes=10), order=snapshot),
+        _event(number, "paid", paid_at, order=snapshot),
+    ]
+    if state in (Order.Status.AWAITING_SHIPMENT, Order.Status.CANCELLED):
+        return events
+    carrier = "Почта России" if currency == "RUB" else "Cainiao"
+    events.append(
+        _event(
+            number,
+            "shipped",
+            paid_at + timedelta(days=2),
+            shipment={"carrier": carrier, "tracking_number": tracking},
+        )
+    )
+    if state in (Order.Status.DELIVERED, Order.Status.CONFIRMED, Order.Status.COMPLETED):
+        delivered_at = paid_at + timedelta(days=min(days_ago - 1, 20))
+        events.append(_event(number, "delivered", delivered_at, delivery={"location": DELIVERY_PLACE}))
+    return events
+
+
+def _person(user: User) -> dict[str, str]:
+    return {"id": user.marketplace_id or "", "email": user.email, "name": user.first_name}
+
+
+def _event(number: str, kind: str, occurred_at: datetime, **body: Any) -> dict[str, Any]:
+    order = body.pop("order", {"number": number})
+    return {
+        "id": f"demo-{number}-{kind}",
+        "type": f"order.{kind}",
+        "occurred_at": occurred_at.isoformat(),
+        "order": order,
+        **body,
+    }
+
+
+def _after_the_feed(order: Order, state: str, now: datetime) -> None:
+    """What the help centre itself did to a demo order after the marketplace's events."""
+    if state == Order.Status.CONFIRMED:
+        services.order_confirm_receipt(order=order, buyer=order.buyer, now=now - timedelta(days=3))
+    elif state == Order.Status.COMPLETED:
+        assert order.protection_due_at is not None
+        services.order_complete_expired(order_id=order.pk, now=order.protection_due_at, notify=False)
+    elif state == Order.Status.CANCELLED:
+        # The seller never shipped: the shipping-deadline sweep cancelled it, and the payment system
+        # confirmed the refund two hours later.
+        assert order.ship_by is not None
+        cancelled_at = order.ship_by
+        services.order_transition(
+            order_id=order.pk,
+            to_status=Order.Status.CANCELLED,
+            event=OrderEvent.Kind.CANCELLED,
+            actor=None,
+            now=cancelled_at,
+            changes={"cancelled_at": cancelled_at, "cancel_reason": Order.CancelReason.NOT_SHIPPED},
+            details={"reason": Order.CancelReason.NOT_SHIPPED},
+        )
+        Refund.objects.create(
+            order=order,
+            purpose=Refund.Purpose.CANCELLATION,
+            amount=order.total_amount,
+            currency=order.currency,
+            reference=f"RF-{order.number}-DEMO",
+            status=Refund.Status.COMPLETED,
+            requested_at=cancelled_at,
+            sent_at=cancelled_at,
+            completed_at=cancelled_at + timedelta(hours=2),
+            confirmed_by=Refund.ConfirmedBy.GATEWAY,
+        )
+
+
+DELIVERY_PLACE = "Отделение почты 101000"
 
 
 # Tracking histories: (days after shipment, event, place). An order's history stops at its state:
@@ -327,8 +384,7 @@ def seed_tracking(now: datetime) -> None:
             for after, kind, place in route
             if order.shipped_at + timedelta(days=after) < min(now, order.delivered_at or now)
         ]
-        if order.delivered_at:
-            steps.append((order.delivered_at, TrackingEvent.Kind.DELIVERED, "Отделение почты 101000"))
+        # The delivery scan itself came with the marketplace's "delivered" event.
         for index, (happened_at, kind, place) in enumerate(steps):
             TrackingEvent.objects.get_or_create(
                 external_id=f"demo-{order.number}-{index}",

@@ -27,6 +27,7 @@ class Order(models.Model):
         SELLER_AGREED = "seller_agreed", _("продавец согласился отменить заказ")
         SELLER_SILENT = "seller_silent", _("продавец не ответил на просьбу отменить заказ")
         NOT_SHIPPED = "not_shipped", _("продавец не отправил заказ в срок")
+        MARKETPLACE = "marketplace", _("заказ отменила площадка")
 
     number = models.CharField(_("номер заказа"), max_length=32, unique=True)
     buyer = models.ForeignKey(
@@ -69,6 +70,10 @@ class Order(models.Model):
     # Set under the order's lock when its one dispute opens, and never cleared: the dispute then
     # governs the money, no second dispute can open, and the protection sweeps leave the order alone.
     has_dispute = models.BooleanField(_("был спор"), default=False)
+    # The latest marketplace event applied to the order (orders/feed.py): an event older than this
+    # one is recorded and ignored, so events that arrive out of order never undo a later one.
+    marketplace_event_at = models.DateTimeField(_("последнее событие площадки"), null=True, blank=True)
+    marketplace_event_kind = models.CharField(_("какое событие площадки"), max_length=16, blank=True, db_default="")
     created_at = models.DateTimeField(_("создан"), auto_now_add=True)
     updated_at = models.DateTimeField(_("изменён"), auto_now=True)
     get_status_display = choice_label("status")
@@ -109,6 +114,9 @@ class OrderItem(models.Model):
     # The listing's main picture, copied when the order was placed (listings change later). Served
     # to the order's buyer, seller and staff only (orders.views.item_image).
     image = models.ImageField(_("фото товара"), upload_to="items/%Y/%m/", blank=True, max_length=200)
+    # The picture's address on the marketplace, as the order feed sent it (shown as a link: the
+    # help centre neither fetches nor embeds pictures from other sites).
+    image_url = models.URLField(_("адрес фото на площадке"), max_length=500, blank=True, db_default="")
 
     class Meta:
         verbose_name = _("товар заказа")
@@ -253,6 +261,7 @@ class TrackingEvent(models.Model):
         CARRIER = "carrier", _("служба доставки")
         STAFF = "staff", _("сотрудник")
         DEMO = "demo", _("демо-данные")
+        FEED = "feed", _("площадка")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tracking_events", verbose_name=_("заказ"))
     kind = models.CharField(_("событие"), max_length=16, choices=Kind.choices)
@@ -290,6 +299,7 @@ class Refund(models.Model):
         GATEWAY = "gateway", _("платёжная система сразу")
         WEBHOOK = "webhook", _("уведомление платёжной системы")
         STAFF = "staff", _("сотрудник вручную")
+        FEED = "feed", _("площадка (событие заказа)")
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("заказ"))
     purpose = models.CharField(_("за что"), max_length=16, choices=Purpose.choices)
@@ -397,3 +407,57 @@ class SupportRequest(models.Model):
 
     def __str__(self) -> str:
         return str(_("Обращение №%(number)s") % {"number": self.pk})
+
+
+class FeedEvent(models.Model):
+    """One order event from the marketplace (the signed feed, the bulk import or the demo), kept by
+    its event id: the same event sent again changes nothing and gets the answer it got the first
+    time. An event for an order not known yet waits here (HELD) until the order is paid."""
+
+    class Kind(models.TextChoices):
+        PLACED = "placed", _("заказ оформлен")
+        PAID = "paid", _("заказ оплачен")
+        SHIPPED = "shipped", _("заказ отправлен")
+        DELIVERED = "delivered", _("заказ доставлен")
+        CANCELLED = "cancelled", _("заказ отменён площадкой")
+        REFUNDED = "refunded", _("площадка вернула деньги")
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("применено")
+        STALE = "stale", _("устарело, не применено")
+        HELD = "held", _("ждёт оплаты заказа")
+        REFUSED = "refused", _("отклонено")
+
+    class Source(models.TextChoices):
+        FEED = "feed", _("поток событий")
+        IMPORT = "import", _("загрузка истории")
+        DEMO = "demo", _("демо-данные")
+
+    event_id = models.CharField(_("номер события"), max_length=100, unique=True)
+    kind = models.CharField(_("событие"), max_length=16, choices=Kind.choices)
+    order_number = models.CharField(_("номер заказа"), max_length=32)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("заказ")
+    )
+    occurred_at = models.DateTimeField(_("когда произошло"))
+    received_at = models.DateTimeField(_("получено"))
+    source = models.CharField(_("откуда"), max_length=8, choices=Source.choices)
+    outcome = models.CharField(_("итог"), max_length=8, choices=Outcome.choices)
+    # Why it was not applied, in words the sender reads (English, like the webhooks' answers).
+    reason = models.CharField(_("почему"), max_length=300, blank=True)
+    # Kept only while the event waits for its order, and for a refused one (to see what came).
+    payload = models.JSONField(_("содержимое"), null=True, blank=True)
+
+    get_kind_display = choice_label("kind")
+    get_outcome_display = choice_label("outcome")
+    get_source_display = choice_label("source")
+
+    class Meta:
+        verbose_name = _("событие площадки")
+        verbose_name_plural = _("события площадки")
+        ordering = ["-pk"]
+        # An order's events (admin search; the events held until its "paid" arrives).
+        indexes = [models.Index(fields=["order_number"], name="feed_event_order_number_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.get_kind_display()} {self.order_number}"

@@ -162,8 +162,9 @@ def order_send_confirm_reminder(*, order_id: int, now: datetime | None = None) -
 
 
 @transaction.atomic
-def order_complete_expired(*, order_id: int, now: datetime | None = None) -> Order | None:
-    """Protection is over with no dispute: the order completes and no dispute can be opened."""
+def order_complete_expired(*, order_id: int, now: datetime | None = None, notify: bool = True) -> Order | None:
+    """Protection is over with no dispute: the order completes and no dispute can be opened.
+    `notify=False` (an order imported when its protection had long ended) mails no one."""
     now = now or timezone.now()
     try:
         order = order_transition(
@@ -180,6 +181,8 @@ def order_complete_expired(*, order_id: int, now: datetime | None = None) -> Ord
     order.extensions.filter(status=ProtectionExtension.Status.PENDING).update(
         status=ProtectionExtension.Status.LAPSED, decided_at=now
     )
+    if not notify:
+        return order
     email_queue(
         user=order.buyer,
         template="protection_ended",

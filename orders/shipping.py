@@ -208,10 +208,11 @@ def tracking_event_record(
     source: str,
     external_id: str | None = None,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> TrackingEvent | None:
     """Record one scan of the parcel; None when this `external_id` was recorded before (a repeated
     notice changes nothing). "Delivered" on a parcel in transit starts the same 15-day dispute
-    window as confirming receipt."""
+    window as confirming receipt. `notify=False` (history imported from the marketplace) mails no one."""
     now = now or timezone.now()
     if kind not in TrackingEvent.Kind.values:
         raise ActionRefused(_("Неизвестное событие отслеживания."))
@@ -249,7 +250,7 @@ def tracking_event_record(
             changes=changes,
             details={"happened_at": happened_at.isoformat()},
         )
-        if not order.has_dispute:
+        if notify and not order.has_dispute:
             email_queue(
                 user=order.buyer,
                 template="order_delivered",

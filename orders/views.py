@@ -18,7 +18,7 @@ from core.errors import ActionRefused
 from core.signatures import NoticeRejected
 from core.views import run_action
 
-from . import payments, rules, selectors, services, shipping
+from . import feed, payments, rules, selectors, services, shipping
 from .forms import CancelRequestForm, ExtensionRequestForm, OrderFilterForm, ShipForm, SupportRequestForm
 from .models import ProtectionExtension
 from .rules import Role
@@ -248,6 +248,19 @@ def payment_webhook(request: HttpRequest) -> JsonResponse:
 def tracking_webhook(request: HttpRequest) -> JsonResponse:
     """The logistics system's signed tracking events (README: "Before shipment and tracking")."""
     return _signed_notice(request, shipping.tracking_notice_receive, "X-Tracking-Signature")
+
+
+@csrf_exempt
+@require_POST
+def marketplace_order_feed(request: HttpRequest) -> JsonResponse:
+    """The marketplace's signed order events (orders/feed.py; docs/deploy.md, "Beside a marketplace")."""
+    try:
+        answer = feed.feed_receive(
+            body=request.body, signature_header=request.headers.get("X-Marketplace-Signature", "")
+        )
+    except NoticeRejected as rejected:
+        return JsonResponse({"error": rejected.reason}, status=rejected.status)
+    return JsonResponse(answer.as_json(), status=answer.http_status)
 
 
 @login_required

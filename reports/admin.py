@@ -4,20 +4,19 @@ moves the rulebook allows now (ask the reported party, take it without asking, d
 from datetime import timedelta
 from typing import Any
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
 from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from accounts.models import User
+from accounts.http import signed_in_user
+from core.admin_actions import AdminActionsMixin
 from core.admin_russian import RussianAdminMixin
-from core.errors import ActionRefused
 
 from . import rules, selectors, services
 from .forms import DecisionForm
@@ -57,8 +56,10 @@ class WaitingOnFilter(admin.SimpleListFilter):
 
 
 @admin.register(Report)
-class ReportAdmin(RussianAdminMixin, admin.ModelAdmin):
+class ReportAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
     count_label = ngettext_lazy("%(count)d жалоба", "%(count)d жалоб", "count")
+    # Support acts on a report through its page's buttons, which call the services.
+    closed_screens = frozenset({"add", "change", "delete"})
     list_display = ("number", "report_type", "reason", "status", "against", "created_at", "answer_due_at")
     list_display_links = ("number",)
     list_filter = (WaitingOnFilter, "status", "report_type", AgeFilter, "outcome", "sanction")
@@ -98,15 +99,6 @@ class ReportAdmin(RussianAdminMixin, admin.ModelAdmin):
             return str(_("покупатель %(name)s") % {"name": report.reported_user.get_username()})
         return str(_("продавец неизвестен"))
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("reports.handle_report")
 
@@ -114,30 +106,27 @@ class ReportAdmin(RussianAdminMixin, admin.ModelAdmin):
         return request.user.has_perm("reports.handle_report")
 
     def get_urls(self) -> list[URLPattern]:
-        def route(suffix: str, view: Any, name: str) -> URLPattern:
-            return path(f"<int:pk>/{suffix}/", self.admin_site.admin_view(view), name=f"reports_report_{name}")
-
         return [
-            route("notify", self.notify_view, "notify"),
-            route("take", self.take_view, "take"),
-            route("close", self.close_view, "close"),
+            self.object_url("notify", self.notify_view),
+            self.object_url("take", self.take_view),
+            self.object_url("close", self.close_view),
             *super().get_urls(),
         ]
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        return self._page(request, int(object_id))
+        self.check_permission(request)
+        return self.report_page(request, int(object_id))
 
-    def _report(self, request: HttpRequest, pk: int) -> Report:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
+    def report_case(self, request: HttpRequest, pk: int) -> Report:
         get_object_or_404(Report.objects.only("pk"), pk=pk)
-        return selectors.report_get(user=request.user, pk=pk)  # type: ignore[arg-type]
+        return selectors.report_get(user=signed_in_user(request), pk=pk)
 
-    def _page(self, request: HttpRequest, pk: int, decision_form: DecisionForm | None = None) -> TemplateResponse:
-        report = self._report(request, pk)
-        user: User = request.user  # type: ignore[assignment]
+    def report_page(self, request: HttpRequest, pk: int, decision_form: DecisionForm | None = None) -> TemplateResponse:
+        """The page; a decision sent back with errors is drawn as sent (and the page answers 400)."""
+        report = self.report_case(request, pk)
+        user = signed_in_user(request)
         now = timezone.now()
         all_files = list(report.files.all())
         context = {
@@ -162,58 +151,33 @@ class ReportAdmin(RussianAdminMixin, admin.ModelAdmin):
             request, "admin/reports/report/page.html", context, status=400 if decision_form else 200
         )
 
-    def _back(self, pk: int) -> HttpResponseRedirect:
-        return redirect(reverse("admin:reports_report_change", args=[pk]))
-
-    def _act(self, request: HttpRequest, pk: int, action: Any, success: str) -> HttpResponseRedirect:
-        try:
-            action()
-        except ActionRefused as refused:
-            messages.error(request, refused.message)
-        else:
-            messages.success(request, success)
-        return self._back(pk)
-
     def notify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        report = self._report(request, pk)
-        if request.method != "POST":
-            return self._back(pk)
-        return self._act(
+        report = self.report_case(request, pk)
+        return self.run_action(
             request,
-            pk,
-            lambda: services.report_notify(report=report, staff=request.user),  # type: ignore[arg-type]
-            str(_("Сторона уведомлена; срок ответа записан.")),
+            lambda: services.report_notify(report=report, staff=signed_in_user(request)),
+            success=_("Сторона уведомлена; срок ответа записан."),
+            back=self.change_url(pk),
         )
 
     def take_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        report = self._report(request, pk)
-        if request.method != "POST":
-            return self._back(pk)
-        return self._act(
+        report = self.report_case(request, pk)
+        return self.run_action(
             request,
-            pk,
-            lambda: services.report_take(report=report, staff=request.user),  # type: ignore[arg-type]
-            str(_("Жалоба у вас в работе.")),
+            lambda: services.report_take(report=report, staff=signed_in_user(request)),
+            success=_("Жалоба у вас в работе."),
+            back=self.change_url(pk),
         )
 
     def close_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        report = self._report(request, pk)
-        if request.method != "POST":
-            return self._back(pk)
+        report = self.report_case(request, pk)
         form = DecisionForm(request.POST)
-        if not form.is_valid():
-            return self._page(request, pk, decision_form=form)
-        data = form.cleaned_data
-        try:
-            services.report_close(
-                report=report,
-                staff=request.user,  # type: ignore[arg-type]
-                outcome=data["outcome"],
-                reason=data["reason"],
-                sanction=data.get("sanction") or "",
-            )
-        except ActionRefused as refused:
-            form.add_error(None, refused.message)
-            return self._page(request, pk, decision_form=form)
-        messages.success(request, str(_("Решение записано; участники получат письмо.")))
-        return self._back(pk)
+        return self.run_action(
+            request,
+            lambda: services.report_close(report=report, staff=signed_in_user(request), **form.cleaned_data),
+            form=form,
+            form_page=lambda form: self.report_page(request, pk, decision_form=form),
+            refusal_on_form=True,
+            success=_("Решение записано; участники получат письмо."),
+            back=self.change_url(pk),
+        )

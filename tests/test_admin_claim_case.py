@@ -1,4 +1,4 @@
-"""The admin claim page reads its dispute with disputes.admin_selectors.claim_case_get(): the
+"""The admin claim page reads its dispute with disputes.selectors.claim_case_get(): the
 site's dispute page query found by the claim, plus the three people it names in one query; then
 nothing the page reads may cost another query."""
 
@@ -8,7 +8,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from disputes import claims, services
-from disputes.admin_selectors import claim_case_get
+from disputes.selectors import claim_case_get
 
 from .disputes_helpers import escalate, open_dispute, png_file, store_upload
 from .factories import arbitrator, support_agent

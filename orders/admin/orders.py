@@ -1,9 +1,12 @@
+"""Orders in admin (with their items, cancellations, tracking, extensions and events), refunds and
+their confirmation by hand, support requests and their answers, tracking events entered by staff."""
+
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.widgets import AdminTextInputWidget
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -15,13 +18,14 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from accounts.http import signed_in_user
+from core.admin_actions import AdminActionsMixin, ReadOnlyInline
 from core.admin_russian import RussianAdminMixin
-from core.errors import ActionRefused
 from core.money import format_money
 from core.tracking_numbers import TrackingNumberField
 
-from . import payments, rules, services, shipping
-from .models import (
+from .. import payments, rules, services, shipping
+from ..models import (
     Order,
     OrderCancellation,
     OrderEvent,
@@ -47,14 +51,10 @@ class OrderItemInline(admin.StackedInline):
         return () if may_change_money(request) else ("unit_price",)
 
 
-class ProtectionExtensionInline(admin.StackedInline):
+class ProtectionExtensionInline(ReadOnlyInline):
     model = ProtectionExtension
-    extra = 0
+    closed_screens = frozenset({"add"})
     readonly_fields = ("days", "reason", "status", "requested_at", "decided_at")
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 def _moment(value: Any) -> str:
@@ -92,15 +92,11 @@ def event_details_lines(details: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-class OrderEventInline(admin.StackedInline):
+class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    extra = 0
+    closed_screens = frozenset({"add"})
     fields = ("created_at", "kind", "actor", "what_changed")
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("подробности"))
     def what_changed(self, event: OrderEvent) -> str:
@@ -109,25 +105,18 @@ class OrderEventInline(admin.StackedInline):
         )
 
 
-class TrackingEventInline(admin.StackedInline):
+class TrackingEventInline(ReadOnlyInline):
     model = TrackingEvent
-    extra = 0
+    # Added through TrackingEventAdmin, which goes through the service.
+    closed_screens = frozenset({"add"})
     readonly_fields = ("happened_at", "kind", "location", "source", "received_at")
     fields = readonly_fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False  # added through TrackingEventAdmin, which goes through the service
 
 
-class OrderCancellationInline(admin.StackedInline):
+class OrderCancellationInline(ReadOnlyInline):
     model = OrderCancellation
-    extra = 0
+    closed_screens = frozenset({"add"})
     readonly_fields = ("reason", "note", "status", "requested_at", "respond_by", "resolved_at")
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)
@@ -164,8 +153,10 @@ class OrderAdmin(RussianAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(RussianAdminMixin, admin.ModelAdmin):
+class RefundAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
     count_label = ngettext_lazy("%(count)d возврат", "%(count)d возвратов", "count")
+    # Refunds are requested by the services that decide them and confirmed by the button below.
+    closed_screens = frozenset({"add", "delete"})
     list_display = ("reference", "order", "purpose", "money", "status", "requested_at", "flagged_at", "completed_at")
     list_filter = ("status", "purpose", ("flagged_at", admin.EmptyFieldListFilter), "currency")
     search_fields = ("reference", "order__number", "gateway_reference")
@@ -173,12 +164,6 @@ class RefundAdmin(RussianAdminMixin, admin.ModelAdmin):
     list_select_related = ("order",)
     readonly_fields = [field.name for field in Refund._meta.fields]
     actions = ["confirm_by_hand"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def object_title(self, obj: Any) -> str:
         return str(_("Возврат %(reference)s") % {"reference": obj.reference})
@@ -189,18 +174,15 @@ class RefundAdmin(RussianAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Отметить возврат выполненным (деньги ушли покупателю)"), permissions=["confirm"])
     def confirm_by_hand(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
-        confirmed = 0
-        for refund in queryset.filter(status=Refund.Status.REQUESTED):
-            try:
-                confirmed += payments.refund_confirm(
-                    refund_id=refund.pk,
-                    confirmed_by=Refund.ConfirmedBy.STAFF,
-                    user=request.user,  # type: ignore[arg-type]
-                )
-            except ActionRefused as refused:
-                messages.error(request, refused.message)
-                return
-        messages.success(request, _("Отмечено выполненными: %(count)d.") % {"count": confirmed})
+        staff = signed_in_user(request)
+        self.run_on_each(
+            request,
+            queryset.filter(status=Refund.Status.REQUESTED),
+            lambda refund: payments.refund_confirm(
+                refund_id=refund.pk, confirmed_by=Refund.ConfirmedBy.STAFF, user=staff
+            ),
+            success=lambda count: _("Отмечено выполненными: %(count)d.") % {"count": count},
+        )
 
     def has_confirm_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.confirm_refund")
@@ -220,12 +202,14 @@ class SupportAnswerForm(forms.ModelForm):
 
 
 @admin.register(SupportRequest)
-class SupportRequestAdmin(RussianAdminMixin, admin.ModelAdmin):
+class SupportRequestAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
     """Support's inbox: open questions first; the answer is written on the request's page and sent
     through the service (it mails the buyer)."""
 
     form = SupportAnswerForm
     count_label = ngettext_lazy("%(count)d обращение", "%(count)d обращений", "count")
+    # A request is written by its buyer on the site.
+    closed_screens = frozenset({"add", "delete"})
     list_display = ("number", "author", "order", "status", "created_at", "answered_at")
     list_filter = ("status",)
     search_fields = ("=id", "author__username", "author__email", "order__number", "text")
@@ -241,24 +225,16 @@ class SupportRequestAdmin(RussianAdminMixin, admin.ModelAdmin):
     def number(self, item: SupportRequest) -> str:
         return str(item.pk)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("orders.answer_supportrequest")
 
     def save_model(self, request: HttpRequest, obj: SupportRequest, form: Any, change: bool) -> None:
-        try:
-            services.support_request_answer(
-                support_request=obj,
-                staff=request.user,  # type: ignore[arg-type]
-                answer=form.cleaned_data["answer"],
-            )
-        except ActionRefused as refused:
-            messages.error(request, refused.message)
+        self.run_in_save(
+            request,
+            lambda: services.support_request_answer(
+                support_request=obj, staff=signed_in_user(request), answer=form.cleaned_data["answer"]
+            ),
+        )
 
 
 class TrackingEventForm(forms.ModelForm):
@@ -274,11 +250,13 @@ class TrackingEventForm(forms.ModelForm):
 
 
 @admin.register(TrackingEvent)
-class TrackingEventAdmin(RussianAdminMixin, admin.ModelAdmin):
+class TrackingEventAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
     """A scan the carrier reported outside the webhook (by phone, by e-mail), entered by staff. It
     goes through the same service as the webhook: "delivered" starts the dispute window."""
 
     form = TrackingEventForm
+    # A scan is a fact: record a new one instead of editing.
+    closed_screens = frozenset({"change", "delete"})
     add_title = _("Новое событие отслеживания")
     add_label = _("Записать событие отслеживания")
     count_label = ngettext_lazy("%(count)d событие", "%(count)d событий", "count")
@@ -288,24 +266,17 @@ class TrackingEventAdmin(RussianAdminMixin, admin.ModelAdmin):
     raw_id_fields = ("order",)
     list_select_related = ("order",)
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # a scan is a fact: record a new one instead of editing
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def save_model(self, request: HttpRequest, obj: TrackingEvent, form: Any, change: bool) -> None:
-        try:
-            recorded = shipping.tracking_event_record(
+        recorded = self.run_in_save(
+            request,
+            lambda: shipping.tracking_event_record(
                 order=form.cleaned_data["order"],
                 kind=form.cleaned_data["kind"],
                 happened_at=form.cleaned_data["happened_at"],
                 location=form.cleaned_data["location"],
                 source=TrackingEvent.Source.STAFF,
-            )
-        except ActionRefused as refused:
-            messages.error(request, refused.message)
-            return
+            ),
+        )
         if recorded is not None:
             obj.pk = recorded.pk
 
@@ -316,19 +287,12 @@ class TrackingEventAdmin(RussianAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(OrderCancellation)
-class OrderCancellationAdmin(RussianAdminMixin, admin.ModelAdmin):
+class OrderCancellationAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
     count_label = ngettext_lazy("%(count)d просьба", "%(count)d просьб", "count")
+    # A cancellation is asked for and answered on the site.
+    closed_screens = frozenset({"add", "change", "delete"})
     list_display = ("order", "reason", "status", "requested_at", "respond_by")
     list_filter = ("status", "reason")
     search_fields = ("order__number",)
     list_select_related = ("order",)
     readonly_fields = ("order", "reason", "note", "status", "requested_at", "respond_by", "resolved_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
