@@ -143,13 +143,17 @@ class OutboxAction(StrEnum):
 # (a minute's grace, so the sweep does not race the worker that got the after-commit message), and
 # a "sending" one whose worker's lease ran out (it died, or could not tell whether the server took
 # the mail). Each reads its partial index.
-outbox: Rulebook[OutgoingEmail, None] = Rulebook("outgoing e-mail", no_facts=None)
-outbox.deadline(
-    OutboxAction.RETRY,
-    "next_attempt_at",
-    lambda: OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING),
-    after=lambda: timedelta(minutes=1),
-)
-outbox.deadline(
-    OutboxAction.RECLAIM, "lease_expires_at", lambda: OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENDING)
+outbox = (
+    Rulebook[OutgoingEmail, None]("outgoing e-mail", no_facts=None)
+    .deadline(
+        OutboxAction.RETRY,
+        "next_attempt_at",
+        lambda: OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING),
+        after=lambda: timedelta(minutes=1),
+    )
+    .deadline(
+        OutboxAction.RECLAIM,
+        "lease_expires_at",
+        lambda: OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENDING),
+    )
 )

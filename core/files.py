@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from functools import partial
 from typing import Any, cast
 
@@ -234,14 +233,9 @@ def upload_discard_unclaimed(*, upload: StoredFile, now: datetime) -> bool:
     return True
 
 
-class UploadAction(StrEnum):
-    DISCARD_UNCLAIMED = "discard_unclaimed"
-
-
-# Uploads have one deadline: a day unclaimed (core.rules' shape, over every app's upload model).
-uploads: Rulebook[StoredFile, None] = Rulebook("upload", no_facts=None)
-uploads.deadline(
-    UploadAction.DISCARD_UNCLAIMED,
+# Uploads have one deadline, a day unclaimed (core.rules' shape, over every app's upload model).
+uploads = Rulebook[StoredFile, None]("upload", no_facts=None).deadline(
+    "discard_unclaimed",
     "uploaded_at",
     lambda: [model._default_manager.filter(model.unclaimed()) for model in upload_models()],
     after=lambda: timedelta(hours=settings.UPLOAD_UNCLAIMED_HOURS),
@@ -250,7 +244,7 @@ register_deadlines(
     uploads,
     DeadlineSweep(
         "unclaimed-uploads",
-        UploadAction.DISCARD_UNCLAIMED,
+        "discard_unclaimed",
         upload_discard_unclaimed,
         "upload",
         "загруженные файлы, которые никто не отправил за сутки, удаляются",

@@ -219,12 +219,13 @@ class Rulebook[SubjectT, FactsT]:
         *,
         after: Callable[[], timedelta] | None = None,
         ahead: bool = False,
-    ) -> Deadline:
-        """Declare the rows `action` is due on (see Deadline); a sweep takes them, earliest first."""
+    ) -> "Rulebook[SubjectT, FactsT]":
+        """Declare the rows `action` is due on (see Deadline); a sweep takes them, earliest first.
+        Returns the book, so that a book of deadlines alone is written in one statement."""
         if action in self._deadlines:
             raise ValueError(f"The {self.subject} rulebook has two deadlines for {action!r}")
-        self._deadlines[action] = entry = Deadline(action, column, rows, after, ahead)
-        return entry
+        self._deadlines[action] = Deadline(action, column, rows, after, ahead)
+        return self
 
     def deadline_of(self, action: str) -> Deadline:
         return self._deadlines[action]

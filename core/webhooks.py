@@ -17,7 +17,6 @@ import urllib.error
 import urllib.request
 import uuid
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -173,23 +172,15 @@ def webhook_resend(*, webhook_id: int, staff: Any, now: datetime | None = None) 
     return True
 
 
-class WebhookAction(StrEnum):
-    DELIVER = "deliver"
-
-
-# Notices have one deadline, their next attempt; the sweep reads the partial index
-# webhook_pending_due_idx.
-webhook_rules: Rulebook[OutgoingWebhook, None] = Rulebook("outgoing webhook", no_facts=None)
-webhook_rules.deadline(
-    WebhookAction.DELIVER,
-    "next_attempt_at",
-    lambda: OutgoingWebhook.objects.filter(status=OutgoingWebhook.Status.PENDING),
+# Notices have one deadline, their next attempt (the partial index webhook_pending_due_idx).
+notices = Rulebook[OutgoingWebhook, None]("outgoing webhook", no_facts=None).deadline(
+    "deliver", "next_attempt_at", lambda: OutgoingWebhook.objects.filter(status=OutgoingWebhook.Status.PENDING)
 )
 register_deadlines(
-    webhook_rules,
+    notices,
     DeadlineSweep(
         "marketplace-webhooks",
-        WebhookAction.DELIVER,
+        "deliver",
         webhook_deliver,
         "webhook_id",
         "уведомления площадке, которые ещё не дошли",
