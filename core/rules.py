@@ -227,6 +227,11 @@ class Rulebook[SubjectT, FactsT]:
         self._deadlines[action] = Deadline(action, column, rows, after, ahead)
         return self
 
+    @property
+    def actions(self) -> frozenset[str]:
+        """The actions the book has a rule for."""
+        return frozenset(self._rules)
+
     def deadline_of(self, action: str) -> Deadline:
         return self._deadlines[action]
 
