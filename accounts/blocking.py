@@ -2,7 +2,6 @@
 user can still sign in, read it and appeal with evidence; staff unblock or keep the block."""
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,8 +18,7 @@ def _lock(user_id: int) -> User:
     return User.objects.select_for_update(of=("self",)).get(pk=user_id)
 
 
-def _record(user: User, kind: str, actor: User | None, now: datetime, **details: Any) -> AccountEvent:
-    return AccountEvent.objects.create(user=user, kind=kind, actor=actor, details=details, created_at=now)
+_record = AccountEvent.record
 
 
 @transaction.atomic

@@ -1,8 +1,10 @@
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import ChoiceLabels, StoredFile
+from core.models import ActorRole, ChoiceLabels, StoredFile, TimelineEvent
 
 # Zones offered in settings: Russia's own zones first (most buyers), then a few neighbours.
 TIME_ZONE_CHOICES = [
@@ -166,8 +168,10 @@ class OutgoingEmail(ChoiceLabels, models.Model):
         return f"{self.to_address}: {self.subject or self.template}"
 
 
-class AccountEvent(ChoiceLabels, models.Model):
+class AccountEvent(ChoiceLabels, TimelineEvent):
     """Staff actions on an account and the user's appeals: who, what, when, old and new values."""
+
+    subject_field = "user"
 
     class Kind(models.TextChoices):
         BLOCKED = "blocked", _("Аккаунт заблокирован")
@@ -177,19 +181,15 @@ class AccountEvent(ChoiceLabels, models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_events", verbose_name=_("аккаунт"))
     kind = models.CharField(_("что произошло"), max_length=16, choices=Kind.choices)
-    actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("кто")
-    )
-    details = models.JSONField(_("подробности"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("когда"))
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("событие аккаунта")
         verbose_name_plural = _("события аккаунтов")
-        ordering = ["created_at", "pk"]
 
-    def __str__(self) -> str:
-        return str(self.get_kind_display())
+    @classmethod
+    def role_of(cls, subject: User, actor: Any) -> ActorRole:
+        # The account's own holder acts as what the account is (an appeal); anyone else is staff.
+        return ActorRole(subject.role) if actor.pk == subject.pk else ActorRole.STAFF
 
 
 class AccountAppeal(ChoiceLabels, models.Model):

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import ChoiceLabels, StoredFile, stored_file_path
+from core.models import ActorRole, ChoiceLabels, StoredFile, TimelineEvent, stored_file_path
 
 
 class Dispute(ChoiceLabels, models.Model):
@@ -197,8 +197,10 @@ class Attachment(StoredFile):
         return Q(message__isnull=True)
 
 
-class DisputeEvent(ChoiceLabels, models.Model):
+class DisputeEvent(ChoiceLabels, TimelineEvent):
     """Who did what and when: the dispute's timeline and its audit trail."""
+
+    subject_field = "dispute"
 
     class Kind(models.TextChoices):
         OPENED = "opened", _("Покупатель открыл спор")
@@ -232,26 +234,19 @@ class DisputeEvent(ChoiceLabels, models.Model):
 
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="events", verbose_name=_("спор"))
     kind = models.CharField(_("что произошло"), max_length=24, choices=Kind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("кто"),
-    )
-    # What changed, for the timeline and the audit: amounts, offers, and for staff actions the
-    # old and new values ({"old": ..., "new": ...}).
-    details = models.JSONField(_("подробности"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("когда"), auto_now_add=True)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("событие спора")
         verbose_name_plural = _("события споров")
-        ordering = ["created_at", "pk"]
 
-    def __str__(self) -> str:
-        return str(self.get_kind_display())
+    @classmethod
+    def role_of(cls, subject: Dispute, actor: Any) -> ActorRole:
+        if actor.pk == subject.buyer_id:
+            return ActorRole.BUYER
+        # Only a seller's account can own the store: buyers and staff cost no store lookup.
+        if actor.is_seller and actor.pk == subject.store.owner_id:
+            return ActorRole.SELLER
+        return ActorRole.STAFF
 
 
 class Winner(models.TextChoices):

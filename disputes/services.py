@@ -20,6 +20,7 @@ from accounts.emails import Mail, email_queue_all
 from accounts.models import User
 from core.dates import days_lazy
 from core.errors import ActionRefused
+from core.models import ActorRole
 from core.money import money_lazy
 from core.tracking_numbers import tracking_number_normalise, tracking_number_problem
 from orders import rules as order_rules
@@ -67,15 +68,11 @@ def _pending_offer(dispute: Dispute) -> Offer | None:
 
 def record(dispute: Dispute, kind: str, actor: User | None, **details: Any) -> DisputeEvent:
     """The event for the timeline; the seller's first event also marks the dispute answered."""
-    if (
-        actor is not None
-        and dispute.seller_answered_at is None
-        and actor.role == User.Role.SELLER  # buyers and staff never cost the store lookup
-        and actor.pk == dispute.store.owner_id
-    ):
-        dispute.seller_answered_at = timezone.now()
+    event = DisputeEvent.record(dispute, kind, actor, **details)
+    if event.actor_role == ActorRole.SELLER and dispute.seller_answered_at is None:
+        dispute.seller_answered_at = event.created_at
         dispute.save(update_fields=["seller_answered_at", "updated_at"])
-    return DisputeEvent.objects.create(dispute=dispute, kind=kind, actor=actor, details=details)
+    return event
 
 
 def _other_party(dispute: Dispute, role: Role) -> User:

@@ -1,11 +1,12 @@
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import ChoiceLabels
+from core.models import ActorRole, ChoiceLabels, TimelineEvent
 
 
 class Currency(models.TextChoices):
@@ -152,8 +153,10 @@ class ProtectionExtension(ChoiceLabels, models.Model):
         return f"{self.order.number}: +{self.days}"
 
 
-class OrderEvent(ChoiceLabels, models.Model):
+class OrderEvent(ChoiceLabels, TimelineEvent):
     """What happened to an order, by whom and when: the order's timeline and audit trail."""
+
+    subject_field = "order"
 
     class Kind(models.TextChoices):
         CONFIRMED = "confirmed", _("Покупатель подтвердил получение")
@@ -170,24 +173,16 @@ class OrderEvent(ChoiceLabels, models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("заказ"))
     kind = models.CharField(_("что произошло"), max_length=32, choices=Kind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("кто"),
-    )
-    details = models.JSONField(_("подробности"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("когда"), auto_now_add=True)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("событие заказа")
         verbose_name_plural = _("события заказов")
-        ordering = ["created_at", "pk"]
 
-    def __str__(self) -> str:
-        return str(self.get_kind_display())
+    @classmethod
+    def role_of(cls, subject: Order, actor: Any) -> ActorRole:
+        if actor.pk == subject.buyer_id:
+            return ActorRole.BUYER
+        return ActorRole.SELLER if actor.pk == subject.store.owner_id else ActorRole.STAFF
 
 
 class OrderCancellation(ChoiceLabels, models.Model):

@@ -23,8 +23,7 @@ def order_lock(order_id: int) -> Order:
     return Order.objects.select_for_update(of=("self",)).select_related("buyer", "store__owner").get(pk=order_id)
 
 
-def _record(order: Order, kind: str, actor: User | None, **details: Any) -> OrderEvent:
-    return OrderEvent.objects.create(order=order, kind=kind, actor=actor, details=details)
+_record = OrderEvent.record
 
 
 def order_transition(

@@ -1,9 +1,11 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import ChoiceLabels, StoredFile
+from core.models import ActorRole, ChoiceLabels, StoredFile, TimelineEvent
 
 from .reasons import REASONS, Reason, ReportType
 
@@ -105,8 +107,10 @@ class Report(ChoiceLabels, models.Model):
         return REASONS.get(self.reason)
 
 
-class ReportEvent(ChoiceLabels, models.Model):
+class ReportEvent(ChoiceLabels, TimelineEvent):
     """One step of a report, for its history and the staff audit."""
+
+    subject_field = "report"
 
     class Kind(models.TextChoices):
         FILED = "filed", _("жалоба подана")
@@ -120,6 +124,8 @@ class ReportEvent(ChoiceLabels, models.Model):
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("что произошло"), max_length=16, choices=Kind.choices)
+    # Unlike the other timelines, a report's keeps its people: an account that filed, answered or
+    # handled a report cannot be deleted.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -128,16 +134,16 @@ class ReportEvent(ChoiceLabels, models.Model):
         blank=True,
         verbose_name=_("кто"),
     )
-    details = models.JSONField(_("подробности"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("когда"))
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("событие жалобы")
         verbose_name_plural = _("события жалоб")
-        ordering = ["created_at", "pk"]
 
-    def __str__(self) -> str:
-        return str(self.get_kind_display())
+    @classmethod
+    def role_of(cls, subject: Report, actor: Any) -> ActorRole:
+        if actor.pk == subject.reporter_id:
+            return ActorRole.REPORTER
+        return ActorRole.REPORTED if actor.pk == subject.reported_user_id else ActorRole.STAFF
 
 
 class ReportFile(StoredFile):

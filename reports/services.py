@@ -8,7 +8,6 @@ reported party reads.
 """
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -39,8 +38,7 @@ def report_rate() -> Throttle:
     return Throttle("reports", settings.REPORTS_PER_HOUR, 3600)
 
 
-def _record(report: Report, kind: str, actor: User | None, now: datetime, **details: Any) -> ReportEvent:
-    return ReportEvent.objects.create(report=report, kind=kind, actor=actor, details=details, created_at=now)
+_record = ReportEvent.record
 
 
 def _lock(report_id: int) -> Report:
