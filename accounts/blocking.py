@@ -21,7 +21,7 @@ def _lock(user_id: int) -> User:
 _record = AccountEvent.record
 
 
-@transaction.atomic
+@transaction.atomic  # not durable: report_close blocks inside its own transaction
 def account_block(*, user: User, staff: User, reason: str, note: str, now: datetime | None = None) -> User:
     now = now or timezone.now()
     user = _lock(user.pk)
@@ -64,7 +64,7 @@ def _tell_superusers(*, user: User, staff: User, now: datetime) -> None:
     )
 
 
-@transaction.atomic
+@transaction.atomic  # not durable: account_appeal_unblock unblocks inside its own transaction
 def account_unblock(*, user: User, staff: User, answer: str = "", now: datetime | None = None) -> User:
     now = now or timezone.now()
     user = _lock(user.pk)
@@ -98,7 +98,7 @@ def account_unblock(*, user: User, staff: User, answer: str = "", now: datetime 
     return user
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def account_appeal_file(
     *, user: User, text: str, attachment_ids: list[int] | None = None, now: datetime | None = None
 ) -> AccountAppeal:
@@ -121,7 +121,7 @@ def account_appeal_file(
     return appeal
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def account_appeal_reject(
     *, appeal: AccountAppeal, staff: User, answer: str, now: datetime | None = None
 ) -> AccountAppeal:
@@ -151,7 +151,7 @@ def account_appeal_reject(
     return appeal
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def account_appeal_unblock(*, appeal: AccountAppeal, staff: User, answer: str, now: datetime | None = None) -> User:
     # The user first, then the appeal, as account_appeal_reject does: a "keep the block" answered
     # at the same moment is seen here and this one is refused, not both carried out.

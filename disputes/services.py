@@ -139,7 +139,7 @@ def _refund_amount(amount: Decimal | None, refund_type: str, order: Order) -> De
 # --- opening --------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def dispute_open(
     *,
     order: Order,
@@ -223,7 +223,7 @@ def dispute_open(
 # --- offers ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def offer_accept(*, dispute: Dispute, offer_id: int, user: User, now: datetime | None = None) -> Dispute:
     """Accept the other side's pending offer: the dispute is resolved on its terms."""
     now = now or timezone.now()
@@ -277,7 +277,7 @@ def settle(dispute: Dispute, *, amount: Decimal, return_required: bool, actor: U
         _start_refund(dispute, actor=actor, now=now, changes=changes)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def offer_make(
     *,
     dispute: Dispute,
@@ -343,7 +343,7 @@ def offer_make(
     return offer
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def offer_refuse(*, dispute: Dispute, offer_id: int, user: User, now: datetime | None = None) -> Offer:
     """Refuse the other side's pending offer without proposing anything yet."""
     now = now or timezone.now()
@@ -369,7 +369,7 @@ def offer_refuse(*, dispute: Dispute, offer_id: int, user: User, now: datetime |
 # --- messages -------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def message_post(
     *,
     dispute: Dispute,
@@ -403,7 +403,7 @@ def message_post(
 # --- cancelling, escalating -----------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def dispute_cancel(*, dispute: Dispute, buyer: User, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute = dispute_lock(dispute.pk)
@@ -427,7 +427,7 @@ def dispute_cancel(*, dispute: Dispute, buyer: User, now: datetime | None = None
     return dispute
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def dispute_escalate(*, dispute: Dispute, user: User, now: datetime | None = None) -> Dispute:
     """Turn the dispute into a claim for an arbitrator: by the buyer from day 3, or by the seller
     when a returned item came back different."""
@@ -471,7 +471,7 @@ def _escalate(dispute: Dispute, *, actor: User | None, now: datetime) -> Dispute
 # --- returns and refunds --------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute = dispute_lock(dispute.pk)
@@ -497,7 +497,7 @@ def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: dat
     return dispute
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def return_confirm(*, dispute: Dispute, seller: User, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute = dispute_lock(dispute.pk)

@@ -35,6 +35,8 @@ def article_render(*, article: Article) -> Article:
     return article
 
 
+# Not durable: admin's save_model and delete_model hooks call these inside the transaction of
+# Django's change and delete views.
 @transaction.atomic
 def article_save(*, article: Article) -> Article:
     """Save an article as support edited it: rendered, dated, and its words added to the dictionary."""
@@ -100,7 +102,7 @@ def article_vote_comment(*, article: Article, visitor: str, comment: str) -> boo
 def article_vote(*, article: Article, visitor: str, helpful: bool) -> bool:
     """Count a visitor's answer once. Returns False when this visitor had already answered."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             ArticleVote.objects.create(article=article, visitor=visitor, helpful=helpful)
             counter = "helpful_yes" if helpful else "helpful_no"
             Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})

@@ -56,7 +56,7 @@ def order_transition(
     return order
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def order_confirm_receipt(*, order: Order, buyer: User, now: datetime | None = None) -> Order:
     now = now or timezone.now()
     if order.buyer_id != buyer.pk:
@@ -75,7 +75,7 @@ def order_confirm_receipt(*, order: Order, buyer: User, now: datetime | None = N
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def extension_request(
     *, order: Order, buyer: User, days: int, reason: str, now: datetime | None = None
 ) -> ProtectionExtension:
@@ -99,7 +99,7 @@ def extension_request(
     return extension
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def extension_answer(
     *, extension: ProtectionExtension, seller: User, accept: bool, now: datetime | None = None
 ) -> ProtectionExtension:
@@ -208,7 +208,7 @@ def support_request_create(
     )
 
 
-@transaction.atomic
+@transaction.atomic  # not durable: admin's save_model runs inside the change view's transaction
 def support_request_answer(
     *, support_request: SupportRequest, staff: User, answer: str, now: datetime | None = None
 ) -> SupportRequest:

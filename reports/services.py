@@ -112,7 +112,7 @@ def report_rate_refusal(reporter: User) -> str | None:
     return None
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_file(
     *,
     reporter: User,
@@ -181,7 +181,7 @@ def _claim_files(report: Report, owner: User, attachment_ids: list[int], side: s
 # --- the reported party --------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_notify(*, report: Report, staff: User, now: datetime | None = None) -> Report:
     """Support sends the report to the reported party, who has REPORT_ANSWER_DAYS to answer."""
     now = now or timezone.now()
@@ -200,7 +200,7 @@ def report_notify(*, report: Report, staff: User, now: datetime | None = None) -
     return report
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_answer(
     *, report: Report, user: User, text: str, attachment_ids: list[int], now: datetime | None = None
 ) -> Report:
@@ -247,7 +247,7 @@ def report_close_answer_window(*, report_id: int, now: datetime) -> Report | Non
 # --- support -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_take(*, report: Report, staff: User, now: datetime | None = None) -> Report:
     """Support handles the report without asking the reported party (nobody to ask, or spam)."""
     now = now or timezone.now()
@@ -262,7 +262,7 @@ def report_take(*, report: Report, staff: User, now: datetime | None = None) -> 
     return report
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_close(
     *, report: Report, staff: User, outcome: str, reason: str, sanction: str = "", now: datetime | None = None
 ) -> Report:
