@@ -1,6 +1,6 @@
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -8,7 +8,26 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from core.models import ActorRole, ChoiceLabels, StoredFile, TimelineEvent, stored_file_path
+
+
+class DisputeQuerySet(models.QuerySet["Dispute"]):
+    """Whose disputes: the one filter every list, page and selector scopes disputes by."""
+
+    def as_buyer(self, user: User) -> Self:
+        return self.filter(buyer=user)
+
+    def as_seller(self, user: User) -> Self:
+        # By the store's owner: a seller's list needs no store lookup first.
+        return self.filter(store__owner=user)
+
+    def visible_to(self, user: User) -> Self:
+        """The disputes `user` may open: as the buyer, as the order's seller, or all of them for
+        staff who may read disputes. Anyone else finds nothing: a 404, as for a missing dispute."""
+        if user.has_perm("disputes.view_dispute"):
+            return self.all()
+        return self.filter(user.party_filter(buyer="buyer", store="store"))
 
 
 class Dispute(ChoiceLabels, models.Model):
@@ -74,6 +93,8 @@ class Dispute(ChoiceLabels, models.Model):
     seller_silent = models.BooleanField(_("продавец не ответил вовремя"), default=False, db_default=False)
     closed_at = models.DateTimeField(_("закрыт"), null=True, blank=True)
     updated_at = models.DateTimeField(_("изменён"), auto_now=True)
+
+    objects = DisputeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("спор")
@@ -174,6 +195,17 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
     return stored_file_path(instance, filename)
 
 
+class AttachmentQuerySet(models.QuerySet["Attachment"]):
+    def visible_to(self, user: User) -> Self:
+        """The files `user` may download: a posted file for its dispute's buyer and seller and for
+        staff who may read dispute files; a file not posted yet for its owner alone."""
+        not_posted_own = Q(message__isnull=True, owner=user)
+        if user.has_perm("disputes.view_attachment"):
+            return self.filter(not_posted_own | Q(message__isnull=False))
+        parties = user.party_filter(buyer="message__dispute__buyer", store="message__dispute__store")
+        return self.filter(not_posted_own | parties)
+
+
 class Attachment(StoredFile):
     """Evidence on a dispute: claimed by the message it was sent with."""
 
@@ -187,6 +219,8 @@ class Attachment(StoredFile):
     )
 
     upload_folder = "disputes"
+
+    objects = AttachmentQuerySet.as_manager()
 
     class Meta(StoredFile.Meta):
         verbose_name = _("файл")

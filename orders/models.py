@@ -1,11 +1,12 @@
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from core.models import ActorRole, ChoiceLabels, TimelineEvent
 
 
@@ -13,6 +14,24 @@ class Currency(models.TextChoices):
     USD = "USD", "USD"
     RUB = "RUB", "RUB"
     EUR = "EUR", "EUR"
+
+
+class OrderQuerySet(models.QuerySet["Order"]):
+    """Whose orders: the one filter every list, page, file and selector scopes orders by."""
+
+    def as_buyer(self, user: User) -> Self:
+        return self.filter(buyer=user)
+
+    def as_seller(self, user: User) -> Self:
+        # By the store's owner: a seller's list needs no store lookup first.
+        return self.filter(store__owner=user)
+
+    def visible_to(self, user: User) -> Self:
+        """The orders `user` may open: as the buyer, as the seller, or all of them for staff who may
+        view orders. Anyone else finds nothing, so a page answers 404 as for a missing order."""
+        if user.has_perm("orders.view_order"):
+            return self.all()
+        return self.filter(user.party_filter(buyer="buyer", store="store"))
 
 
 class Order(ChoiceLabels, models.Model):
@@ -72,6 +91,8 @@ class Order(ChoiceLabels, models.Model):
     has_dispute = models.BooleanField(_("был спор"), default=False)
     created_at = models.DateTimeField(_("создан"), auto_now_add=True)
     updated_at = models.DateTimeField(_("изменён"), auto_now=True)
+
+    objects = OrderQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("заказ")

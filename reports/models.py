@@ -1,13 +1,32 @@
-from typing import Any
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from core.models import ActorRole, ChoiceLabels, StoredFile, TimelineEvent
 
 from .reasons import REASONS, Reason, ReportType
+
+
+class ReportQuerySet(models.QuerySet["Report"]):
+    """Whose reports: the one filter every list, page and selector scopes reports by."""
+
+    def filed_by(self, user: User) -> Self:
+        return self.filter(reporter=user)
+
+    def against(self, user: User) -> Self:
+        # The reported party sees a report only once it was told about it.
+        return self.filter(reported_user=user, notified_at__isnull=False)
+
+    def visible_to(self, user: User) -> Self:
+        """The reports `user` may open: those they filed, those against them once they were told,
+        or all of them for staff who handle reports. Anyone else finds nothing: a 404."""
+        if user.has_perm("reports.handle_report"):
+            return self.all()
+        return self.filed_by(user) | self.against(user)
 
 
 class Report(ChoiceLabels, models.Model):
@@ -89,6 +108,8 @@ class Report(ChoiceLabels, models.Model):
     )
     closed_at = models.DateTimeField(_("закрыта"), null=True, blank=True)
 
+    objects = ReportQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("жалоба")
         verbose_name_plural = _("жалобы")
@@ -146,6 +167,19 @@ class ReportEvent(ChoiceLabels, TimelineEvent):
         return ActorRole.REPORTED if actor.pk == subject.reported_user_id else ActorRole.STAFF
 
 
+class ReportFileQuerySet(models.QuerySet["ReportFile"]):
+    def visible_to(self, user: User) -> Self:
+        """The files `user` may download: each side its own; the reported party also the reporter's
+        evidence (it must know what it answers); staff who handle reports all of them. A file no
+        report has taken yet is nobody's to download."""
+        filed = self.filter(report__isnull=False)
+        if user.has_perm("reports.handle_report"):
+            return filed
+        told = Q(report__reported_user=user, report__notified_at__isnull=False)
+        reporters_evidence = Q(side=ReportFile.Side.REPORTER) & (Q(report__reporter=user) | told)
+        return filed.filter(reporters_evidence | Q(side=ReportFile.Side.REPORTED) & told)
+
+
 class ReportFile(StoredFile):
     """Evidence attached to a report, by the reporter or by the reported party with its answer."""
 
@@ -159,6 +193,8 @@ class ReportFile(StoredFile):
     side = models.CharField(_("чей файл"), max_length=12, choices=Side.choices, blank=True)
 
     upload_folder = "reports"
+
+    objects = ReportFileQuerySet.as_manager()
 
     class Meta(StoredFile.Meta):
         verbose_name = _("файл жалобы")
