@@ -1,6 +1,5 @@
 """Writes to the knowledge base: rendering on save, images, votes."""
 
-import re
 import secrets
 
 from django.conf import settings
@@ -14,8 +13,7 @@ from core.uploads import reencode_image
 from .models import Article, ArticleImage, ArticleVote, Category, SearchWord
 from .pagecache import faq_pages_invalidate
 from .rendering import render_markdown
-
-WORD = re.compile(r"[^\W\d_]{3,40}")
+from .text import dictionary_words
 
 
 def article_image_urls(article: Article) -> dict[int, str]:
@@ -70,7 +68,7 @@ def category_delete(*, category: Category) -> None:
 
 
 def search_words_add(*, texts: list[str]) -> None:
-    words = {word.lower().replace("ё", "е") for text in texts for word in WORD.findall(text or "")}
+    words = set().union(*(dictionary_words(text) for text in texts))
     if not words:
         return
     if connection.vendor == "postgresql":
