@@ -4,8 +4,9 @@ another transaction (a service calling it by mistake) fails at once instead of b
 later with the caller. Services that other services, sweeps or admin's save hooks call stay plain
 `atomic`; a sweep's per-row transaction is the durable one (docs/architecture.md, "Transactions").
 
-Django runs a durable block directly inside TestCase's own transaction (since 4.1), so the tests
-that use the `db` fixture call services as a view would."""
+Django lets a durable block run directly inside the transaction TestCase (and so pytest-django's
+`db` fixture) wraps each test in, so tests call services as a view would; inside a test's own
+`atomic` block a durable one still fails, as below."""
 
 import ast
 from datetime import timedelta
