@@ -7,12 +7,14 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from accounts import blocking
 from accounts.models import AccountEvent, BlockReason
+from accounts.roles import sync_staff_groups
 from core.models import ActorRole, TimelineEvent
 from disputes import claims
 from disputes.models import DisputeEvent
@@ -146,6 +148,7 @@ def _migrate(targets):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_migrations_give_the_events_already_written_their_roles_and_go_back(needs_postgres):
+    sync_staff_groups(apps)  # a transactional test starts from empty tables, groups included
     with time_machine.travel(timezone.now() - timedelta(days=2)):
         order = OrderFactory()
         buyer, seller_account = order.buyer, order.store.owner

@@ -14,11 +14,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 
 from core import sweeps
 from disputes import services as dispute_services
 from disputes.models import Dispute
+from reports.models import Report
 
 from .disputes_helpers import open_dispute, seller_counter_offer
 
@@ -219,3 +221,13 @@ def test_a_sweep_refuses_to_run_inside_a_callers_transaction(order):
     assert changed.changed == 1
     dispute.refresh_from_db()
     assert dispute.resolved_amount == Decimal(order.total_amount)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_calls_the_services_as_make_run_does_with_no_transaction_around_them(settings, shipped_data):
+    """The demo is an entry point: each top-level service it calls commits on its own, and where it
+    calls a sweep's row action it opens the durable transaction itself."""
+    settings.DEBUG = True
+    call_command("seed_demo")
+    assert Report.objects.filter(status=Report.Status.CLOSED, outcome=Report.Outcome.UPHELD).exists()
+    assert Dispute.objects.filter(status=Dispute.Status.CLAIM).exists()
