@@ -144,3 +144,20 @@ class TimelineEvent(models.Model):
             details=details,
             created_at=at or timezone.now(),
         )
+
+
+class BuyerSellerEvent(TimelineEvent):
+    """A timeline of something between a buyer and a store (an order, a dispute): the subject has
+    `buyer_id` and `store`, and whoever is neither acted as staff."""
+
+    class Meta(TimelineEvent.Meta):
+        abstract = True
+
+    @classmethod
+    def role_of(cls, subject: Any, actor: Any) -> ActorRole:
+        if actor.pk == subject.buyer_id:
+            return ActorRole.BUYER
+        # Only a seller's account owns a store: buyers and staff cost no store lookup.
+        if actor.is_seller and actor.pk == subject.store.owner_id:
+            return ActorRole.SELLER
+        return ActorRole.STAFF

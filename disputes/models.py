@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.models import ActorRole, ChoiceLabels, StoredFile, TimelineEvent, stored_file_path
+from core.models import BuyerSellerEvent, ChoiceLabels, StoredFile, stored_file_path
 
 
 class DisputeQuerySet(models.QuerySet["Dispute"]):
@@ -231,7 +231,7 @@ class Attachment(StoredFile):
         return Q(message__isnull=True)
 
 
-class DisputeEvent(ChoiceLabels, TimelineEvent):
+class DisputeEvent(ChoiceLabels, BuyerSellerEvent):
     """Who did what and when: the dispute's timeline and its audit trail."""
 
     subject_field = "dispute"
@@ -269,18 +269,9 @@ class DisputeEvent(ChoiceLabels, TimelineEvent):
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="events", verbose_name=_("спор"))
     kind = models.CharField(_("что произошло"), max_length=24, choices=Kind.choices)
 
-    class Meta(TimelineEvent.Meta):
+    class Meta(BuyerSellerEvent.Meta):
         verbose_name = _("событие спора")
         verbose_name_plural = _("события споров")
-
-    @classmethod
-    def role_of(cls, subject: Dispute, actor: Any) -> ActorRole:
-        if actor.pk == subject.buyer_id:
-            return ActorRole.BUYER
-        # Only a seller's account can own the store: buyers and staff cost no store lookup.
-        if actor.is_seller and actor.pk == subject.store.owner_id:
-            return ActorRole.SELLER
-        return ActorRole.STAFF
 
 
 class Winner(models.TextChoices):

@@ -1,5 +1,5 @@
 from decimal import Decimal
-from typing import Any, Self
+from typing import Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.models import ActorRole, ChoiceLabels, TimelineEvent
+from core.models import BuyerSellerEvent, ChoiceLabels
 
 
 class Currency(models.TextChoices):
@@ -174,7 +174,7 @@ class ProtectionExtension(ChoiceLabels, models.Model):
         return f"{self.order.number}: +{self.days}"
 
 
-class OrderEvent(ChoiceLabels, TimelineEvent):
+class OrderEvent(ChoiceLabels, BuyerSellerEvent):
     """What happened to an order, by whom and when: the order's timeline and audit trail."""
 
     subject_field = "order"
@@ -195,15 +195,9 @@ class OrderEvent(ChoiceLabels, TimelineEvent):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("заказ"))
     kind = models.CharField(_("что произошло"), max_length=32, choices=Kind.choices)
 
-    class Meta(TimelineEvent.Meta):
+    class Meta(BuyerSellerEvent.Meta):
         verbose_name = _("событие заказа")
         verbose_name_plural = _("события заказов")
-
-    @classmethod
-    def role_of(cls, subject: Order, actor: Any) -> ActorRole:
-        if actor.pk == subject.buyer_id:
-            return ActorRole.BUYER
-        return ActorRole.SELLER if actor.pk == subject.store.owner_id else ActorRole.STAFF
 
 
 class OrderCancellation(ChoiceLabels, models.Model):
