@@ -1,4 +1,4 @@
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -103,6 +103,28 @@ class User(ChoiceLabels, AbstractUser):
         if own := self.own_store():
             condition |= models.Q(**{store: own})
         return condition
+
+
+class BuyerSellerQuerySet[M: models.Model](models.QuerySet[M]):
+    """Rows between a buyer and a store (orders, disputes): whose they are and who may see them,
+    the one filter every list, page and selector scopes them by."""
+
+    # Staff with this permission see every row.
+    staff_permission: ClassVar[str]
+
+    def as_buyer(self, user: User) -> Self:
+        return self.filter(buyer=user)
+
+    def as_seller(self, user: User) -> Self:
+        # By the store's owner: a seller's list needs no store lookup first.
+        return self.filter(store__owner=user)
+
+    def visible_to(self, user: User) -> Self:
+        """The rows `user` may open: as the buyer, as the seller, or all of them for staff with
+        `staff_permission`. Anyone else finds nothing, so a page answers 404 as for a missing row."""
+        if user.has_perm(self.staff_permission):
+            return self.all()
+        return self.filter(user.party_filter(buyer="buyer", store="store"))
 
 
 class Store(models.Model):

@@ -8,26 +8,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import BuyerSellerQuerySet, User
 from core.models import BuyerSellerEvent, ChoiceLabels, StoredFile, stored_file_path
 
 
-class DisputeQuerySet(models.QuerySet["Dispute"]):
-    """Whose disputes: the one filter every list, page and selector scopes disputes by."""
-
-    def as_buyer(self, user: User) -> Self:
-        return self.filter(buyer=user)
-
-    def as_seller(self, user: User) -> Self:
-        # By the store's owner: a seller's list needs no store lookup first.
-        return self.filter(store__owner=user)
-
-    def visible_to(self, user: User) -> Self:
-        """The disputes `user` may open: as the buyer, as the order's seller, or all of them for
-        staff who may read disputes. Anyone else finds nothing: a 404, as for a missing dispute."""
-        if user.has_perm("disputes.view_dispute"):
-            return self.all()
-        return self.filter(user.party_filter(buyer="buyer", store="store"))
+class DisputeQuerySet(BuyerSellerQuerySet["Dispute"]):
+    staff_permission = "disputes.view_dispute"
 
 
 class Dispute(ChoiceLabels, models.Model):

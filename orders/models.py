@@ -1,12 +1,11 @@
 from decimal import Decimal
-from typing import Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import BuyerSellerQuerySet
 from core.models import BuyerSellerEvent, ChoiceLabels
 
 
@@ -16,22 +15,8 @@ class Currency(models.TextChoices):
     EUR = "EUR", "EUR"
 
 
-class OrderQuerySet(models.QuerySet["Order"]):
-    """Whose orders: the one filter every list, page, file and selector scopes orders by."""
-
-    def as_buyer(self, user: User) -> Self:
-        return self.filter(buyer=user)
-
-    def as_seller(self, user: User) -> Self:
-        # By the store's owner: a seller's list needs no store lookup first.
-        return self.filter(store__owner=user)
-
-    def visible_to(self, user: User) -> Self:
-        """The orders `user` may open: as the buyer, as the seller, or all of them for staff who may
-        view orders. Anyone else finds nothing, so a page answers 404 as for a missing order."""
-        if user.has_perm("orders.view_order"):
-            return self.all()
-        return self.filter(user.party_filter(buyer="buyer", store="store"))
+class OrderQuerySet(BuyerSellerQuerySet["Order"]):
+    staff_permission = "orders.view_order"
 
 
 class Order(ChoiceLabels, models.Model):
