@@ -84,7 +84,7 @@ def _arbitrators() -> list[User]:
 # --- arbitrators -----------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_take(*, dispute: Dispute, arbitrator: User, now: datetime | None = None) -> Claim:
     """An arbitrator takes the claim (from the queue, or over from a colleague)."""
     now = now or timezone.now()
@@ -116,7 +116,7 @@ def evidence_days_refusal(days_given: int) -> str | None:
     return None
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def evidence_request(
     *,
     dispute: Dispute,
@@ -169,7 +169,7 @@ def evidence_request(
     return request
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def evidence_answer(
     *,
     dispute: Dispute,
@@ -263,7 +263,7 @@ def evidence_request_close(
     return claim
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_reclassify(
     *, dispute: Dispute, arbitrator: User, problems: list[str], note: str, now: datetime | None = None
 ) -> Dispute:
@@ -332,7 +332,7 @@ def _notify_decision(dispute: Dispute, claim: Claim, decision: Decision) -> None
         )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_decide(
     *,
     dispute: Dispute,
@@ -362,7 +362,7 @@ def claim_decide(
     return decision
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def appeal_file(
     *, dispute: Dispute, user: User, reason: str, attachment_ids: list[int] | None = None, now: datetime | None = None
 ) -> Message:
@@ -403,7 +403,7 @@ def appeal_file(
     return message
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def appeal_decide(
     *,
     dispute: Dispute,

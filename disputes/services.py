@@ -20,6 +20,7 @@ from accounts.emails import Mail, email_queue_all
 from accounts.models import User
 from core.dates import days_lazy
 from core.errors import ActionRefused
+from core.models import ActorRole
 from core.money import money_lazy
 from core.tracking_numbers import tracking_number_normalise, tracking_number_problem
 from orders import rules as order_rules
@@ -67,15 +68,11 @@ def _pending_offer(dispute: Dispute) -> Offer | None:
 
 def record(dispute: Dispute, kind: str, actor: User | None, **details: Any) -> DisputeEvent:
     """The event for the timeline; the seller's first event also marks the dispute answered."""
-    if (
-        actor is not None
-        and dispute.seller_answered_at is None
-        and actor.role == User.Role.SELLER  # buyers and staff never cost the store lookup
-        and actor.pk == dispute.store.owner_id
-    ):
-        dispute.seller_answered_at = timezone.now()
+    event = DisputeEvent.record(dispute, kind, actor, **details)
+    if event.actor_role == ActorRole.SELLER and dispute.seller_answered_at is None:
+        dispute.seller_answered_at = event.created_at
         dispute.save(update_fields=["seller_answered_at", "updated_at"])
-    return DisputeEvent.objects.create(dispute=dispute, kind=kind, actor=actor, details=details)
+    return event
 
 
 def _other_party(dispute: Dispute, role: Role) -> User:
@@ -144,7 +141,7 @@ def _refund_amount(amount: Decimal | None, refund_type: str, order: Order) -> De
 # --- opening --------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def dispute_open(
     *,
     order: Order,
@@ -229,7 +226,7 @@ def dispute_open(
 # --- offers ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def offer_accept(*, dispute: Dispute, offer_id: int, user: User, now: datetime | None = None) -> Dispute:
     """Accept the other side's pending offer: the dispute is resolved on its terms."""
     now = now or timezone.now()
@@ -290,7 +287,7 @@ def settle(dispute: Dispute, *, amount: Decimal, return_required: bool, actor: U
         _start_refund(dispute, actor=actor, now=now, changes=changes)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def offer_make(
     *,
     dispute: Dispute,
@@ -356,7 +353,7 @@ def offer_make(
     return offer
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def offer_refuse(*, dispute: Dispute, offer_id: int, user: User, now: datetime | None = None) -> Offer:
     """Refuse the other side's pending offer without proposing anything yet."""
     now = now or timezone.now()
@@ -382,7 +379,7 @@ def offer_refuse(*, dispute: Dispute, offer_id: int, user: User, now: datetime |
 # --- messages -------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def message_post(
     *,
     dispute: Dispute,
@@ -416,7 +413,7 @@ def message_post(
 # --- cancelling, escalating -----------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def dispute_cancel(*, dispute: Dispute, buyer: User, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute = dispute_lock(dispute.pk)
@@ -440,7 +437,7 @@ def dispute_cancel(*, dispute: Dispute, buyer: User, now: datetime | None = None
     return dispute
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def dispute_escalate(*, dispute: Dispute, user: User, now: datetime | None = None) -> Dispute:
     """Turn the dispute into a claim for an arbitrator: by the buyer from day 3, or by the seller
     when a returned item came back different."""
@@ -484,7 +481,7 @@ def _escalate(dispute: Dispute, *, actor: User | None, now: datetime) -> Dispute
 # --- returns and refunds --------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute = dispute_lock(dispute.pk)
@@ -510,7 +507,7 @@ def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: dat
     return dispute
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def return_confirm(*, dispute: Dispute, seller: User, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute = dispute_lock(dispute.pk)

@@ -23,8 +23,7 @@ def order_lock(order_id: int) -> Order:
     return Order.objects.select_for_update(of=("self",)).select_related("buyer", "store__owner").get(pk=order_id)
 
 
-def _record(order: Order, kind: str, actor: User | None, **details: Any) -> OrderEvent:
-    return OrderEvent.objects.create(order=order, kind=kind, actor=actor, details=details)
+_record = OrderEvent.record
 
 
 def order_transition(
@@ -57,7 +56,7 @@ def order_transition(
     return order
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def order_confirm_receipt(*, order: Order, buyer: User, now: datetime | None = None) -> Order:
     now = now or timezone.now()
     if order.buyer_id != buyer.pk:
@@ -76,7 +75,7 @@ def order_confirm_receipt(*, order: Order, buyer: User, now: datetime | None = N
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def extension_request(
     *, order: Order, buyer: User, days: int, reason: str, now: datetime | None = None
 ) -> ProtectionExtension:
@@ -100,7 +99,7 @@ def extension_request(
     return extension
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def extension_answer(
     *, extension: ProtectionExtension, seller: User, accept: bool, now: datetime | None = None
 ) -> ProtectionExtension:
@@ -212,7 +211,7 @@ def support_request_create(
     )
 
 
-@transaction.atomic
+@transaction.atomic  # not durable: admin's save_model runs inside the change view's transaction
 def support_request_answer(
     *, support_request: SupportRequest, staff: User, answer: str, now: datetime | None = None
 ) -> SupportRequest:
