@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -71,7 +71,6 @@ def blocked(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def blocked_file(request: AuthenticatedRequest, token: str) -> FileResponse:
     """An appeal's file, for its owner and staff who may block accounts."""
-    item = get_object_or_404(AccountAppealFile.objects.select_related("appeal"), token=token)
-    if item.owner_id != request.user.pk and not request.user.has_perm("accounts.block_user"):
-        raise Http404
-    return files.stored_file_response(item)
+    return files.stored_file_response(
+        get_object_or_404(AccountAppealFile.objects.visible_to(request.user), token=token)
+    )

@@ -2,7 +2,6 @@
 user can still sign in, read it and appeal with evidence; staff unblock or keep the block."""
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,11 +19,10 @@ def _lock(user_id: int) -> User:
     return User.objects.select_for_update(of=("self",)).get(pk=user_id)
 
 
-def _record(user: User, kind: str, actor: User | None, now: datetime, **details: Any) -> AccountEvent:
-    return AccountEvent.objects.create(user=user, kind=kind, actor=actor, details=details, created_at=now)
+_record = AccountEvent.record
 
 
-@transaction.atomic
+@transaction.atomic  # not durable: report_close blocks inside its own transaction
 def account_block(*, user: User, staff: User, reason: str, note: str, now: datetime | None = None) -> User:
     now = now or timezone.now()
     user = _lock(user.pk)
@@ -66,7 +64,7 @@ def _tell_superusers(*, user: User, staff: User, now: datetime) -> None:
     )
 
 
-@transaction.atomic
+@transaction.atomic  # not durable: account_appeal_unblock unblocks inside its own transaction
 def account_unblock(*, user: User, staff: User, answer: str = "", now: datetime | None = None) -> User:
     now = now or timezone.now()
     user = _lock(user.pk)
@@ -99,7 +97,7 @@ def account_unblock(*, user: User, staff: User, answer: str = "", now: datetime 
     return user
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def account_appeal_file(
     *, user: User, text: str, attachment_ids: list[int] | None = None, now: datetime | None = None
 ) -> AccountAppeal:
@@ -121,7 +119,7 @@ def account_appeal_file(
     return appeal
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def account_appeal_reject(
     *, appeal: AccountAppeal, staff: User, answer: str, now: datetime | None = None
 ) -> AccountAppeal:
@@ -150,7 +148,7 @@ def account_appeal_reject(
     return appeal
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def account_appeal_unblock(*, appeal: AccountAppeal, staff: User, answer: str, now: datetime | None = None) -> User:
     # The user first, then the appeal, as account_appeal_reject does: a "keep the block" answered
     # at the same moment is seen here and this one is refused, not both carried out.

@@ -313,7 +313,7 @@ def _claim(email_id: int, now: datetime) -> OutgoingEmail | None:
     claimable = Q(status=OutgoingEmail.Status.PENDING) | Q(
         status=OutgoingEmail.Status.SENDING, lease_expires_at__lte=now
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         email = (
             OutgoingEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(claimable, pk=email_id)

@@ -1,8 +1,10 @@
+from typing import Any, ClassVar, Self
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import StoredFile, choice_label
+from core.models import ActorRole, StoredFile, TimelineEvent, choice_label
 
 # Zones offered in settings: Russia's own zones first (most buyers), then a few neighbours.
 TIME_ZONE_CHOICES = [
@@ -100,6 +102,37 @@ class User(AbstractUser):
             return None
         return getattr(self, "store", None)
 
+    def party_filter(self, *, buyer: str, store: str) -> models.Q:
+        """The rows this account is a party to: as their buyer (the `buyer` lookup) or as their
+        seller, through the store it owns (the `store` lookup). The one "buyer or seller" filter of
+        the models the two share (orders, disputes, their files); for a buyer it costs no query."""
+        condition = models.Q(**{buyer: self})
+        if own := self.own_store():
+            condition |= models.Q(**{store: own})
+        return condition
+
+
+class BuyerSellerQuerySet[M: models.Model](models.QuerySet[M]):
+    """Rows between a buyer and a store (orders, disputes): whose they are and who may see them,
+    the one filter every list, page and selector scopes them by."""
+
+    # Staff with this permission see every row.
+    staff_permission: ClassVar[str]
+
+    def as_buyer(self, user: User) -> Self:
+        return self.filter(buyer=user)
+
+    def as_seller(self, user: User) -> Self:
+        # By the store's owner: a seller's list needs no store lookup first.
+        return self.filter(store__owner=user)
+
+    def visible_to(self, user: User) -> Self:
+        """The rows `user` may open: as the buyer, as the seller, or all of them for staff with
+        `staff_permission`. Anyone else finds nothing, so a page answers 404 as for a missing row."""
+        if user.has_perm(self.staff_permission):
+            return self.all()
+        return self.filter(user.party_filter(buyer="buyer", store="store"))
+
 
 class Store(models.Model):
     owner = models.OneToOneField(User, on_delete=models.PROTECT, related_name="store", verbose_name=_("владелец"))
@@ -179,8 +212,10 @@ class OutgoingEmail(models.Model):
         return f"{self.to_address}: {self.subject or self.template}"
 
 
-class AccountEvent(models.Model):
+class AccountEvent(TimelineEvent):
     """Staff actions on an account and the user's appeals: who, what, when, old and new values."""
+
+    subject_field = "user"
 
     class Kind(models.TextChoices):
         BLOCKED = "blocked", _("Аккаунт заблокирован")
@@ -190,20 +225,16 @@ class AccountEvent(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_events", verbose_name=_("аккаунт"))
     kind = models.CharField(_("что произошло"), max_length=16, choices=Kind.choices)
-    actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("кто")
-    )
-    details = models.JSONField(_("подробности"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("когда"))
     get_kind_display = choice_label("kind")
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("событие аккаунта")
         verbose_name_plural = _("события аккаунтов")
-        ordering = ["created_at", "pk"]
 
-    def __str__(self) -> str:
-        return str(self.get_kind_display())
+    @classmethod
+    def role_of(cls, subject: User, actor: Any) -> ActorRole:
+        # The account's own holder acts as what the account is (an appeal); anyone else is staff.
+        return ActorRole(subject.role) if actor.pk == subject.pk else ActorRole.STAFF
 
 
 class AccountAppeal(models.Model):
@@ -239,6 +270,12 @@ class AccountAppeal(models.Model):
         return f"{self.user}: {self.get_status_display()}"
 
 
+class AccountAppealFileQuerySet(models.QuerySet["AccountAppealFile"]):
+    def visible_to(self, user: User) -> Self:
+        """An appeal's files are for their owner and staff who may block accounts."""
+        return self.all() if user.has_perm("accounts.block_user") else self.filter(owner=user)
+
+
 class AccountAppealFile(StoredFile):
     """Evidence attached to an appeal of a block."""
 
@@ -246,6 +283,8 @@ class AccountAppealFile(StoredFile):
     get_kind_display = choice_label("kind")
 
     upload_folder = "appeals"
+
+    objects = AccountAppealFileQuerySet.as_manager()
 
     class Meta(StoredFile.Meta):
         verbose_name = _("файл обжалования")

@@ -74,9 +74,36 @@ def sync_staff_groups_migration(apps, schema_editor) -> None:
     sync_staff_groups(apps)
 
 
+def declared_permissions(apps) -> set[tuple[str, str]]:
+    """(app label, codename) of every permission the models of `apps` declare: Django's default
+    ones (add, change, delete, view) and each model's Meta.permissions."""
+    declared = set()
+    for model in apps.get_models():
+        options = model._meta
+        declared |= {(options.app_label, f"{action}_{options.model_name}") for action in options.default_permissions}
+        declared |= {(options.app_label, codename) for codename, _name in options.permissions}
+    return declared
+
+
 def sync_staff_groups(apps) -> None:
-    """Create the groups and give each exactly the permissions listed (idempotent)."""
+    """Create the groups and give each exactly the permissions listed (idempotent).
+
+    A codename no model declares (a typo, a model renamed) raises LookupError, in a migration too,
+    instead of leaving a group short of a right. An older migration, whose models do not declare
+    a permission yet, gives what its state has; the migration that declares the rest syncs again.
+    """
+    from django.apps import apps as current_apps
     from django.contrib.auth.management import create_permissions
+
+    declared_now = declared_permissions(current_apps)
+    unknown = sorted(
+        f"{app_label}.{codename}"
+        for codes in STAFF_GROUP_PERMISSIONS.values()
+        for app_label, codename in codes
+        if (app_label, codename) not in declared_now
+    )
+    if unknown:
+        raise LookupError(f"accounts/roles.py names permissions no model declares: {', '.join(unknown)}")
 
     # Permissions are normally created after all migrations; a fresh database needs them now.
     for app_config in apps.get_app_configs():
@@ -87,14 +114,16 @@ def sync_staff_groups(apps) -> None:
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
+    declared_here = declared_permissions(apps)
     for group_name, codes in STAFF_GROUP_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=group_name)
-        permissions = []
-        for app_label, codename in codes:
-            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-            if permission is not None:
-                permissions.append(permission)
-        group.permissions.set(permissions)
+        group.permissions.set(
+            [
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                for app_label, codename in codes
+                if (app_label, codename) in declared_here
+            ]
+        )
 
 
 # The head of arbitration sees what arbitrators see, gets the overdue notices, and may block

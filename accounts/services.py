@@ -3,7 +3,7 @@ from django.db import transaction
 from .models import Store, User
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def user_sign_up(*, username: str, email: str, password: str, role: str, store_name: str = "") -> User:
     user = User(username=username, email=email, role=role)
     user.set_password(password)
@@ -33,7 +33,7 @@ def user_update_settings(
     return user
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def store_update_returns(*, store: Store, return_address: str, return_instructions: str) -> Store:
     """Where the store takes returns; disputes show it to the buyer with the return's deadline."""
     store = Store.objects.select_for_update(of=("self",)).get(pk=store.pk)

@@ -1,10 +1,13 @@
 import functools
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Self
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
@@ -126,3 +129,88 @@ class OutgoingWebhook(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.event_id}"
+
+
+class ActorRole(StrEnum):
+    """The part an event's actor played in what the event is about, stored with the event: the
+    same words as the rulebooks' roles, so a timeline names the actor without asking again."""
+
+    BUYER = "buyer"
+    SELLER = "seller"
+    REPORTER = "reporter"
+    REPORTED = "reported"
+    STAFF = "staff"  # anyone acting through a staff permission (arbitrators, support, finance)
+    SYSTEM = "system"  # a sweep or a webhook: no person
+
+
+class TimelineEvent(models.Model):
+    """One entry of a timeline and its audit trail: who (the actor and the role they acted in),
+    what (a kind and its details) and when.
+
+    Each app's concrete event names what the event is about in `subject_field` (a foreign key it
+    declares), redeclares `kind` with its own choices, and says in `role_of()` which role an actor
+    plays there. `record()` is the one way to write an event.
+    """
+
+    subject_field: ClassVar[str]
+
+    kind = models.CharField(_("что произошло"), max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("кто"),
+    )
+    # Kept in the database too, so code from before the column (a deploy in progress) still writes.
+    actor_role = models.CharField(_("в роли"), max_length=16, blank=True, db_default="")
+    # What changed, for the timeline and the audit: amounts, offers, and for staff actions the
+    # old and new values ({"old": ..., "new": ...}).
+    details = models.JSONField(_("подробности"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("когда"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        kind = self._meta.get_field("kind")
+        assert isinstance(kind, models.Field)
+        return str(dict(kind.flatchoices).get(self.kind, self.kind))
+
+    @classmethod
+    def role_of(cls, subject: Any, actor: Any) -> ActorRole:
+        """The role `actor` (never None) plays in `subject`; read only what the caller has loaded."""
+        raise NotImplementedError
+
+    @classmethod
+    def record(cls, subject: Any, kind: str, actor: Any, at: datetime | None = None, /, **details: Any) -> Self:
+        """Write the event: `kind` happened to `subject`, done by `actor` (None for the system) at
+        `at` (now by default), with `details` for the timeline and the audit."""
+        role = ActorRole.SYSTEM if actor is None else cls.role_of(subject, actor)
+        return cls._default_manager.create(
+            **{cls.subject_field: subject},
+            kind=kind,
+            actor=actor,
+            actor_role=role,
+            details=details,
+            created_at=at or timezone.now(),
+        )
+
+
+class BuyerSellerEvent(TimelineEvent):
+    """A timeline of something between a buyer and a store (an order, a dispute): the subject has
+    `buyer_id` and `store`, and whoever is neither acted as staff."""
+
+    class Meta(TimelineEvent.Meta):
+        abstract = True
+
+    @classmethod
+    def role_of(cls, subject: Any, actor: Any) -> ActorRole:
+        if actor.pk == subject.buyer_id:
+            return ActorRole.BUYER
+        # Only a seller's account owns a store: buyers and staff cost no store lookup.
+        if actor.is_seller and actor.pk == subject.store.owner_id:
+            return ActorRole.SELLER
+        return ActorRole.STAFF

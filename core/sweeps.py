@@ -164,7 +164,9 @@ def sweep(
     while limit is None or result.changed + result.skipped + result.failed < limit:
         pk = None
         try:
-            with transaction.atomic():
+            # The row's transaction is the durable one: the services a sweep calls for a row
+            # are the inner kind (plain atomic), and no caller may hold a transaction here.
+            with transaction.atomic(durable=True):
                 target = next(iter(picking.all()), None)
                 if target is None:
                     break

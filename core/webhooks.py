@@ -154,7 +154,7 @@ def failing(webhooks: QuerySet[OutgoingWebhook]) -> QuerySet[OutgoingWebhook]:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def webhook_resend(*, webhook_id: int, staff: Any, now: datetime | None = None) -> bool:
     """Staff's "send again": a notice not yet delivered gets a fresh round of attempts, to the
     address configured now (the marketplace may have moved it). False when it was delivered."""

@@ -83,7 +83,7 @@ def _arbitrators() -> list[User]:
 # --- arbitrators -----------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_take(*, dispute: Dispute, arbitrator: User, now: datetime | None = None) -> Claim:
     """An arbitrator takes the claim (from the queue, or over from a colleague)."""
     now = now or timezone.now()
@@ -109,7 +109,7 @@ def claim_take(*, dispute: Dispute, arbitrator: User, now: datetime | None = Non
     return claim
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def evidence_request(
     *,
     dispute: Dispute,
@@ -162,7 +162,7 @@ def evidence_request(
     return request
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def evidence_answer(
     *,
     dispute: Dispute,
@@ -261,7 +261,7 @@ def evidence_request_close(dispute: Dispute, facts: Facts, now: datetime) -> Cla
     return claim
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_reclassify(
     *, dispute: Dispute, arbitrator: User, problems: list[str], note: str, now: datetime | None = None
 ) -> Dispute:
@@ -302,7 +302,7 @@ def _notify_decision(dispute: Dispute, claim: Claim, decision: Decision) -> None
         )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_decide(
     *,
     dispute: Dispute,
@@ -332,7 +332,7 @@ def claim_decide(
     return decision
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def appeal_file(
     *, dispute: Dispute, user: User, reason: str, attachment_ids: list[int] | None = None, now: datetime | None = None
 ) -> Message:
@@ -373,7 +373,7 @@ def appeal_file(
     return message
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def appeal_decide(
     *,
     dispute: Dispute,

@@ -1,6 +1,6 @@
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -8,7 +8,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import StoredFile, choice_label, stored_file_path
+from accounts.models import BuyerSellerQuerySet, User
+from core.models import BuyerSellerEvent, StoredFile, choice_label, stored_file_path
+
+
+class DisputeQuerySet(BuyerSellerQuerySet["Dispute"]):
+    staff_permission = "disputes.view_dispute"
 
 
 class Dispute(models.Model):
@@ -77,6 +82,8 @@ class Dispute(models.Model):
     get_kind_display = choice_label("kind")
     get_refund_type_display = choice_label("refund_type")
     get_status_display = choice_label("status")
+
+    objects = DisputeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("спор")
@@ -181,6 +188,17 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
     return stored_file_path(instance, filename)
 
 
+class AttachmentQuerySet(models.QuerySet["Attachment"]):
+    def visible_to(self, user: User) -> Self:
+        """The files `user` may download: a posted file for its dispute's buyer and seller and for
+        staff who may read dispute files; a file not posted yet for its owner alone."""
+        not_posted_own = Q(message__isnull=True, owner=user)
+        if user.has_perm("disputes.view_attachment"):
+            return self.filter(not_posted_own | Q(message__isnull=False))
+        parties = user.party_filter(buyer="message__dispute__buyer", store="message__dispute__store")
+        return self.filter(not_posted_own | parties)
+
+
 class Attachment(StoredFile):
     """Evidence on a dispute: claimed by the message it was sent with."""
 
@@ -196,6 +214,8 @@ class Attachment(StoredFile):
 
     upload_folder = "disputes"
 
+    objects = AttachmentQuerySet.as_manager()
+
     class Meta(StoredFile.Meta):
         verbose_name = _("файл")
         verbose_name_plural = _("файлы")
@@ -205,8 +225,10 @@ class Attachment(StoredFile):
         return Q(message__isnull=True)
 
 
-class DisputeEvent(models.Model):
+class DisputeEvent(BuyerSellerEvent):
     """Who did what and when: the dispute's timeline and its audit trail."""
+
+    subject_field = "dispute"
 
     class Kind(models.TextChoices):
         OPENED = "opened", _("Покупатель открыл спор")
@@ -240,27 +262,11 @@ class DisputeEvent(models.Model):
 
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="events", verbose_name=_("спор"))
     kind = models.CharField(_("что произошло"), max_length=24, choices=Kind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("кто"),
-    )
-    # What changed, for the timeline and the audit: amounts, offers, and for staff actions the
-    # old and new values ({"old": ..., "new": ...}).
-    details = models.JSONField(_("подробности"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("когда"), auto_now_add=True)
     get_kind_display = choice_label("kind")
 
-    class Meta:
+    class Meta(BuyerSellerEvent.Meta):
         verbose_name = _("событие спора")
         verbose_name_plural = _("события споров")
-        ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return str(self.get_kind_display())
 
 
 class Winner(models.TextChoices):

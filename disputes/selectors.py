@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import Store, User
@@ -21,22 +21,11 @@ from .models import (
 from .rules import Facts, claim_of
 
 
-def disputes_visible_to(user: User) -> QuerySet[Dispute]:
-    """Disputes a user may open: as the buyer, as the order's seller, or any for staff who may
-    read disputes."""
-    if user.has_perm("disputes.view_dispute"):
-        return Dispute.objects.all()
-    condition = Q(buyer=user)
-    if store := user.own_store():
-        condition |= Q(store=store)
-    return Dispute.objects.filter(condition)
-
-
 def dispute_page_queryset(*, user: User) -> QuerySet[Dispute]:
     """The disputes `user` may read, each with everything a dispute page (the site's, or the
     claim page in admin) shows, in a fixed number of queries."""
     return (
-        disputes_visible_to(user)
+        Dispute.objects.visible_to(user)
         # The buyer's, the seller's and the arbitrator's accounts are not joined: the site's page
         # compares their ids, and joining them tripled PostgreSQL's planning time (1.9 ms).
         .select_related("order", "store", "claim__appeal")
@@ -120,7 +109,7 @@ def _has_appeal(claim: Claim) -> bool:
 def dispute_list(*, user: User, as_seller: bool = False) -> QuerySet[Dispute]:
     """The user's disputes, each with the offer now on the table (`open_offer_amount`, `open_offer_role`),
     so a list shows the amount being discussed, not the first request."""
-    disputes = Dispute.objects.filter(store__owner=user) if as_seller else Dispute.objects.filter(buyer=user)
+    disputes = Dispute.objects.as_seller(user) if as_seller else Dispute.objects.as_buyer(user)
     pending = Offer.objects.filter(dispute=OuterRef("pk"), status=Offer.Status.PENDING)
     return (
         # A buyer's own list names the store; only the seller's names the buyer.
@@ -137,17 +126,10 @@ def dispute_list(*, user: User, as_seller: bool = False) -> QuerySet[Dispute]:
 def attachment_get(*, user: User, token: str) -> Attachment:
     """A file for its dispute's buyer and seller, staff who may read dispute files, or (before it
     is posted) its owner; 404 for anyone else."""
-    attachment = Attachment.objects.select_related("message__dispute__store").filter(token=token).first()
+    attachment = Attachment.objects.visible_to(user).filter(token=token).first()
     if attachment is None:
         raise Http404
-    if attachment.message is None:
-        if attachment.owner_id != user.pk:
-            raise Http404
-        return attachment
-    dispute = attachment.message.dispute
-    if user.pk in (dispute.buyer_id, dispute.store.owner_id) or user.has_perm("disputes.view_attachment"):
-        return attachment
-    raise Http404
+    return attachment
 
 
 def pending_uploads(*, user: User, ids: list[int]) -> list[Attachment]:

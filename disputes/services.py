@@ -22,6 +22,7 @@ from accounts.emails import Mail, email_queue_all
 from accounts.models import User
 from core.dates import days_lazy
 from core.errors import ActionRefused
+from core.models import ActorRole
 from core.money import money_lazy
 from core.tracking_numbers import tracking_number_normalise, tracking_number_problem
 from orders import rules as order_rules
@@ -92,15 +93,11 @@ def _answering_offer(
 
 def record(dispute: Dispute, kind: str, actor: User | None, **details: Any) -> DisputeEvent:
     """The event for the timeline; the seller's first event also marks the dispute answered."""
-    if (
-        actor is not None
-        and dispute.seller_answered_at is None
-        and actor.role == User.Role.SELLER  # buyers and staff never cost the store lookup
-        and actor.pk == dispute.store.owner_id
-    ):
-        dispute.seller_answered_at = timezone.now()
+    event = DisputeEvent.record(dispute, kind, actor, **details)
+    if event.actor_role == ActorRole.SELLER and dispute.seller_answered_at is None:
+        dispute.seller_answered_at = event.created_at
         dispute.save(update_fields=["seller_answered_at", "updated_at"])
-    return DisputeEvent.objects.create(dispute=dispute, kind=kind, actor=actor, details=details)
+    return event
 
 
 def _other_party(dispute: Dispute, role: Role) -> User:
@@ -169,7 +166,7 @@ def _refund_amount(amount: Decimal | None, refund_type: str, order: Order) -> De
 # --- opening --------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def dispute_open(
     *,
     order: Order,
@@ -251,7 +248,7 @@ def dispute_open(
 # --- offers ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def offer_accept(*, dispute: Dispute, offer_id: int, user: User, now: datetime | None = None) -> Dispute:
     """Accept the other side's pending offer: the dispute is resolved on its terms."""
     now = now or timezone.now()
@@ -306,7 +303,7 @@ def settle(dispute: Dispute, *, amount: Decimal, return_required: bool, actor: U
         _start_refund(dispute, actor=actor, now=now, changes=changes)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def offer_make(
     *,
     dispute: Dispute,
@@ -372,7 +369,7 @@ def offer_make(
     return offer
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def offer_refuse(*, dispute: Dispute, offer_id: int, user: User, now: datetime | None = None) -> Offer:
     """Refuse the other side's pending offer without proposing anything yet."""
     now = now or timezone.now()
@@ -392,7 +389,7 @@ def offer_refuse(*, dispute: Dispute, offer_id: int, user: User, now: datetime |
 # --- messages -------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def message_post(
     *,
     dispute: Dispute,
@@ -436,7 +433,7 @@ def _end_negotiation(
     dispute_transition(dispute, to=to, event=event, actor=actor, changes=changes, **details)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def dispute_cancel(*, dispute: Dispute, buyer: User, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute, _role = _locked_for(Action.CANCEL, dispute, buyer, now)
@@ -451,7 +448,7 @@ def dispute_cancel(*, dispute: Dispute, buyer: User, now: datetime | None = None
     return dispute
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def dispute_escalate(*, dispute: Dispute, user: User, now: datetime | None = None) -> Dispute:
     """Turn the dispute into a claim for an arbitrator: by the buyer from day 3, or by the seller
     when a returned item came back different."""
@@ -493,7 +490,7 @@ def _escalate(dispute: Dispute, *, actor: User | None, now: datetime) -> Dispute
 # --- returns and refunds --------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute, _role = _locked_for(Action.SHIP_RETURN, dispute, buyer, now)
@@ -518,7 +515,7 @@ def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: dat
     return dispute
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def return_confirm(*, dispute: Dispute, seller: User, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute, _role = _locked_for(Action.CONFIRM_RETURN, dispute, seller, now)

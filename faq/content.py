@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .rendering import render_markdown
+from .text import dictionary_words
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 ENGLISH_SEPARATOR = re.compile(r"^=== en ===\s*$", re.MULTILINE)
-WORD = re.compile(r"[^\W\d_]{3,40}")
 
 
 @dataclass
@@ -104,11 +104,12 @@ def load_bundled_content(*, category_model, article_model, search_word_model, ov
                 article.published_at = timezone.now()
             article.save()
             by_slug[article_source.slug] = article
-            words = {
-                word.lower().replace("ё", "е")
-                for text in (article.title_ru, article.keywords_ru, article.body_text_ru, article.title_en)
-                for word in WORD.findall(text)
-            }
+            words = set().union(
+                *(
+                    dictionary_words(text)
+                    for text in (article.title_ru, article.keywords_ru, article.body_text_ru, article.title_en)
+                )
+            )
             search_word_model.objects.bulk_create([search_word_model(word=w) for w in words], ignore_conflicts=True)
             written += 1
     for source in bundled_content():

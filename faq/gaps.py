@@ -7,7 +7,6 @@ result links carry a random token, not an identity). The `search-log-retention` 
 them after SEARCH_LOG_RETENTION_DAYS (90).
 """
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,15 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Article, ArticleVote, SearchLog
+from .text import tokens
 
 MAX_QUERY_LENGTH = 200
-_NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
 def normalise_query(query: str) -> str:
     """ "Товар НЕ пришёл!!" and "товар не пришел" are one question: lower case, ё as е, words only."""
-    words = _NOT_WORD.sub(" ", query.lower().replace("ё", "е")).split()
-    return " ".join(words)[:MAX_QUERY_LENGTH]
+    return " ".join(tokens(query))[:MAX_QUERY_LENGTH]
 
 
 def search_log_record(

@@ -1,14 +1,15 @@
 from django.db import models
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.models import choice_label
 
+from .text import current_language
+
 
 def _in_language(obj, field: str, language: str | None = None) -> str:
     """The English text when the page is English and one exists; Russian otherwise."""
-    language = (language or get_language() or "ru")[:2]
+    language = (language or current_language())[:2]
     if language == "en":
         english = getattr(obj, f"{field}_en", "")
         if english:
@@ -116,8 +117,7 @@ class Article(models.Model):
 
     @property
     def toc(self) -> list:
-        language = (get_language() or "ru")[:2]
-        return self.toc_en if language == "en" and self.body_en else self.toc_ru
+        return self.toc_en if current_language() == "en" and self.body_en else self.toc_ru
 
     @property
     def has_english(self) -> bool:

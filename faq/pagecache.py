@@ -29,9 +29,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.utils.translation import get_language
 
 from core.cache_outage import CACHE_UNREACHABLE
+
+from .text import current_language
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def cached_public_page(
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not _cacheable(request, bypass):
                 return view(request, *args, **kwargs)
-            language = (get_language() or settings.LANGUAGE_CODE)[:2]
+            language = current_language()
             page_key = f"faq:page:{language}:{request.path}"
             try:
                 # One round trip: the current version and the page with the version it was made at.
@@ -123,7 +124,7 @@ def kept_at_version(name: str, compute: Callable[[], Any]) -> Any:
     answer to. For what is the same for every reader, such as the results of a search."""
     if settings.FAQ_PAGE_CACHE_SECONDS <= 0:
         return compute()
-    language = (get_language() or settings.LANGUAGE_CODE)[:2]
+    language = current_language()
     key = f"faq:kept:{language}:{hashlib.sha256(name.encode()).hexdigest()}"
     try:
         found = cache.get_many([_version_key(language), key])

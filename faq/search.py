@@ -18,6 +18,7 @@ from django.db.models import Case, When
 from django.db.models.expressions import RawSQL
 
 from .models import Article, SearchWord
+from .text import TOKEN, fold, tokens
 
 MAX_QUERY_WORDS = 8
 CANDIDATE_CAP = 300  # rows ranked at most, so a word found in every article stays fast
@@ -75,8 +76,6 @@ for _group in SYNONYM_GROUPS:
     for _word in _group:
         _SYNONYMS.setdefault(_word, set()).update(_group)
 
-TOKEN = re.compile(r"[^\W_]+")
-
 # Words that carry no topic in a buyer's question ("что делать", "как мне"): dropped from the
 # query unless nothing else is left.
 FILLER_WORDS = {
@@ -100,12 +99,8 @@ class SearchResults:
     corrections: dict[str, str] = field(default_factory=dict)  # typed word -> word searched instead
 
 
-def normalize(text: str) -> str:
-    return text.lower().replace("ё", "е")
-
-
 def query_words(query: str) -> list[str]:
-    words = [word for word in TOKEN.findall(normalize(query)) if len(word) > 1]
+    words = [word for word in tokens(query) if len(word) > 1]
     meaningful = [word for word in words if word not in FILLER_WORDS]
     return (meaningful or words)[:MAX_QUERY_WORDS]
 
@@ -277,7 +272,7 @@ def _search_postgres(results: SearchResults, groups, *, language: str, limit: in
                 "window": PROBE_ROWS,
                 "shortlist": SHORTLIST,
                 "raw": results.query,
-                "phrase": " ".join(TOKEN.findall(normalize(results.query))),
+                "phrase": " ".join(tokens(results.query)),
                 "limit": limit,
             }
             cursor.execute(walk_sql, params)
@@ -345,7 +340,7 @@ def _search_python(results: SearchResults, groups, *, language: str, limit: int)
     )
     # Two-letter words ("не", "на") would match nearly everything as prefixes.
     stem_groups = [{_stem(word) for word in group if len(word) > 2} or set(group) for group in groups]
-    phrase = " ".join(TOKEN.findall(normalize(results.query)))
+    phrase = " ".join(tokens(results.query))
 
     def fields(article):
         if language == "en" and article.body_en:
@@ -355,7 +350,7 @@ def _search_python(results: SearchResults, groups, *, language: str, limit: int)
     scored = []
     for require_all in (True, False):
         for article in articles:
-            head, summary, body = (normalize(part) for part in fields(article))
+            head, summary, body = (fold(part) for part in fields(article))
             head_words, summary_words, body_words = (set(TOKEN.findall(part)) for part in (head, summary, body))
             score, matched_groups = 0.0, 0
             for stems in stem_groups:
@@ -368,7 +363,7 @@ def _search_python(results: SearchResults, groups, *, language: str, limit: int)
                     matched_groups += 1
                     score += group_score
             if matched_groups and (matched_groups == len(stem_groups) or not require_all):
-                score += difflib.SequenceMatcher(None, normalize(results.query), head[:120]).ratio()
+                score += difflib.SequenceMatcher(None, fold(results.query), head[:120]).ratio()
                 if phrase and phrase in head:
                     score += 10
                 scored.append((score * matched_groups, article, fields(article)[2]))
@@ -383,13 +378,13 @@ def _search_python(results: SearchResults, groups, *, language: str, limit: int)
 
 def _python_snippet(body: str, stems: set[str], width: int = 220) -> str:
     text = " ".join(body.split())
-    lowered = normalize(text)  # same length as text, so positions carry over
+    lowered = fold(text)  # same length as text, so positions carry over
     first = min((match.start() for stem in stems if (match := re.search(re.escape(stem), lowered))), default=0)
     start = max(first - 60, 0)
     window = text[start : start + width]
     pattern = "|".join(re.escape(stem) for stem in sorted(stems, key=len, reverse=True))
     marked, position = [], 0
-    for match in re.finditer(rf"\b(?:{pattern})\w*", normalize(window)):
+    for match in re.finditer(rf"\b(?:{pattern})\w*", fold(window)):
         marked += [
             html.escape(window[position : match.start()]),
             "<mark>",

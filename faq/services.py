@@ -1,6 +1,5 @@
 """Writes to the knowledge base: rendering on save, images, votes."""
 
-import re
 import secrets
 
 from django.conf import settings
@@ -14,8 +13,7 @@ from core.uploads import reencode_image
 from .models import Article, ArticleImage, ArticleVote, Category, SearchWord
 from .pagecache import faq_pages_invalidate
 from .rendering import render_markdown
-
-WORD = re.compile(r"[^\W\d_]{3,40}")
+from .text import dictionary_words
 
 
 def article_image_urls(article: Article) -> dict[int, str]:
@@ -35,6 +33,8 @@ def article_render(*, article: Article) -> Article:
     return article
 
 
+# Not durable: admin's save_model and delete_model hooks call these inside the transaction of
+# Django's change and delete views.
 @transaction.atomic
 def article_save(*, article: Article) -> Article:
     """Save an article as support edited it: rendered, dated, and its words added to the dictionary."""
@@ -74,7 +74,7 @@ def category_delete(*, category: Category) -> None:
 
 
 def search_words_add(*, texts: list[str]) -> None:
-    words = {word.lower().replace("ё", "е") for text in texts for word in WORD.findall(text or "")}
+    words = set().union(*(dictionary_words(text) for text in texts))
     if not words:
         return
     if connection.vendor == "postgresql":
@@ -106,7 +106,7 @@ def article_vote_comment(*, article: Article, visitor: str, comment: str) -> boo
 def article_vote(*, article: Article, visitor: str, helpful: bool) -> bool:
     """Count a visitor's answer once. Returns False when this visitor had already answered."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             ArticleVote.objects.create(article=article, visitor=visitor, helpful=helpful)
             counter = "helpful_yes" if helpful else "helpful_no"
             Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
@@ -15,6 +14,7 @@ from core import files
 from . import gaps, pagecache, search, selectors, services
 from .models import Article, ArticleImage
 from .pagecache import cached_public_page
+from .text import current_language
 
 VISITOR_COOKIE = "faq_visitor"
 VISITOR_SALT = "faq.visitor"
@@ -49,7 +49,7 @@ def _article_page(request, article: Article, *, preview: bool = False):
             "related": selectors.article_related(article),
             "vote": selectors.visitor_vote(article=article, visitor=_visitor(request)),
             "preview": preview,
-            "language": (get_language() or "ru")[:2],
+            "language": current_language(),
         },
     )
 
@@ -95,7 +95,7 @@ def faq_article_vote(request, category_slug: str, slug: str):
 
 def faq_search(request):
     query = request.GET.get("q", "").strip()[:200]
-    language = (get_language() or "ru")[:2]
+    language = current_language()
     # Buyers ask the same few questions: the results of a query are kept until the help centre
     # changes (faq/pagecache.py), not searched again for every visitor. Before, each search cost
     # 9 queries and ~15,000 Python calls (0.04 x the floor of bench/load.py at 10 connections);

@@ -71,7 +71,7 @@ def orders_to_ship(user: User, now: datetime) -> dict[str, Any] | None:
 
 @panel(70, "orders/_home_recent_orders.html")
 def recent_orders(user: User, now: datetime) -> dict[str, Any] | None:
-    orders = list(Order.objects.filter(buyer=user).select_related("store").order_by("-paid_at", "-pk")[:3])
+    orders = list(Order.objects.as_buyer(user).select_related("store").order_by("-paid_at", "-pk")[:3])
     if not orders:
         return None
     return {"recent_orders": [(order, rules.protection_state(order, now)) for order in orders]}

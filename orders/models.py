@@ -5,13 +5,18 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import choice_label
+from accounts.models import BuyerSellerQuerySet
+from core.models import BuyerSellerEvent, choice_label
 
 
 class Currency(models.TextChoices):
     USD = "USD", "USD"
     RUB = "RUB", "RUB"
     EUR = "EUR", "EUR"
+
+
+class OrderQuerySet(BuyerSellerQuerySet["Order"]):
+    staff_permission = "orders.view_order"
 
 
 class Order(models.Model):
@@ -77,6 +82,8 @@ class Order(models.Model):
     created_at = models.DateTimeField(_("создан"), auto_now_add=True)
     updated_at = models.DateTimeField(_("изменён"), auto_now=True)
     get_status_display = choice_label("status")
+
+    objects = OrderQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("заказ")
@@ -162,8 +169,10 @@ class ProtectionExtension(models.Model):
         return f"{self.order.number}: +{self.days}"
 
 
-class OrderEvent(models.Model):
+class OrderEvent(BuyerSellerEvent):
     """What happened to an order, by whom and when: the order's timeline and audit trail."""
+
+    subject_field = "order"
 
     class Kind(models.TextChoices):
         CONFIRMED = "confirmed", _("Покупатель подтвердил получение")
@@ -180,25 +189,11 @@ class OrderEvent(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("заказ"))
     kind = models.CharField(_("что произошло"), max_length=32, choices=Kind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("кто"),
-    )
-    details = models.JSONField(_("подробности"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("когда"), auto_now_add=True)
     get_kind_display = choice_label("kind")
 
-    class Meta:
+    class Meta(BuyerSellerEvent.Meta):
         verbose_name = _("событие заказа")
         verbose_name_plural = _("события заказов")
-        ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return str(self.get_kind_display())
 
 
 class OrderCancellation(models.Model):

@@ -101,7 +101,7 @@ def _hand_to_worker(refund_id: int) -> None:
         logger.warning("Broker unavailable; refund %s waits for the refunds sweep", refund_id, exc_info=True)
 
 
-@transaction.atomic
+@transaction.atomic  # not durable: the refunds sweep's row action (the task opens its own)
 def refund_send(*, refund_id: int, now: datetime | None = None) -> bool:
     """Hand a requested refund to the payment system, once."""
     now = now or timezone.now()
@@ -128,7 +128,7 @@ def _complete(refund: Refund, *, confirmed_by: str, user: User | None, now: date
         handler(refund, now)
 
 
-@transaction.atomic
+@transaction.atomic  # not durable: the payment webhook confirms inside its own transaction
 def refund_confirm(
     *,
     refund_id: int,
@@ -242,7 +242,7 @@ def payment_notice_receive(*, body: bytes, signature_header: str, now: datetime 
     if notice.kind == "refund.completed" and refund is None:
         raise NoticeRejected(404, "no refund with that reference")
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             PaymentNotice.objects.create(
                 event_id=notice.event_id, refund=refund, kind=notice.kind, received_at=now, payload=notice.payload
             )

@@ -5,25 +5,13 @@ from accounts.models import User
 
 from .models import Order
 
-
-def orders_visible_to(user: User) -> QuerySet[Order]:
-    """Orders a user may open: their purchases, their store's sales, or all of them for staff
-    who may view orders."""
-    if user.has_perm("orders.view_order"):
-        return Order.objects.all()
-    condition = Q(buyer=user)
-    if store := user.own_store():
-        condition |= Q(store=store)
-    return Order.objects.filter(condition)
-
-
 # The "with a dispute" choice of the orders filter, beside the order statuses.
 DISPUTED = "disputed"
 
 
 def order_list(*, user: User, as_seller: bool = False, status: str = "", query: str = "") -> QuerySet[Order]:
     """The buyer's orders, or the seller's store orders, newest first, filtered as asked."""
-    orders = Order.objects.filter(store__owner=user) if as_seller else Order.objects.filter(buyer=user)
+    orders = Order.objects.as_seller(user) if as_seller else Order.objects.as_buyer(user)
     if status == DISPUTED:
         orders = orders.filter(has_dispute=True)
     elif status:
@@ -43,7 +31,7 @@ def order_get(*, user: User, number: str, with_tracking: bool = False) -> Order:
     prefetch = ["items", "tracking_events"] if with_tracking else ["items"]
     try:
         return (
-            orders_visible_to(user)
+            Order.objects.visible_to(user)
             .select_related("store__owner", "buyer", "dispute", "cancellation")
             .prefetch_related(*prefetch)
             .get(number=number)

@@ -27,8 +27,7 @@ def _role(order: Order, actor: User | None) -> Role:
     return Role.SYSTEM if actor is None else rules.role_of(order, actor)
 
 
-def _record(order: Order, kind: str, actor: User | None, **details: Any) -> OrderEvent:
-    return OrderEvent.objects.create(order=order, kind=kind, actor=actor, details=details)
+_record = OrderEvent.record
 
 
 def order_transition(
@@ -61,7 +60,7 @@ def order_transition(
     return order
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def order_confirm_receipt(*, order: Order, buyer: User, now: datetime | None = None) -> Order:
     now = now or timezone.now()
     return order_transition(
@@ -78,7 +77,7 @@ def order_confirm_receipt(*, order: Order, buyer: User, now: datetime | None = N
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def extension_request(
     *, order: Order, buyer: User, days: int, reason: str, now: datetime | None = None
 ) -> ProtectionExtension:
@@ -101,7 +100,7 @@ def extension_request(
     return extension
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def extension_answer(
     *, extension: ProtectionExtension, seller: User, accept: bool, now: datetime | None = None
 ) -> ProtectionExtension:
@@ -207,7 +206,7 @@ def support_request_create(
     )
 
 
-@transaction.atomic
+@transaction.atomic  # not durable: admin's save_model runs inside the change view's transaction
 def support_request_answer(
     *, support_request: SupportRequest, staff: User, answer: str, now: datetime | None = None
 ) -> SupportRequest:

@@ -39,7 +39,7 @@ from .services import _record, order_lock, order_transition
 # --- the seller ships --------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def order_ship(*, order: Order, seller: User, tracking_number: str, now: datetime | None = None) -> Order:
     """The seller hands the parcel over with its tracking number: protection starts now. A pending
     cancellation request ends as "the seller shipped first"."""
@@ -95,7 +95,7 @@ def _close_cancellation(cancellation: OrderCancellation, status: str, now: datet
     cancellation.save(update_fields=["status", "resolved_at"])
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def order_cancel_request(
     *, order: Order, buyer: User, reason: str, note: str = "", now: datetime | None = None
 ) -> OrderCancellation:
@@ -124,7 +124,7 @@ def order_cancel_request(
     return cancellation
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def order_cancel_agree(*, order: Order, seller: User, now: datetime | None = None) -> Order:
     """The seller agrees to the buyer's request: the order is cancelled and refunded now."""
     now = now or timezone.now()
@@ -198,7 +198,7 @@ def order_expire_unshipped(*, order_id: int, now: datetime | None = None) -> Ord
 # --- tracking events ----------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic  # not durable: admin's save_model runs inside the change view's transaction
 def tracking_event_record(
     *,
     order: Order,

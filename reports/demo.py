@@ -3,6 +3,8 @@ listing the marketplace has no orders for."""
 
 from datetime import datetime, timedelta
 
+from django.db import transaction
+
 from accounts.models import User
 from core.demo import demo_step
 from orders.models import Order
@@ -52,7 +54,9 @@ def seed_reports(now: datetime) -> None:
         now=now - timedelta(days=12),
     )
     services.report_notify(report=closed, staff=support, now=now - timedelta(days=11))
-    services.report_close_answer_window(report_id=closed.pk, now=now - timedelta(days=5))
+    # A sweep's row action: it runs in the caller's transaction, which the demo opens as the sweep would.
+    with transaction.atomic(durable=True):
+        services.report_close_answer_window(report_id=closed.pk, now=now - timedelta(days=5))
     services.report_close(
         report=closed,
         staff=support,

@@ -1,11 +1,32 @@
+from typing import Any, Self
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import StoredFile, choice_label
+from accounts.models import User
+from core.models import ActorRole, StoredFile, TimelineEvent, choice_label
 
 from .reasons import REASONS, Reason, ReportType
+
+
+class ReportQuerySet(models.QuerySet["Report"]):
+    """Whose reports: the one filter every list, page and selector scopes reports by."""
+
+    def filed_by(self, user: User) -> Self:
+        return self.filter(reporter=user)
+
+    def against(self, user: User) -> Self:
+        # The reported party sees a report only once it was told about it.
+        return self.filter(reported_user=user, notified_at__isnull=False)
+
+    def visible_to(self, user: User) -> Self:
+        """The reports `user` may open: those they filed, those against them once they were told,
+        or all of them for staff who handle reports. Anyone else finds nothing: a 404."""
+        if user.has_perm("reports.handle_report"):
+            return self.all()
+        return self.filed_by(user) | self.against(user)
 
 
 class Report(models.Model):
@@ -92,6 +113,8 @@ class Report(models.Model):
     get_outcome_display = choice_label("outcome")
     get_sanction_display = choice_label("sanction")
 
+    objects = ReportQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("жалоба")
         verbose_name_plural = _("жалобы")
@@ -110,8 +133,10 @@ class Report(models.Model):
         return REASONS.get(self.reason)
 
 
-class ReportEvent(models.Model):
+class ReportEvent(TimelineEvent):
     """One step of a report, for its history and the staff audit."""
+
+    subject_field = "report"
 
     class Kind(models.TextChoices):
         FILED = "filed", _("жалоба подана")
@@ -125,6 +150,8 @@ class ReportEvent(models.Model):
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("что произошло"), max_length=16, choices=Kind.choices)
+    # Unlike the other timelines, a report's keeps its people: an account that filed, answered or
+    # handled a report cannot be deleted.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -133,17 +160,30 @@ class ReportEvent(models.Model):
         blank=True,
         verbose_name=_("кто"),
     )
-    details = models.JSONField(_("подробности"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("когда"))
     get_kind_display = choice_label("kind")
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("событие жалобы")
         verbose_name_plural = _("события жалоб")
-        ordering = ["created_at", "pk"]
 
-    def __str__(self) -> str:
-        return str(self.get_kind_display())
+    @classmethod
+    def role_of(cls, subject: Report, actor: Any) -> ActorRole:
+        if actor.pk == subject.reporter_id:
+            return ActorRole.REPORTER
+        return ActorRole.REPORTED if actor.pk == subject.reported_user_id else ActorRole.STAFF
+
+
+class ReportFileQuerySet(models.QuerySet["ReportFile"]):
+    def visible_to(self, user: User) -> Self:
+        """The files `user` may download: each side its own; the reported party also the reporter's
+        evidence (it must know what it answers); staff who handle reports all of them. A file no
+        report has taken yet is nobody's to download."""
+        filed = self.filter(report__isnull=False)
+        if user.has_perm("reports.handle_report"):
+            return filed
+        told = Q(report__reported_user=user, report__notified_at__isnull=False)
+        reporters_evidence = Q(side=ReportFile.Side.REPORTER) & (Q(report__reporter=user) | told)
+        return filed.filter(reporters_evidence | Q(side=ReportFile.Side.REPORTED) & told)
 
 
 class ReportFile(StoredFile):
@@ -160,6 +200,8 @@ class ReportFile(StoredFile):
     get_kind_display = choice_label("kind")
 
     upload_folder = "reports"
+
+    objects = ReportFileQuerySet.as_manager()
 
     class Meta(StoredFile.Meta):
         verbose_name = _("файл жалобы")

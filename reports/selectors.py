@@ -3,32 +3,31 @@ were notified; anyone else gets 404. The reported party's view never carries the
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 
 from .models import Report, ReportEvent, ReportFile
-from .rules import Role, roles_of
+from .rules import Role
 
 
 def reports_filed_by(user: User) -> QuerySet[Report]:
-    return Report.objects.filter(reporter=user).select_related("store").order_by("-created_at", "-pk")
+    return Report.objects.filed_by(user).select_related("store").order_by("-created_at", "-pk")
 
 
 def reports_against(user: User) -> QuerySet[Report]:
-    return Report.objects.filter(reported_user=user, notified_at__isnull=False).order_by("-notified_at", "-pk")
+    return Report.objects.against(user).order_by("-notified_at", "-pk")
 
 
 def report_get(*, user: User, pk: int) -> Report:
     """The report with its events and files, in a fixed number of queries; 404 for anyone who is
     not its reporter, the notified reported party or staff who handle reports."""
-    visible = Q(reporter=user) | Q(reported_user=user, notified_at__isnull=False)
-    queryset = Report.objects.all() if user.has_perm("reports.handle_report") else Report.objects.filter(visible)
     try:
         return (
-            queryset.select_related("store", "order", "reporter", "reported_user", "handled_by")
+            Report.objects.visible_to(user)
+            .select_related("store", "order", "reporter", "reported_user", "handled_by")
             .prefetch_related(
                 Prefetch("events", queryset=ReportEvent.objects.select_related("actor")),
                 Prefetch("files", queryset=ReportFile.objects.order_by("uploaded_at", "pk")),
@@ -43,20 +42,9 @@ def report_file_get(*, user: User, token: str) -> ReportFile:
     """A report's file for whoever may see it: each side its own files; the reported party also the
     reporter's evidence (it must know what it answers); staff everything. 404 otherwise."""
     try:
-        item = ReportFile.objects.select_related("report").get(token=token, report__isnull=False)
+        return ReportFile.objects.visible_to(user).get(token=token)
     except ReportFile.DoesNotExist:
         raise Http404 from None
-    report = item.report
-    assert report is not None
-    roles = roles_of(report, user)
-    allowed = (
-        Role.STAFF in roles
-        or (item.side == ReportFile.Side.REPORTER and roles & {Role.REPORTER, Role.REPORTED})
-        or (item.side == ReportFile.Side.REPORTED and Role.REPORTED in roles)
-    )
-    if not allowed:
-        raise Http404
-    return item
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ reported party reads.
 """
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -40,8 +39,7 @@ def report_rate() -> Throttle:
     return Throttle("reports", settings.REPORTS_PER_HOUR, 3600)
 
 
-def _record(report: Report, kind: str, actor: User | None, now: datetime, **details: Any) -> ReportEvent:
-    return ReportEvent.objects.create(report=report, kind=kind, actor=actor, details=details, created_at=now)
+_record = ReportEvent.record
 
 
 def _lock(report_id: int) -> Report:
@@ -115,7 +113,7 @@ def report_rate_refusal(reporter: User) -> str | None:
     return None
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_file(
     *,
     reporter: User,
@@ -184,7 +182,7 @@ def _claim_files(report: Report, owner: User, attachment_ids: list[int], side: s
 # --- the reported party --------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_notify(*, report: Report, staff: User, now: datetime | None = None) -> Report:
     """Support sends the report to the reported party, who has REPORT_ANSWER_DAYS to answer."""
     now = now or timezone.now()
@@ -202,7 +200,7 @@ def report_notify(*, report: Report, staff: User, now: datetime | None = None) -
     return report
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_answer(
     *, report: Report, user: User, text: str, attachment_ids: list[int], now: datetime | None = None
 ) -> Report:
@@ -246,7 +244,7 @@ def report_close_answer_window(*, report_id: int, now: datetime) -> Report | Non
 # --- support -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_take(*, report: Report, staff: User, now: datetime | None = None) -> Report:
     """Support handles the report without asking the reported party (nobody to ask, or spam)."""
     now = now or timezone.now()
@@ -260,7 +258,7 @@ def report_take(*, report: Report, staff: User, now: datetime | None = None) -> 
     return report
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_close(
     *, report: Report, staff: User, outcome: str, reason: str, sanction: str = "", now: datetime | None = None
 ) -> Report:

@@ -2,7 +2,8 @@ from django import template
 from django.conf import settings
 from django.urls import translate_url
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import get_language
+
+from faq.text import current_language
 
 register = template.Library()
 
@@ -12,7 +13,7 @@ def seo_links(context, english: bool = True):
     """Canonical URL of this page and its language versions for search engines."""
     request = context["request"]
     base = settings.SITE_URL.rstrip("/")
-    language = (get_language() or "ru")[:2]
+    language = current_language()
     path = request.path
     russian_path = translate_url(path, "ru")
     versions = [("ru", russian_path)]

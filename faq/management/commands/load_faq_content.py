@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--overwrite", action="store_true", help="replace existing articles with the shipped text")
 
     def handle(self, *args, overwrite=False, **options):
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             written = load_bundled_content(
                 category_model=Category, article_model=Article, search_word_model=SearchWord, overwrite=overwrite
             )

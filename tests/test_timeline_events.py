@@ -1,0 +1,189 @@
+"""Every app's timeline (orders, disputes, reports, accounts) is one shape, core.models.TimelineEvent:
+who (the actor and the role they acted in), what (a kind and its details) and when, written one
+way (`record()`). The rows written before the role existed get it from their migration."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from accounts import blocking
+from accounts.models import AccountEvent, BlockReason
+from accounts.roles import sync_staff_groups
+from core.models import ActorRole, TimelineEvent
+from disputes import claims
+from disputes.models import DisputeEvent
+from orders import services as order_services
+from orders import shipping
+from orders.models import OrderEvent
+from reports import services as report_services
+from reports.models import ReportEvent
+
+from .disputes_helpers import escalate, open_dispute, seller_counter_offer
+from .factories import OrderFactory, UserFactory, arbitrator, support_agent
+from .test_reports import file_report, item_link
+
+pytestmark = pytest.mark.django_db
+
+EVENT_MODELS = [OrderEvent, DisputeEvent, ReportEvent, AccountEvent]
+
+
+@pytest.mark.parametrize("model", EVENT_MODELS, ids=lambda model: model.__name__)
+def test_every_timeline_is_the_one_core_event_shape(model):
+    assert issubclass(model, TimelineEvent)
+    fields = {field.name for field in model._meta.get_fields()}
+    assert {"actor", "actor_role", "kind", "details", "created_at", model.subject_field} <= fields
+    assert model._meta.ordering == ["created_at", "pk"]
+
+
+def roles(events) -> list[tuple[str, str]]:
+    return [(event.kind, event.actor_role) for event in events.order_by("created_at", "pk")]
+
+
+def test_dispute_events_name_the_role_each_actor_acted_in(order, buyer, seller):
+    dispute = open_dispute(order)
+    seller_counter_offer(dispute)
+    dispute.refresh_from_db()
+    escalate(dispute)
+    with time_machine.travel(dispute.escalation_opens_at + timedelta(hours=1)):
+        claims.claim_take(dispute=dispute, arbitrator=arbitrator())
+    assert roles(dispute.events) == [
+        (DisputeEvent.Kind.OPENED, ActorRole.BUYER),
+        (DisputeEvent.Kind.OFFER_REFUSED, ActorRole.SELLER),
+        (DisputeEvent.Kind.OFFER_MADE, ActorRole.SELLER),
+        (DisputeEvent.Kind.ESCALATED, ActorRole.BUYER),
+        (DisputeEvent.Kind.CLAIM_TAKEN, ActorRole.STAFF),
+    ]
+
+
+def test_the_sellers_first_event_still_marks_the_dispute_answered(order, seller):
+    dispute = open_dispute(order)
+    assert dispute.seller_answered_at is None
+    seller_counter_offer(dispute)
+    dispute.refresh_from_db()
+    first_answer = dispute.events.filter(actor_role=ActorRole.SELLER).first()
+    assert first_answer is not None
+    assert dispute.seller_answered_at == first_answer.created_at
+
+
+def test_a_deadline_the_system_keeps_is_recorded_as_the_systems(order, run_sweep):
+    dispute = open_dispute(order)
+    assert dispute.seller_answer_due_at is not None
+    run_sweep("seller-silence", dispute.seller_answer_due_at + timedelta(minutes=1))
+    granted = dispute.events.get(kind=DisputeEvent.Kind.SELLER_SILENT)
+    assert (granted.actor, granted.actor_role) == (None, ActorRole.SYSTEM)
+
+
+def test_order_events_name_the_buyer_and_the_seller():
+    order = OrderFactory.awaiting_shipment()
+    shipping.order_ship(order=order, seller=order.store.owner, tracking_number="RA123456789CN")
+    order.refresh_from_db()
+    order_services.extension_request(order=order, buyer=order.buyer, days=10, reason="Посылка задерживается")
+    assert roles(order.events) == [
+        (OrderEvent.Kind.SHIPPED, ActorRole.SELLER),
+        (OrderEvent.Kind.EXTENSION_REQUESTED, ActorRole.BUYER),
+    ]
+
+
+def test_report_events_name_the_reporter_the_reported_party_and_staff(order, buyer, seller):
+    support = support_agent()
+    report = file_report(buyer, order=order, link=item_link(order))
+    report_services.report_notify(report=report, staff=support)
+    report_services.report_answer(
+        report=report, user=seller, text="Мы не просили платить мимо площадки.", attachment_ids=[]
+    )
+    assert roles(report.events) == [
+        (ReportEvent.Kind.FILED, ActorRole.REPORTER),
+        (ReportEvent.Kind.NOTIFIED, ActorRole.STAFF),
+        (ReportEvent.Kind.ANSWERED, ActorRole.REPORTED),
+    ]
+
+
+def test_account_events_name_staff_and_the_accounts_own_holder():
+    user = UserFactory()
+    staff = support_agent()
+    now = timezone.now()
+    blocking.account_block(user=user, staff=staff, reason=BlockReason.FRAUD, note="", now=now)
+    blocking.account_appeal_file(user=user, text="Это ошибка: я ничего не нарушал.", attachment_ids=[], now=now)
+    assert roles(user.account_events) == [
+        (AccountEvent.Kind.BLOCKED, ActorRole.STAFF),
+        (AccountEvent.Kind.APPEAL_FILED, ActorRole.BUYER),
+    ]
+
+
+def test_an_event_is_written_at_the_time_the_service_acted():
+    at = timezone.now() - timedelta(days=3)
+    user = UserFactory()
+    event = AccountEvent.record(user, AccountEvent.Kind.BLOCKED, None, at, reason={"old": None, "new": "fraud"})
+    event.refresh_from_db()
+    assert (event.created_at, event.actor_role, event.details) == (
+        at,
+        ActorRole.SYSTEM,
+        {"reason": {"old": None, "new": "fraud"}},
+    )
+    assert str(event) == "Аккаунт заблокирован"
+
+
+# The migrations that added the role, and the ones just before them.
+ROLE_MIGRATIONS = {
+    "orders": ("0016_order_feed", "0017_orderevent_actor_role"),
+    "disputes": ("0017_claim_stage_index", "0018_disputeevent_actor_role"),
+    "reports": ("0002_support_handles_reports", "0003_reportevent_actor_role"),
+    "accounts": ("0010_staff_rights_for_marketplace", "0011_accountevent_actor_role"),
+}
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_migrations_give_the_events_already_written_their_roles_and_go_back(needs_postgres):
+    sync_staff_groups(apps)  # a transactional test starts from empty tables, groups included
+    with time_machine.travel(timezone.now() - timedelta(days=2)):
+        order = OrderFactory()
+        buyer, seller_account = order.buyer, order.store.owner
+        dispute = open_dispute(order)
+        seller_counter_offer(dispute)
+        report = file_report(buyer, order=order, link=item_link(order))
+        staff = support_agent()
+        report_services.report_notify(report=report, staff=staff)
+        blocking.account_block(user=buyer, staff=staff, reason=BlockReason.FRAUD, note="", now=timezone.now())
+        blocking.account_appeal_file(user=buyer, text="Это ошибка, я ничего не нарушал.", attachment_ids=[])
+    OrderEvent.record(order, OrderEvent.Kind.REMINDER_SENT, None)
+    counts = {model: model._default_manager.count() for model in EVENT_MODELS}
+    latest = [(app, names[1]) for app, names in ROLE_MIGRATIONS.items()]
+    try:
+        old_apps = _migrate([(app, names[0]) for app, names in ROLE_MIGRATIONS.items()])
+        old_dispute_event = old_apps.get_model("disputes", "DisputeEvent")
+        assert "actor_role" not in {field.name for field in old_dispute_event._meta.get_fields()}
+        assert old_dispute_event.objects.count() == counts[DisputeEvent]
+        _migrate(latest)
+    finally:
+        _migrate(latest)  # the test database is left as it was found, whatever happened above
+    assert {model: model._default_manager.count() for model in EVENT_MODELS} == counts
+    assert roles(order.events) == [(OrderEvent.Kind.REMINDER_SENT, ActorRole.SYSTEM)]
+    assert roles(dispute.events) == [
+        (DisputeEvent.Kind.OPENED, ActorRole.BUYER),
+        (DisputeEvent.Kind.OFFER_REFUSED, ActorRole.SELLER),
+        (DisputeEvent.Kind.OFFER_MADE, ActorRole.SELLER),
+    ]
+    assert roles(report.events) == [
+        (ReportEvent.Kind.FILED, ActorRole.REPORTER),
+        (ReportEvent.Kind.NOTIFIED, ActorRole.STAFF),
+    ]
+    assert roles(buyer.account_events) == [
+        (AccountEvent.Kind.BLOCKED, ActorRole.STAFF),
+        (AccountEvent.Kind.APPEAL_FILED, ActorRole.BUYER),
+    ]
+    assert seller_account.pk == dispute.store.owner_id
+    assert Decimal(dispute.events.get(kind=DisputeEvent.Kind.OFFER_MADE).details["amount"]) == Decimal("5")
