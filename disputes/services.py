@@ -22,7 +22,6 @@ from accounts.emails import Mail, email_queue_all
 from accounts.models import User
 from core.dates import days_lazy
 from core.errors import ActionRefused
-from core.models import ActorRole
 from core.money import money_lazy
 from core.tracking_numbers import tracking_number_normalise, tracking_number_problem
 from orders import rules as order_rules
@@ -94,7 +93,7 @@ def _answering_offer(
 def record(dispute: Dispute, kind: str, actor: User | None, **details: Any) -> DisputeEvent:
     """The event for the timeline; the seller's first event also marks the dispute answered."""
     event = DisputeEvent.record(dispute, kind, actor, **details)
-    if event.actor_role == ActorRole.SELLER and dispute.seller_answered_at is None:
+    if event.actor_role == Role.SELLER and dispute.seller_answered_at is None:
         dispute.seller_answered_at = event.created_at
         dispute.save(update_fields=["seller_answered_at", "updated_at"])
     return event
