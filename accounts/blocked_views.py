@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import files
@@ -22,7 +23,13 @@ def blocked(request: AuthenticatedRequest) -> HttpResponse:
         return redirect("accounts:home")
     appeals = list(user.block_appeals.prefetch_related("files").order_by("-filed_at", "-pk"))
     has_pending = any(appeal.status == AccountAppeal.Status.PENDING for appeal in appeals)
-    refusal = rules.appeal_refusal(user=user, has_pending=has_pending)
+    refusal = rules.refusal(
+        rules.Action.APPEAL,
+        user,
+        rules.role_of(user, user),
+        timezone.now(),
+        rules.Facts(has_pending_appeal=has_pending),
+    )
     if request.method == "POST" and refusal is not None:
         # A second appeal while one waits (a double click, a second tab): nothing is stored and
         # the page says the first one is under review.

@@ -12,6 +12,7 @@ from core.errors import ActionRefused
 from . import rules
 from .emails import Mail, email_queue, email_queue_all
 from .models import AccountAppeal, AccountAppealFile, AccountEvent, BlockReason, User
+from .rules import Action
 
 
 def _lock(user_id: int) -> User:
@@ -25,8 +26,7 @@ _record = AccountEvent.record
 def account_block(*, user: User, staff: User, reason: str, note: str, now: datetime | None = None) -> User:
     now = now or timezone.now()
     user = _lock(user.pk)
-    if message := rules.block_refusal(staff=staff, user=user):
-        raise ActionRefused(message)
+    rules.require(Action.BLOCK, user, rules.staff_role(staff), now, rules.Facts(actor=staff))
     if reason not in BlockReason.values:
         raise ActionRefused(_("Выберите причину блокировки."))
     # "Other" says "details in the note": without one the user cannot tell what to appeal.
@@ -68,8 +68,7 @@ def _tell_superusers(*, user: User, staff: User, now: datetime) -> None:
 def account_unblock(*, user: User, staff: User, answer: str = "", now: datetime | None = None) -> User:
     now = now or timezone.now()
     user = _lock(user.pk)
-    if message := rules.unblock_refusal(staff=staff, user=user):
-        raise ActionRefused(message)
+    rules.require(Action.UNBLOCK, user, rules.staff_role(staff), now, rules.Facts(actor=staff))
     old_reason = user.block_reason
     user.blocked_at, user.block_reason, user.block_note = None, "", ""
     user.save(update_fields=["blocked_at", "block_reason", "block_note"])
@@ -105,8 +104,7 @@ def account_appeal_file(
     now = now or timezone.now()
     user = _lock(user.pk)
     has_pending = AccountAppeal.objects.filter(user=user, status=AccountAppeal.Status.PENDING).exists()
-    if message := rules.appeal_refusal(user=user, has_pending=has_pending):
-        raise ActionRefused(message)
+    rules.require(Action.APPEAL, user, rules.role_of(user, user), now, rules.Facts(has_pending_appeal=has_pending))
     appeal = AccountAppeal.objects.create(user=user, text=text.strip(), filed_at=now)
     AccountAppealFile.objects.filter(AccountAppealFile.unclaimed(), owner=user, pk__in=attachment_ids or []).update(
         appeal=appeal
@@ -130,8 +128,7 @@ def account_appeal_reject(
     now = now or timezone.now()
     _lock(appeal.user_id)
     appeal = AccountAppeal.objects.select_for_update(of=("self",)).select_related("user").get(pk=appeal.pk)
-    if message := rules.appeal_answer_refusal(staff=staff, appeal=appeal):
-        raise ActionRefused(message)
+    rules.require(Action.ANSWER_APPEAL, appeal, rules.staff_role(staff), now, rules.Facts(actor=staff))
     if len(answer.strip()) < 20:
         raise ActionRefused(_("Напишите пользователю, почему блокировка остаётся: хотя бы 20 символов."))
     appeal.status, appeal.answer, appeal.decided_at, appeal.decided_by = (
@@ -157,6 +154,7 @@ def account_appeal_unblock(*, appeal: AccountAppeal, staff: User, answer: str, n
     # at the same moment is seen here and this one is refused, not both carried out.
     _lock(appeal.user_id)
     appeal = AccountAppeal.objects.select_for_update(of=("self",)).select_related("user").get(pk=appeal.pk)
-    if message := rules.appeal_answer_refusal(staff=staff, appeal=appeal):
-        raise ActionRefused(message)
+    rules.require(
+        Action.ANSWER_APPEAL, appeal, rules.staff_role(staff), now or timezone.now(), rules.Facts(actor=staff)
+    )
     return account_unblock(user=appeal.user, staff=staff, answer=answer, now=now)

@@ -4,7 +4,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import ActorRole, StoredFile, TimelineEvent, choice_label
+from core.models import StoredFile, TimelineEvent, choice_label
+from core.rules import Role
 
 # Zones offered in settings: Russia's own zones first (most buyers), then a few neighbours.
 TIME_ZONE_CHOICES = [
@@ -232,9 +233,9 @@ class AccountEvent(TimelineEvent):
         verbose_name_plural = _("события аккаунтов")
 
     @classmethod
-    def role_of(cls, subject: User, actor: Any) -> ActorRole:
+    def role_of(cls, subject: User, actor: Any) -> Role:
         # The account's own holder acts as what the account is (an appeal); anyone else is staff.
-        return ActorRole(subject.role) if actor.pk == subject.pk else ActorRole.STAFF
+        return Role(subject.role) if actor.pk == subject.pk else Role.STAFF
 
 
 class AccountAppeal(models.Model):

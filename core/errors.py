@@ -4,7 +4,7 @@
 class ActionRefused(Exception):
     """The action is not allowed now; `message` says why, in words for the user.
 
-    Services raise it after checking a rule (usually `<action>_refusal()` in the app's rules.py);
+    Services raise it through the app's rulebook (`rules.require(...)`, core.rules.Rulebook);
     views show the message next to what the user tried (see core.views.run_action), sweeps count
     the row as no longer due.
     """

@@ -25,8 +25,9 @@ from django.utils.translation import ngettext
 
 from .errors import ActionRefused
 from .models import StoredFile
+from .rules import Rulebook
 from .storage import STORAGE_ERRORS, StorageUnavailable, open_for_streaming
-from .sweeps import SweepResult, register, sweep
+from .sweeps import DeadlineSweep, register_deadlines
 from .throttle import Throttle, minutes_to_wait
 from .uploads import CleanFile, ImageBatch, UploadLimits, inspect_evidence
 
@@ -214,40 +215,42 @@ def files_follow_rows(model: type[models.Model]) -> None:
     post_delete.connect(_delete_stored_file, sender=model, dispatch_uid=f"files_follow_rows:{model._meta.label}")
 
 
-def _discard_if_unclaimed(model: type[StoredFile], pk: int, now: datetime, *, cutoff: datetime) -> bool:
-    item = (
-        model._default_manager.select_for_update(of=("self",))
-        .filter(model.unclaimed(), pk=pk, uploaded_at__lte=cutoff)
-        .first()
-    )
-    if item is None:
-        return False
+def _as_locked(rows: QuerySet[Any]) -> QuerySet[Any]:
+    # The sweep hands the service the row it locked, read by the same statement.
+    return rows
+
+
+def upload_discard_unclaimed(*, upload: StoredFile, now: datetime) -> bool:
+    """Delete an upload nothing claimed in time, file and row; the sweep hands it over locked, picked
+    by the deadline's own condition (unclaimed, uploaded before the cutoff), and a message or a
+    report that claims it at the same moment waits for the lock and then finds nothing to claim."""
     # The object first, while the row is locked: should the storage fail, the row stays and the next
     # run tries again, instead of a deleted row leaving its object behind. A row whose object was
     # never written (its request died first) deletes cleanly: deleting a missing object is no error.
-    if item.file.name:
-        item.file.storage.delete(item.file.name)
-    attachment_discard(attachment=item)
+    if upload.file.name:
+        upload.file.storage.delete(upload.file.name)
+    attachment_discard(attachment=upload)
     return True
 
 
-@register("unclaimed-uploads", description="загруженные файлы, которые никто не отправил за сутки, удаляются")
-def delete_unclaimed_uploads(now: datetime) -> SweepResult:
-    cutoff = now - timedelta(hours=settings.UPLOAD_UNCLAIMED_HOURS)
-    result = SweepResult("unclaimed-uploads")
-    for model in upload_models():
-        result += sweep(
-            "unclaimed-uploads",
-            partial(_unclaimed_before, model, cutoff),
-            partial(_discard_if_unclaimed, model, cutoff=cutoff),
-            now=now,
-            order_by="uploaded_at",
-        )
-    return result
-
-
-def _unclaimed_before(model: type[StoredFile], cutoff: datetime, now: datetime) -> QuerySet[StoredFile]:
-    return model._default_manager.filter(model.unclaimed(), uploaded_at__lte=cutoff)
+# Uploads have one deadline, a day unclaimed (core.rules' shape, over every app's upload model).
+uploads = Rulebook[StoredFile, None]("upload", no_facts=None).deadline(
+    "discard_unclaimed",
+    "uploaded_at",
+    lambda: [model._default_manager.filter(model.unclaimed()) for model in upload_models()],
+    after=lambda: timedelta(hours=settings.UPLOAD_UNCLAIMED_HOURS),
+)
+register_deadlines(
+    uploads,
+    DeadlineSweep(
+        "unclaimed-uploads",
+        "discard_unclaimed",
+        upload_discard_unclaimed,
+        "upload",
+        "загруженные файлы, которые никто не отправил за сутки, удаляются",
+        row=_as_locked,
+    ),
+)
 
 
 def streamed_file_response(stored: FieldFile, **options: Any) -> FileResponse:

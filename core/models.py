@@ -1,7 +1,6 @@
 import functools
 from collections.abc import Callable
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, ClassVar, Self
 
 from django.conf import settings
@@ -11,6 +10,8 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
+
+from .rules import Role
 
 
 def choice_label(field_name: str) -> Callable[[models.Model], Any]:
@@ -131,18 +132,6 @@ class OutgoingWebhook(models.Model):
         return f"{self.kind} {self.event_id}"
 
 
-class ActorRole(StrEnum):
-    """The part an event's actor played in what the event is about, stored with the event: the
-    same words as the rulebooks' roles, so a timeline names the actor without asking again."""
-
-    BUYER = "buyer"
-    SELLER = "seller"
-    REPORTER = "reporter"
-    REPORTED = "reported"
-    STAFF = "staff"  # anyone acting through a staff permission (arbitrators, support, finance)
-    SYSTEM = "system"  # a sweep or a webhook: no person
-
-
 class TimelineEvent(models.Model):
     """One entry of a timeline and its audit trail: who (the actor and the role they acted in),
     what (a kind and its details) and when.
@@ -180,7 +169,7 @@ class TimelineEvent(models.Model):
         return str(dict(kind.flatchoices).get(self.kind, self.kind))
 
     @classmethod
-    def role_of(cls, subject: Any, actor: Any) -> ActorRole:
+    def role_of(cls, subject: Any, actor: Any) -> Role:
         """The role `actor` (never None) plays in `subject`; read only what the caller has loaded."""
         raise NotImplementedError
 
@@ -188,7 +177,7 @@ class TimelineEvent(models.Model):
     def record(cls, subject: Any, kind: str, actor: Any, at: datetime | None = None, /, **details: Any) -> Self:
         """Write the event: `kind` happened to `subject`, done by `actor` (None for the system) at
         `at` (now by default), with `details` for the timeline and the audit."""
-        role = ActorRole.SYSTEM if actor is None else cls.role_of(subject, actor)
+        role = Role.SYSTEM if actor is None else cls.role_of(subject, actor)
         return cls._default_manager.create(
             **{cls.subject_field: subject},
             kind=kind,
@@ -207,10 +196,10 @@ class BuyerSellerEvent(TimelineEvent):
         abstract = True
 
     @classmethod
-    def role_of(cls, subject: Any, actor: Any) -> ActorRole:
+    def role_of(cls, subject: Any, actor: Any) -> Role:
         if actor.pk == subject.buyer_id:
-            return ActorRole.BUYER
+            return Role.BUYER
         # Only a seller's account owns a store: buyers and staff cost no store lookup.
         if actor.is_seller and actor.pk == subject.store.owner_id:
-            return ActorRole.SELLER
-        return ActorRole.STAFF
+            return Role.SELLER
+        return Role.STAFF

@@ -2,7 +2,9 @@
 
 Every sweep of the project is registered here with its name, period and description (the apps'
 `sweeps.py` modules register theirs when Django starts); the beat schedule, the `run_sweep` task
-and `manage.py deadlines` all read this one registry.
+and `manage.py deadlines` all read this one registry. A deadline sweep is registered from the
+app's rulebook with `register_deadlines()`: the rulebook says which rows are due (statuses and
+the indexed deadline column), the registration which service takes them.
 
 A sweep takes the due rows one at a time, each in its own transaction: the row is picked with
 `FOR UPDATE SKIP LOCKED OF <table>`, so that several workers (or two beats by mistake) share the
@@ -18,8 +20,10 @@ row that user actions lock before this one (the project's lock order is: order, 
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +32,7 @@ from django.db.models import QuerySet, Subquery
 from django.utils.functional import Promise
 
 from .errors import ActionRefused
+from .rules import Deadline, Rulebook
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +54,10 @@ class SweepResult:
             self.failed_ids + other.failed_ids,
         )
 
+    @property
+    def taken(self) -> int:
+        return self.changed + self.skipped + self.failed
+
     def __str__(self) -> str:
         text = f"{self.name}: {self.changed} changed, {self.skipped} no longer due"
         return f"{text}, {self.failed} failed {self.failed_ids}" if self.failed else text
@@ -64,6 +73,8 @@ class Sweep:
     description: str | Promise
     # None: every DEADLINE_SWEEP_SECONDS (a minute). An hour: once a day at that hour, UTC.
     daily_at_hour: int | None = None
+    # The rulebook deadlines whose due rows it takes (registered by register_deadlines).
+    deadlines: tuple[Deadline, ...] = ()
 
     @property
     def period(self) -> str:
@@ -76,14 +87,19 @@ _registry: dict[str, Sweep] = {}
 
 
 def register(
-    name: str, *, description: str | Promise, daily_at_hour: int | None = None
+    name: str,
+    *,
+    description: str | Promise,
+    daily_at_hour: int | None = None,
+    deadlines: tuple[Deadline, ...] = (),
 ) -> Callable[[SweepFunction], SweepFunction]:
-    """Decorator: `@register("auto-claim", description=...)` on a function `(now) -> SweepResult`."""
+    """Decorator: `@register("search-log-retention", description=..., daily_at_hour=3)` on a
+    function `(now) -> SweepResult`. Deadline sweeps are registered by register_deadlines()."""
 
     def decorate(function: SweepFunction) -> SweepFunction:
         if name in _registry and _registry[name].function is not function:
             raise ValueError(f"Two sweeps are called {name!r}")
-        _registry[name] = Sweep(name, function, description, daily_at_hour)
+        _registry[name] = Sweep(name, function, description, daily_at_hour, deadlines)
         return function
 
     return decorate
@@ -173,6 +189,105 @@ def sweep(
             result.skipped += 1
             passed_over.add(pk)
             picking = picking_query(passed_over)
+    if result.changed or result.skipped or result.failed:
+        logger.info("%s", result)
+    return result
+
+
+@dataclass(frozen=True)
+class DeadlineSweep:
+    """A sweep over the due rows of one or more of a rulebook's deadlines (core.rules.Deadline).
+
+    Each row goes to `service(**{takes: row}, now=now)`: its pk, or with `row` (e.g.
+    `lambda rows: rows.select_related("order")`) the row itself, read with what `row` adds by the
+    statement that locks it. `limit` bounds one run. `locked=False` is for a service that claims
+    its row itself and must run with no transaction open (the outbox sends mail): the sweep then
+    only lists the due pks, without a lock or a transaction."""
+
+    name: str
+    action: str | tuple[str, ...]
+    service: Callable[..., object]
+    takes: str
+    description: str | Promise
+    row: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None
+    limit: int | None = None
+    locked: bool = True
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return (self.action,) if isinstance(self.action, str) else self.action
+
+
+Handoff = Callable[[], AbstractContextManager[object]]
+
+
+def register_deadlines(book: Rulebook[Any, Any], *entries: DeadlineSweep, handoff: Handoff | None = None) -> None:
+    """Register a sweep for each entry over the deadlines `book` declares. `handoff` wraps each
+    run: the outbox's batched hand-off of mail to workers (accounts.emails.handoff_batched),
+    which core cannot import."""
+    for entry in entries:
+        deadlines = tuple(book.deadline_of(action) for action in entry.actions)
+        run_entry = partial(_run_deadlines, entry, deadlines, handoff)
+        register(entry.name, description=entry.description, deadlines=deadlines)(run_entry)
+
+
+def _run_deadlines(
+    entry: DeadlineSweep, deadlines: tuple[Deadline, ...], handoff: Handoff | None, now: datetime
+) -> SweepResult:
+    def call(target: Any, at: datetime) -> object:
+        return entry.service(**{entry.takes: target}, now=at)
+
+    result = SweepResult(entry.name)
+    with handoff() if handoff is not None else nullcontext():
+        for deadline in deadlines:
+            for rows in deadline.due_each(now):
+                left = None if entry.limit is None else entry.limit - result.taken
+                if left is not None and left <= 0:
+                    return result
+                if entry.locked:
+                    result += sweep(
+                        entry.name,
+                        partial(_rows_at, rows),
+                        call,
+                        now=now,
+                        order_by=deadline.column,
+                        limit=left,
+                        row=entry.row,
+                    )
+                else:
+                    result += _each_unlocked(entry.name, rows, call, now=now, order_by=deadline.column, limit=left)
+    return result
+
+
+def _rows_at(rows: QuerySet[Any], now: datetime) -> QuerySet[Any]:
+    return rows
+
+
+def _each_unlocked(
+    name: str,
+    rows: QuerySet[Any],
+    call: Callable[[Any, datetime], object],
+    *,
+    now: datetime,
+    order_by: str,
+    limit: int | None,
+) -> SweepResult:
+    """Hand each due pk to a service that claims the row itself, with no transaction open."""
+    result = SweepResult(name)
+    for pk in list(rows.order_by(order_by).values_list("pk", flat=True)[:limit]):
+        try:
+            changed = call(pk, now)
+        except ActionRefused:
+            changed = None
+        except Exception:
+            logger.exception("Sweep %s: row %s failed; the other rows go on", name, pk)
+            result.failed += 1
+            result.failed_ids.append(pk)
+            continue
+        if changed:
+            result.changed += 1
+        else:
+            result.skipped += 1
     if result.changed or result.skipped or result.failed:
         logger.info("%s", result)
     return result

@@ -27,8 +27,9 @@ from django.utils.translation import gettext as _
 
 from .errors import ActionRefused
 from .models import OutgoingWebhook
+from .rules import Rulebook
 from .signatures import signed_header
-from .sweeps import SweepResult, register, sweep
+from .sweeps import DeadlineSweep, register_deadlines
 
 logger = logging.getLogger(__name__)
 
@@ -171,18 +172,18 @@ def webhook_resend(*, webhook_id: int, staff: Any, now: datetime | None = None) 
     return True
 
 
-def due_webhooks(now: datetime) -> QuerySet[OutgoingWebhook]:
-    # Reads the partial index webhook_pending_due_idx.
-    return OutgoingWebhook.objects.filter(status=OutgoingWebhook.Status.PENDING, next_attempt_at__lte=now)
-
-
-@register("marketplace-webhooks", description="уведомления площадке, которые ещё не дошли")
-def deliver_due_webhooks(now: datetime) -> SweepResult:
-    return sweep(
+# Notices have one deadline, their next attempt (the partial index webhook_pending_due_idx).
+notices = Rulebook[OutgoingWebhook, None]("outgoing webhook", no_facts=None).deadline(
+    "deliver", "next_attempt_at", lambda: OutgoingWebhook.objects.filter(status=OutgoingWebhook.Status.PENDING)
+)
+register_deadlines(
+    notices,
+    DeadlineSweep(
         "marketplace-webhooks",
-        due_webhooks,
-        lambda pk, at: webhook_deliver(webhook_id=pk, now=at),
-        now=now,
-        order_by="next_attempt_at",
+        "deliver",
+        webhook_deliver,
+        "webhook_id",
+        "уведомления площадке, которые ещё не дошли",
         limit=200,
-    )
+    ),
+)

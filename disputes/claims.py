@@ -17,12 +17,11 @@ from django.utils.translation import gettext_lazy
 
 from accounts.emails import email_queue
 from accounts.models import User
-from core.dates import days
 from core.errors import ActionRefused
 
 from . import outcomes, rules, services
 from .links import evidence_link_clean
-from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message, Winner
+from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message
 from .problems import ALL_PROBLEMS, problems_refusal
 from .rules import Action, Facts, Role
 
@@ -110,12 +109,6 @@ def claim_take(*, dispute: Dispute, arbitrator: User, now: datetime | None = Non
     return claim
 
 
-def evidence_days_refusal(days_given: int) -> str | None:
-    if not 1 <= days_given <= settings.CLAIM_EVIDENCE_MAX_DAYS:
-        return _("Срок ответа — от 1 дня до %(max)s.") % {"max": days(settings.CLAIM_EVIDENCE_MAX_DAYS)}
-    return None
-
-
 @transaction.atomic(durable=True)
 def evidence_request(
     *,
@@ -134,7 +127,7 @@ def evidence_request(
         raise ActionRefused(_("Выберите, у кого запросить доказательства."))
     if len(text.strip()) < 20:
         raise ActionRefused(_("Опишите, что именно нужно прислать: хотя бы 20 символов."))
-    if message := evidence_days_refusal(days_given):
+    if message := rules.evidence_days_refusal(days_given):
         raise ActionRefused(message)
     due_at = now + timedelta(days=days_given)
     request = EvidenceRequest.objects.create(
@@ -228,17 +221,22 @@ def evidence_answer(
     return message
 
 
-@transaction.atomic(savepoint=False)  # see the note above disputes.services' deadlines
-def evidence_request_close(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Claim | None:
+def _claim_deadline_facts(dispute: Dispute) -> Facts:
+    """What a claim's deadline reads under the dispute's lock: the claim, locked next (the rulebook
+    reads it from the dispute), with its open request, decisions and appeal."""
+    return claim_facts(claim_lock(dispute), actor_id=None)
+
+
+def _claim_locked(dispute: Dispute) -> Facts:
+    claim_lock(dispute)
+    return rules.NO_FACTS
+
+
+@transaction.atomic(savepoint=False)
+@services.deadline_service(Action.CLOSE_EVIDENCE_REQUEST, facts=_claim_deadline_facts)
+def evidence_request_close(dispute: Dispute, facts: Facts, now: datetime) -> Claim:
     """The answer deadline passed: the arbitrator goes on with the evidence there is."""
-    now = now or timezone.now()
-    dispute = services.deadline_row(dispute_id, dispute)
-    claim = claim_lock(dispute)
-    facts = claim_facts(claim, actor_id=None)
-    if rules.refusal(Action.CLOSE_EVIDENCE_REQUEST, dispute, Role.SYSTEM, now, facts):
-        return None
+    claim = dispute.claim
     request = facts.evidence_request
     assert request is not None
     request.closed_at = now
@@ -292,34 +290,6 @@ def claim_reclassify(
 
 def problem_names(codes: list[str]) -> str:
     return ", ".join(str(ALL_PROBLEMS[code].label) for code in codes if code in ALL_PROBLEMS)
-
-
-def _decision_checks(
-    dispute: Dispute, *, winner: str, amount: Decimal | None, return_required: bool, reason: str
-) -> Decimal:
-    """The amount the decision stands for, after the rules every decision keeps."""
-    if winner not in Winner.values:
-        raise ActionRefused(_("Выберите, в чью пользу решение."))
-    if message := rules.blocked_loser_refusal(dispute, winner=winner):
-        raise ActionRefused(message)
-    if message := rules.decision_refusal(dispute, winner=winner, return_required=return_required):
-        raise ActionRefused(message)
-    if len(reason.strip()) < settings.CLAIM_REASON_MIN_LENGTH:
-        raise ActionRefused(
-            _("Обоснование — не короче %(count)d символов: его прочтут обе стороны.")
-            % {"count": settings.CLAIM_REASON_MIN_LENGTH}
-        )
-    if winner == Winner.SELLER:
-        return Decimal("0")
-    paid = dispute.order.total_amount
-    if winner == Winner.BUYER and amount is None:
-        amount = paid
-    if message := rules.refund_amount_refusal(amount, paid=paid, currency=dispute.currency):
-        raise ActionRefused(message)
-    assert amount is not None
-    if winner == Winner.SPLIT and amount >= paid:
-        raise ActionRefused(_("Частичное решение — это сумма меньше оплаченной; иначе выберите «в пользу покупателя»."))
-    return amount
 
 
 def _notify_decision(dispute: Dispute, claim: Claim, decision: Decision) -> None:
@@ -447,7 +417,11 @@ def _record_decision(
 ) -> Decision:
     """Check a decision (first or on appeal) against the rules, store it and move the claim."""
     winner, amount, return_required, reason = outcome
-    amount = _decision_checks(dispute, winner=winner, amount=amount, return_required=return_required, reason=reason)
+    check = rules.decision_check(dispute, winner=winner, amount=amount, return_required=return_required, reason=reason)
+    if check.problems:
+        raise ActionRefused(check.problems[0][1])
+    amount = check.amount
+    assert amount is not None  # no problems: the amount is within what was paid
     decision = Decision.objects.create(
         claim=claim,
         kind=kind,
@@ -488,16 +462,11 @@ def _carry_out(dispute: Dispute, decision: Decision, *, now: datetime) -> None:
 # --- deadlines, called by the beat sweeps -------------------------------------------------------
 
 
-@transaction.atomic(savepoint=False)  # see the note above disputes.services' deadlines
-def claim_finalize(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Claim | None:
+@transaction.atomic(savepoint=False)
+@services.deadline_service(Action.FINALIZE_DECISION, facts=_claim_deadline_facts)
+def claim_finalize(dispute: Dispute, facts: Facts, now: datetime) -> Claim | None:
     """Nobody appealed in time: the decision becomes final and is carried out."""
-    now = now or timezone.now()
-    dispute = services.deadline_row(dispute_id, dispute)
-    claim = claim_lock(dispute)
-    if rules.refusal(Action.FINALIZE_DECISION, dispute, Role.SYSTEM, now, claim_facts(claim, actor_id=None)):
-        return None
+    claim = dispute.claim
     decision = claim.decisions.get(kind=Decision.Kind.FIRST)
     if rules.blocked_loser_refusal(dispute, winner=decision.winner):
         return None  # carried out once the losing party is unblocked
@@ -520,32 +489,22 @@ def claim_finalize(
     return claim
 
 
-@transaction.atomic(savepoint=False)  # see the note above disputes.services' deadlines
-def claim_flag_undecided(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Claim | None:
+@transaction.atomic(savepoint=False)
+@services.deadline_service(Action.FLAG_CLAIM, facts=_claim_locked)
+def claim_flag_undecided(dispute: Dispute, facts: Facts, now: datetime) -> Claim:
     """A claim waiting too long for a decision: flagged for arbitrators (list filter, digest)."""
-    now = now or timezone.now()
-    dispute = services.deadline_row(dispute_id, dispute)
-    claim = claim_lock(dispute)
-    if rules.refusal(Action.FLAG_CLAIM, dispute, Role.SYSTEM, now):
-        return None
+    claim = dispute.claim
     claim.flagged_at, claim.flag_due_at = now, None
     claim.save(update_fields=["flagged_at", "flag_due_at", "updated_at"])
     services.record(dispute, DisputeEvent.Kind.CLAIM_FLAGGED, None)
     return claim
 
 
-@transaction.atomic(savepoint=False)  # see the note above disputes.services' deadlines
-def claim_mark_overdue(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Claim | None:
+@transaction.atomic(savepoint=False)
+@services.deadline_service(Action.MARK_CLAIM_OVERDUE, facts=_claim_locked)
+def claim_mark_overdue(dispute: Dispute, facts: Facts, now: datetime) -> Claim:
     """A claim past the longest time for a decision: overdue, and the head of arbitration is told."""
-    now = now or timezone.now()
-    dispute = services.deadline_row(dispute_id, dispute)
-    claim = claim_lock(dispute)
-    if rules.refusal(Action.MARK_CLAIM_OVERDUE, dispute, Role.SYSTEM, now):
-        return None
+    claim = dispute.claim
     claim.overdue_at, claim.overdue_due_at = now, None
     claim.save(update_fields=["overdue_at", "overdue_due_at", "updated_at"])
     services.record(dispute, DisputeEvent.Kind.CLAIM_OVERDUE, None)

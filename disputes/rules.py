@@ -1,28 +1,36 @@
-"""Who may do what to a dispute, and when: the one rulebook.
+"""Who may do what to a dispute and its claim, and when: the one rulebook (core.rules.Rulebook).
 
-Services refuse with `refusal()` (through `require()`), the dispute page draws its buttons from
-`allowed_actions()`, and the sweeps ask the same `refusal()` with the SYSTEM role, so a button,
-the server's answer and a deadline can never disagree. The dates are the ones the timers keep.
+Services refuse with `require()`, the dispute page and the claim page draw their buttons from
+`allowed()`, and the deadline services ask `refusal()` with Role.SYSTEM, so a button, the server's
+answer and a deadline can never disagree. The dates are the ones the timers keep; the deadlines
+at the end give the sweeps their due rows.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
-from core.errors import ActionRefused
+from core.dates import days
 from core.money import format_money
+from core.rules import PARTIES, Permit, Role, Rulebook, allow, is_due, party_role, refuse
 
-from .models import Claim, Dispute, EvidenceRequest, Offer
+from .models import Claim, Dispute, EvidenceRequest, Offer, Winner
+
+__all__ = ["PARTIES", "Permit", "Role", "is_due"]
 
 S = Dispute.Status
 
-OPEN_STATUSES = frozenset({S.AWAITING_SELLER, S.NEGOTIATING})
+OPEN = (S.AWAITING_SELLER, S.NEGOTIATING)
+OPEN_STATUSES = frozenset(OPEN)
 FINAL_STATUSES = frozenset({S.REFUNDED, S.CANCELLED, S.CLOSED})
 
 # Which status may follow which (transitions as data). Any other move is refused, whoever asks.
@@ -37,19 +45,6 @@ DISPUTE_PIPELINE: dict[str, frozenset[str]] = {
     S.CANCELLED: frozenset(),
     S.CLOSED: frozenset(),
 }
-
-
-class Role(StrEnum):
-    BUYER = "buyer"
-    SELLER = "seller"
-    ARBITRATOR = "arbitrator"  # staff who decide claims and appeals (and write into disputes)
-    STAFF = "staff"  # staff who may write into disputes but not decide
-    OBSERVER = "observer"  # staff who may only read disputes
-    SYSTEM = "system"  # the deadline sweeps
-    NONE = "none"
-
-
-PARTIES = (Role.BUYER, Role.SELLER)
 
 
 class Action(StrEnum):
@@ -103,7 +98,8 @@ CLAIM_PAGE_ACTIONS = (
     Action.DECIDE_APPEAL,
 )
 
-UNDECIDED_STAGES = frozenset({Claim.Stage.PROCESSING, Claim.Stage.AWAITING_PARTIES, Claim.Stage.INVESTIGATION})
+UNDECIDED = (Claim.Stage.PROCESSING, Claim.Stage.AWAITING_PARTIES, Claim.Stage.INVESTIGATION)
+UNDECIDED_STAGES = frozenset(UNDECIDED)
 
 # Which claim stage may follow which (transitions as data).
 CLAIM_PIPELINE: dict[str, frozenset[str]] = {
@@ -117,17 +113,16 @@ CLAIM_PIPELINE: dict[str, frozenset[str]] = {
 
 
 def role_of(dispute: Dispute, user: User) -> Role:
-    if user.pk == dispute.buyer_id:
-        return Role.BUYER
-    if user.pk == dispute.store.owner_id:
-        return Role.SELLER
-    if user.has_perm("disputes.decide_claim"):
-        return Role.ARBITRATOR
-    if user.has_perm("disputes.add_message"):
-        return Role.STAFF
-    if user.has_perm("disputes.view_dispute"):
-        return Role.OBSERVER
-    return Role.NONE
+    return party_role(
+        user,
+        buyer_id=dispute.buyer_id,
+        seller_id=dispute.store.owner_id,
+        staff=(
+            ("disputes.decide_claim", Role.ARBITRATOR),  # decide claims and appeals, and write into disputes
+            ("disputes.add_message", Role.STAFF),  # write into disputes
+            ("disputes.view_dispute", Role.OBSERVER),  # only read them
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -142,96 +137,39 @@ class Facts:
     has_appeal: bool = False
 
 
+NO_FACTS = Facts()
+
+book: Rulebook[Dispute, Facts] = Rulebook("dispute", no_facts=NO_FACTS, page_actions=PAGE_ACTIONS)
+permit = book.permit
+refusal = book.refusal
+require = book.require
+allowed = book.allowed
+
+
 # --- dates ------------------------------------------------------------------------------------
 
 
-def seller_answer_due(opened_at: datetime) -> datetime:
-    return opened_at + timedelta(days=settings.DISPUTE_SELLER_ANSWER_DAYS)
+def _after(setting: str, unit: str = "days") -> Callable[[datetime], datetime]:
+    """A deadline `setting` (days, or seconds) after a moment, read from the settings when asked."""
+
+    def deadline(start: datetime) -> datetime:
+        return start + timedelta(**{unit: getattr(settings, setting)})
+
+    return deadline
 
 
-def escalation_opens(opened_at: datetime) -> datetime:
-    return opened_at + timedelta(days=settings.DISPUTE_ESCALATION_AFTER_DAYS)
-
-
-def auto_claim_due(opened_at: datetime) -> datetime:
-    return opened_at + timedelta(days=settings.DISPUTE_AUTO_CLAIM_AFTER_DAYS)
-
-
-def return_due(resolved_at: datetime) -> datetime:
-    return resolved_at + timedelta(days=settings.DISPUTE_RETURN_SHIP_DAYS)
-
-
-def refund_due(started_at: datetime) -> datetime:
-    return started_at + timedelta(seconds=settings.REFUND_RETRY_AFTER_SECONDS)
-
-
-def claim_flag_due(escalated_at: datetime) -> datetime:
-    return escalated_at + timedelta(days=settings.CLAIM_DECISION_FLAG_DAYS)
-
-
-def claim_overdue_due(escalated_at: datetime) -> datetime:
-    return escalated_at + timedelta(days=settings.CLAIM_DECISION_OVERDUE_DAYS)
-
-
-def appeal_due(decided_at: datetime) -> datetime:
-    return decided_at + timedelta(days=settings.CLAIM_APPEAL_DAYS)
-
-
-def is_due(deadline: datetime | None, now: datetime) -> bool:
-    """A deadline has passed: the same comparison for the pages and the sweeps."""
-    return deadline is not None and deadline <= now
+seller_answer_due = _after("DISPUTE_SELLER_ANSWER_DAYS")  # from opening
+escalation_opens = _after("DISPUTE_ESCALATION_AFTER_DAYS")  # from opening
+auto_claim_due = _after("DISPUTE_AUTO_CLAIM_AFTER_DAYS")  # from opening
+return_due = _after("DISPUTE_RETURN_SHIP_DAYS")  # from the resolution
+claim_flag_due = _after("CLAIM_DECISION_FLAG_DAYS")  # from the escalation
+claim_overdue_due = _after("CLAIM_DECISION_OVERDUE_DAYS")  # from the escalation
+appeal_due = _after("CLAIM_APPEAL_DAYS")  # from the decision
 
 
 def local_date(moment: datetime) -> str:
     """A deadline as the user reads it: in their time zone, to the minute."""
     return formats.date_format(timezone.localtime(moment), "j E, H:i")
-
-
-# --- amounts ----------------------------------------------------------------------------------
-
-
-def refund_amount_refusal(amount: Decimal | None, *, paid: Decimal, currency: str) -> str | None:
-    """The one bound on every refund amount (request, offer, decision): above zero, at most what
-    was paid."""
-    if amount is None:
-        return _("Укажите сумму возврата.")
-    if amount <= 0:
-        return _("Сумма должна быть больше нуля.")
-    if amount > paid:
-        return _("Нельзя вернуть больше, чем заплачено: %(max)s.") % {"max": format_money(paid, currency)}
-    return None
-
-
-# --- the rulebook ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Permit:
-    """Whether an action is allowed now, and the dates its window opens and closes."""
-
-    allowed: bool
-    refusal: str | None = None
-    opens_at: datetime | None = None
-    closes_at: datetime | None = None
-
-    def __bool__(self) -> bool:
-        return self.allowed
-
-    @property
-    def opens_later(self) -> bool:
-        """Not yet allowed, but will be at `opens_at` (the page shows the button disabled, with its date)."""
-        return not self.allowed and self.opens_at is not None
-
-
-NO_FACTS = Facts()
-
-
-def _stale() -> str:
-    return _("Спор уже в другом состоянии: обновите страницу.")
-
-
-def _not_yours() -> str:
-    return _("Это не ваш спор.")
 
 
 def claim_of(dispute: Dispute) -> Claim | None:
@@ -242,224 +180,298 @@ def claim_of(dispute: Dispute) -> Claim | None:
         return None
 
 
-def permit(action: Action, dispute: Dispute, role: Role, now: datetime, facts: Facts = NO_FACTS) -> Permit:
-    """May `role` take `action` on this dispute now?"""
-    if action in CLAIM_ACTIONS:
-        return _claim_permit(action, dispute, role, now, facts)
-    status = dispute.status
-    party = role in PARTIES
-    pending_offer = facts.pending_offer
-
-    if action == Action.ACCEPT_OFFER:
-        if not party:
-            return Permit(False, _not_yours())
-        if status not in OPEN_STATUSES or pending_offer is None:
-            return Permit(False, _("Это предложение уже не действует: обновите страницу."))
-        if pending_offer.role == role:
-            return Permit(False, _("Принять предложение может только другая сторона."))
-        return Permit(True, closes_at=dispute.auto_claim_due_at)
-
-    if action == Action.REFUSE_OFFER:
-        if role == Role.SELLER:
-            return Permit(False, _("Чтобы отказать, предложите покупателю свои условия и приложите доказательства."))
-        if role != Role.BUYER:
-            return Permit(False, _not_yours())
-        if status not in OPEN_STATUSES or pending_offer is None or pending_offer.role == role:
-            return Permit(False, _("Это предложение уже не действует: обновите страницу."))
-        return Permit(True, closes_at=dispute.auto_claim_due_at)
-
-    if action == Action.MAKE_OFFER:
-        if not party:
-            return Permit(False, _not_yours())
-        if status not in OPEN_STATUSES:
-            return Permit(False, _stale())
-        if role == Role.BUYER and status == S.AWAITING_SELLER:
-            return Permit(False, _("Дождитесь ответа продавца на ваше требование."))
-        closes_at = dispute.seller_answer_due_at if status == S.AWAITING_SELLER else dispute.auto_claim_due_at
-        return Permit(True, closes_at=closes_at)
-
-    if action == Action.POST_MESSAGE:
-        if not party and role not in (Role.ARBITRATOR, Role.STAFF):
-            return Permit(False, _not_yours())
-        if status in FINAL_STATUSES:
-            return Permit(False, _("Спор закрыт, новые сообщения не принимаются."))
-        return Permit(True)
-
-    if action == Action.CANCEL:
-        if role != Role.BUYER:
-            return Permit(False, _("Отменить спор может только покупатель."))
-        if status not in OPEN_STATUSES:
-            return Permit(False, _stale())
-        return Permit(True, closes_at=dispute.auto_claim_due_at)
-
-    if action == Action.ESCALATE:
-        if role != Role.BUYER:
-            return Permit(False, _("Передать спор в претензию может покупатель."))
-        if status not in OPEN_STATUSES:
-            return Permit(False, _("Этот спор уже нельзя передать в претензию."))
-        if now < dispute.escalation_opens_at:
-            return Permit(
-                False,
-                _("Передать спор в претензию можно с %(date)s.") % {"date": local_date(dispute.escalation_opens_at)},
-                opens_at=dispute.escalation_opens_at,
-            )
-        return Permit(True, opens_at=dispute.escalation_opens_at, closes_at=dispute.auto_claim_due_at)
-
-    if action == Action.SHIP_RETURN:
-        if role != Role.BUYER:
-            return Permit(False, _("Трек-номер возврата указывает покупатель."))
-        if status != S.AWAITING_RETURN:
-            return Permit(False, _("Сейчас товар возвращать не нужно."))
-        if is_due(dispute.return_due_at, now):
-            return Permit(False, _("Срок отправки товара обратно истёк."))
-        return Permit(True, closes_at=dispute.return_due_at)
-
-    if action in (Action.CONFIRM_RETURN, Action.REJECT_RETURN):
-        if role != Role.SELLER:
-            return Permit(False, _("Получение возврата подтверждает продавец."))
-        if status != S.RETURN_SHIPPED:
-            return Permit(False, _("Покупатель ещё не отправил товар обратно."))
-        return Permit(True)
-
-    return _deadline_permit(action, dispute, role, now, facts)
+def _stale() -> str:
+    return _("Спор уже в другом состоянии: обновите страницу.")
 
 
-CLAIM_ACTIONS = frozenset(
-    {
-        Action.ANSWER_EVIDENCE,
-        Action.APPEAL,
-        Action.TAKE_CLAIM,
-        Action.REQUEST_EVIDENCE,
-        Action.RECLASSIFY,
-        Action.DECIDE_CLAIM,
-        Action.DECIDE_APPEAL,
-    }
+NOT_YOURS = _lazy("Это не ваш спор.")
+
+
+def _offer_gone() -> str:
+    return _("Это предложение уже не действует: обновите страницу.")
+
+
+# --- the parties' actions ----------------------------------------------------------------------
+
+
+@book.rule(Action.ACCEPT_OFFER, by=PARTIES, otherwise=NOT_YOURS)
+def _accept_offer(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    if dispute.status not in OPEN_STATUSES or facts.pending_offer is None:
+        return refuse(_offer_gone())
+    if facts.pending_offer.role == role:
+        return refuse(_("Принять предложение может только другая сторона."))
+    return allow(closes_at=dispute.auto_claim_due_at)
+
+
+@book.rule(Action.REFUSE_OFFER)
+def _refuse_offer(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    if role == Role.SELLER:
+        return refuse(_("Чтобы отказать, предложите покупателю свои условия и приложите доказательства."))
+    if role != Role.BUYER:
+        return refuse(str(NOT_YOURS))
+    offer = facts.pending_offer
+    if dispute.status not in OPEN_STATUSES or offer is None or offer.role == role:
+        return refuse(_offer_gone())
+    return allow(closes_at=dispute.auto_claim_due_at)
+
+
+@book.rule(Action.MAKE_OFFER, by=PARTIES, otherwise=NOT_YOURS)
+def _make_offer(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    if dispute.status not in OPEN_STATUSES:
+        return refuse(_stale())
+    if dispute.status == S.AWAITING_SELLER:
+        if role == Role.BUYER:
+            return refuse(_("Дождитесь ответа продавца на ваше требование."))
+        return allow(closes_at=dispute.seller_answer_due_at)
+    return allow(closes_at=dispute.auto_claim_due_at)
+
+
+@book.rule(Action.POST_MESSAGE, by=PARTIES | {Role.ARBITRATOR, Role.STAFF}, otherwise=NOT_YOURS)
+def _post_message(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    if dispute.status in FINAL_STATUSES:
+        return refuse(_("Спор закрыт, новые сообщения не принимаются."))
+    return allow()
+
+
+@book.rule(Action.CANCEL, by=Role.BUYER, otherwise=_lazy("Отменить спор может только покупатель."))
+def _cancel(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    if dispute.status not in OPEN_STATUSES:
+        return refuse(_stale())
+    return allow(closes_at=dispute.auto_claim_due_at)
+
+
+@book.rule(Action.ESCALATE, by=Role.BUYER, otherwise=_lazy("Передать спор в претензию может покупатель."))
+def _escalate(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    if dispute.status not in OPEN_STATUSES:
+        return refuse(_("Этот спор уже нельзя передать в претензию."))
+    opens_at = dispute.escalation_opens_at
+    if now < opens_at:
+        return refuse(
+            _("Передать спор в претензию можно с %(date)s.") % {"date": local_date(opens_at)}, opens_at=opens_at
+        )
+    return allow(opens_at=opens_at, closes_at=dispute.auto_claim_due_at)
+
+
+@book.rule(Action.SHIP_RETURN, by=Role.BUYER, otherwise=_lazy("Трек-номер возврата указывает покупатель."))
+def _ship_return(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    if dispute.status != S.AWAITING_RETURN:
+        return refuse(_("Сейчас товар возвращать не нужно."))
+    if is_due(dispute.return_due_at, now):
+        return refuse(_("Срок отправки товара обратно истёк."))
+    return allow(closes_at=dispute.return_due_at)
+
+
+@book.rule(
+    Action.CONFIRM_RETURN,
+    Action.REJECT_RETURN,
+    by=Role.SELLER,
+    otherwise=_lazy("Получение возврата подтверждает продавец."),
+)
+def _answer_return(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    if dispute.status != S.RETURN_SHIPPED:
+        return refuse(_("Покупатель ещё не отправил товар обратно."))
+    return allow()
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+
+ClaimRule = Callable[[Dispute, Claim, Role, datetime, Facts], Permit]
+
+
+def _claim_rule(action: Action, *, staff: bool = False, working: bool = False) -> Callable[[ClaimRule], ClaimRule]:
+    """Register a claim action's rule. It is asked, with the claim, only while the dispute is at
+    arbitration and of the role the action is for: a party's, or with `staff` an arbitrator's;
+    with `working`, only for the arbitrator who has taken the undecided claim."""
+
+    def register(function: ClaimRule) -> ClaimRule:
+        @book.rule(action)
+        def rule(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+            claim = claim_of(dispute)
+            if claim is None or dispute.status != S.CLAIM:
+                return refuse(_("Спор не у арбитра."))
+            if not staff and role not in PARTIES:
+                return refuse(str(NOT_YOURS))
+            if staff and role != Role.ARBITRATOR:
+                return refuse(_("Это может сделать только арбитр."))
+            if working and claim.stage not in UNDECIDED_STAGES:
+                return refuse(_("По претензии уже принято решение."))
+            if working and not _is_mine(claim, facts):
+                return refuse(_("Сначала возьмите претензию в работу."))
+            return function(dispute, claim, role, now, facts)
+
+        return function
+
+    return register
+
+
+def _is_mine(claim: Claim, facts: Facts) -> bool:
+    return claim.assigned_to_id is not None and claim.assigned_to_id == facts.actor_id
+
+
+@_claim_rule(Action.ANSWER_EVIDENCE)
+def _answer_evidence(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
+    request = facts.evidence_request
+    if claim.stage != Claim.Stage.AWAITING_PARTIES or request is None:
+        return refuse(_("Арбитр сейчас ничего у вас не запрашивает."))
+    if not (request.of_buyer if role == Role.BUYER else request.of_seller):
+        return refuse(_("Арбитр запросил доказательства у другой стороны."))
+    if request.buyer_answered_at if role == Role.BUYER else request.seller_answered_at:
+        return refuse(_("Вы уже ответили на запрос арбитра."))
+    if is_due(request.due_at, now):
+        return refuse(_("Срок ответа на запрос арбитра прошёл."))
+    return allow(closes_at=request.due_at)
+
+
+@_claim_rule(Action.APPEAL)
+def _appeal(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
+    if facts.has_appeal or claim.stage == Claim.Stage.APPEAL:
+        return refuse(_("Решение уже обжаловано: обжаловать его можно только один раз."))
+    if claim.stage != Claim.Stage.DECIDED:
+        return refuse(_("Обжаловать можно только принятое решение, пока не прошёл срок апелляции."))
+    if is_due(claim.appeal_due_at, now):
+        return refuse(_("Срок обжалования прошёл: решение окончательное."))
+    return allow(closes_at=claim.appeal_due_at)
+
+
+@_claim_rule(Action.TAKE_CLAIM, staff=True)
+def _take_claim(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
+    if claim.stage not in UNDECIDED_STAGES:
+        return refuse(_("По претензии уже принято решение."))
+    if _is_mine(claim, facts):
+        return refuse(_("Претензия уже у вас."))
+    return allow()
+
+
+@_claim_rule(Action.REQUEST_EVIDENCE, staff=True, working=True)
+def _request_evidence(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
+    if facts.evidence_request is not None:
+        return refuse(_("Предыдущий запрос доказательств ещё открыт."))
+    return allow(closes_at=claim.overdue_due_at)
+
+
+@_claim_rule(Action.RECLASSIFY, staff=True, working=True)
+def _reclassify(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
+    return allow(closes_at=claim.overdue_due_at)
+
+
+@_claim_rule(Action.DECIDE_CLAIM, staff=True, working=True)
+def _decide_claim(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
+    request = facts.evidence_request
+    if claim.stage == Claim.Stage.AWAITING_PARTIES and request is not None:
+        return refuse(
+            _("Стороны отвечают на ваш запрос до %(date)s: решение можно принять после их ответов или этого срока.")
+            % {"date": local_date(request.due_at)},
+            opens_at=request.due_at,
+        )
+    return allow(closes_at=claim.overdue_due_at)
+
+
+@_claim_rule(Action.DECIDE_APPEAL, staff=True)
+def _decide_appeal(dispute: Dispute, claim: Claim, role: Role, now: datetime, facts: Facts) -> Permit:
+    if claim.stage != Claim.Stage.APPEAL:
+        return refuse(_("Апелляции на рассмотрении нет."))
+    if facts.actor_id is not None and facts.actor_id == facts.first_decider_id:
+        return refuse(_("Апелляцию рассматривает другой арбитр, не тот, кто принял первое решение."))
+    return allow()
+
+
+# --- deadlines: only the sweeps take these, and only once the deadline has passed --------------
+
+
+def _when_due(dispute: Dispute, now: datetime, *, fits: bool, deadline: datetime | None, winner: str = "") -> Permit:
+    """A deadline action on a dispute in the state it applies to (`fits`), once `deadline` has
+    passed. One that decides against a party (for `winner`) waits while that party is blocked."""
+    if not fits:
+        return refuse(_stale())
+    if winner and (message := blocked_loser_refusal(dispute, winner=winner)):
+        return refuse(message)
+    if not is_due(deadline, now):
+        return refuse(_("Срок ещё не наступил."), opens_at=deadline)
+    return allow()
+
+
+def _claim_in(dispute: Dispute, stages: frozenset[str]) -> Claim | None:
+    # Only a dispute in "claim" has one that matters: the others need not read it.
+    claim = claim_of(dispute) if dispute.status == S.CLAIM else None
+    return claim if claim is not None and claim.stage in stages else None
+
+
+@book.rule(Action.GRANT_FOR_SILENCE, by=Role.SYSTEM)
+def _grant_for_silence(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    offer = facts.pending_offer
+    fits = dispute.status == S.AWAITING_SELLER and offer is not None and offer.role == Role.BUYER
+    return _when_due(dispute, now, fits=fits, deadline=dispute.seller_answer_due_at, winner=Winner.BUYER)
+
+
+@book.rule(Action.AUTO_CLAIM, by=Role.SYSTEM)
+def _auto_claim(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    return _when_due(dispute, now, fits=dispute.status in OPEN_STATUSES, deadline=dispute.auto_claim_due_at)
+
+
+@book.rule(Action.CLOSE_UNRETURNED, by=Role.SYSTEM)
+def _close_unreturned(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    fits = dispute.status == S.AWAITING_RETURN
+    return _when_due(dispute, now, fits=fits, deadline=dispute.return_due_at, winner=Winner.SELLER)
+
+
+@book.rule(Action.FLAG_CLAIM, by=Role.SYSTEM)
+def _flag_claim(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    claim = _claim_in(dispute, UNDECIDED_STAGES)
+    return _when_due(dispute, now, fits=claim is not None, deadline=claim.flag_due_at if claim else None)
+
+
+@book.rule(Action.MARK_CLAIM_OVERDUE, by=Role.SYSTEM)
+def _mark_claim_overdue(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    claim = _claim_in(dispute, UNDECIDED_STAGES)
+    return _when_due(dispute, now, fits=claim is not None, deadline=claim.overdue_due_at if claim else None)
+
+
+@book.rule(Action.CLOSE_EVIDENCE_REQUEST, by=Role.SYSTEM)
+def _close_evidence_request(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    request = facts.evidence_request
+    fits = _claim_in(dispute, frozenset({Claim.Stage.AWAITING_PARTIES})) is not None and request is not None
+    return _when_due(dispute, now, fits=fits, deadline=request.due_at if request else None)
+
+
+@book.rule(Action.FINALIZE_DECISION, by=Role.SYSTEM)
+def _finalize_decision(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    claim = _claim_in(dispute, frozenset({Claim.Stage.DECIDED}))
+    return _when_due(dispute, now, fits=claim is not None, deadline=claim.appeal_due_at if claim else None)
+
+
+# The rows each deadline is due on: the statuses above, and the indexed deadline column.
+book.deadline(
+    Action.GRANT_FOR_SILENCE, "seller_answer_due_at", lambda: Dispute.objects.filter(status=S.AWAITING_SELLER)
+)
+book.deadline(Action.AUTO_CLAIM, "auto_claim_due_at", lambda: Dispute.objects.filter(status__in=OPEN))
+book.deadline(Action.CLOSE_UNRETURNED, "return_due_at", lambda: Dispute.objects.filter(status=S.AWAITING_RETURN))
+book.deadline(
+    Action.CLOSE_EVIDENCE_REQUEST,
+    "claim__evidence_due_at",
+    lambda: Dispute.objects.filter(status=S.CLAIM, claim__stage=Claim.Stage.AWAITING_PARTIES),
+)
+book.deadline(
+    Action.FLAG_CLAIM, "claim__flag_due_at", lambda: Dispute.objects.filter(status=S.CLAIM, claim__stage__in=UNDECIDED)
+)
+book.deadline(
+    Action.MARK_CLAIM_OVERDUE,
+    "claim__overdue_due_at",
+    lambda: Dispute.objects.filter(status=S.CLAIM, claim__stage__in=UNDECIDED),
+)
+book.deadline(
+    Action.FINALIZE_DECISION,
+    "claim__appeal_due_at",
+    lambda: Dispute.objects.filter(status=S.CLAIM, claim__stage=Claim.Stage.DECIDED),
 )
 
 
-def _claim_permit(action: Action, dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    claim = claim_of(dispute)
-    if claim is None or dispute.status != S.CLAIM:
-        return Permit(False, _("Спор не у арбитра."))
-    stage = claim.stage
-    request = facts.evidence_request
-
-    if action == Action.ANSWER_EVIDENCE:
-        if role not in PARTIES:
-            return Permit(False, _not_yours())
-        if stage != Claim.Stage.AWAITING_PARTIES or request is None:
-            return Permit(False, _("Арбитр сейчас ничего у вас не запрашивает."))
-        asked = request.of_buyer if role == Role.BUYER else request.of_seller
-        answered = request.buyer_answered_at if role == Role.BUYER else request.seller_answered_at
-        if not asked:
-            return Permit(False, _("Арбитр запросил доказательства у другой стороны."))
-        if answered:
-            return Permit(False, _("Вы уже ответили на запрос арбитра."))
-        if is_due(request.due_at, now):
-            return Permit(False, _("Срок ответа на запрос арбитра прошёл."))
-        return Permit(True, closes_at=request.due_at)
-
-    if action == Action.APPEAL:
-        if role not in PARTIES:
-            return Permit(False, _not_yours())
-        if facts.has_appeal or stage == Claim.Stage.APPEAL:
-            return Permit(False, _("Решение уже обжаловано: обжаловать его можно только один раз."))
-        if stage != Claim.Stage.DECIDED:
-            return Permit(False, _("Обжаловать можно только принятое решение, пока не прошёл срок апелляции."))
-        if is_due(claim.appeal_due_at, now):
-            return Permit(False, _("Срок обжалования прошёл: решение окончательное."))
-        return Permit(True, closes_at=claim.appeal_due_at)
-
-    # Staff actions on the claim page.
-    if role != Role.ARBITRATOR:
-        return Permit(False, _("Это может сделать только арбитр."))
-    mine = claim.assigned_to_id is not None and claim.assigned_to_id == facts.actor_id
-
-    if action == Action.TAKE_CLAIM:
-        if stage not in UNDECIDED_STAGES:
-            return Permit(False, _("По претензии уже принято решение."))
-        if mine:
-            return Permit(False, _("Претензия уже у вас."))
-        return Permit(True)
-
-    if action in (Action.REQUEST_EVIDENCE, Action.RECLASSIFY, Action.DECIDE_CLAIM):
-        if stage not in UNDECIDED_STAGES:
-            return Permit(False, _("По претензии уже принято решение."))
-        if not mine:
-            return Permit(False, _("Сначала возьмите претензию в работу."))
-        if action == Action.REQUEST_EVIDENCE and request is not None:
-            return Permit(False, _("Предыдущий запрос доказательств ещё открыт."))
-        if action == Action.DECIDE_CLAIM and stage == Claim.Stage.AWAITING_PARTIES and request is not None:
-            return Permit(
-                False,
-                _("Стороны отвечают на ваш запрос до %(date)s: решение можно принять после их ответов или этого срока.")
-                % {"date": local_date(request.due_at)},
-                opens_at=request.due_at,
-            )
-        return Permit(True, closes_at=claim.overdue_due_at)
-
-    if action == Action.DECIDE_APPEAL:
-        if stage != Claim.Stage.APPEAL:
-            return Permit(False, _("Апелляции на рассмотрении нет."))
-        if facts.actor_id is not None and facts.actor_id == facts.first_decider_id:
-            return Permit(False, _("Апелляцию рассматривает другой арбитр, не тот, кто принял первое решение."))
-        return Permit(True)
-
-    return Permit(False, _stale())
+def flagged_claims() -> QuerySet[Dispute]:
+    """Undecided claims the flag deadline has marked (the arbitrators' daily digest)."""
+    return Dispute.objects.filter(status=S.CLAIM, claim__stage__in=UNDECIDED, claim__flagged_at__isnull=False)
 
 
-def _deadline_permit(action: Action, dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
-    """The deadlines: only the sweeps take these, and only once the deadline has passed."""
-    if role != Role.SYSTEM:
-        return Permit(False, _("Это действие выполняется автоматически."))
-    status = dispute.status
-    # Only a dispute in "claim" has one that matters: the others need not read it.
-    claim = claim_of(dispute) if status == S.CLAIM else None
-    claim_stage = claim.stage if claim is not None else None
-    undecided = claim_stage in UNDECIDED_STAGES
-    due: dict[Action, tuple[bool, datetime | None]] = {
-        Action.GRANT_FOR_SILENCE: (
-            status == S.AWAITING_SELLER and facts.pending_offer is not None and facts.pending_offer.role == Role.BUYER,
-            dispute.seller_answer_due_at,
-        ),
-        Action.AUTO_CLAIM: (status in OPEN_STATUSES, dispute.auto_claim_due_at),
-        Action.CLOSE_UNRETURNED: (status == S.AWAITING_RETURN, dispute.return_due_at),
-        Action.FLAG_CLAIM: (undecided, claim.flag_due_at if claim else None),
-        Action.MARK_CLAIM_OVERDUE: (undecided, claim.overdue_due_at if claim else None),
-        Action.CLOSE_EVIDENCE_REQUEST: (
-            claim_stage == Claim.Stage.AWAITING_PARTIES and facts.evidence_request is not None,
-            facts.evidence_request.due_at if facts.evidence_request else None,
-        ),
-        Action.FINALIZE_DECISION: (claim_stage == Claim.Stage.DECIDED, claim.appeal_due_at if claim else None),
-    }
-    state_fits, deadline = due[action]
-    if not state_fits:
-        return Permit(False, _stale())
-    # A deadline that decides against a party waits while that party is blocked.
-    winner = {Action.GRANT_FOR_SILENCE: "buyer", Action.CLOSE_UNRETURNED: "seller"}.get(action)
-    if winner and (message := blocked_loser_refusal(dispute, winner=winner)):
-        return Permit(False, message)
-    if not is_due(deadline, now):
-        return Permit(False, _("Срок ещё не наступил."), opens_at=deadline)
-    return Permit(True)
-
-
-def refusal(action: Action, dispute: Dispute, role: Role, now: datetime, facts: Facts = NO_FACTS) -> str | None:
-    """Why `role` may not take `action` now, or None when it may."""
-    return permit(action, dispute, role, now, facts).refusal
-
-
-def require(action: Action, dispute: Dispute, role: Role, now: datetime, facts: Facts = NO_FACTS) -> None:
-    """Raise ActionRefused with the rule's reason unless the action is allowed now."""
-    if message := refusal(action, dispute, role, now, facts):
-        raise ActionRefused(message)
-
-
-def allowed_actions(
-    dispute: Dispute, role: Role, now: datetime, facts: Facts, *, actions: tuple[Action, ...] = PAGE_ACTIONS
-) -> dict[str, Permit]:
-    """Every page action for this viewer, keyed by its name (`actions.escalate` in a template)."""
-    return {str(action): permit(action, dispute, role, now, facts) for action in actions}
+# --- moves, amounts and decisions ----------------------------------------------------------------
 
 
 def transition_refusal(dispute: Dispute, to_status: str) -> str | None:
@@ -474,12 +486,24 @@ def claim_transition_refusal(claim: Claim, to_stage: str) -> str | None:
     return None
 
 
+def refund_amount_refusal(amount: Decimal | None, *, paid: Decimal, currency: str) -> str | None:
+    """The one bound on every refund amount (request, offer, decision): above zero, at most what
+    was paid."""
+    if amount is None:
+        return _("Укажите сумму возврата.")
+    if amount <= 0:
+        return _("Сумма должна быть больше нуля.")
+    if amount > paid:
+        return _("Нельзя вернуть больше, чем заплачено: %(max)s.") % {"max": format_money(paid, currency)}
+    return None
+
+
 def blocked_loser_refusal(dispute: Dispute, *, winner: str) -> str | None:
     """A blocked party cannot act on its dispute, so nothing is decided against it until it is
     unblocked (a decision for it may still be taken)."""
-    if winner == "seller" and dispute.buyer.is_blocked:
+    if winner == Winner.SELLER and dispute.buyer.is_blocked:
         return _("Аккаунт покупателя заблокирован: решение против него можно принять после разблокировки.")
-    if winner in ("buyer", "split") and dispute.store.owner.is_blocked:
+    if winner in (Winner.BUYER, Winner.SPLIT) and dispute.store.owner.is_blocked:
         return _("Аккаунт продавца заблокирован: решение против него можно принять после разблокировки.")
     return None
 
@@ -499,14 +523,67 @@ def return_terms_refusal(dispute: Dispute, *, return_required: bool, role: str) 
     return None
 
 
-def decision_refusal(dispute: Dispute, *, winner: str, return_required: bool) -> str | None:
-    """What a decision may say about the item: a "not received" dispute never sends an item back,
-    and the seller never gets an item back without the buyer getting money."""
-    if return_required and dispute.kind == Dispute.Kind.NOT_RECEIVED:
+def evidence_days_refusal(days_given: int) -> str | None:
+    """How long an arbitrator may give the parties to answer a request for evidence."""
+    if not 1 <= days_given <= settings.CLAIM_EVIDENCE_MAX_DAYS:
+        return _("Срок ответа — от 1 дня до %(max)s.") % {"max": days(settings.CLAIM_EVIDENCE_MAX_DAYS)}
+    return None
+
+
+@dataclass(frozen=True)
+class DecisionCheck:
+    """A decision checked against the rules every decision keeps: the amount it stands for, and
+    what is wrong with it, by the field of the decision form it concerns, in the order the
+    service refuses."""
+
+    amount: Decimal | None
+    problems: list[tuple[str, str]]
+
+
+def decision_check(
+    dispute: Dispute, *, winner: str, amount: Decimal | None, return_required: bool, reason: str
+) -> DecisionCheck:
+    """The one check of a decision (first or on appeal), for the admin form and the service.
+
+    A "not received" dispute never sends an item back, the seller never gets an item back without
+    the buyer getting money, nothing is decided against a blocked party, the reason is long enough
+    for both parties, and the amount is within what was paid: all of it for the buyer when left
+    empty, less than all for a split, nothing for the seller."""
+    problems: list[tuple[str, str]] = []
+    if winner not in Winner.values:
+        return DecisionCheck(amount, [("winner", _("Выберите, в чью пользу решение."))])
+    if message := blocked_loser_refusal(dispute, winner=winner):
+        problems.append(("winner", message))
+    if message := _decision_return_refusal(dispute, winner=winner, return_required=return_required):
+        problems.append(("return_required", message))
+    if len(reason.strip()) < settings.CLAIM_REASON_MIN_LENGTH:
+        problems.append(
+            (
+                "reason",
+                _("Обоснование — не короче %(count)d символов: его прочтут обе стороны.")
+                % {"count": settings.CLAIM_REASON_MIN_LENGTH},
+            )
+        )
+    if winner == Winner.SELLER:
+        return DecisionCheck(Decimal("0"), problems)
+    paid = dispute.order.total_amount
+    if winner == Winner.BUYER and amount is None:
+        amount = paid
+    if message := refund_amount_refusal(amount, paid=paid, currency=dispute.currency):
+        problems.append(("amount", message))
+    elif winner == Winner.SPLIT and amount is not None and amount >= paid:
+        problems.append(("amount", _("Частичное решение — это сумма меньше оплаченной.")))
+    return DecisionCheck(amount, problems)
+
+
+def _decision_return_refusal(dispute: Dispute, *, winner: str, return_required: bool) -> str | None:
+    if not return_required:
+        return None
+    if dispute.kind == Dispute.Kind.NOT_RECEIVED:
         return _("По спору «товар не получен» возвращать нечего: возврат товара не назначается.")
-    if return_required and winner == "seller":
+    if winner == Winner.SELLER:
         return _("Если решение в пользу продавца, покупатель оставляет товар: возврат товара не назначается.")
-    if return_required and not dispute.store.return_address.strip():
+    if not dispute.store.return_address.strip():
         return _(
             "У магазина нет адреса для возвратов: решите без возврата товара или попросите продавца указать адрес."
         )

@@ -2,10 +2,12 @@
 (disputes/rules.py) whether the action is allowed from the state the row is in now, writes,
 records a DisputeEvent and queues mail after commit."""
 
+import functools
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,7 +22,6 @@ from accounts.emails import Mail, email_queue_all
 from accounts.models import User
 from core.dates import days_lazy
 from core.errors import ActionRefused
-from core.models import ActorRole
 from core.money import money_lazy
 from core.tracking_numbers import tracking_number_normalise, tracking_number_problem
 from orders import rules as order_rules
@@ -66,10 +67,33 @@ def _pending_offer(dispute: Dispute) -> Offer | None:
     return Offer.objects.select_for_update(of=("self",)).filter(dispute=dispute, status=Offer.Status.PENDING).first()
 
 
+def _locked_for(action: Action, dispute: Dispute, user: User, now: datetime) -> tuple[Dispute, Role]:
+    """The dispute, locked, and the user's role in it, once the rulebook allows them `action`."""
+    dispute = dispute_lock(dispute.pk)
+    role = rules.role_of(dispute, user)
+    rules.require(action, dispute, role, now)
+    return dispute, role
+
+
+def _answering_offer(
+    dispute: Dispute, offer_id: int, user: User, action: Action, now: datetime
+) -> tuple[Dispute, Role, Offer]:
+    """The dispute, locked, the user's role in it and the pending offer `offer_id` they answer,
+    once the rulebook allows `action` (accept or refuse it)."""
+    dispute = dispute_lock(dispute.pk)
+    role = rules.role_of(dispute, user)
+    offer = _pending_offer(dispute)
+    rules.require(action, dispute, role, now, rules.Facts(pending_offer=offer))
+    assert offer is not None
+    if offer.pk != offer_id:
+        raise ActionRefused(_("Это предложение уже не действует: обновите страницу."))
+    return dispute, role, offer
+
+
 def record(dispute: Dispute, kind: str, actor: User | None, **details: Any) -> DisputeEvent:
     """The event for the timeline; the seller's first event also marks the dispute answered."""
     event = DisputeEvent.record(dispute, kind, actor, **details)
-    if event.actor_role == ActorRole.SELLER and dispute.seller_answered_at is None:
+    if event.actor_role == Role.SELLER and dispute.seller_answered_at is None:
         dispute.seller_answered_at = event.created_at
         dispute.save(update_fields=["seller_answered_at", "updated_at"])
     return event
@@ -163,10 +187,7 @@ def dispute_open(
     link = evidence_link_clean(link)
     # The order row is the lock two tabs or a double click queue on: the second sees the first.
     order = order_lock(order.pk)
-    if order.buyer_id != buyer.pk:
-        raise ActionRefused(_("Открыть спор может только покупатель заказа."))
-    if message := order_rules.dispute_open_refusal(order, now):
-        raise ActionRefused(message)
+    order_rules.require(order_rules.Action.OPEN_DISPUTE, order, order_rules.role_of(order, buyer), now)
     if message := problems_refusal(kind, problems) or tracking_refusal(
         problems, has_tracking=bool(order.tracking_number)
     ):
@@ -230,13 +251,7 @@ def dispute_open(
 def offer_accept(*, dispute: Dispute, offer_id: int, user: User, now: datetime | None = None) -> Dispute:
     """Accept the other side's pending offer: the dispute is resolved on its terms."""
     now = now or timezone.now()
-    dispute = dispute_lock(dispute.pk)
-    role = rules.role_of(dispute, user)
-    offer = _pending_offer(dispute)
-    rules.require(Action.ACCEPT_OFFER, dispute, role, now, rules.Facts(pending_offer=offer))
-    assert offer is not None
-    if offer.pk != offer_id:
-        raise ActionRefused(_("Это предложение уже не действует: обновите страницу."))
+    dispute, role, offer = _answering_offer(dispute, offer_id, user, Action.ACCEPT_OFFER, now)
     if refusal := rules.return_terms_refusal(dispute, return_required=offer.return_required, role=role):
         raise ActionRefused(refusal)
     offer.status, offer.decided_at = Offer.Status.ACCEPTED, now
@@ -357,13 +372,7 @@ def offer_make(
 def offer_refuse(*, dispute: Dispute, offer_id: int, user: User, now: datetime | None = None) -> Offer:
     """Refuse the other side's pending offer without proposing anything yet."""
     now = now or timezone.now()
-    dispute = dispute_lock(dispute.pk)
-    role = rules.role_of(dispute, user)
-    offer = _pending_offer(dispute)
-    rules.require(Action.REFUSE_OFFER, dispute, role, now, rules.Facts(pending_offer=offer))
-    assert offer is not None
-    if offer.pk != offer_id:
-        raise ActionRefused(_("Это предложение уже не действует: обновите страницу."))
+    dispute, role, offer = _answering_offer(dispute, offer_id, user, Action.REFUSE_OFFER, now)
     offer.status, offer.decided_at = Offer.Status.REFUSED, now
     offer.save(update_fields=["status", "decided_at"])
     record(dispute, DisputeEvent.Kind.OFFER_REFUSED, user, offer=offer.pk)
@@ -391,9 +400,7 @@ def message_post(
 ) -> Message:
     now = now or timezone.now()
     link = evidence_link_clean(link)
-    dispute = dispute_lock(dispute.pk)
-    role = rules.role_of(dispute, user)
-    rules.require(Action.POST_MESSAGE, dispute, role, now)
+    dispute, role = _locked_for(Action.POST_MESSAGE, dispute, user, now)
     if not text.strip() and not attachment_ids and not link:
         raise ActionRefused(_("Напишите сообщение, приложите файл или ссылку на видео."))
     kind = Message.Kind.EVIDENCE if attachment_ids or link else Message.Kind.MESSAGE
@@ -413,21 +420,24 @@ def message_post(
 # --- cancelling, escalating -----------------------------------------------------------------
 
 
-@transaction.atomic(durable=True)
-def dispute_cancel(*, dispute: Dispute, buyer: User, now: datetime | None = None) -> Dispute:
-    now = now or timezone.now()
-    dispute = dispute_lock(dispute.pk)
-    rules.require(Action.CANCEL, dispute, rules.role_of(dispute, buyer), now)
+def _end_negotiation(
+    dispute: Dispute, *, to: str, event: str, actor: User | None, now: datetime, changes: dict[str, Any], **details: Any
+) -> None:
+    """The parties stop negotiating (the buyer cancels, or it becomes a claim): pending offers lapse
+    and the negotiation's deadlines stop."""
     Offer.objects.filter(dispute=dispute, status=Offer.Status.PENDING).update(
         status=Offer.Status.SUPERSEDED, decided_at=now
     )
-    dispute_transition(
-        dispute,
-        to=S.CANCELLED,
-        event=DisputeEvent.Kind.CANCELLED,
-        actor=buyer,
-        changes={"closed_at": now, "seller_answer_due_at": None, "auto_claim_due_at": None},
-    )
+    changes = {**changes, "seller_answer_due_at": None, "auto_claim_due_at": None}
+    dispute_transition(dispute, to=to, event=event, actor=actor, changes=changes, **details)
+
+
+@transaction.atomic(durable=True)
+def dispute_cancel(*, dispute: Dispute, buyer: User, now: datetime | None = None) -> Dispute:
+    now = now or timezone.now()
+    dispute, _role = _locked_for(Action.CANCEL, dispute, buyer, now)
+    closing = {"closed_at": now}
+    _end_negotiation(dispute, to=S.CANCELLED, event=DisputeEvent.Kind.CANCELLED, actor=buyer, now=now, changes=closing)
     notify(
         dispute,
         [dispute.store.owner],
@@ -450,15 +460,13 @@ def dispute_escalate(*, dispute: Dispute, user: User, now: datetime | None = Non
 
 def _escalate(dispute: Dispute, *, actor: User | None, now: datetime) -> Dispute:
     """Turn a locked, checked dispute into a claim."""
-    Offer.objects.filter(dispute=dispute, status=Offer.Status.PENDING).update(
-        status=Offer.Status.SUPERSEDED, decided_at=now
-    )
-    dispute_transition(
+    _end_negotiation(
         dispute,
         to=S.CLAIM,
         event=DisputeEvent.Kind.ESCALATED,
         actor=actor,
-        changes={"escalated_at": now, "seller_answer_due_at": None, "auto_claim_due_at": None},
+        now=now,
+        changes={"escalated_at": now},
         automatic=actor is None,
     )
     Claim.objects.create(
@@ -484,8 +492,7 @@ def _escalate(dispute: Dispute, *, actor: User | None, now: datetime) -> Dispute
 @transaction.atomic(durable=True)
 def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
-    dispute = dispute_lock(dispute.pk)
-    rules.require(Action.SHIP_RETURN, dispute, rules.role_of(dispute, buyer), now)
+    dispute, _role = _locked_for(Action.SHIP_RETURN, dispute, buyer, now)
     tracking_number = tracking_number_normalise(tracking_number)
     if message := tracking_number_problem(tracking_number):
         raise ActionRefused(message)
@@ -510,8 +517,7 @@ def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: dat
 @transaction.atomic(durable=True)
 def return_confirm(*, dispute: Dispute, seller: User, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
-    dispute = dispute_lock(dispute.pk)
-    rules.require(Action.CONFIRM_RETURN, dispute, rules.role_of(dispute, seller), now)
+    dispute, _role = _locked_for(Action.CONFIRM_RETURN, dispute, seller, now)
     record(dispute, DisputeEvent.Kind.RETURN_RECEIVED, seller)
     _start_refund(dispute, actor=None, now=now, changes={})
     return dispute
@@ -531,22 +537,56 @@ def _start_refund(dispute: Dispute, *, actor: User | None, now: datetime, change
 
 
 # --- deadlines, called by the beat sweeps ----------------------------------------------------------
-# Each returns what it changed, or None when the dispute is no longer due (someone acted first).
-# A sweep hands over the row it has locked (`dispute`); anyone else passes `dispute_id`.
-# No savepoint: a sweep runs each row in a transaction of its own and rolls all of it back on an
-# error, and a savepoint per row would cost two round trips for nothing.
+
+
+class DeadlineService[T](Protocol):
+    def __call__(
+        self, *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
+    ) -> T | None: ...
+
+
+def _no_facts(dispute: Dispute) -> rules.Facts:
+    return rules.NO_FACTS
+
+
+def deadline_service[T](
+    action: Action, *, facts: Callable[[Dispute], rules.Facts] = _no_facts
+) -> Callable[[Callable[[Dispute, rules.Facts, datetime], T]], DeadlineService[T]]:
+    """The one way a deadline's service starts: on the dispute its sweep has locked and read
+    (`dispute`), or, by `dispute_id`, locked here; with `facts(dispute)` read under that lock, the
+    rulebook asked for `action` with Role.SYSTEM. The service returns what it changed, or None
+    when the deadline is no longer due (someone acted first) and nothing changed.
+
+    Put `transaction.atomic(savepoint=False)` above it: a sweep runs each row in a transaction of
+    its own and rolls all of it back on an error, and a savepoint per row would cost two round
+    trips for nothing."""
+
+    def wrap(function: Callable[[Dispute, rules.Facts, datetime], T]) -> DeadlineService[T]:
+        @functools.wraps(function)
+        def service(
+            *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
+        ) -> T | None:
+            now = now or timezone.now()
+            dispute = deadline_row(dispute_id, dispute)
+            known = facts(dispute)
+            if rules.refusal(action, dispute, Role.SYSTEM, now, known):
+                return None
+            return function(dispute, known, now)
+
+        return service
+
+    return wrap
+
+
+def _seller_silence_facts(dispute: Dispute) -> rules.Facts:
+    return rules.Facts(pending_offer=_pending_offer(dispute))
 
 
 @transaction.atomic(savepoint=False)
-def dispute_grant_for_seller_silence(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Dispute | None:
+@deadline_service(Action.GRANT_FOR_SILENCE, facts=_seller_silence_facts)
+def dispute_grant_for_seller_silence(dispute: Dispute, facts: rules.Facts, now: datetime) -> Dispute:
     """The seller did not answer in time: the buyer's request is granted as if the seller accepted it."""
-    now = now or timezone.now()
-    dispute = deadline_row(dispute_id, dispute)
-    offer = _pending_offer(dispute)
-    if rules.refusal(Action.GRANT_FOR_SILENCE, dispute, Role.SYSTEM, now, rules.Facts(pending_offer=offer)):
-        return None
+    offer = facts.pending_offer
     assert offer is not None
     offer.status, offer.decided_at = Offer.Status.ACCEPTED, now
     offer.save(update_fields=["status", "decided_at"])
@@ -561,26 +601,16 @@ def dispute_grant_for_seller_silence(
 
 
 @transaction.atomic(savepoint=False)
-def dispute_auto_claim(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Dispute | None:
+@deadline_service(Action.AUTO_CLAIM)
+def dispute_auto_claim(dispute: Dispute, facts: rules.Facts, now: datetime) -> Dispute:
     """Unresolved for too long: the dispute becomes a claim by itself."""
-    now = now or timezone.now()
-    dispute = deadline_row(dispute_id, dispute)
-    if rules.refusal(Action.AUTO_CLAIM, dispute, Role.SYSTEM, now):
-        return None
     return _escalate(dispute, actor=None, now=now)
 
 
 @transaction.atomic(savepoint=False)
-def dispute_close_unreturned(
-    *, dispute_id: int | None = None, dispute: Dispute | None = None, now: datetime | None = None
-) -> Dispute | None:
+@deadline_service(Action.CLOSE_UNRETURNED)
+def dispute_close_unreturned(dispute: Dispute, facts: rules.Facts, now: datetime) -> Dispute:
     """The agreed return was not shipped in time: the buyer gave up the refund."""
-    now = now or timezone.now()
-    dispute = deadline_row(dispute_id, dispute)
-    if rules.refusal(Action.CLOSE_UNRETURNED, dispute, Role.SYSTEM, now):
-        return None
     dispute_transition(
         dispute,
         to=S.CLOSED,

@@ -67,7 +67,7 @@ def _buyer_order(request: AuthenticatedRequest, number: str) -> Order:
 @login_required
 def dispute_wizard(request: AuthenticatedRequest, number: str, step: str = "received"):
     order = _buyer_order(request, number)
-    if refusal := order_rules.dispute_open_refusal(order, timezone.now()):
+    if refusal := order_rules.refusal(order_rules.Action.OPEN_DISPUTE, order, rules.Role.BUYER, timezone.now()):
         messages.error(request, refusal)
         return redirect("orders:detail", number=order.number)
     state = WizardState(request.session, order.pk)
@@ -225,7 +225,7 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
         "now": now,
         "offers": offers,
         "pending_offer": facts.pending_offer,
-        "actions": rules.allowed_actions(dispute, role, now, facts),
+        "actions": rules.allowed(dispute, role, now, facts),
         "problems": [ALL_PROBLEMS[code] for code in dispute.problems if code in ALL_PROBLEMS],
         "thread": list(dispute.messages.all()),
         "tracking": list(order.tracking_events.all()),

@@ -38,6 +38,7 @@ from accounts.emails import email_queue
 from accounts.marketplace import MARKETPLACE_ID, MarketplaceAccounts, Person, StoreIdentity
 from accounts.models import User
 from core.errors import ActionRefused
+from core.rules import Role
 from core.signatures import NoticeRejected, notice_verify
 
 from . import payments, rules, services, shipping
@@ -586,7 +587,7 @@ def _release_held(order: Order, context: _Context) -> int:
 def _complete_if_protection_over(order_id: int, now: datetime) -> None:
     order = Order.objects.only("status", "has_dispute", "protection_due_at").get(pk=order_id)
     if order.status in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED, Order.Status.CONFIRMED) and (
-        rules.completion_refusal(order, now) is None
+        rules.refusal(rules.Action.COMPLETE, order, Role.SYSTEM, now) is None
     ):
         services.order_complete_expired(order_id=order_id, now=now, notify=False)
 

@@ -25,7 +25,9 @@ from accounts.models import User
 from core.errors import ActionRefused
 from core.signatures import NoticeRejected, notice_json, notice_object, notice_text, notice_verify
 
+from . import rules
 from .models import Order, PaymentNotice, Refund
+from .rules import Action, Role
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +106,7 @@ def refund_send(*, refund_id: int, now: datetime | None = None) -> bool:
     """Hand a requested refund to the payment system, once."""
     now = now or timezone.now()
     refund = refund_lock(refund_id)
-    if refund.status != Refund.Status.REQUESTED or refund.sent_at is not None:
+    if rules.refusal(Action.SEND_REFUND, refund, Role.SYSTEM, now):
         return False
     answer = gateway_send(refund)
     refund.sent_at, refund.send_due_at, refund.gateway_reference = now, None, answer.reference
@@ -154,7 +156,7 @@ def refund_flag_stale(*, refund_id: int, now: datetime | None = None) -> bool:
     """A refund "preparing" for too long: flagged for staff (admin filter, one e-mail)."""
     now = now or timezone.now()
     refund = refund_lock(refund_id)
-    if refund.status != Refund.Status.REQUESTED or refund.stale_due_at is None or refund.stale_due_at > now:
+    if rules.refusal(Action.FLAG_STALE_REFUND, refund, Role.SYSTEM, now):
         return False
     refund.flagged_at, refund.stale_due_at = now, None
     refund.save(update_fields=["flagged_at", "stale_due_at"])

@@ -1,16 +1,26 @@
-"""Buyer-protection date rules. Pages, services and sweeps all ask these functions, so a date a
-page promises is the date the server keeps."""
+"""Who may do what to an order and its refunds, and when: the orders rulebook (core.rules.Rulebook),
+with the buyer-protection dates. Services refuse with `require()`, the order page draws its
+buttons from `allowed()`, the deadline services ask `refusal()` with Role.SYSTEM, and the sweeps
+take the due rows the deadlines at the end declare; so a date a page promises is the date the
+server keeps."""
 
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
+from accounts.models import User
 from core.dates import days
+from core.rules import Permit, Role, Rulebook, allow, is_due, party_role, refuse
 
-from .models import Order
+from .models import Order, OrderCancellation, ProtectionExtension, Refund
+
+__all__ = ["Permit", "Role"]
 
 PROTECTED_STATUSES = (Order.Status.IN_TRANSIT, Order.Status.DELIVERED, Order.Status.CONFIRMED)
 
@@ -96,73 +106,6 @@ def extension_days_refusal(order: Order, requested: int) -> str | None:
     return None
 
 
-def confirm_refusal(order: Order, now: datetime) -> str | None:
-    """Why the buyer cannot confirm receipt now, or None when they can."""
-    # With a dispute the money waits for its outcome; confirming would only cut protection short.
-    if order.has_dispute:
-        return _("По заказу есть спор: подтверждать получение не нужно, деньги ждут итога спора.")
-    if order.status == Order.Status.CONFIRMED:
-        return _("Вы уже подтвердили получение этого заказа.")
-    if order.status not in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED):
-        return _("Подтвердить получение можно, когда заказ отправлен и ещё не завершён.")
-    if not protection_is_running(order, now):
-        return _("Срок защиты закончился, заказ завершается.")
-    return None
-
-
-def extension_refusal(order: Order, now: datetime, *, has_pending: bool) -> str | None:
-    """Why the buyer cannot ask for a longer protection period now, or None when they can."""
-    if order.has_dispute:
-        return _("По заказу есть спор: продлевать защиту не нужно, деньги ждут итога спора.")
-    if order.status == Order.Status.CONFIRMED:
-        return _("Вы подтвердили получение, поэтому продлевать защиту больше не нужно.")
-    if order.status not in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED):
-        return _("Продлить защиту можно, пока заказ в пути и срок защиты не истёк.")
-    if not protection_is_running(order, now):
-        return _("Срок защиты уже закончился.")
-    if has_pending:
-        return _("Продавец ещё не ответил на вашу прошлую просьбу.")
-    if extension_max_days(order) <= 0:
-        return protection_at_maximum()
-    return None
-
-
-def confirm_reminder_is_due(order: Order, now: datetime) -> bool:
-    """The "please confirm delivery" e-mail: once, a few days before protection ends, while the
-    parcel is still unconfirmed and no dispute is open."""
-    due_at = confirm_reminder_due_at(order)
-    return (
-        order.status in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED)
-        and not order.has_dispute
-        and order.confirm_reminder_sent_at is None
-        and due_at is not None
-        and due_at <= now
-        and protection_is_running(order, now)
-    )
-
-
-def dispute_open_refusal(order: Order, now: datetime) -> str | None:
-    """Why a dispute cannot be opened on this order now, or None when it can."""
-    if order.has_dispute:
-        return _("По этому заказу уже открывали спор. Спор по заказу открывается только один раз.")
-    if order.status == Order.Status.CANCELLED:
-        return _("Заказ отменён, деньги возвращаются: спор не нужен.")
-    if order.status == Order.Status.AWAITING_SHIPMENT:
-        return _("Спор можно открыть, когда продавец отправит заказ.")
-    if order.status == Order.Status.COMPLETED or not protection_is_running(order, now):
-        return _("Срок защиты заказа закончился, поэтому открыть спор уже нельзя.")
-    return None
-
-
-def completion_refusal(order: Order, now: datetime) -> str | None:
-    """Why the order may not complete now, or None when its protection is over and nothing holds it."""
-    if order.has_dispute:
-        return _("По заказу открыт спор.")
-    if order.protection_due_at is None or now < order.protection_due_at:
-        return _("Защита заказа ещё действует.")
-    return None
-
-
 # --- before shipment: the seller's shipping deadline and the buyer's cancellation ---------------
 
 
@@ -173,40 +116,6 @@ def ship_by_for(*, paid_at: datetime, handling_days: int) -> datetime:
 
 def cancel_respond_by(*, requested_at: datetime) -> datetime:
     return requested_at + timedelta(days=settings.ORDER_CANCEL_SELLER_DAYS)
-
-
-def cancel_request_refusal(order: Order, now: datetime, *, has_request: bool) -> str | None:
-    """Why the buyer cannot ask to cancel now, or None when they can."""
-    if order.status != Order.Status.AWAITING_SHIPMENT:
-        return _("Отменить можно только заказ, который ещё не отправлен.")
-    if has_request:
-        return _("Вы уже попросили отменить этот заказ: продавец отвечает.")
-    return None
-
-
-def cancel_agree_refusal(order: Order, now: datetime) -> str | None:
-    if order.status != Order.Status.AWAITING_SHIPMENT:
-        return _("Заказ уже отправлен или отменён: обновите страницу.")
-    return None
-
-
-def ship_refusal(order: Order, now: datetime) -> str | None:
-    """Why the seller cannot mark the order shipped now (a cancelled order stays cancelled)."""
-    if order.status == Order.Status.CANCELLED:
-        return _("Заказ уже отменён, деньги возвращаются покупателю: отправлять его нельзя.")
-    if order.status != Order.Status.AWAITING_SHIPMENT:
-        return _("Заказ уже отправлен.")
-    return None
-
-
-def not_shipped_in_time(order: Order, now: datetime) -> str | None:
-    """None when the shipping deadline passed on an order still awaiting shipment (the sweep
-    cancels it); otherwise why not."""
-    if order.status != Order.Status.AWAITING_SHIPMENT:
-        return _("Заказ уже отправлен или отменён.")
-    if order.ship_by is None or now < order.ship_by:
-        return _("Срок отправки ещё не прошёл.")
-    return None
 
 
 def tracking_event_refusal(happened_at: datetime, now: datetime) -> str | None:
@@ -224,3 +133,294 @@ def tracking_stalled_since(last_event_at: datetime | None, order: Order, now: da
     if now - last_event_at < timedelta(days=settings.TRACKING_STALL_DAYS):
         return None
     return last_event_at
+
+
+# --- the rulebook ------------------------------------------------------------------------------
+
+
+class Action(StrEnum):
+    CONFIRM = "confirm"
+    EXTEND = "extend"
+    ACCEPT_EXTENSION = "accept_extension"
+    REFUSE_EXTENSION = "refuse_extension"
+    OPEN_DISPUTE = "open_dispute"
+    CANCEL = "cancel"
+    AGREE_CANCEL = "agree_cancel"
+    SHIP = "ship"
+    ASK_SUPPORT = "ask_support"
+    # Deadlines, taken by the sweeps.
+    REMIND_CONFIRM = "remind_confirm"
+    COMPLETE = "complete"
+    EXPIRE_CANCELLATION = "expire_cancellation"
+    EXPIRE_UNSHIPPED = "expire_unshipped"
+    SEND_REFUND = "send_refund"
+    FLAG_STALE_REFUND = "flag_stale_refund"
+
+
+# What the order page offers its buyer and seller.
+PAGE_ACTIONS = (
+    Action.CONFIRM,
+    Action.EXTEND,
+    Action.OPEN_DISPUTE,
+    Action.CANCEL,
+    Action.AGREE_CANCEL,
+    Action.SHIP,
+)
+
+
+def role_of(order: Order, user: User) -> Role:
+    return party_role(
+        user, buyer_id=order.buyer_id, seller_id=order.store.owner_id, staff=(("orders.view_order", Role.OBSERVER),)
+    )
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules need beyond the order: read under the order's lock by a service, from the
+    page's reads by a view."""
+
+    has_pending_extension: bool = False
+    extension: ProtectionExtension | None = None  # the request the seller answers
+    cancellation: OrderCancellation | None = None  # the buyer's request to cancel, answered or not
+
+
+book: Rulebook[Order | Refund, Facts] = Rulebook("order", no_facts=Facts(), page_actions=PAGE_ACTIONS)
+permit = book.permit
+refusal = book.refusal
+require = book.require
+allowed = book.allowed
+
+
+def _stale() -> str:
+    return _("Заказ уже в другом состоянии: обновите страницу.")
+
+
+# Confirming receipt and extending protection need the same: no dispute, the order not yet
+# confirmed, shipped (in transit or delivered), protection still running. Each action words the
+# refusals its own way: (confirm, extend).
+_NO_DISPUTE = (
+    _lazy("По заказу есть спор: подтверждать получение не нужно, деньги ждут итога спора."),
+    _lazy("По заказу есть спор: продлевать защиту не нужно, деньги ждут итога спора."),
+)
+_NOT_CONFIRMED = (
+    _lazy("Вы уже подтвердили получение этого заказа."),
+    _lazy("Вы подтвердили получение, поэтому продлевать защиту больше не нужно."),
+)
+_SHIPPED = (
+    _lazy("Подтвердить получение можно, когда заказ отправлен и ещё не завершён."),
+    _lazy("Продлить защиту можно, пока заказ в пути и срок защиты не истёк."),
+)
+_RUNNING = (_lazy("Срок защиты закончился, заказ завершается."), _lazy("Срок защиты уже закончился."))
+
+
+def _on_protection(order: Order, now: datetime, *, extending: bool) -> Permit:
+    # With a dispute the money waits for its outcome; confirming would only cut protection short.
+    for kept, words in (
+        (not order.has_dispute, _NO_DISPUTE),
+        (order.status != Order.Status.CONFIRMED, _NOT_CONFIRMED),
+        (order.status in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED), _SHIPPED),
+        (protection_is_running(order, now), _RUNNING),
+    ):
+        if not kept:
+            return refuse(str(words[extending]))
+    return allow(closes_at=order.protection_due_at)
+
+
+@book.rule(Action.CONFIRM, by=Role.BUYER, otherwise=_lazy("Подтвердить получение может только покупатель."))
+def _confirm(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    return _on_protection(order, now, extending=False)
+
+
+@book.rule(Action.EXTEND, by=Role.BUYER, otherwise=_lazy("Продлить защиту может попросить только покупатель."))
+def _extend(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    if not (running := _on_protection(order, now, extending=True)):
+        return running
+    if facts.has_pending_extension:
+        return refuse(_("Продавец ещё не ответил на вашу прошлую просьбу."))
+    if extension_max_days(order) <= 0:
+        return refuse(protection_at_maximum())
+    return running
+
+
+ANSWER_EXTENSION_BY_SELLER = _lazy("Ответить на просьбу может только продавец этого заказа.")
+
+
+def _answering_extension(facts: Facts) -> Permit:
+    if facts.extension is None or facts.extension.status != ProtectionExtension.Status.PENDING:
+        return refuse(_("Вы уже ответили на эту просьбу."))
+    return allow()
+
+
+@book.rule(Action.REFUSE_EXTENSION, by=Role.SELLER, otherwise=ANSWER_EXTENSION_BY_SELLER)
+def _refuse_extension(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    return _answering_extension(facts)
+
+
+@book.rule(Action.ACCEPT_EXTENSION, by=Role.SELLER, otherwise=ANSWER_EXTENSION_BY_SELLER)
+def _accept_extension(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    if not (answering := _answering_extension(facts)):
+        return answering
+    if not protection_is_running(order, now) or order.status == Order.Status.CONFIRMED:
+        return refuse(_("Защита по заказу уже закончилась, продлить её нельзя."))
+    # Another extension may have been granted since the buyer asked: keep within the maximum.
+    if extension_max_days(order) <= 0:
+        return refuse(protection_at_maximum())
+    return allow(closes_at=order.protection_due_at)
+
+
+@book.rule(Action.OPEN_DISPUTE, by=Role.BUYER, otherwise=_lazy("Открыть спор может только покупатель заказа."))
+def _open_dispute(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    if order.has_dispute:
+        return refuse(_("По этому заказу уже открывали спор. Спор по заказу открывается только один раз."))
+    if order.status == Order.Status.CANCELLED:
+        return refuse(_("Заказ отменён, деньги возвращаются: спор не нужен."))
+    if order.status == Order.Status.AWAITING_SHIPMENT:
+        return refuse(_("Спор можно открыть, когда продавец отправит заказ."))
+    if order.status == Order.Status.COMPLETED or not protection_is_running(order, now):
+        return refuse(_("Срок защиты заказа закончился, поэтому открыть спор уже нельзя."))
+    return allow(closes_at=order.protection_due_at)
+
+
+@book.rule(Action.CANCEL, by=Role.BUYER, otherwise=_lazy("Отменить заказ может только его покупатель."))
+def _cancel(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    if order.status != Order.Status.AWAITING_SHIPMENT:
+        return refuse(_("Отменить можно только заказ, который ещё не отправлен."))
+    if facts.cancellation is not None:
+        return refuse(_("Вы уже попросили отменить этот заказ: продавец отвечает."))
+    return allow()
+
+
+def _pending(cancellation: OrderCancellation | None) -> OrderCancellation | None:
+    if cancellation is None or cancellation.status != OrderCancellation.Status.PENDING:
+        return None
+    return cancellation
+
+
+def _still_unshipped(order: Order) -> Permit:
+    if order.status != Order.Status.AWAITING_SHIPMENT:
+        return refuse(_("Заказ уже отправлен или отменён: обновите страницу."))
+    return allow()
+
+
+@book.rule(
+    Action.AGREE_CANCEL, by=Role.SELLER, otherwise=_lazy("Согласиться на отмену может только продавец этого заказа.")
+)
+def _agree_cancel(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    if (cancellation := _pending(facts.cancellation)) is None:
+        return refuse(_("Просьбы отменить этот заказ нет или на неё уже ответили: обновите страницу."))
+    if not (unshipped := _still_unshipped(order)):
+        return unshipped
+    return allow(closes_at=cancellation.respond_by)
+
+
+@book.rule(Action.SHIP, by=Role.SELLER, otherwise=_lazy("Отметить отправку может только продавец этого заказа."))
+def _ship(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    # A cancelled order stays cancelled.
+    if order.status == Order.Status.CANCELLED:
+        return refuse(_("Заказ уже отменён, деньги возвращаются покупателю: отправлять его нельзя."))
+    if order.status != Order.Status.AWAITING_SHIPMENT:
+        return refuse(_("Заказ уже отправлен."))
+    return allow(closes_at=order.ship_by)
+
+
+@book.rule(Action.ASK_SUPPORT, by=Role.BUYER, otherwise=_lazy("Написать о заказе может только его покупатель."))
+def _ask_support(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    """A question to support about the order, also after its dispute closed."""
+    return allow()
+
+
+# --- deadlines: only the sweeps take these ------------------------------------------------------
+
+
+def _not_yet(deadline: datetime | None) -> Permit:
+    return refuse(_("Срок ещё не наступил."), opens_at=deadline)
+
+
+def _passed(deadline: datetime | None, now: datetime, not_yet: str) -> Permit:
+    return allow() if is_due(deadline, now) else refuse(not_yet, opens_at=deadline)
+
+
+@book.rule(Action.REMIND_CONFIRM, by=Role.SYSTEM)
+def _remind_confirm(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    """The "please confirm delivery" e-mail: once, a few days before protection ends, while the
+    parcel is still unconfirmed and no dispute is open."""
+    if (
+        order.status not in (Order.Status.IN_TRANSIT, Order.Status.DELIVERED)
+        or order.has_dispute
+        or order.confirm_reminder_sent_at is not None
+        or not protection_is_running(order, now)
+    ):
+        return refuse(_stale())
+    due_at = confirm_reminder_due_at(order)
+    return allow() if is_due(due_at, now) else _not_yet(due_at)
+
+
+@book.rule(Action.COMPLETE, by=Role.SYSTEM)
+def _complete(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    """Protection is over and nothing holds the order."""
+    if order.has_dispute:
+        return refuse(_("По заказу открыт спор."))
+    return _passed(order.protection_due_at, now, _("Защита заказа ещё действует."))
+
+
+@book.rule(Action.EXPIRE_CANCELLATION, by=Role.SYSTEM)
+def _expire_cancellation(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    """The seller neither agreed to the buyer's cancellation nor shipped by the deadline."""
+    if (cancellation := _pending(facts.cancellation)) is None:
+        return refuse(_("Просьбы отменить этот заказ нет или на неё уже ответили: обновите страницу."))
+    if not is_due(cancellation.respond_by, now):
+        return _not_yet(cancellation.respond_by)
+    return _still_unshipped(order)
+
+
+@book.rule(Action.EXPIRE_UNSHIPPED, by=Role.SYSTEM)
+def _expire_unshipped(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
+    """The shipping deadline passed on an order still awaiting shipment."""
+    if order.status != Order.Status.AWAITING_SHIPMENT:
+        return refuse(_("Заказ уже отправлен или отменён."))
+    return _passed(order.ship_by, now, _("Срок отправки ещё не прошёл."))
+
+
+@book.rule(Action.SEND_REFUND, by=Role.SYSTEM)
+def _send_refund(refund: Refund, role: Role, now: datetime, facts: Facts) -> Permit:
+    """A refund the payment system has not been given yet (after commit, or again by the sweep)."""
+    if refund.status != Refund.Status.REQUESTED or refund.sent_at is not None:
+        return refuse(_stale())
+    return allow()
+
+
+@book.rule(Action.FLAG_STALE_REFUND, by=Role.SYSTEM)
+def _flag_stale_refund(refund: Refund, role: Role, now: datetime, facts: Facts) -> Permit:
+    """A refund unconfirmed for too long: flagged for staff."""
+    if refund.status != Refund.Status.REQUESTED or refund.stale_due_at is None:
+        return refuse(_stale())
+    return allow() if is_due(refund.stale_due_at, now) else _not_yet(refund.stale_due_at)
+
+
+def _waiting_on_protection() -> QuerySet[Order]:
+    # Matches the partial index order_protection_due_idx.
+    return Order.objects.filter(status__in=PROTECTED_STATUSES, has_dispute=False)
+
+
+book.deadline(
+    Action.REMIND_CONFIRM,
+    "protection_due_at",
+    lambda: (
+        _waiting_on_protection().filter(confirm_reminder_sent_at__isnull=True).exclude(status=Order.Status.CONFIRMED)
+    ),
+    after=lambda: -timedelta(days=settings.CONFIRM_DELIVERY_REMINDER_DAYS),
+    ahead=True,
+)
+book.deadline(Action.COMPLETE, "protection_due_at", _waiting_on_protection)
+# Reads the partial index cancellation_due_idx (pending requests by their deadline).
+book.deadline(
+    Action.EXPIRE_CANCELLATION,
+    "cancellation__respond_by",
+    lambda: Order.objects.filter(
+        status=Order.Status.AWAITING_SHIPMENT, cancellation__status=OrderCancellation.Status.PENDING
+    ),
+)
+# Reads the partial index order_ship_by_idx.
+book.deadline(Action.EXPIRE_UNSHIPPED, "ship_by", lambda: Order.objects.filter(status=Order.Status.AWAITING_SHIPMENT))
+book.deadline(Action.SEND_REFUND, "send_due_at", lambda: Refund.objects.filter(status=Refund.Status.REQUESTED))
+book.deadline(Action.FLAG_STALE_REFUND, "stale_due_at", lambda: Refund.objects.filter(status=Refund.Status.REQUESTED))

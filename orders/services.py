@@ -1,7 +1,6 @@
 """Actions on orders. Every change locks the order row, re-checks the rule that allowed it,
 writes, records an OrderEvent and queues mail after commit."""
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,12 +14,17 @@ from core.errors import ActionRefused
 
 from . import rules
 from .models import Order, OrderEvent, ProtectionExtension, SupportRequest
+from .rules import Action, Role
 
 
 def order_lock(order_id: int) -> Order:
     """The order row, locked for this transaction. Only the order's own row is locked (not its
     buyer or store); where a dispute is locked too, the order comes first."""
     return Order.objects.select_for_update(of=("self",)).select_related("buyer", "store__owner").get(pk=order_id)
+
+
+def _role(order: Order, actor: User | None) -> Role:
+    return Role.SYSTEM if actor is None else rules.role_of(order, actor)
 
 
 _record = OrderEvent.record
@@ -33,19 +37,19 @@ def order_transition(
     event: str,
     actor: User | None,
     now: datetime,
-    refusal: Callable[[Order, datetime], str | None] | None = None,
+    action: rules.Action | None = None,
     changes: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
 ) -> Order:
     """Move an order to `to_status`, the only way an order's status changes.
 
-    Must run inside a transaction. `refusal(order, now)` is the rule that must still hold once
-    the row is locked; it returns a message to refuse with, or None.
+    Must run inside a transaction. `action` is the rulebook's action that must still be allowed
+    to `actor` (the system when None) once the row is locked.
     """
     order = order_lock(order_id)
     # The action's own rule first: its reason says more than "the order moved on".
-    if refusal is not None and (message := refusal(order, now)):
-        raise ActionRefused(message)
+    if action is not None:
+        rules.require(action, order, _role(order, actor), now)
     if message := rules.transition_refusal(order, to_status):
         raise ActionRefused(message)
     order.status = to_status
@@ -59,15 +63,13 @@ def order_transition(
 @transaction.atomic(durable=True)
 def order_confirm_receipt(*, order: Order, buyer: User, now: datetime | None = None) -> Order:
     now = now or timezone.now()
-    if order.buyer_id != buyer.pk:
-        raise ActionRefused(_("Подтвердить получение может только покупатель."))
     return order_transition(
         order_id=order.pk,
         to_status=Order.Status.CONFIRMED,
         event=OrderEvent.Kind.CONFIRMED,
         actor=buyer,
         now=now,
-        refusal=rules.confirm_refusal,
+        action=Action.CONFIRM,
         changes={
             "confirmed_at": now,
             "protection_due_at": rules.protection_end_after_confirmation(confirmed_at=now),
@@ -80,12 +82,11 @@ def extension_request(
     *, order: Order, buyer: User, days: int, reason: str, now: datetime | None = None
 ) -> ProtectionExtension:
     now = now or timezone.now()
-    if order.buyer_id != buyer.pk:
-        raise ActionRefused(_("Продлить защиту может попросить только покупатель."))
     order = order_lock(order.pk)
     has_pending = order.extensions.filter(status=ProtectionExtension.Status.PENDING).exists()
-    if message := rules.extension_refusal(order, now, has_pending=has_pending):
-        raise ActionRefused(message)
+    rules.require(
+        Action.EXTEND, order, rules.role_of(order, buyer), now, rules.Facts(has_pending_extension=has_pending)
+    )
     if message := rules.extension_days_refusal(order, days):
         raise ActionRefused(message)
     extension = ProtectionExtension.objects.create(order=order, days=days, reason=reason.strip())
@@ -105,18 +106,12 @@ def extension_answer(
 ) -> ProtectionExtension:
     now = now or timezone.now()
     order = order_lock(extension.order_id)
-    if order.store.owner_id != seller.pk:
-        raise ActionRefused(_("Ответить на просьбу может только продавец этого заказа."))
     extension = ProtectionExtension.objects.select_for_update(of=("self",)).get(pk=extension.pk)
-    if extension.status != ProtectionExtension.Status.PENDING:
-        raise ActionRefused(_("Вы уже ответили на эту просьбу."))
+    action = Action.ACCEPT_EXTENSION if accept else Action.REFUSE_EXTENSION
+    rules.require(action, order, rules.role_of(order, seller), now, rules.Facts(extension=extension))
     if accept:
-        if not rules.protection_is_running(order, now) or order.status == Order.Status.CONFIRMED:
-            raise ActionRefused(_("Защита по заказу уже закончилась, продлить её нельзя."))
         # Another extension may have been granted since the buyer asked: keep within the maximum.
         granted = min(extension.days, rules.extension_max_days(order))
-        if granted <= 0:
-            raise ActionRefused(rules.protection_at_maximum())
         order.protection_days += granted
         assert order.shipped_at is not None  # protection runs, so the order was shipped
         order.protection_due_at = rules.protection_end_after_shipment(
@@ -150,7 +145,7 @@ def order_send_confirm_reminder(*, order_id: int, now: datetime | None = None) -
     """Send the "please confirm delivery" e-mail once per protection end date."""
     now = now or timezone.now()
     order = order_lock(order_id)
-    if not rules.confirm_reminder_is_due(order, now):
+    if rules.refusal(Action.REMIND_CONFIRM, order, Role.SYSTEM, now):
         return False
     assert order.protection_due_at is not None  # a reminder is due only while protection runs
     order.confirm_reminder_sent_at = now
@@ -177,7 +172,7 @@ def order_complete_expired(*, order_id: int, now: datetime | None = None, notify
             event=OrderEvent.Kind.COMPLETED,
             actor=None,
             now=now,
-            refusal=rules.completion_refusal,
+            action=Action.COMPLETE,
             changes={"completed_at": now},
         )
     except ActionRefused:
@@ -204,8 +199,8 @@ def support_request_create(
 ) -> SupportRequest:
     """A buyer writes to support, about one of their orders (also after its dispute closed) or
     about the help centre."""
-    if order is not None and order.buyer_id != author.pk:
-        raise ActionRefused(_("Написать о заказе может только его покупатель."))
+    if order is not None:
+        rules.require(Action.ASK_SUPPORT, order, rules.role_of(order, author), now or timezone.now())
     return SupportRequest.objects.create(
         author=author, order=order, article=article[:200], text=text.strip(), created_at=now or timezone.now()
     )

@@ -33,6 +33,7 @@ from core.tracking_numbers import (
 
 from . import payments, rules
 from .models import Order, OrderCancellation, OrderEvent, Refund, TrackingEvent
+from .rules import Action, Role
 from .services import _record, order_lock, order_transition
 
 # --- the seller ships --------------------------------------------------------------------------
@@ -43,8 +44,6 @@ def order_ship(*, order: Order, seller: User, tracking_number: str, now: datetim
     """The seller hands the parcel over with its tracking number: protection starts now. A pending
     cancellation request ends as "the seller shipped first"."""
     now = now or timezone.now()
-    if order.store.owner_id != seller.pk:
-        raise ActionRefused(_("Отметить отправку может только продавец этого заказа."))
     tracking_number = tracking_number_normalise(tracking_number)
     if not tracking_number:
         raise ActionRefused(_("Укажите трек-номер посылки: без него покупатель не сможет её отследить."))
@@ -56,7 +55,7 @@ def order_ship(*, order: Order, seller: User, tracking_number: str, now: datetim
         event=OrderEvent.Kind.SHIPPED,
         actor=seller,
         now=now,
-        refusal=rules.ship_refusal,
+        action=Action.SHIP,
         changes={
             "shipped_at": now,
             "tracking_number": tracking_number,
@@ -103,14 +102,11 @@ def order_cancel_request(
     """The buyer asks to cancel an order that has not been shipped. The seller has
     ORDER_CANCEL_SELLER_DAYS to agree or to ship; silence cancels the order (the sweep)."""
     now = now or timezone.now()
-    if order.buyer_id != buyer.pk:
-        raise ActionRefused(_("Отменить заказ может только его покупатель."))
     if reason not in OrderCancellation.Reason.values:
         raise ActionRefused(_("Выберите причину отмены."))
     order = order_lock(order.pk)
-    has_request = OrderCancellation.objects.filter(order=order).exists()
-    if message := rules.cancel_request_refusal(order, now, has_request=has_request):
-        raise ActionRefused(message)
+    earlier = OrderCancellation.objects.filter(order=order).first()
+    rules.require(Action.CANCEL, order, rules.role_of(order, buyer), now, rules.Facts(cancellation=earlier))
     cancellation = OrderCancellation.objects.create(
         order=order,
         reason=reason,
@@ -132,14 +128,10 @@ def order_cancel_request(
 def order_cancel_agree(*, order: Order, seller: User, now: datetime | None = None) -> Order:
     """The seller agrees to the buyer's request: the order is cancelled and refunded now."""
     now = now or timezone.now()
-    if order.store.owner_id != seller.pk:
-        raise ActionRefused(_("Согласиться на отмену может только продавец этого заказа."))
     order = order_lock(order.pk)
     cancellation = _pending_cancellation(order)
-    if cancellation is None:
-        raise ActionRefused(_("Просьбы отменить этот заказ нет или на неё уже ответили: обновите страницу."))
-    if message := rules.cancel_agree_refusal(order, now):
-        raise ActionRefused(message)
+    rules.require(Action.AGREE_CANCEL, order, rules.role_of(order, seller), now, rules.Facts(cancellation=cancellation))
+    assert cancellation is not None  # the rule refused otherwise
     _cancel(order, reason=Order.CancelReason.SELLER_AGREED, actor=seller, now=now)
     _close_cancellation(cancellation, OrderCancellation.Status.AGREED, now)
     return order
@@ -182,8 +174,9 @@ def cancellation_expire(*, order_id: int, now: datetime | None = None) -> Order 
     now = now or timezone.now()
     order = order_lock(order_id)
     cancellation = _pending_cancellation(order)
-    if cancellation is None or now < cancellation.respond_by or rules.cancel_agree_refusal(order, now):
+    if rules.refusal(Action.EXPIRE_CANCELLATION, order, Role.SYSTEM, now, rules.Facts(cancellation=cancellation)):
         return None
+    assert cancellation is not None
     _cancel(order, reason=Order.CancelReason.SELLER_SILENT, actor=None, now=now)
     _close_cancellation(cancellation, OrderCancellation.Status.SELLER_SILENT, now)
     return order
@@ -194,7 +187,7 @@ def order_expire_unshipped(*, order_id: int, now: datetime | None = None) -> Ord
     """The listing's handling time passed without shipment: the order closes and is refunded."""
     now = now or timezone.now()
     order = order_lock(order_id)
-    if rules.not_shipped_in_time(order, now):
+    if rules.refusal(Action.EXPIRE_UNSHIPPED, order, Role.SYSTEM, now):
         return None
     _cancel(order, reason=Order.CancelReason.NOT_SHIPPED, actor=None, now=now)
     if (cancellation := _pending_cancellation(order)) is not None:

@@ -21,6 +21,7 @@ from core.views import run_action
 from . import feed, payments, rules, selectors, services, shipping
 from .forms import CancelRequestForm, ExtensionRequestForm, OrderFilterForm, ShipForm, SupportRequestForm
 from .models import ProtectionExtension
+from .rules import Role
 
 ORDERS_PER_PAGE = 10
 
@@ -59,38 +60,38 @@ def _detail_context(
     request: AuthenticatedRequest, order, extension_form=None, cancel_form=None, ship_form=None
 ) -> dict:
     now = timezone.now()
-    user = request.user
-    is_buyer = order.buyer_id == user.pk
-    is_seller = order.store.owner_id == user.pk
+    role = rules.role_of(order, request.user)
     cancellation = getattr(order, "cancellation", None)
-    cancel_refusal = rules.cancel_request_refusal(order, now, has_request=cancellation is not None)
-    if is_buyer and cancel_form is None and cancel_refusal is None:
-        cancel_form = CancelRequestForm()
-    if is_seller and ship_form is None and rules.ship_refusal(order, now) is None:
-        ship_form = ShipForm()
     tracking = list(order.tracking_events.all())
     extensions = list(order.extensions.all())
     has_pending = any(e.status == ProtectionExtension.Status.PENDING for e in extensions)
-    extension_refusal = rules.extension_refusal(order, now, has_pending=has_pending)
-    if is_buyer and extension_form is None and extension_refusal is None:
+    # The buttons, from the rulebook: each is drawn (a form, or why not) only for the party it is for.
+    actions = rules.allowed(order, role, now, rules.Facts(has_pending_extension=has_pending, cancellation=cancellation))
+    if cancel_form is None and actions[rules.Action.CANCEL]:
+        cancel_form = CancelRequestForm()
+    if ship_form is None and actions[rules.Action.SHIP]:
+        ship_form = ShipForm()
+    if extension_form is None and actions[rules.Action.EXTEND]:
         extension_form = ExtensionRequestForm(max_days=rules.extension_max_days(order))
+    is_buyer, is_seller = role == Role.BUYER, role == Role.SELLER
     return {
         "order": order,
         "dispute": getattr(order, "dispute", None),
-        "dispute_refusal": rules.dispute_open_refusal(order, now),
+        "actions": actions,
+        "dispute_refusal": actions[rules.Action.OPEN_DISPUTE].refusal,
         "items": order.items.all(),
         "protection": rules.protection_state(order, now),
         "is_buyer": is_buyer,
         "is_seller": is_seller,
-        "confirm_refusal": rules.confirm_refusal(order, now),
-        "extension_refusal": extension_refusal,
+        "confirm_refusal": actions[rules.Action.CONFIRM].refusal,
+        "extension_refusal": actions[rules.Action.EXTEND].refusal,
         "extension_form": extension_form,
         "extensions": extensions,
         "events": order.events.select_related("actor"),
         "reminder_days": rules.confirm_reminder_due_at(order),
         "cancellation": cancellation,
         "cancel_form": cancel_form if is_buyer else None,
-        "cancel_refusal": cancel_refusal,
+        "cancel_refusal": actions[rules.Action.CANCEL].refusal,
         "ship_form": ship_form if is_seller else None,
         "tracking": tracking,
         "stalled_since": rules.tracking_stalled_since(tracking[-1].happened_at if tracking else None, order, now),
@@ -109,10 +110,10 @@ def order_confirm(request: AuthenticatedRequest, number: str):
     """Confirming receipt is one-way and shortens protection: a page says so with both dates first
     (a form, so it works without JavaScript), and only its button confirms."""
     order = selectors.order_get(user=request.user, number=number)
-    if order.buyer_id != request.user.pk:
+    if rules.role_of(order, request.user) != Role.BUYER:
         raise Http404
     now = timezone.now()
-    if refusal := rules.confirm_refusal(order, now):
+    if refusal := rules.refusal(rules.Action.CONFIRM, order, Role.BUYER, now):
         messages.error(request, refusal)
         return redirect("orders:detail", number=order.number)
     if request.method == "POST" and request.POST.get("confirmed") == "yes":
@@ -137,7 +138,7 @@ def order_confirm(request: AuthenticatedRequest, number: str):
 def order_cancel(request: AuthenticatedRequest, number: str):
     """The buyer asks to cancel an unshipped order (README: "Before shipment")."""
     order = selectors.order_get(user=request.user, number=number)
-    if order.buyer_id != request.user.pk:
+    if rules.role_of(order, request.user) != Role.BUYER:
         raise Http404
     form = CancelRequestForm(request.POST)
     if form.is_valid():
@@ -161,7 +162,7 @@ def order_cancel(request: AuthenticatedRequest, number: str):
 @require_POST
 def order_cancel_agree(request: AuthenticatedRequest, number: str):
     order = selectors.order_get(user=request.user, number=number)
-    if order.store.owner_id != request.user.pk:
+    if rules.role_of(order, request.user) != Role.SELLER:
         raise Http404
     run_action(
         request,
@@ -175,7 +176,7 @@ def order_cancel_agree(request: AuthenticatedRequest, number: str):
 @require_POST
 def order_ship(request: AuthenticatedRequest, number: str):
     order = selectors.order_get(user=request.user, number=number)
-    if order.store.owner_id != request.user.pk:
+    if rules.role_of(order, request.user) != Role.SELLER:
         raise Http404
     form = ShipForm(request.POST)
     if form.is_valid():
@@ -193,7 +194,7 @@ def order_ship(request: AuthenticatedRequest, number: str):
 @require_POST
 def extension_create(request: AuthenticatedRequest, number: str):
     order = selectors.order_get(user=request.user, number=number)
-    if order.buyer_id != request.user.pk:
+    if rules.role_of(order, request.user) != Role.BUYER:
         raise Http404
     form = ExtensionRequestForm(request.POST, max_days=rules.extension_max_days(order))
     if form.is_valid():
@@ -214,7 +215,7 @@ def extension_create(request: AuthenticatedRequest, number: str):
 @require_POST
 def extension_decide(request: AuthenticatedRequest, number: str, extension_id: int):
     order = selectors.order_get(user=request.user, number=number)
-    if order.store.owner_id != request.user.pk:
+    if rules.role_of(order, request.user) != Role.SELLER:
         raise Http404
     extension = get_object_or_404(ProtectionExtension, pk=extension_id, order=order)
     accept = request.POST.get("decision") == "accept"
@@ -289,7 +290,7 @@ def support_requests(request: AuthenticatedRequest) -> HttpResponse:
     order = None
     if number := request.GET.get("order") or request.POST.get("order"):
         order = selectors.order_get(user=request.user, number=number)
-        if order.buyer_id != request.user.pk:
+        if rules.role_of(order, request.user) != Role.BUYER:
             raise Http404
     article = (request.GET.get("article") or request.POST.get("article") or "")[:200]
     form = SupportRequestForm(request.POST or None)

@@ -134,7 +134,7 @@ class ReportAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
             "opts": self.model._meta,
             "title": _("Жалоба №%(number)s") % {"number": report.pk},
             "report": report,
-            "actions": rules.allowed_actions(report, user, now),
+            "actions": rules.allowed(report, rules.staff_role(user), now),
             "notice_given": rules.notice_given(report, now),
             "reporter_files": [item for item in all_files if item.side == ReportFile.Side.REPORTER],
             "answer_files": [item for item in all_files if item.side == ReportFile.Side.REPORTED],

@@ -6,7 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.models import ActorRole, StoredFile, TimelineEvent, choice_label
+from core.models import StoredFile, TimelineEvent, choice_label
+from core.rules import Role
 
 from .reasons import REASONS, Reason, ReportType
 
@@ -167,10 +168,10 @@ class ReportEvent(TimelineEvent):
         verbose_name_plural = _("события жалоб")
 
     @classmethod
-    def role_of(cls, subject: Report, actor: Any) -> ActorRole:
+    def role_of(cls, subject: Report, actor: Any) -> Role:
         if actor.pk == subject.reporter_id:
-            return ActorRole.REPORTER
-        return ActorRole.REPORTED if actor.pk == subject.reported_user_id else ActorRole.STAFF
+            return Role.REPORTER
+        return Role.REPORTED if actor.pk == subject.reported_user_id else Role.STAFF
 
 
 class ReportFileQuerySet(models.QuerySet["ReportFile"]):

@@ -1,23 +1,24 @@
-"""Who may do what to a report now: the one rulebook the services, the pages, the admin and the
-sweeps ask. Each `<action>_refusal` returns why not, in words, or None when the action is allowed."""
+"""Who may do what to a report now: the reports rulebook (core.rules.Rulebook) the services, the
+pages, the admin and the sweeps ask. Filing, and what a decision may say, are checked by the plain
+functions at the end (there is no report yet, or they judge the decision's terms)."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
+from core import rules as core_rules
+from core.rules import Permit, Role, Rulebook, allow, is_due, refuse
 
 from .models import Report
 
+__all__ = ["Permit", "Role"]
+
 S = Report.Status
-
-
-class Role(StrEnum):
-    REPORTER = "reporter"
-    REPORTED = "reported"
-    STAFF = "staff"
 
 
 class Action(StrEnum):
@@ -25,6 +26,9 @@ class Action(StrEnum):
     NOTIFY = "notify"
     TAKE = "take"
     CLOSE = "close"
+    # Deadlines, taken by the sweeps.
+    REMIND = "remind"
+    CLOSE_ANSWER_WINDOW = "close_answer_window"
 
 
 # What each move needs the report to be in, and where it leads.
@@ -53,6 +57,31 @@ def may_see(report: Report, user: User) -> bool:
     return bool(roles_of(report, user))
 
 
+def role_of(report: Report, user: User) -> Role:
+    """The part `user` plays on the site's report page: a party first, then staff."""
+    roles = roles_of(report, user)
+    return next((role for role in (Role.REPORTER, Role.REPORTED, Role.STAFF) if role in roles), Role.NONE)
+
+
+def staff_role(user: User) -> Role:
+    """The part `user` plays in admin, where support acts on reports."""
+    return core_rules.staff_role(user, ("reports.handle_report", Role.STAFF))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The report's rules need nothing beyond its row."""
+
+
+book: Rulebook[Report, Facts] = Rulebook(
+    "report", no_facts=Facts(), page_actions=(Action.ANSWER, Action.NOTIFY, Action.TAKE, Action.CLOSE)
+)
+permit = book.permit
+refusal = book.refusal
+require = book.require
+allowed = book.allowed
+
+
 def _wrong_status(move: str, report: Report) -> str | None:
     allowed, _target = TRANSITIONS[move]
     if report.status in allowed:
@@ -62,34 +91,69 @@ def _wrong_status(move: str, report: Report) -> str | None:
     return _("Сейчас это сделать нельзя: жалоба в статусе «%(status)s».") % {"status": report.get_status_display()}
 
 
-def answer_refusal(report: Report, user: User, now: datetime) -> str | None:
-    if report.reported_user_id != user.pk or report.notified_at is None:
-        return _("Ответить может только тот, на кого подана жалоба.")
+def _in_status_for(move: str, report: Report) -> Permit:
+    return refuse(message) if (message := _wrong_status(move, report)) else allow()
+
+
+SUPPORT_ONLY = _lazy("Рассматривать жалобы может только сотрудник поддержки с таким правом.")
+
+
+@book.rule(Action.ANSWER, by=Role.REPORTED, otherwise=_lazy("Ответить может только тот, на кого подана жалоба."))
+def _answer(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
     if report.answered_at is not None:
-        return _("Вы уже ответили на эту жалобу.")
+        return refuse(_("Вы уже ответили на эту жалобу."))
     if message := _wrong_status("answer", report):
-        return message
-    if report.answer_due_at is not None and now >= report.answer_due_at:
-        return _("Срок ответа прошёл: жалобу рассматривают с тем, что уже есть.")
-    return None
+        return refuse(message)
+    if is_due(report.answer_due_at, now):
+        return refuse(_("Срок ответа прошёл: жалобу рассматривают с тем, что уже есть."))
+    return allow(closes_at=report.answer_due_at)
 
 
-def _staff_refusal(user: User) -> str | None:
-    if not user.has_perm("reports.handle_report"):
-        return _("Рассматривать жалобы может только сотрудник поддержки с таким правом.")
-    return None
-
-
-def notify_refusal(report: Report, user: User) -> str | None:
-    if message := _staff_refusal(user) or _wrong_status("notify", report):
-        return message
+@book.rule(Action.NOTIFY, by=Role.STAFF, otherwise=SUPPORT_ONLY)
+def _notify(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
+    if not (may := _in_status_for("notify", report)):
+        return may
     if report.reported_user_id is None:
-        return _("Неизвестно, чей это товар: уведомить некого. Рассмотрите жалобу без ответа стороны.")
-    return None
+        return refuse(_("Неизвестно, чей это товар: уведомить некого. Рассмотрите жалобу без ответа стороны."))
+    return allow()
 
 
-def take_refusal(report: Report, user: User) -> str | None:
-    return _staff_refusal(user) or _wrong_status("take", report)
+@book.rule(Action.TAKE, by=Role.STAFF, otherwise=SUPPORT_ONLY)
+def _take(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
+    return _in_status_for("take", report)
+
+
+@book.rule(Action.CLOSE, by=Role.STAFF, otherwise=SUPPORT_ONLY)
+def _close(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
+    return _in_status_for("close", report)
+
+
+def _awaiting_answer_until(report: Report, now: datetime, deadline: datetime | None) -> Permit:
+    """A deadline of a report still waiting for the reported party's answer, once it has passed."""
+    if report.status != S.AWAITING_ANSWER or deadline is None:
+        return refuse(_("Жалоба уже в другом статусе."))
+    if not is_due(deadline, now):
+        return refuse(_("Срок ещё не наступил."), opens_at=deadline)
+    return allow()
+
+
+@book.rule(Action.REMIND, by=Role.SYSTEM)
+def _remind(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
+    """A day before the answer deadline, the reported party is reminded once."""
+    return _awaiting_answer_until(report, now, report.reminder_due_at)
+
+
+@book.rule(Action.CLOSE_ANSWER_WINDOW, by=Role.SYSTEM)
+def _close_answer_window(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
+    """The answer deadline passed without an answer: the report goes to processing."""
+    return _awaiting_answer_until(report, now, report.answer_due_at)
+
+
+book.deadline(Action.REMIND, "reminder_due_at", lambda: Report.objects.filter(status=S.AWAITING_ANSWER))
+book.deadline(Action.CLOSE_ANSWER_WINDOW, "answer_due_at", lambda: Report.objects.filter(status=S.AWAITING_ANSWER))
+
+
+# --- filing, and what a decision may say -------------------------------------------------------
 
 
 def notice_given(report: Report, now: datetime) -> bool:
@@ -99,9 +163,9 @@ def notice_given(report: Report, now: datetime) -> bool:
     return report.answered_at is not None or (report.answer_due_at is not None and now >= report.answer_due_at)
 
 
-def close_refusal(report: Report, user: User, now: datetime, *, outcome: str, sanction: str) -> str | None:
-    if message := _staff_refusal(user) or _wrong_status("close", report):
-        return message
+def close_terms_refusal(report: Report, now: datetime, *, outcome: str, sanction: str, may_block: bool) -> str | None:
+    """What support's decision may say: an outcome, no finding against a party still within its
+    time to answer, and a measure only where sanction_refusal allows one."""
     if outcome not in Report.Outcome.values:
         return _("Выберите итог: нарушение подтвердилось или нет.")
     # A party still within its time to answer is not found at fault before it is heard.
@@ -112,11 +176,11 @@ def close_refusal(report: Report, user: User, now: datetime, *, outcome: str, sa
             else ""
         }
     if sanction:
-        return sanction_refusal(report, user, now, outcome=outcome, sanction=sanction)
+        return sanction_refusal(report, now, outcome=outcome, sanction=sanction, may_block=may_block)
     return None
 
 
-def sanction_refusal(report: Report, user: User, now: datetime, *, outcome: str, sanction: str) -> str | None:
+def sanction_refusal(report: Report, now: datetime, *, outcome: str, sanction: str, may_block: bool) -> str | None:
     """Measures only against a party that was notified and answered or let its time run out."""
     if sanction not in Report.Sanction.values:
         return _("Такой меры нет.")
@@ -131,7 +195,7 @@ def sanction_refusal(report: Report, user: User, now: datetime, *, outcome: str,
         )
     if sanction == Report.Sanction.LISTING_REMOVED and not report.item_id:
         return _("В жалобе нет товара: снять с продажи нечего.")
-    if sanction == Report.Sanction.ACCOUNT_BLOCKED and not user.has_perm("accounts.block_user"):
+    if sanction == Report.Sanction.ACCOUNT_BLOCKED and not may_block:
         return _("Блокировать аккаунты может только сотрудник с таким правом.")
     return None
 
@@ -142,13 +206,3 @@ def file_refusal(*, reporter: User, reported_user: User | None, has_subject: boo
     if reported_user is not None and reported_user.pk == reporter.pk:
         return _("Нельзя пожаловаться на самого себя.")
     return None
-
-
-def allowed_actions(report: Report, user: User, now: datetime) -> dict[str, bool]:
-    """The buttons a page draws for this user now."""
-    return {
-        Action.ANSWER: answer_refusal(report, user, now) is None,
-        Action.NOTIFY: notify_refusal(report, user) is None,
-        Action.TAKE: take_refusal(report, user) is None,
-        Action.CLOSE: _staff_refusal(user) is None and _wrong_status("close", report) is None,
-    }

@@ -25,6 +25,7 @@ from . import rules
 from .links import ProductLink
 from .models import Report, ReportEvent, ReportFile
 from .reasons import REASONS, ReportType
+from .rules import Action, Role
 
 BLOCK_REASON_FOR_TYPE = {
     ReportType.COUNTERFEIT: BlockReason.COUNTERFEIT,
@@ -186,8 +187,7 @@ def report_notify(*, report: Report, staff: User, now: datetime | None = None) -
     """Support sends the report to the reported party, who has REPORT_ANSWER_DAYS to answer."""
     now = now or timezone.now()
     report = _lock(report.pk)
-    if message := rules.notify_refusal(report, staff):
-        raise ActionRefused(message)
+    rules.require(Action.NOTIFY, report, rules.staff_role(staff), now)
     _move(report, "notify")
     report.notified_at = now
     report.answer_due_at = now + timedelta(days=settings.REPORT_ANSWER_DAYS)
@@ -206,8 +206,7 @@ def report_answer(
 ) -> Report:
     now = now or timezone.now()
     report = _lock(report.pk)
-    if message := rules.answer_refusal(report, user, now):
-        raise ActionRefused(message)
+    rules.require(Action.ANSWER, report, rules.role_of(report, user), now)
     _move(report, "answer")
     report.answer, report.answered_at, report.reminder_due_at = text.strip(), now, None
     report.save(update_fields=["status", "answer", "answered_at", "reminder_due_at"])
@@ -220,9 +219,7 @@ def report_answer(
 def report_remind(*, report_id: int, now: datetime) -> Report | None:
     """Sweep: a day before the answer deadline, the reported party is reminded once."""
     report = _lock(report_id)
-    if report.status != Report.Status.AWAITING_ANSWER or report.reminder_due_at is None:
-        return None
-    if now < report.reminder_due_at:
+    if rules.refusal(Action.REMIND, report, Role.SYSTEM, now):
         return None
     report.reminder_due_at = None
     report.save(update_fields=["reminder_due_at"])
@@ -234,7 +231,7 @@ def report_remind(*, report_id: int, now: datetime) -> Report | None:
 def report_close_answer_window(*, report_id: int, now: datetime) -> Report | None:
     """Sweep: the answer deadline passed without an answer; the report goes to processing."""
     report = _lock(report_id)
-    if report.status != Report.Status.AWAITING_ANSWER or report.answer_due_at is None or now < report.answer_due_at:
+    if rules.refusal(Action.CLOSE_ANSWER_WINDOW, report, Role.SYSTEM, now):
         return None
     _move(report, "answer_deadline")
     report.reminder_due_at = None
@@ -252,8 +249,7 @@ def report_take(*, report: Report, staff: User, now: datetime | None = None) -> 
     """Support handles the report without asking the reported party (nobody to ask, or spam)."""
     now = now or timezone.now()
     report = _lock(report.pk)
-    if message := rules.take_refusal(report, staff):
-        raise ActionRefused(message)
+    rules.require(Action.TAKE, report, rules.staff_role(staff), now)
     _move(report, "take")
     report.handled_by = staff
     report.save(update_fields=["status", "handled_by"])
@@ -269,7 +265,9 @@ def report_close(
     """Support's decision, with its reason (both parties read it) and an optional sanction."""
     now = now or timezone.now()
     report = _lock(report.pk)
-    if message := rules.close_refusal(report, staff, now, outcome=outcome, sanction=sanction):
+    rules.require(Action.CLOSE, report, rules.staff_role(staff), now)
+    may_block = staff.has_perm("accounts.block_user")
+    if message := rules.close_terms_refusal(report, now, outcome=outcome, sanction=sanction, may_block=may_block):
         raise ActionRefused(message)
     reason = reason.strip()
     if len(reason) < settings.REPORT_DECISION_MIN_LENGTH:

@@ -1,38 +1,24 @@
-from datetime import datetime
+from accounts.emails import handoff_batched
+from core.sweeps import DeadlineSweep, register_deadlines
 
-from django.db.models import QuerySet
+from . import rules, services
+from .rules import Action
 
-from core.sweeps import SweepResult, register, sweep
-
-from . import services
-from .models import Report
-
-
-def due_reminders(now: datetime) -> QuerySet[Report]:
-    return Report.objects.filter(status=Report.Status.AWAITING_ANSWER, reminder_due_at__lte=now)
-
-
-def due_answer_deadlines(now: datetime) -> QuerySet[Report]:
-    return Report.objects.filter(status=Report.Status.AWAITING_ANSWER, answer_due_at__lte=now)
-
-
-@register("report-reminders", description="напоминание ответить на жалобу за день до срока")
-def remind_reported_parties(now: datetime) -> SweepResult:
-    return sweep(
+register_deadlines(
+    rules.book,
+    DeadlineSweep(
         "report-reminders",
-        due_reminders,
-        lambda pk, at: services.report_remind(report_id=pk, now=at),
-        now=now,
-        order_by="reminder_due_at",
-    )
-
-
-@register("report-answer-deadlines", description="срок ответа на жалобу прошёл: жалоба переходит на рассмотрение")
-def close_answer_windows(now: datetime) -> SweepResult:
-    return sweep(
+        Action.REMIND,
+        services.report_remind,
+        "report_id",
+        "напоминание ответить на жалобу за день до срока",
+    ),
+    DeadlineSweep(
         "report-answer-deadlines",
-        due_answer_deadlines,
-        lambda pk, at: services.report_close_answer_window(report_id=pk, now=at),
-        now=now,
-        order_by="answer_due_at",
-    )
+        Action.CLOSE_ANSWER_WINDOW,
+        services.report_close_answer_window,
+        "report_id",
+        "срок ответа на жалобу прошёл: жалоба переходит на рассмотрение",
+    ),
+    handoff=handoff_batched,
+)

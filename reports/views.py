@@ -140,13 +140,12 @@ def reports_against_me(request: AuthenticatedRequest) -> HttpResponse:
 
 def _detail(request: AuthenticatedRequest, report: Report, answer_form: AnswerForm | None = None) -> HttpResponse:
     user = request.user
-    roles = rules.roles_of(report, user)
+    role = rules.role_of(report, user)
     # Staff read reports in admin; on the site each party sees its own side.
-    role = rules.Role.REPORTER if rules.Role.REPORTER in roles else rules.Role.REPORTED
-    if rules.Role.STAFF in roles and not roles & {rules.Role.REPORTER, rules.Role.REPORTED}:
+    if role == rules.Role.STAFF:
         return redirect("admin:reports_report_change", report.pk)
     now = timezone.now()
-    actions = rules.allowed_actions(report, user, now)
+    actions = rules.allowed(report, role, now)
     all_files = list(report.files.all())
     context = {
         "report": report,
@@ -171,7 +170,7 @@ def report_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_answer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     report = selectors.report_get(user=request.user, pk=pk)
-    if refusal := rules.answer_refusal(report, request.user, timezone.now()):
+    if refusal := rules.refusal(rules.Action.ANSWER, report, rules.role_of(report, request.user), timezone.now()):
         # Nothing is stored for an answer that cannot be taken.
         messages.error(request, refusal)
         return redirect("reports:detail", pk=report.pk)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import ActionRefused
+from core.rules import Role
 from disputes import services
 from disputes.models import Dispute, DisputeEvent, Offer
 from orders import rules as order_rules
@@ -82,9 +83,11 @@ def test_dispute_window_is_15_days_after_confirming_receipt(buyer, seller):
     confirmed_at = timezone.now() - timedelta(days=2)
     order = OrderFactory.confirmed(buyer=buyer, store=seller.store, confirmed_at=confirmed_at)
     with time_machine.travel(confirmed_at + timedelta(days=15, minutes=-1)):
-        assert order_rules.dispute_open_refusal(order, timezone.now()) is None
+        assert order_rules.refusal(order_rules.Action.OPEN_DISPUTE, order, Role.BUYER, timezone.now()) is None
     with time_machine.travel(confirmed_at + timedelta(days=15, minutes=1)):
-        assert "закончился" in str(order_rules.dispute_open_refusal(order, timezone.now()))
+        assert "закончился" in str(
+            order_rules.refusal(order_rules.Action.OPEN_DISPUTE, order, Role.BUYER, timezone.now())
+        )
 
 
 def test_only_the_buyer_opens_a_dispute(order, seller):

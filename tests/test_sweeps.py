@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import OutgoingEmail, Store, User
 from core import sweeps
-from disputes import services
+from disputes import rules, services
 from disputes.models import Dispute, DisputeEvent
 from orders.models import Order
 from orders.services import order_lock
@@ -67,11 +67,9 @@ def test_a_row_that_fails_is_logged_and_counted_and_the_others_go_on(dispute_fac
 def test_a_sweep_run_can_be_limited_and_the_rest_waits_for_the_next_run(dispute_factory):
     disputes = [negotiating(dispute_factory) for _ in range(3)]
     later = last_auto_claim(disputes) + timedelta(minutes=1)
-    from disputes.sweeps import due
-
     first = sweeps.sweep(
         "auto-claim",
-        lambda at: due("auto-claim", at),
+        lambda at: rules.book.due(rules.Action.AUTO_CLAIM, at),
         lambda pk, at: services.dispute_auto_claim(dispute_id=pk, now=at),
         now=later,
         order_by="auto_claim_due_at",

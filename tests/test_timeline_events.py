@@ -15,7 +15,8 @@ from django.utils import timezone
 from accounts import blocking
 from accounts.models import AccountEvent, BlockReason
 from accounts.roles import sync_staff_groups
-from core.models import ActorRole, TimelineEvent
+from core.models import TimelineEvent
+from core.rules import Role
 from disputes import claims
 from disputes.models import DisputeEvent
 from orders import services as order_services
@@ -53,11 +54,11 @@ def test_dispute_events_name_the_role_each_actor_acted_in(order, buyer, seller):
     with time_machine.travel(dispute.escalation_opens_at + timedelta(hours=1)):
         claims.claim_take(dispute=dispute, arbitrator=arbitrator())
     assert roles(dispute.events) == [
-        (DisputeEvent.Kind.OPENED, ActorRole.BUYER),
-        (DisputeEvent.Kind.OFFER_REFUSED, ActorRole.SELLER),
-        (DisputeEvent.Kind.OFFER_MADE, ActorRole.SELLER),
-        (DisputeEvent.Kind.ESCALATED, ActorRole.BUYER),
-        (DisputeEvent.Kind.CLAIM_TAKEN, ActorRole.STAFF),
+        (DisputeEvent.Kind.OPENED, Role.BUYER),
+        (DisputeEvent.Kind.OFFER_REFUSED, Role.SELLER),
+        (DisputeEvent.Kind.OFFER_MADE, Role.SELLER),
+        (DisputeEvent.Kind.ESCALATED, Role.BUYER),
+        (DisputeEvent.Kind.CLAIM_TAKEN, Role.STAFF),
     ]
 
 
@@ -66,7 +67,7 @@ def test_the_sellers_first_event_still_marks_the_dispute_answered(order, seller)
     assert dispute.seller_answered_at is None
     seller_counter_offer(dispute)
     dispute.refresh_from_db()
-    first_answer = dispute.events.filter(actor_role=ActorRole.SELLER).first()
+    first_answer = dispute.events.filter(actor_role=Role.SELLER).first()
     assert first_answer is not None
     assert dispute.seller_answered_at == first_answer.created_at
 
@@ -76,7 +77,7 @@ def test_a_deadline_the_system_keeps_is_recorded_as_the_systems(order, run_sweep
     assert dispute.seller_answer_due_at is not None
     run_sweep("seller-silence", dispute.seller_answer_due_at + timedelta(minutes=1))
     granted = dispute.events.get(kind=DisputeEvent.Kind.SELLER_SILENT)
-    assert (granted.actor, granted.actor_role) == (None, ActorRole.SYSTEM)
+    assert (granted.actor, granted.actor_role) == (None, Role.SYSTEM)
 
 
 def test_order_events_name_the_buyer_and_the_seller():
@@ -85,8 +86,8 @@ def test_order_events_name_the_buyer_and_the_seller():
     order.refresh_from_db()
     order_services.extension_request(order=order, buyer=order.buyer, days=10, reason="Посылка задерживается")
     assert roles(order.events) == [
-        (OrderEvent.Kind.SHIPPED, ActorRole.SELLER),
-        (OrderEvent.Kind.EXTENSION_REQUESTED, ActorRole.BUYER),
+        (OrderEvent.Kind.SHIPPED, Role.SELLER),
+        (OrderEvent.Kind.EXTENSION_REQUESTED, Role.BUYER),
     ]
 
 
@@ -98,9 +99,9 @@ def test_report_events_name_the_reporter_the_reported_party_and_staff(order, buy
         report=report, user=seller, text="Мы не просили платить мимо площадки.", attachment_ids=[]
     )
     assert roles(report.events) == [
-        (ReportEvent.Kind.FILED, ActorRole.REPORTER),
-        (ReportEvent.Kind.NOTIFIED, ActorRole.STAFF),
-        (ReportEvent.Kind.ANSWERED, ActorRole.REPORTED),
+        (ReportEvent.Kind.FILED, Role.REPORTER),
+        (ReportEvent.Kind.NOTIFIED, Role.STAFF),
+        (ReportEvent.Kind.ANSWERED, Role.REPORTED),
     ]
 
 
@@ -111,8 +112,8 @@ def test_account_events_name_staff_and_the_accounts_own_holder():
     blocking.account_block(user=user, staff=staff, reason=BlockReason.FRAUD, note="", now=now)
     blocking.account_appeal_file(user=user, text="Это ошибка: я ничего не нарушал.", attachment_ids=[], now=now)
     assert roles(user.account_events) == [
-        (AccountEvent.Kind.BLOCKED, ActorRole.STAFF),
-        (AccountEvent.Kind.APPEAL_FILED, ActorRole.BUYER),
+        (AccountEvent.Kind.BLOCKED, Role.STAFF),
+        (AccountEvent.Kind.APPEAL_FILED, Role.BUYER),
     ]
 
 
@@ -123,7 +124,7 @@ def test_an_event_is_written_at_the_time_the_service_acted():
     event.refresh_from_db()
     assert (event.created_at, event.actor_role, event.details) == (
         at,
-        ActorRole.SYSTEM,
+        Role.SYSTEM,
         {"reason": {"old": None, "new": "fraud"}},
     )
     assert str(event) == "Аккаунт заблокирован"
@@ -171,19 +172,19 @@ def test_the_migrations_give_the_events_already_written_their_roles_and_go_back(
     finally:
         _migrate(latest)  # the test database is left as it was found, whatever happened above
     assert {model: model._default_manager.count() for model in EVENT_MODELS} == counts
-    assert roles(order.events) == [(OrderEvent.Kind.REMINDER_SENT, ActorRole.SYSTEM)]
+    assert roles(order.events) == [(OrderEvent.Kind.REMINDER_SENT, Role.SYSTEM)]
     assert roles(dispute.events) == [
-        (DisputeEvent.Kind.OPENED, ActorRole.BUYER),
-        (DisputeEvent.Kind.OFFER_REFUSED, ActorRole.SELLER),
-        (DisputeEvent.Kind.OFFER_MADE, ActorRole.SELLER),
+        (DisputeEvent.Kind.OPENED, Role.BUYER),
+        (DisputeEvent.Kind.OFFER_REFUSED, Role.SELLER),
+        (DisputeEvent.Kind.OFFER_MADE, Role.SELLER),
     ]
     assert roles(report.events) == [
-        (ReportEvent.Kind.FILED, ActorRole.REPORTER),
-        (ReportEvent.Kind.NOTIFIED, ActorRole.STAFF),
+        (ReportEvent.Kind.FILED, Role.REPORTER),
+        (ReportEvent.Kind.NOTIFIED, Role.STAFF),
     ]
     assert roles(buyer.account_events) == [
-        (AccountEvent.Kind.BLOCKED, ActorRole.STAFF),
-        (AccountEvent.Kind.APPEAL_FILED, ActorRole.BUYER),
+        (AccountEvent.Kind.BLOCKED, Role.STAFF),
+        (AccountEvent.Kind.APPEAL_FILED, Role.BUYER),
     ]
     assert seller_account.pk == dispute.store.owner_id
     assert Decimal(dispute.events.get(kind=DisputeEvent.Kind.OFFER_MADE).details["amount"]) == Decimal("5")

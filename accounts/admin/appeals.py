@@ -10,6 +10,7 @@ from django.db.models import Case, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -58,8 +59,12 @@ class AccountAppealAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin)
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         appeal = self.get_object(request, unquote(object_id))
+        staff = signed_in_user(request)
         may_answer = (
-            appeal is not None and rules.appeal_answer_refusal(staff=signed_in_user(request), appeal=appeal) is None
+            appeal is not None
+            and rules.permit(
+                rules.Action.ANSWER_APPEAL, appeal, rules.staff_role(staff), timezone.now(), rules.Facts(actor=staff)
+            ).allowed
         )
         extra = {"answer_form": AnswerForm() if may_answer else None, "appeal": appeal, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra)

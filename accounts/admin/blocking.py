@@ -41,9 +41,8 @@ class AnswerForm(forms.Form):
 
 def blocking_refusal(*, staff: User, user: User) -> str | None:
     """Why the button on `user`'s page (block, or unblock if blocked) would be refused."""
-    if user.is_blocked:
-        return rules.unblock_refusal(staff=staff, user=user)
-    return rules.block_refusal(staff=staff, user=user)
+    action = rules.Action.UNBLOCK if user.is_blocked else rules.Action.BLOCK
+    return rules.refusal(action, user, rules.staff_role(staff), timezone.now(), rules.Facts(actor=staff))
 
 
 class BlockingScreens(AdminActionsMixin):

@@ -71,7 +71,7 @@ class ClaimPageAdmin(ClaimQueueAdmin):
         offers = list(dispute.offers.all())
         facts = selectors.page_facts(dispute, user=user, offers=offers)
         role = rules.role_of(dispute, user)
-        actions = rules.allowed_actions(dispute, role, now, facts, actions=rules.CLAIM_PAGE_ACTIONS)
+        actions = rules.allowed(dispute, role, now, facts, actions=rules.CLAIM_PAGE_ACTIONS)
         thread = list(dispute.messages.all())
         context = {
             **self.admin_site.each_context(request),

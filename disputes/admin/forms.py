@@ -47,29 +47,19 @@ class DecisionForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        winner, amount = cleaned.get("winner"), cleaned.get("amount")
-        paid = self.dispute.order.total_amount
-        if winner in (Winner.BUYER, Winner.SPLIT) and "amount" not in self.errors:
-            if winner == Winner.BUYER and amount is None:
-                cleaned["amount"] = amount = paid
-            if message := rules.refund_amount_refusal(amount, paid=paid, currency=self.dispute.currency):
-                self.add_error("amount", message)
-            elif winner == Winner.SPLIT and amount is not None and amount >= paid:
-                self.add_error("amount", _("Частичное решение — это сумма меньше оплаченной."))
-        if winner == Winner.SELLER:
-            cleaned["amount"] = Decimal("0")
-        if winner and (message := rules.blocked_loser_refusal(self.dispute, winner=winner)):
-            self.add_error("winner", message)
-        if (
-            winner
-            and "return_required" in self.fields
-            and (
-                message := rules.decision_refusal(
-                    self.dispute, winner=winner, return_required=cleaned.get("return_required", False)
-                )
-            )
-        ):
-            self.add_error("return_required", message)
+        if not (winner := cleaned.get("winner")):
+            return cleaned
+        check = rules.decision_check(
+            self.dispute,
+            winner=winner,
+            amount=cleaned.get("amount"),
+            return_required=cleaned.get("return_required", False),
+            reason=cleaned.get("reason", ""),
+        )
+        cleaned["amount"] = check.amount
+        for field, message in check.problems:
+            if field not in self.errors:
+                self.add_error(field, message)
         return cleaned
 
 
