@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from PIL import Image, ImageDraw
 
 from accounts.models import User
@@ -330,15 +331,18 @@ def _after_the_feed(order: Order, state: str, now: datetime) -> None:
         # confirmed the refund two hours later.
         assert order.ship_by is not None
         cancelled_at = order.ship_by
-        services.order_transition(
-            order_id=order.pk,
-            to_status=Order.Status.CANCELLED,
-            event=OrderEvent.Kind.CANCELLED,
-            actor=None,
-            now=cancelled_at,
-            changes={"cancelled_at": cancelled_at, "cancel_reason": Order.CancelReason.NOT_SHIPPED},
-            details={"reason": Order.CancelReason.NOT_SHIPPED},
-        )
+        # order_transition is the inner kind (a sweep's row transaction holds it): the demo, an
+        # entry point, opens that transaction itself.
+        with transaction.atomic(durable=True):
+            services.order_transition(
+                order_id=order.pk,
+                to_status=Order.Status.CANCELLED,
+                event=OrderEvent.Kind.CANCELLED,
+                actor=None,
+                now=cancelled_at,
+                changes={"cancelled_at": cancelled_at, "cancel_reason": Order.CancelReason.NOT_SHIPPED},
+                details={"reason": Order.CancelReason.NOT_SHIPPED},
+            )
         Refund.objects.create(
             order=order,
             purpose=Refund.Purpose.CANCELLATION,
