@@ -276,7 +276,7 @@ def page_list(data: dict) -> list[Page]:
     category_path = reverse("faq:category", args=[article.category.slug])
     return [
         # The floor: Django, its middleware and one SELECT 1, to read the other rows against on
-        # a machine faster or slower than the README's.
+        # a machine faster or slower than the one docs/performance.md was measured on.
         Page("health check (floor)", "/healthz"),
         Page("FAQ index", "/faq/"),
         Page("FAQ index (en)", "/en/faq/"),

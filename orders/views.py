@@ -136,7 +136,7 @@ def order_confirm(request: AuthenticatedRequest, number: str):
 @login_required
 @require_POST
 def order_cancel(request: AuthenticatedRequest, number: str):
-    """The buyer asks to cancel an unshipped order (README: "Before shipment")."""
+    """The buyer asks to cancel an unshipped order (docs/orders.md, "Before shipment and tracking")."""
     order = selectors.order_get(user=request.user, number=number)
     if rules.role_of(order, request.user) != Role.BUYER:
         raise Http404
@@ -239,14 +239,14 @@ def _signed_notice(request: HttpRequest, receive: Callable[..., str], header: st
 @csrf_exempt
 @require_POST
 def payment_webhook(request: HttpRequest) -> JsonResponse:
-    """The payment system's signed notices (README: "Refunds and the payment webhook")."""
+    """The payment system's signed notices (docs/orders.md, "Refunds and the payment webhook")."""
     return _signed_notice(request, payments.payment_notice_receive, "X-Payment-Signature")
 
 
 @csrf_exempt
 @require_POST
 def tracking_webhook(request: HttpRequest) -> JsonResponse:
-    """The logistics system's signed tracking events (README: "Before shipment and tracking")."""
+    """The logistics system's signed tracking events (docs/orders.md, "Before shipment and tracking")."""
     return _signed_notice(request, shipping.tracking_notice_receive, "X-Tracking-Signature")
 
 
