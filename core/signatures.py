@@ -87,8 +87,9 @@ def _storable_text(text: str) -> bool:
     return "\x00" not in text and not any("\ud800" <= char <= "\udfff" for char in text)
 
 
-def notice_json(body: bytes) -> dict[str, Any]:
-    """A signed body as a JSON object whose every text PostgreSQL can store; NoticeRejected(400)."""
+def notice_json(body: bytes | str) -> dict[str, Any]:
+    """A signed body (or one line of an import) as a JSON object whose every text PostgreSQL can
+    store; NoticeRejected(400)."""
     try:
         payload = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError

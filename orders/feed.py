@@ -20,7 +20,6 @@ Reasons are in English: they are read by the marketplace's engineers, like the o
 """
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,7 +38,7 @@ from accounts.marketplace import MARKETPLACE_ID, MarketplaceAccounts, Person, St
 from accounts.models import User
 from core.errors import ActionRefused
 from core.rules import Role
-from core.signatures import NoticeRejected, notice_verify
+from core.signatures import NoticeRejected, notice_json, notice_verify
 
 from . import payments, rules, services, shipping
 from .models import Currency, FeedEvent, Order, OrderCancellation, OrderEvent, OrderItem, Refund, TrackingEvent
@@ -358,20 +357,6 @@ def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
 
 
-def feed_body_decode(body: bytes | str) -> Any:
-    """The body as JSON, or NoticeRejected(400). What the database cannot store (NUL, a lone
-    surrogate) is refused here, not by the database in the middle of applying the event."""
-    try:
-        payload = json.loads(body, parse_constant=_not_json)
-        text = json.dumps(payload, ensure_ascii=False)
-        text.encode()
-    except (ValueError, RecursionError):  # UnicodeDecodeError and UnicodeEncodeError are ValueErrors
-        raise NoticeRejected(400, "body must be one JSON object in UTF-8") from None
-    if "\\u0000" in text:
-        raise NoticeRejected(400, "body must not contain NUL characters")
-    return payload
-
-
 def feed_body_apply(
     body: bytes,
     *,
@@ -383,7 +368,7 @@ def feed_body_apply(
     cannot be read."""
     now = now or timezone.now()
     try:
-        event = feed_event_parse(feed_body_decode(body), now=now)
+        event = feed_event_parse(notice_json(body), now=now)
     except FeedInvalid as invalid:
         raise NoticeRejected(400, invalid.reason) from None
     return feed_event_apply(event, source=source, now=now, notify=notify)

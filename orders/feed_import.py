@@ -21,12 +21,11 @@ from django.utils import timezone
 
 from accounts.marketplace import MarketplaceAccounts
 from accounts.models import User
-from core.signatures import NoticeRejected
+from core.signatures import NoticeRejected, notice_json
 
 from .feed import (
     FeedInvalid,
     OrderFeedEvent,
-    feed_body_decode,
     feed_event_apply,
     feed_event_parse,
     new_items,
@@ -111,7 +110,7 @@ def import_events(
         readable: list[tuple[int, OrderFeedEvent]] = []
         for number, line in batch:
             try:
-                readable.append((number, feed_event_parse(feed_body_decode(line), now=now)))
+                readable.append((number, feed_event_parse(notice_json(line), now=now)))
             except NoticeRejected as rejected:
                 summary.outcomes["invalid"] += 1
                 summary.refuse(number, rejected.reason)

@@ -62,7 +62,7 @@ def test_import_applies_every_event_and_lists_refused_lines_by_reason(tmp_path):
         "9 lines: 4 applied, 0 already imported, 0 not newer than what the order holds (ignored), 1 waiting" in output
     )
     assert "1 refused by the order's state, 2 unreadable." in output
-    assert "body must be one JSON object in UTF-8  (lines 4)" in output
+    assert "body must be a JSON object in UTF-8  (lines 4)" in output
     assert "order.currency must be one of USD, RUB, EUR  (lines 9)" in output
     assert "order N was cancelled here; it cannot be delivered  (lines 6)" in output
     assert "1 events wait for their order's order.paid" in output
