@@ -339,8 +339,9 @@ def test_every_figure_of_a_store_history_matches_a_hand_count_and_says_what_it_c
     a = escalate(a)
     with at(now - 10 * DAY):
         decide_claim(a, arbitrator=olga, winner="buyer")
-    a.refresh_from_db()
-    run_sweep("appeal-windows", a.claim.appeal_due_at + timedelta(minutes=1))
+    appeal_due = Claim.objects.get(dispute=a).appeal_due_at
+    assert appeal_due is not None
+    run_sweep("appeal-windows", appeal_due + timedelta(minutes=1))
     # B: the seller never answers; 5 days later the request is granted for the silence.
     b, _b_opened = opened(8)
     run_sweep("seller-silence", b.seller_answer_due_at + timedelta(minutes=1))
