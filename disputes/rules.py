@@ -376,6 +376,11 @@ def _decide_appeal(dispute: Dispute, claim: Claim, role: Role, now: datetime, fa
     return allow()
 
 
+def _zoned(moment: datetime) -> str:
+    """A moment on a staff screen: in the staff member's zone, the zone named."""
+    return formats.date_format(timezone.localtime(moment), "j E Y, H:i T")
+
+
 def claim_page_idle_reason(dispute: Dispute, role: Role, facts: Facts) -> str:
     """Why the claim page in admin offers this staff member no form now (it is asked only then):
     the claim is closed, they may only read, they decided it and the appeal goes to another
@@ -394,11 +399,11 @@ def claim_page_idle_reason(dispute: Dispute, role: Role, facts: Facts) -> str:
             return _(
                 "Решение по претензии приняли вы. Стороны могут обжаловать его до %(date)s; апелляцию рассмотрит "
                 "другой арбитр."
-            ) % {"date": local_date(claim.appeal_due_at)}
+            ) % {"date": _zoned(claim.appeal_due_at)}
         return _(
             "Решение уже принято. Стороны могут обжаловать его до %(date)s; апелляцию рассмотрит арбитр, который "
             "не принимал первое решение."
-        ) % {"date": local_date(claim.appeal_due_at)}
+        ) % {"date": _zoned(claim.appeal_due_at)}
     if claim.stage == Claim.Stage.APPEAL and decided_by_you:
         return _("Первое решение приняли вы, поэтому апелляцию рассматривает другой арбитр.")
     return _("Сейчас действий не требуется.")

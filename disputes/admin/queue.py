@@ -95,8 +95,8 @@ class QueueRow:
 
 
 def local_date(moment: datetime) -> str:
-    # What the template's {{ value|date:"j E Y, H:i" }} writes: the moment in the viewer's zone.
-    return formats.date_format(timezone.localtime(moment), "j E Y, H:i")
+    # What the template's {{ value|date:"j E Y, H:i T" }} writes: the moment in the viewer's zone, named.
+    return formats.date_format(timezone.localtime(moment), "j E Y, H:i T")
 
 
 def queue_rows(claims: Iterable[Claim]) -> list[QueueRow]:
