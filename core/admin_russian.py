@@ -99,7 +99,7 @@ def field_column(name: str, label: Any, *, ordering: str | None = None) -> Calla
         if isinstance(value, datetime):
             # As admin writes a date-time field, in the viewer's zone with its name: on a
             # read-only page admin would print the bare value (UTC, microseconds).
-            return formats.localize(timezone.template_localtime(value))
+            return formats.localize(timezone.localtime(value) if timezone.is_aware(value) else value)
         return "—" if value in (None, "") else value
 
     show.__name__ = f"{name}_column"
