@@ -8,11 +8,13 @@ model's name in the nominative, where any gender reads correctly.
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -94,6 +96,10 @@ def field_column(name: str, label: Any, *, ordering: str | None = None) -> Calla
     def show(_model_admin: Any, obj: Any) -> Any:
         display = getattr(obj, f"get_{name}_display", None)
         value = display() if display else getattr(obj, name)
+        if isinstance(value, datetime):
+            # As admin writes a date-time field, in the viewer's zone with its name: on a
+            # read-only page admin would print the bare value (UTC, microseconds).
+            return formats.localize(timezone.localtime(value) if timezone.is_aware(value) else value)
         return "—" if value in (None, "") else value
 
     show.__name__ = f"{name}_column"

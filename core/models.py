@@ -132,6 +132,20 @@ class OutgoingWebhook(models.Model):
         return f"{self.kind} {self.event_id}"
 
 
+# The words for who acted in a timeline a party reads. Staff who may write appear as support;
+# an app whose staff events are arbitrators' says so in its own `role_label()`.
+ROLE_LABELS = {
+    Role.BUYER: _("Покупатель"),
+    Role.SELLER: _("Продавец"),
+    Role.REPORTER: _("Заявитель"),
+    Role.REPORTED: _("Сторона жалобы"),
+    Role.ARBITRATOR: _("Арбитр"),
+    Role.STAFF: _("Поддержка"),
+    Role.OBSERVER: _("Поддержка"),
+    Role.SYSTEM: _("Система"),
+}
+
+
 class TimelineEvent(models.Model):
     """One entry of a timeline and its audit trail: who (the actor and the role they acted in),
     what (a kind and its details) and when.
@@ -167,6 +181,13 @@ class TimelineEvent(models.Model):
         kind = self._meta.get_field("kind")
         assert isinstance(kind, models.Field)
         return str(dict(kind.flatchoices).get(self.kind, self.kind))
+
+    def role_label(self) -> str:
+        """Who acted, as the parties read it on their pages: the role stored with the event, never
+        a login (staff see names on their own screens)."""
+        stored = self.actor_role or (Role.SYSTEM if self.actor_id is None else Role.STAFF)
+        role = Role(stored) if stored in Role.__members__.values() else Role.STAFF
+        return str(ROLE_LABELS.get(role, ROLE_LABELS[Role.STAFF]))
 
     @classmethod
     def role_of(cls, subject: Any, actor: Any) -> Role:

@@ -4,6 +4,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+
 from accounts.models import User
 from core.demo import demo_step
 from orders.models import Order, Refund
@@ -11,7 +13,7 @@ from orders.payments import refund_send
 
 from . import claims
 from . import services as dispute_services
-from .models import Dispute, ExchangeRate
+from .models import Dispute, DisputeEvent, ExchangeRate
 
 
 @demo_step(30)
@@ -69,20 +71,28 @@ def seed_disputes(now: datetime) -> None:
     refund_send(refund_id=Refund.objects.get(order=sneakers).pk)
     _seed_claims(now)
     # The services stamp events and messages with the real time; spread each dispute's history
-    # between its opening and an hour ago, in the order it happened.
+    # between its opening and an hour ago, in the order it happened. The seller's answer and what
+    # came before it fit in the days the seller has to answer, as they would have happened.
+    answer_window = timedelta(days=settings.DISPUTE_SELLER_ANSWER_DAYS) * 0.8
     for dispute in Dispute.objects.all():
-        span = max(now - timedelta(hours=1) - dispute.opened_at, timedelta(minutes=1))
+        end = now - timedelta(hours=1)
+        span = max(end - dispute.opened_at, timedelta(minutes=1))
         for related in (dispute.events, dispute.messages, dispute.offers):
             rows: list[Any] = list(related.order_by("pk"))
             for position, row in enumerate(rows):
                 row.created_at = dispute.opened_at + span * (position + 1) / (len(rows) + 1)
             related.model._default_manager.bulk_update(rows, ["created_at"])
-        # The seller's first answer moves with the history it belongs to (the store record reads it).
-        first_answer = (
-            dispute.events.filter(actor_id=dispute.store.owner_id).order_by("created_at").values("created_at").first()
-        )
-        if first_answer is not None:
-            Dispute.objects.filter(pk=dispute.pk).update(seller_answered_at=first_answer["created_at"])
+        if dispute.seller_answered_at is None:
+            continue  # the seller never answered in the negotiation (silent, or escalated first)
+        events: list[Any] = list(dispute.events.order_by("pk"))
+        answer = next(i for i, event in enumerate(events) if event.actor_id == dispute.store.owner_id)
+        head = min(span, answer_window)
+        for position, event in enumerate(events[: answer + 1]):
+            event.created_at = dispute.opened_at + head * (position + 1) / (answer + 2)
+        for position, event in enumerate(events[answer + 1 :]):
+            event.created_at = dispute.opened_at + head + (span - head) * (position + 1) / (len(events) - answer)
+        DisputeEvent.objects.bulk_update(events, ["created_at"])
+        Dispute.objects.filter(pk=dispute.pk).update(seller_answered_at=events[answer].created_at)
 
 
 def _seed_claims(now: datetime) -> None:

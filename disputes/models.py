@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BuyerSellerQuerySet, User
-from core.models import BuyerSellerEvent, StoredFile, choice_label, stored_file_path
+from core.models import ROLE_LABELS, BuyerSellerEvent, StoredFile, choice_label, stored_file_path
+from core.rules import Role
 
 
 class DisputeQuerySet(BuyerSellerQuerySet["Dispute"]):
@@ -267,6 +268,26 @@ class DisputeEvent(BuyerSellerEvent):
     class Meta(BuyerSellerEvent.Meta):
         verbose_name = _("событие спора")
         verbose_name_plural = _("события споров")
+
+    def role_label(self) -> str:
+        """Staff who act in a dispute's claim are its arbitrators; other staff (a refund confirmed
+        by hand) are support."""
+        if self.actor_role == Role.STAFF and self.kind in ARBITRATOR_KINDS:
+            return str(ROLE_LABELS[Role.ARBITRATOR])
+        return super().role_label()
+
+
+# What only an arbitrator does to a dispute (disputes/claims.py).
+ARBITRATOR_KINDS = frozenset(
+    {
+        DisputeEvent.Kind.CLAIM_TAKEN,
+        DisputeEvent.Kind.EVIDENCE_REQUESTED,
+        DisputeEvent.Kind.EVIDENCE_CLOSED,
+        DisputeEvent.Kind.RECLASSIFIED,
+        DisputeEvent.Kind.DECIDED,
+        DisputeEvent.Kind.APPEAL_DECIDED,
+    }
+)
 
 
 class Winner(models.TextChoices):

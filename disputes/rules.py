@@ -376,6 +376,39 @@ def _decide_appeal(dispute: Dispute, claim: Claim, role: Role, now: datetime, fa
     return allow()
 
 
+def _zoned(moment: datetime) -> str:
+    """A moment on a staff screen: in the staff member's zone, the zone named."""
+    return formats.date_format(timezone.localtime(moment), "j E Y, H:i T")
+
+
+def claim_page_idle_reason(dispute: Dispute, role: Role, facts: Facts) -> str:
+    """Why the claim page in admin offers this staff member no form now (it is asked only then):
+    the claim is closed, they may only read, they decided it and the appeal goes to another
+    arbitrator, or it waits for the parties."""
+    claim = claim_of(dispute)
+    if claim is None or claim.stage == Claim.Stage.FINAL or dispute.status != S.CLAIM:
+        return _("Претензия закрыта: решение окончательное, действий по ней больше нет.")
+    if role != Role.ARBITRATOR:
+        return _(
+            "Решения по претензиям принимают арбитры, а у вас нет права «Может принимать решения по претензиям и "
+            "апелляциям»: страница открыта только для чтения."
+        )
+    decided_by_you = facts.actor_id is not None and facts.actor_id == facts.first_decider_id
+    if claim.stage == Claim.Stage.DECIDED and claim.appeal_due_at is not None:
+        if decided_by_you:
+            return _(
+                "Решение по претензии приняли вы. Стороны могут обжаловать его до %(date)s; апелляцию рассмотрит "
+                "другой арбитр."
+            ) % {"date": _zoned(claim.appeal_due_at)}
+        return _(
+            "Решение уже принято. Стороны могут обжаловать его до %(date)s; апелляцию рассмотрит арбитр, который "
+            "не принимал первое решение."
+        ) % {"date": _zoned(claim.appeal_due_at)}
+    if claim.stage == Claim.Stage.APPEAL and decided_by_you:
+        return _("Первое решение приняли вы, поэтому апелляцию рассматривает другой арбитр.")
+    return _("Сейчас действий не требуется.")
+
+
 # --- deadlines: only the sweeps take these, and only once the deadline has passed --------------
 
 

@@ -91,9 +91,14 @@ def _answering_offer(
 
 
 def record(dispute: Dispute, kind: str, actor: User | None, **details: Any) -> DisputeEvent:
-    """The event for the timeline; the seller's first event also marks the dispute answered."""
+    """The event for the timeline; the seller's first event in the negotiation also marks the
+    dispute answered. What the seller does once the request was granted for their silence, or
+    once the buyer took the dispute to a claim (an answer to the arbitrator, a return received),
+    answers no longer the dispute: the store's record would count days of arbitration as the time
+    the seller took to answer."""
     event = DisputeEvent.record(dispute, kind, actor, **details)
-    if event.actor_role == Role.SELLER and dispute.seller_answered_at is None:
+    answering = not dispute.seller_silent and dispute.escalated_at is None
+    if event.actor_role == Role.SELLER and dispute.seller_answered_at is None and answering:
         dispute.seller_answered_at = event.created_at
         dispute.save(update_fields=["seller_answered_at", "updated_at"])
     return event

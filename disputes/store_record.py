@@ -32,7 +32,7 @@ from accounts.models import Store
 from orders.models import Order, Refund
 from reports.models import Report
 
-from .models import Decision, Dispute, Winner
+from .models import Claim, Decision, Dispute, Winner
 
 WINDOWS = (30, 90, 365)
 
@@ -43,10 +43,15 @@ class WindowFigures:
     orders: int = 0
     disputes: int = 0
     unanswered: int = 0  # requests granted because the seller did not answer in time
+    # Final outcomes only (the appeal decision, or a first decision nobody appealed in time),
+    # counted when they became final: a decision that may still be appealed, or is, is not yet a
+    # claim won or lost, and counts in `claims_not_final` by the day it was taken.
     claims_won: int = 0
     claims_lost: int = 0
     claims_split: int = 0
-    refunds: dict[str, Decimal] = field(default_factory=dict)  # currency -> amount paid back
+    claims_not_final: int = 0
+    refunds: dict[str, Decimal] = field(default_factory=dict)  # currency -> amount the buyers received
+    refunds_pending: dict[str, Decimal] = field(default_factory=dict)  # currency -> requested, not yet received
     median_answer: timedelta | None = None
     reports_upheld: int = 0
 
@@ -92,31 +97,66 @@ class StoreRecord:
         return sorted({currency for figures in self.windows for currency in figures.refunds})
 
     @property
+    def pending_currencies(self) -> list[str]:
+        return sorted({currency for figures in self.windows for currency in figures.refunds_pending})
+
+    @property
     def figure_rows(self) -> list[FigureRow]:
         """Every figure with its value in each window, in the order the page and the CSV show them."""
 
         def row(label: str, value: Callable[[WindowFigures], Any]) -> FigureRow:
             return FigureRow(label, [value(figures) for figures in self.windows])
 
+        # Each label says what it counts, so that no two lines of one page seem to disagree (a
+        # claim lost while its appeal runs beside nothing refunded; a long median answer time
+        # beside no dispute left unanswered).
         rows = [
-            row(_("Заказов"), lambda figures: figures.orders),
-            row(_("Споров"), lambda figures: figures.disputes),
+            row(_("Заказов (оплачены за период)"), lambda figures: figures.orders),
+            row(_("Споров (открыты за период)"), lambda figures: figures.disputes),
             row(_("Споров на 100 заказов"), lambda figures: figures.dispute_rate),
-            row(_("Споров без ответа продавца в срок"), lambda figures: figures.unanswered),
-            row(_("Медиана времени до ответа, ч"), lambda figures: figures.median_answer_hours),
-            row(_("Претензий выиграно"), lambda figures: figures.claims_won),
-            row(_("Претензий проиграно"), lambda figures: figures.claims_lost),
-            row(_("Претензий решено частично в пользу покупателя"), lambda figures: figures.claims_split),
+            row(
+                _("Споров без ответа продавца за %(days)d дн.: требование покупателя выполнено")
+                % {"days": settings.DISPUTE_SELLER_ANSWER_DAYS},
+                lambda figures: figures.unanswered,
+            ),
+            row(
+                _("Медиана времени до первого ответа продавца, ч (споры, где продавец ответил до претензии)"),
+                lambda figures: figures.median_answer_hours,
+            ),
+            row(_("Претензий выиграно (окончательные решения)"), lambda figures: figures.claims_won),
+            row(_("Претензий проиграно (окончательные решения)"), lambda figures: figures.claims_lost),
+            row(
+                _("Претензий решено частично в пользу покупателя (окончательные решения)"),
+                lambda figures: figures.claims_split,
+            ),
+            row(
+                _("Решений по претензиям ещё не окончательных (можно обжаловать или идёт апелляция)"),
+                lambda figures: figures.claims_not_final,
+            ),
         ]
         rows += [
             FigureRow(
-                _("Возвращено покупателям, %(currency)s") % {"currency": currency},
+                _("Возвращено покупателям (деньги зачислены), %(currency)s") % {"currency": currency},
                 [figures.refunds.get(currency) for figures in self.windows],
                 currency=currency,
             )
             for currency in self.currencies
-        ] or [FigureRow(_("Возвращено покупателям"), [None for _figures in self.windows], placeholder=True)]
-        rows.append(row(_("Подтверждённых жалоб на магазин"), lambda figures: figures.reports_upheld))
+        ] or [
+            FigureRow(
+                _("Возвращено покупателям (деньги зачислены)"), [None for _figures in self.windows], placeholder=True
+            )
+        ]
+        rows += [
+            FigureRow(
+                _("Возвраты в пути (запрошены, ещё не зачислены), %(currency)s") % {"currency": currency},
+                [figures.refunds_pending.get(currency) for figures in self.windows],
+                currency=currency,
+            )
+            for currency in self.pending_currencies
+        ]
+        rows.append(
+            row(_("Подтверждённых жалоб на магазин (закрыты за период)"), lambda figures: figures.reports_upheld)
+        )
         return rows
 
 
@@ -165,32 +205,45 @@ def store_record(*, store: Store, now: datetime | None = None) -> StoreRecord:
         answered=Q(seller_answered_at__isnull=False),
     )  # index (store, -opened_at)
     # A claim's outcome is its appeal decision when there is one, else its first decision: the
-    # decisions that count are the appeal ones and the first ones no appeal decision replaced.
+    # decisions that count are the appeal ones and the first ones no appeal decision replaced,
+    # and only once the claim is final (by the day it became final). A first decision still open
+    # to appeal, or under appeal, counts apart by the day it was taken. One query.
     replaced = Decision.objects.filter(claim=OuterRef("claim"), kind=Decision.Kind.APPEAL)
-    outcomes = _counts(
-        Decision.objects.filter(claim__dispute__store=store, decided_at__gte=oldest).filter(
-            Q(kind=Decision.Kind.APPEAL) | ~Exists(replaced)
-        ),
-        "decided_at",
-        since,
-        won=Q(winner=Winner.SELLER),
-        lost=Q(winner=Winner.BUYER),
-        split=Q(winner=Winner.SPLIT),
-    )
+    effective = Q(claim__stage=Claim.Stage.FINAL) & (Q(kind=Decision.Kind.APPEAL) | ~Exists(replaced))
+    not_final = Q(kind=Decision.Kind.FIRST, claim__stage__in=[Claim.Stage.DECIDED, Claim.Stage.APPEAL])
+    outcome_counts: dict[str, Any] = {}
+    for days, start in since.items():
+        final_in_window = effective & Q(claim__final_at__gte=start)
+        for name, winner in (("won", Winner.SELLER), ("lost", Winner.BUYER), ("split", Winner.SPLIT)):
+            outcome_counts[f"{name}_{days}"] = Count("pk", filter=final_in_window & Q(winner=winner))
+        outcome_counts[f"not_final_{days}"] = Count("pk", filter=not_final & Q(decided_at__gte=start))
+    outcomes = Decision.objects.filter(
+        Q(claim__final_at__gte=oldest) | Q(decided_at__gte=oldest), claim__dispute__store=store
+    ).aggregate(**outcome_counts)
     reports = _counts(
         Report.objects.filter(Q(store=store) | Q(reported_user_id=store.owner_id), closed_at__gte=oldest),
         "closed_at",
         since,
         upheld=Q(outcome=Report.Outcome.UPHELD),
     )
+    # Money the buyers received, by the day it arrived, and money on its way, by the day it was
+    # requested: a claim lost beside "nothing refunded" reads as the refund still travelling.
+    received = Q(status=Refund.Status.COMPLETED)
+    travelling = Q(status=Refund.Status.REQUESTED)
     refunds = (
-        Refund.objects.filter(order__store=store, status=Refund.Status.COMPLETED, completed_at__gte=oldest)
+        Refund.objects.filter(
+            Q(received, completed_at__gte=oldest) | Q(travelling, requested_at__gte=oldest), order__store=store
+        )
         .values("currency")
         .annotate(
             **{
-                f"paid_{days}": Sum("amount", filter=Q(completed_at__gte=start), default=Decimal("0"))
+                f"paid_{days}": Sum("amount", filter=received & Q(completed_at__gte=start), default=Decimal("0"))
                 for days, start in since.items()
-            }
+            },
+            **{
+                f"pending_{days}": Sum("amount", filter=travelling & Q(requested_at__gte=start), default=Decimal("0"))
+                for days, start in since.items()
+            },
         )
         .order_by("currency")
     )
@@ -199,6 +252,8 @@ def store_record(*, store: Store, now: datetime | None = None) -> StoreRecord:
         for days in WINDOWS:
             if amounts[f"paid_{days}"]:
                 windows[days].refunds[amounts["currency"]] = amounts[f"paid_{days}"]
+            if amounts[f"pending_{days}"]:
+                windows[days].refunds_pending[amounts["currency"]] = amounts[f"pending_{days}"]
 
     answer_times = Dispute.objects.filter(store=store, seller_answered_at__isnull=False).annotate(
         answer_time=ExpressionWrapper(F("seller_answered_at") - F("opened_at"), output_field=DurationField())
@@ -210,6 +265,7 @@ def store_record(*, store: Store, now: datetime | None = None) -> StoreRecord:
         figures.claims_won = outcomes[f"won_{days}"]
         figures.claims_lost = outcomes[f"lost_{days}"]
         figures.claims_split = outcomes[f"split_{days}"]
+        figures.claims_not_final = outcomes[f"not_final_{days}"]
         figures.reports_upheld = reports[f"upheld_{days}"]
         figures.median_answer = _median(answer_times.filter(opened_at__gte=since[days]), disputes[f"answered_{days}"])
     return StoreRecord(store=store, as_of=now, windows=[windows[days] for days in WINDOWS])

@@ -1,5 +1,5 @@
 """A dispute event in words, for the timeline on the dispute page and the claim page in admin:
-no codes, no JSON. Parties see staff as their role; staff see names."""
+no codes, no JSON. Parties see everyone by role; staff see staff by name."""
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -94,13 +94,13 @@ def describe(event: DisputeEvent, dispute: Dispute, *, for_staff: bool) -> list[
 
 
 def actor_label(event: DisputeEvent, dispute: Dispute, *, for_staff: bool) -> str:
-    """Who did it: the buyer, the store, staff by role (by name for staff), or the system."""
-    if event.actor_id is None:
-        return _("автоматически")
-    if event.actor_id == dispute.buyer_id:
-        return _("покупатель")
-    if event.actor_id == dispute.store.owner_id:
-        return _("продавец")
-    if for_staff and event.actor is not None:
-        return event.actor.get_username()
-    return _("арбитр")
+    """Who did it: parties read a role (Покупатель, Продавец, Арбитр, Поддержка, Система), never a
+    login; staff read the staff member's name."""
+    if for_staff and event.actor is not None and event.actor_id not in (dispute.buyer_id, dispute.store.owner_id):
+        return staff_name(event.actor)
+    return event.role_label()
+
+
+def staff_name(user: Any) -> str:
+    """A staff member as staff screens name them: the full name, the login only without one."""
+    return str(user.get_full_name() or user.get_username())

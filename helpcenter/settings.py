@@ -118,6 +118,8 @@ LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Русский")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Date and time formats that name the zone (core/formats/): every date says its zone.
+FORMAT_MODULE_PATH = ["core.formats"]
 USE_TZ = True
 TIME_ZONE = "UTC"
 # Shown to visitors who have not picked a zone; most buyers of the source material are in Russia.

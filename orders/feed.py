@@ -602,7 +602,7 @@ def _shipped(order: Order, event: OrderFeedEvent, context: _Context) -> None:
     )
     overtaken = _close_pending_cancellation(shipped, OrderCancellation.Status.SHIPPED, context.now)
     if overtaken:
-        OrderEvent.objects.create(order=shipped, kind=OrderEvent.Kind.CANCEL_OVERTAKEN, actor=None, details={})
+        OrderEvent.record(shipped, OrderEvent.Kind.CANCEL_OVERTAKEN, None)
     if context.notify:
         email_queue(
             user=shipped.buyer,

@@ -183,7 +183,8 @@ class OrderEvent(BuyerSellerEvent):
         COMPLETED = "completed", _("Защита закончилась, заказ завершён")
         SHIPPED = "shipped", _("Продавец отправил заказ")
         CANCEL_REQUESTED = "cancel_requested", _("Покупатель попросил отменить заказ")
-        CANCEL_OVERTAKEN = "cancel_overtaken", _("Продавец отправил заказ до отмены")
+        # The end of the buyer's request, not a second shipment: the shipment is its own event.
+        CANCEL_OVERTAKEN = "cancel_overtaken", _("Просьба отменить заказ закрыта: заказ уже отправлен")
         CANCELLED = "cancelled", _("Заказ отменён, деньги возвращаются покупателю")
         DELIVERED = "delivered", _("Служба доставки отметила вручение")
 

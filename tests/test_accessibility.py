@@ -117,11 +117,14 @@ def _pages_for(role: str) -> list[Callable[[], str] | Flow]:
 
     article = Article.objects.filter(status="published").select_related("category").order_by("pk").first()
     assert article is not None
+    # An article whose tinted note holds a link (the note's background once made it 4.2:1).
+    note_with_link = Article.objects.select_related("category").get(slug="tamozhnya-i-akty-pochty")
     public = [
         lambda: reverse("home"),
         lambda: reverse("faq:index"),
         lambda: reverse("faq:category", args=[article.category.slug]),
         lambda: reverse("faq:article", args=[article.category.slug, article.slug]),
+        lambda: reverse("faq:article", args=[note_with_link.category.slug, note_with_link.slug]),
         lambda: reverse("faq:search") + "?q=вернуть+деньги",
         lambda: reverse("faq:search") + "?q=ъъъъ",
     ]
@@ -149,6 +152,7 @@ def _pages_for(role: str) -> list[Callable[[], str] | Flow]:
             lambda: reverse("disputes:list"),
             lambda: reverse("disputes:detail", args=[dispute("8100000000000007")]),  # seller's counter-offer
             lambda: reverse("disputes:detail", args=[dispute("8100000000000010")]),  # claim, evidence asked
+            lambda: reverse("disputes:appeal", args=[dispute("8100000000000011")]),  # the countdown on a tinted box
             lambda: reverse("disputes:wizard", args=["8100000000000016", "received"]),
             _wizard_to("problem", "8100000000000017"),
             _wizard_to("refund", "8100000000000017"),

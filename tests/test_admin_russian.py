@@ -138,3 +138,50 @@ def test_saving_a_feminine_model_in_admin_says_so_in_grammatical_russian(client,
     [message] = [re.sub(r"<[^>]+>", "", text) for text in re.findall(r'<li class="success">(.*?)</li>', page)]
     assert message == f"Запись «{article.title_ru}» (статья) сохранена."
     assert "был успешно" not in page
+
+
+def _action_menu(page: str) -> list[str]:
+    """The actions menu of a change list: its label, its choices and its button."""
+    menu = re.search(r'(?s)<div class="actions">(.*?)</div>', page)
+    if menu is None:
+        return []
+    html = menu.group(1)
+    texts = re.findall(r"<option[^>]*>([^<]*)</option>", html)
+    texts += re.findall(r"<label>([^<]*)<select", html)
+    texts += re.findall(r"<button[^>]*>([^<]*)</button>", html)
+    return [text.strip() for text in texts if text.strip()]
+
+
+@pytest.mark.parametrize("group", ["arbitrators", "support", "finance"])
+def test_every_admin_action_label_a_staff_group_sees_is_russian(client, group):
+    """Every change list a staff group may open, and every word of its actions menu: no English
+    (finance's refunds menu once began with Django's untranslated "- Select an option -")."""
+    from orders.models import Refund
+
+    order = OrderFactory()
+    Refund.objects.create(
+        order=order, purpose="dispute", amount="5.00", currency="USD", reference="RF-1", requested_at=order.paid_at
+    )
+    user = StaffFactory(groups=[group], username=f"{group}-ru")
+    client.force_login(user)
+    request = RequestFactory().get("/")
+    request.user = user
+    menus = {}
+    for model, model_admin in admin.site._registry.items():
+        if not model_admin.has_view_or_change_permission(request):
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="ru")
+        assert response.status_code == 200, url
+        menus[url] = _action_menu(_text(response))
+    assert menus, group
+    english = {url: [text for text in texts if re.search(r"[A-Za-z]", text)] for url, texts in menus.items()}
+    assert {url: texts for url, texts in english.items() if texts} == {}
+    if group == "finance":
+        refunds = menus[reverse("admin:orders_refund_changelist")]
+        assert refunds == [
+            "— не выбрано —",
+            "Отметить возврат выполненным (деньги ушли покупателю)",
+            "Действие:",
+            "Запустить",
+        ]

@@ -325,7 +325,7 @@ def test_support_blocks_a_user_from_the_admin_user_page_and_the_user_is_mailed_w
 
     # The user page now says so, offers the way back and lists who did what.
     user_page = staff.get(reverse("admin:accounts_user_change", args=[buyer.pk])).content.decode()
-    assert "Заблокирован: Мошенничество с заказами или возвратами (2 марта 2026, 12:00)" in user_page
+    assert "Заблокирован: Мошенничество с заказами или возвратами (2 марта 2026, 12:00 MSK)" in user_page
     assert reverse("admin:accounts_user_unblock", args=[buyer.pk]) in user_page
     assert "причина: было «—», стало «Мошенничество с заказами или возвратами»" in user_page
 

@@ -19,9 +19,10 @@ from disputes.models import Claim, Decision, Dispute
 from disputes.store_record import store_record
 from faq.models import Article, ArticleVote, SearchLog
 from orders.models import Refund
+from orders.payments import refund_send
 from reports.models import Report
 
-from .disputes_helpers import open_dispute
+from .disputes_helpers import escalate, open_dispute
 from .factories import OrderFactory, SellerFactory, UserFactory, arbitrator, support_agent
 
 pytestmark = pytest.mark.django_db
@@ -46,13 +47,17 @@ def dispute_at(store, buyer, days_ago, *, answered_after_hours=None, silent=Fals
 
 
 def decide(dispute, winner, days_ago, *, appeal_winner=None):
+    """A claim decided `days_ago` and final at once (by its appeal decision a day later, if any)."""
     staff = arbitrator(username=f"arb-{dispute.pk}")
-    claim = Claim.objects.create(dispute=dispute, opened_at=timezone.now() - (days_ago + 10) * DAY)
     decided = timezone.now() - days_ago * DAY
+    final = decided + DAY if appeal_winner else decided
+    claim = Claim.objects.create(
+        dispute=dispute, opened_at=timezone.now() - (days_ago + 10) * DAY, stage="final", final_at=final
+    )
     common = {"claim": claim, "amount": Decimal("1"), "currency": "USD", "reason": "…", "decided_by": staff}
     Decision.objects.create(kind="first", winner=winner, decided_at=decided, **common)
     if appeal_winner:
-        Decision.objects.create(kind="appeal", winner=appeal_winner, decided_at=decided + DAY, **common)
+        Decision.objects.create(kind="appeal", winner=appeal_winner, decided_at=final, **common)
 
 
 def refund(order, amount, currency, days_ago):
@@ -156,7 +161,7 @@ def test_the_seller_reads_their_own_record_and_what_improves_it(store, client):
     dispute_at(store, buyer, 2, silent=True)
     client.force_login(store.owner)
     page = client.get(reverse("disputes:store_record")).content.decode()
-    assert "Мой рейтинг споров" in page and "Споров без ответа продавца в срок" in page
+    assert "Мой рейтинг споров" in page and "Споров без ответа продавца за 5 дн." in page
     assert "Отвечайте на каждый спор в срок" in page
     client.force_login(buyer)
     assert client.get(reverse("disputes:store_record")).status_code == 404
@@ -173,7 +178,8 @@ def test_the_arbitrator_sees_the_record_beside_the_claim_and_downloads_it(store,
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     text = response.content.decode("utf-8")
     assert text.startswith(BOM)
-    assert '"Претензий проиграно",1,1,1' in text and '"Споров",1,1,1' in text
+    assert '"Претензий проиграно (окончательные решения)",1,1,1' in text
+    assert '"Споров (открыты за период)",1,1,1' in text
 
 
 def test_the_record_beside_a_claim_is_counted_at_most_five_minutes_ago_and_says_when(store, client, settings):
@@ -185,7 +191,7 @@ def test_the_record_beside_a_claim_is_counted_at_most_five_minutes_ago_and_says_
     record_url = reverse("admin:disputes_store_record", args=[store.pk])
 
     def disputes_row(page: str) -> str:
-        return re.findall(r"<th scope=\"row\">Споров</th>(.*?)</tr>", page, re.S)[0]
+        return re.findall(r"<th scope=\"row\">Споров \(открыты за период\)</th>(.*?)</tr>", page, re.S)[0]
 
     first = client.get(claim_url).content.decode()
     assert "Подсчитано" in first and disputes_row(first).count(">1<") == 3
@@ -298,3 +304,104 @@ def test_searches_are_deleted_after_90_days(client):
     result = sweeps.run("search-log-retention", now)
     assert result.changed == 1
     assert list(SearchLog.objects.values_list("token", flat=True)) == ["keep"]
+
+
+# --- a store's history, counted by hand -----------------------------------------------------------
+
+
+def test_every_figure_of_a_store_history_matches_a_hand_count_and_says_what_it_counts(client, run_sweep):
+    """Five disputes lived through the services, each step at its own moment, then every figure
+    of the seller's page compared with what a person counts in the story below."""
+    from disputes import claims, services
+
+    from .disputes_helpers import REASON, seller_counter_offer
+    from .disputes_helpers import decide as decide_claim
+
+    now = timezone.now().replace(microsecond=0)
+    store = SellerFactory(username="hand-count").store
+    seller = store.owner
+    buyer = UserFactory(username="hand-buyer")
+    olga, pavel = arbitrator(username="olga"), arbitrator(username="pavel")
+
+    def opened(days_ago):
+        at = now - days_ago * DAY
+        order = OrderFactory(buyer=buyer, store=store, shipped_at=at - 10 * DAY)
+        return open_dispute(order, now=at), at
+
+    def at(moment):
+        return time_machine.travel(moment, tick=False)
+
+    # A: the seller answers after 10 h; the buyer escalates on day 3; Olga decides for the buyer
+    # 10 days ago; nobody appeals, the decision becomes final 3 days ago: one claim lost.
+    a, a_opened = opened(20)
+    with at(a_opened + timedelta(hours=10)):
+        seller_counter_offer(a)
+    a = escalate(a)
+    with at(now - 10 * DAY):
+        decide_claim(a, arbitrator=olga, winner="buyer")
+    appeal_due = Claim.objects.get(dispute=a).appeal_due_at
+    assert appeal_due is not None
+    run_sweep("appeal-windows", appeal_due + timedelta(minutes=1))
+    # B: the seller never answers; 5 days later the request is granted for the silence.
+    b, _b_opened = opened(8)
+    run_sweep("seller-silence", b.seller_answer_due_at + timedelta(minutes=1))
+    # C: the buyer escalates on day 3 before any answer; the seller writes only to the arbitrator
+    # (not an answer to the dispute); Pavel decides for the seller, the buyer appeals: not final.
+    c, c_opened = opened(15)
+    c = escalate(c)
+    with at(c_opened + 5 * DAY):
+        services.message_post(dispute=c, user=seller, text="Товар был исправен, вот фото упаковки.")
+    with at(now - 5 * DAY):
+        decide_claim(c, arbitrator=pavel, winner="seller", amount="0")
+    with at(now - 4 * DAY):
+        claims.appeal_file(dispute=c, user=buyer, reason=REASON)
+    # D: 60 days ago the seller accepts the request after 30 h; the money arrived the day after.
+    d, d_opened = opened(60)
+    with at(d_opened + timedelta(hours=30)):
+        services.offer_accept(dispute=d, offer_id=d.offers.get().pk, user=seller)
+    refund_send(refund_id=Refund.objects.get(order=d.order).pk, now=d_opened + timedelta(hours=54))
+    # E: two days ago; the seller accepts after 4 h; the payment system has not confirmed yet.
+    e, e_opened = opened(2)
+    with at(e_opened + timedelta(hours=4)):
+        services.offer_accept(dispute=e, offer_id=e.offers.get().pk, user=seller)
+
+    with at(now):
+        record = store_record(store=store)
+    last30, last90, last365 = record.windows
+    # Orders were paid 12 days before their dispute opened: 32, 20, 27, 72 and 14 days ago.
+    assert (last30.orders, last90.orders, last365.orders) == (3, 5, 5)
+    assert (last30.disputes, last90.disputes, last365.disputes) == (4, 5, 5)  # A B C E, then D
+    assert last30.dispute_rate == Decimal("133.3")
+    assert (last30.unanswered, last90.unanswered) == (1, 1)  # B
+    # C's message came after the escalation and B never answered: only A (10 h) and E (4 h).
+    assert last30.median_answer_hours == Decimal("7.0")
+    assert last90.median_answer_hours == Decimal("10.0")  # 4, 10 and 30 h
+    # A is lost for good; C's decision is under appeal: no claim won, only "not final".
+    assert (last30.claims_won, last30.claims_lost, last30.claims_split) == (0, 1, 0)
+    assert (last30.claims_not_final, last365.claims_not_final) == (1, 1)
+    # A's and B's money arrived when their outcome became final, 3 days ago; D's 58 days ago.
+    assert last30.refunds == {"USD": Decimal("50.00")}
+    assert last90.refunds == {"USD": Decimal("75.00")}
+    assert last30.refunds_pending == last365.refunds_pending == {"USD": Decimal("25.00")}  # E's
+    assert (last30.reports_upheld, last365.reports_upheld) == (0, 0)
+
+    client.force_login(seller)
+    with at(now):
+        page = client.get(reverse("disputes:store_record")).content.decode()
+    rows = dict(re.findall(r"<th scope=\"row\">(.*?)</th>(.*?)</tr>", page, re.S))
+
+    def cells(label_start):
+        (label,) = [label for label in rows if label.startswith(label_start)]
+        return [re.sub(r"<.*?>|&nbsp;|\s", "", cell) for cell in re.findall(r"<td.*?</td>", rows[label], re.S)]
+
+    assert cells("Споров без ответа продавца за 5 дн.: требование покупателя выполнено") == ["1", "1", "1"]
+    assert cells("Медиана времени до первого ответа продавца, ч (споры, где продавец ответил до претензии)") == [
+        "7,0",
+        "10,0",
+        "10,0",
+    ]
+    assert cells("Претензий проиграно (окончательные решения)") == ["1", "1", "1"]
+    assert cells("Претензий выиграно (окончательные решения)") == ["0", "0", "0"]
+    assert cells("Решений по претензиям ещё не окончательных") == ["1", "1", "1"]
+    assert cells("Возвращено покупателям (деньги зачислены), USD") == ["50,00$", "75,00$", "75,00$"]
+    assert cells("Возвраты в пути (запрошены, ещё не зачислены), USD") == ["25,00$", "25,00$", "25,00$"]

@@ -188,3 +188,53 @@ def test_the_migrations_give_the_events_already_written_their_roles_and_go_back(
     ]
     assert seller_account.pk == dispute.store.owner_id
     assert Decimal(dispute.events.get(kind=DisputeEvent.Kind.OFFER_MADE).details["amount"]) == Decimal("5")
+
+
+# --- one event per fact, people named by role on the parties' pages -------------------------------
+
+
+def test_shipping_over_a_pending_cancellation_reads_as_one_shipment_named_by_role(client):
+    from django.urls import reverse
+
+    from orders.shipping import order_cancel_request
+
+    from .factories import SellerFactory
+
+    seller = SellerFactory(username="shop-login-7")
+    buyer = UserFactory(username="buyer-login-7")
+    order = OrderFactory.awaiting_shipment(buyer=buyer, store=seller.store)
+    order_cancel_request(order=order, buyer=buyer, reason="changed_mind")
+    shipping.order_ship(order=order, seller=seller, tracking_number="LP00123456789CN")
+
+    kinds = list(order.events.values_list("kind", flat=True))
+    assert kinds.count(OrderEvent.Kind.SHIPPED) == 1
+    for viewer in (buyer, seller):
+        client.force_login(viewer)
+        page = client.get(reverse("orders:detail", args=[order.number])).content.decode()
+        history = page[page.index('id="events-heading"') :]
+        assert history.count("отправил") == 1  # "Продавец отправил заказ", once
+        assert "Просьба отменить заказ закрыта: заказ уже отправлен" in history
+        assert "(Покупатель)" in history and "(Продавец)" in history
+        assert "shop-login-7" not in history and "buyer-login-7" not in history
+
+
+def test_parties_read_the_arbitrator_and_the_system_by_role_and_staff_read_names(client):
+    from django.urls import reverse
+
+    order = OrderFactory(buyer=UserFactory(username="buyer-login-8"))
+    dispute = escalate(open_dispute(order))
+    olga = arbitrator(username="olga-login", first_name="Ольга", last_name="Арбитрова")
+    claims.claim_take(dispute=dispute, arbitrator=olga)
+    DisputeEvent.record(dispute, DisputeEvent.Kind.CLAIM_FLAGGED, None)
+
+    for viewer in (order.buyer, order.store.owner):
+        client.force_login(viewer)
+        page = client.get(reverse("disputes:detail", args=[dispute.pk])).content.decode()
+        history = page[page.index('id="timeline-heading"') :]
+        assert "(Арбитр)" in history and "(Система)" in history and "(Покупатель)" in history
+        assert "olga-login" not in history and "Ольга" not in history and "buyer-login-8" not in history
+
+    client.force_login(olga)
+    claim_page = client.get(reverse("admin:disputes_claim_change", args=[dispute.claim.pk])).content.decode()
+    staff_history = claim_page[claim_page.index('id="timeline-heading"') :]
+    assert "<td>Ольга Арбитрова</td>" in staff_history and "<td>Система</td>" in staff_history

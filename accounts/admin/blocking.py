@@ -75,7 +75,7 @@ class BlockingScreens(AdminActionsMixin):
             "{}: {} ({})",
             _("Заблокирован"),
             user.get_block_reason_display(),
-            date_format(timezone.localtime(user.blocked_at), "j E Y, H:i"),
+            date_format(timezone.localtime(user.blocked_at), "j E Y, H:i T"),
         )
 
     @admin.display(description=_("состояние"))

@@ -100,6 +100,7 @@ class ClaimPageAdmin(ClaimQueueAdmin):
             "evidence_requests": list(claim.evidence_requests.all()),
             "evidence_request": facts.evidence_request,
             "actions": actions,
+            "why_no_forms": rules.claim_page_idle_reason(dispute, role, facts),
             "decision_form": forms_with_errors.get("decision_form") or DecisionForm(dispute=dispute),
             "evidence_form": forms_with_errors.get("evidence_form") or EvidenceRequestForm(),
             "reclassify_form": forms_with_errors.get("reclassify_form") or ReclassifyForm(dispute=dispute),

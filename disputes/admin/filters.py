@@ -6,8 +6,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group
-from django.db.models import QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import CharField, QuerySet, TextField, Value
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -92,6 +92,15 @@ class ProblemFilter(admin.SimpleListFilter):
         )
 
 
+# A staff member as the queue names them, in its filter and its column alike: the full name
+# (User.get_full_name()), the login only without one.
+STAFF_NAME = Coalesce(
+    NullIf(Trim(Concat("first_name", Value(" "), "last_name", output_field=CharField())), Value("")),
+    "username",
+    output_field=CharField(),
+)
+
+
 class ArbitratorFilter(admin.SimpleListFilter):
     title = _("арбитр")
     parameter_name = "arbitrator"
@@ -103,14 +112,11 @@ class ArbitratorFilter(admin.SimpleListFilter):
         in_groups = User.groups.through.objects.filter(group_id__in=deciding_groups.values("group_id"))
         arbitrators = (
             User.objects.filter(pk__in=in_groups.values("user_id"))
-            .order_by("username")
-            .values_list("pk", "first_name", "last_name", "username")
+            .annotate(name=STAFF_NAME)
+            .order_by("name", "pk")
+            .values_list("pk", "name")
         )
-        return [("me", _("мои")), ("nobody", _("никто не взял"))] + [
-            # What User.get_full_name() or get_username() give.
-            (str(pk), f"{first_name} {last_name}".strip() or username)
-            for pk, first_name, last_name, username in arbitrators
-        ]
+        return [("me", _("мои")), ("nobody", _("никто не взял"))] + [(str(pk), name) for pk, name in arbitrators]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
         value = self.value()

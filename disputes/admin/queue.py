@@ -34,7 +34,15 @@ from orders.models import Order
 from .. import rules
 from ..models import Claim, Dispute
 from ..problems import ALL_PROBLEMS
-from .filters import ArbitratorFilter, CurrencyFilter, DecisionStateFilter, KindFilter, ProblemFilter, WaitingFilter
+from .filters import (
+    STAFF_NAME,
+    ArbitratorFilter,
+    CurrencyFilter,
+    DecisionStateFilter,
+    KindFilter,
+    ProblemFilter,
+    WaitingFilter,
+)
 
 # What a row shows; anything else stays in the database (a deferred field read here would cost
 # a query per row: tests/test_claims.py counts the queue's queries).
@@ -62,7 +70,9 @@ def slim(claims: QuerySet[Claim]) -> QuerySet[Claim]:
             order_number=Subquery(Order.objects.filter(pk=OuterRef("dispute__order_id")).order_by().values("number")),
             buyer_username=Subquery(User.objects.filter(pk=OuterRef("dispute__buyer_id")).values("username")),
             store_name=Subquery(Store.objects.filter(pk=OuterRef("dispute__store_id")).values("name")),
-            arbitrator_username=Subquery(User.objects.filter(pk=OuterRef("assigned_to_id")).values("username")),
+            arbitrator_name=Subquery(
+                User.objects.filter(pk=OuterRef("assigned_to_id")).annotate(name=STAFF_NAME).values("name")
+            ),
         )
     )
 
@@ -85,8 +95,8 @@ class QueueRow:
 
 
 def local_date(moment: datetime) -> str:
-    # What the template's {{ value|date:"j E Y, H:i" }} writes: the moment in the viewer's zone.
-    return formats.date_format(timezone.localtime(moment), "j E Y, H:i")
+    # What the template's {{ value|date:"j E Y, H:i T" }} writes: the moment in the viewer's zone, named.
+    return formats.date_format(timezone.localtime(moment), "j E Y, H:i T")
 
 
 def queue_rows(claims: Iterable[Claim]) -> list[QueueRow]:
@@ -118,7 +128,7 @@ def queue_rows(claims: Iterable[Claim]) -> list[QueueRow]:
                 buyer=claim.buyer_username,  # type: ignore[attr-defined]
                 store=claim.store_name,  # type: ignore[attr-defined]
                 asked=format_money(dispute.requested_amount, dispute.currency),
-                arbitrator=claim.arbitrator_username if claim.assigned_to_id else "—",  # type: ignore[attr-defined]
+                arbitrator=claim.arbitrator_name if claim.assigned_to_id else "—",  # type: ignore[attr-defined]
             )
         )
     return rows

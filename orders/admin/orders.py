@@ -64,7 +64,7 @@ def _moment(value: Any) -> str:
         return str(value)
     if timezone.is_aware(moment):
         moment = timezone.localtime(moment)
-    return date_format(moment, "j E Y, H:i")
+    return date_format(moment, "j E Y, H:i T")
 
 
 def _cancel_reason(code: Any) -> str:
