@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from accounts.http import AuthenticatedRequest
 from core import files
 from core.dates import days
 from core.errors import ActionRefused
+from core.form_actions import Uploads, run_form_action
 from core.views import run_action
 from orders import rules as order_rules
 from orders import selectors as order_selectors
@@ -31,27 +33,28 @@ from .wizard import WizardState, cleaned_for_session, form_for, raw_for_session,
 DISPUTES_PER_PAGE = 10
 
 
+def _uploads(request: AuthenticatedRequest, *, already_kept: int = 0) -> Uploads:
+    """The user's evidence files for a dispute, not yet claimed by a message."""
+    return Uploads(model=Attachment, owner_id=request.user.pk, already_kept=already_kept)
+
+
 def _store_files(request: AuthenticatedRequest, form: Form, *, already_kept: int = 0) -> list[int]:
-    """Check and keep the form's files. A refused batch (too many files, the hourly limit, the
-    quota) stores nothing; a bad file gets its own message next to the field."""
-    try:
-        stored = files.uploads_store(
-            model=Attachment,
-            owner_id=request.user.pk,
-            files=request.FILES.getlist("evidence"),
-            too_large=getattr(request, "skipped_uploads", []),
-            already_kept=already_kept,
-        )
-    except ActionRefused as refused:
-        form.add_error("evidence", refused.message)
-        return []
-    for message in stored.errors:
-        form.add_error("evidence", message)
-    return stored.ids
+    return _uploads(request, already_kept=already_kept).store(request, form)
 
 
 def _discard(request: AuthenticatedRequest, ids: list[int]) -> None:
-    files.attachments_discard_unclaimed(model=Attachment, owner_id=request.user.pk, ids=ids)
+    _uploads(request).discard(ids)
+
+
+def _detail_page(request: AuthenticatedRequest, dispute: Dispute, **forms: Form) -> Callable[[], HttpResponse]:
+    """The dispute page drawn again with a refused form (400), its errors and what was typed."""
+    return lambda: render(
+        request, "disputes/dispute_detail.html", _detail_context(request, dispute, **forms), status=400
+    )
+
+
+def _to_detail(dispute: Dispute, anchor: str = "") -> Callable[[Any], HttpResponse]:
+    return lambda _result: redirect(reverse("disputes:detail", args=[dispute.pk]) + anchor)
 
 
 # --- the opening wizard ---------------------------------------------------------------------
@@ -339,28 +342,23 @@ def offer_create(request: AuthenticatedRequest, pk: int):
         return refusal_page
     order = dispute.order
     form = OfferForm(request.POST, request.FILES, max_amount=order.total_amount, currency=order.currency)
-    valid = form.is_valid()
-    stored = _store_files(request, form) if valid else []
-    if valid and not form.errors:
-        try:
-            services.offer_make(
-                dispute=dispute,
-                user=request.user,
-                refund_type=form.cleaned_data["refund_type"],
-                amount=form.cleaned_data.get("amount"),
-                return_required=form.cleaned_data["return_required"],
-                note=form.cleaned_data["note"],
-                attachment_ids=stored,
-            )
-        except ActionRefused as refused:
-            # Shown on the form with everything typed kept, not as a banner after a redirect.
-            form.add_error(None, refused.message)
-        else:
-            messages.success(request, _("Предложение отправлено."))
-            return redirect("disputes:detail", pk=dispute.pk)
-    _discard(request, stored)
-    context = _detail_context(request, dispute, offer_form=form)
-    return render(request, "disputes/dispute_detail.html", context, status=400)
+    return run_form_action(
+        request,
+        form,
+        lambda sent: services.offer_make(
+            dispute=dispute,
+            user=request.user,
+            refund_type=sent.data["refund_type"],
+            amount=sent.data.get("amount"),
+            return_required=sent.data["return_required"],
+            note=sent.data["note"],
+            attachment_ids=sent.attachment_ids,
+        ),
+        uploads=_uploads(request),
+        success=_("Предложение отправлено."),
+        done=_to_detail(dispute),
+        page=_detail_page(request, dispute, offer_form=form),
+    )
 
 
 @login_required
@@ -370,24 +368,21 @@ def message_create(request: AuthenticatedRequest, pk: int):
     if refusal_page := _refused_before_upload(request, dispute, rules.Action.POST_MESSAGE):
         return refusal_page
     form = MessageForm(request.POST, request.FILES)
-    valid = form.is_valid()
-    stored = _store_files(request, form) if valid else []
-    if valid and not form.errors:
-        try:
-            services.message_post(
-                dispute=dispute,
-                user=request.user,
-                text=form.cleaned_data["text"],
-                attachment_ids=stored,
-                link=form.cleaned_data["link"],
-            )
-        except ActionRefused as refused:
-            form.add_error("text", refused.message)
-        else:
-            return redirect(reverse("disputes:detail", args=[dispute.pk]) + "#thread")
-    _discard(request, stored)
-    context = _detail_context(request, dispute, message_form=form)
-    return render(request, "disputes/dispute_detail.html", context, status=400)
+    return run_form_action(
+        request,
+        form,
+        lambda sent: services.message_post(
+            dispute=dispute,
+            user=request.user,
+            text=sent.data["text"],
+            attachment_ids=sent.attachment_ids,
+            link=sent.data["link"],
+        ),
+        uploads=_uploads(request),
+        refusal_field="text",
+        done=_to_detail(dispute, "#thread"),
+        page=_detail_page(request, dispute, message_form=form),
+    )
 
 
 @login_required
@@ -448,9 +443,7 @@ def return_ship(request: AuthenticatedRequest, pk: int):
             ),
             _("Трек-номер сохранён. Продавец подтвердит, когда получит товар."),
         )
-    return render(
-        request, "disputes/dispute_detail.html", _detail_context(request, dispute, return_form=form), status=400
-    )
+    return _detail_page(request, dispute, return_form=form)()
 
 
 @login_required
@@ -477,24 +470,21 @@ def evidence_answer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if refusal_page := _refused_before_upload(request, dispute, rules.Action.ANSWER_EVIDENCE):
         return refusal_page
     form = EvidenceAnswerForm(request.POST, request.FILES)
-    stored = _store_files(request, form) if form.is_valid() else []
-    if form.is_valid() and not form.errors:
-        try:
-            claims.evidence_answer(
-                dispute=dispute,
-                user=request.user,
-                text=form.cleaned_data["text"],
-                attachment_ids=stored,
-                link=form.cleaned_data["link"],
-            )
-        except ActionRefused as refused:
-            form.add_error("text", refused.message)
-        else:
-            messages.success(request, _("Ответ отправлен арбитру."))
-            return redirect(reverse("disputes:detail", args=[dispute.pk]) + "#claim")
-    _discard(request, stored)
-    return render(
-        request, "disputes/dispute_detail.html", _detail_context(request, dispute, answer_form=form), status=400
+    return run_form_action(
+        request,
+        form,
+        lambda sent: claims.evidence_answer(
+            dispute=dispute,
+            user=request.user,
+            text=sent.data["text"],
+            attachment_ids=sent.attachment_ids,
+            link=sent.data["link"],
+        ),
+        uploads=_uploads(request),
+        refusal_field="text",
+        success=_("Ответ отправлен арбитру."),
+        done=_to_detail(dispute, "#claim"),
+        page=_detail_page(request, dispute, answer_form=form),
     )
 
 
@@ -517,30 +507,30 @@ def appeal_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.error(request, str(permit.refusal))
         return redirect("disputes:detail", pk=dispute.pk)
     form = AppealForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        stored = _store_files(request, form) if form.is_valid() else []
-        if form.is_valid() and not form.errors:
-            try:
-                claims.appeal_file(
-                    dispute=dispute, user=request.user, reason=form.cleaned_data["reason"], attachment_ids=stored
-                )
-            except ActionRefused as refused:
-                form.add_error("reason", refused.message)
-            else:
-                messages.success(request, _("Апелляция подана. Её рассмотрит другой арбитр; мы напишем о решении."))
-                return redirect(reverse("disputes:detail", args=[dispute.pk]) + "#claim")
-        _discard(request, stored)
-    claim = rules.claim_of(dispute)
-    return render(
-        request,
-        "disputes/appeal.html",
-        {
+
+    def page() -> HttpResponse:
+        claim = rules.claim_of(dispute)
+        context = {
             "dispute": dispute,
             "claim": claim,
             "decision": claim.decisions.all()[0] if claim else None,
             "permit": permit,
             "form": form,
             "max_files": settings.UPLOAD_MAX_FILES,
-        },
-        status=400 if form.errors else 200,
+        }
+        return render(request, "disputes/appeal.html", context, status=400 if form.errors else 200)
+
+    if request.method != "POST":
+        return page()
+    return run_form_action(
+        request,
+        form,
+        lambda sent: claims.appeal_file(
+            dispute=dispute, user=request.user, reason=sent.data["reason"], attachment_ids=sent.attachment_ids
+        ),
+        uploads=_uploads(request),
+        refusal_field="reason",
+        success=_("Апелляция подана. Её рассмотрит другой арбитр; мы напишем о решении."),
+        done=_to_detail(dispute, "#claim"),
+        page=page,
     )

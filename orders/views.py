@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.http import AuthenticatedRequest
 from core import files
 from core.dates import days
-from core.errors import ActionRefused
+from core.form_actions import run_form_action
 from core.signatures import NoticeRejected
 from core.views import run_action
 
@@ -99,6 +100,15 @@ def _detail_context(
     }
 
 
+def _detail_page(request: AuthenticatedRequest, order, **forms: Form) -> Callable[[], HttpResponse]:
+    """The order page drawn again with a refused form (400), its errors and what was typed."""
+    return lambda: render(request, "orders/order_detail.html", _detail_context(request, order, **forms), status=400)
+
+
+def _to_detail(order) -> Callable[[object], HttpResponse]:
+    return lambda _result: redirect("orders:detail", number=order.number)
+
+
 @login_required
 def order_detail(request: AuthenticatedRequest, number: str):
     order = selectors.order_get(user=request.user, number=number, with_tracking=True)
@@ -141,21 +151,17 @@ def order_cancel(request: AuthenticatedRequest, number: str):
     if rules.role_of(order, request.user) != Role.BUYER:
         raise Http404
     form = CancelRequestForm(request.POST)
-    if form.is_valid():
-        try:
-            shipping.order_cancel_request(
-                order=order, buyer=request.user, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
-            )
-        except ActionRefused as refused:
-            form.add_error(None, refused.message)
-        else:
-            messages.success(
-                request,
-                _("Просьба отправлена продавцу. Если он не ответит за %(days)s, заказ отменится сам и деньги вернутся.")
-                % {"days": days(settings.ORDER_CANCEL_SELLER_DAYS)},
-            )
-            return redirect("orders:detail", number=order.number)
-    return render(request, "orders/order_detail.html", _detail_context(request, order, cancel_form=form), status=400)
+    return run_form_action(
+        request,
+        form,
+        lambda sent: shipping.order_cancel_request(
+            order=order, buyer=request.user, reason=sent.data["reason"], note=sent.data["note"]
+        ),
+        success=_("Просьба отправлена продавцу. Если он не ответит за %(days)s, заказ отменится сам и деньги вернутся.")
+        % {"days": days(settings.ORDER_CANCEL_SELLER_DAYS)},
+        done=_to_detail(order),
+        page=_detail_page(request, order, cancel_form=form),
+    )
 
 
 @login_required
@@ -179,15 +185,17 @@ def order_ship(request: AuthenticatedRequest, number: str):
     if rules.role_of(order, request.user) != Role.SELLER:
         raise Http404
     form = ShipForm(request.POST)
-    if form.is_valid():
-        try:
-            shipping.order_ship(order=order, seller=request.user, tracking_number=form.cleaned_data["tracking_number"])
-        except ActionRefused as refused:
-            form.add_error("tracking_number", refused.message)
-        else:
-            messages.success(request, _("Заказ отмечен отправленным. Покупатель увидит трек-номер."))
-            return redirect("orders:detail", number=order.number)
-    return render(request, "orders/order_detail.html", _detail_context(request, order, ship_form=form), status=400)
+    return run_form_action(
+        request,
+        form,
+        lambda sent: shipping.order_ship(
+            order=order, seller=request.user, tracking_number=sent.data["tracking_number"]
+        ),
+        refusal_field="tracking_number",
+        success=_("Заказ отмечен отправленным. Покупатель увидит трек-номер."),
+        done=_to_detail(order),
+        page=_detail_page(request, order, ship_form=form),
+    )
 
 
 @login_required
@@ -197,18 +205,16 @@ def extension_create(request: AuthenticatedRequest, number: str):
     if rules.role_of(order, request.user) != Role.BUYER:
         raise Http404
     form = ExtensionRequestForm(request.POST, max_days=rules.extension_max_days(order))
-    if form.is_valid():
-        try:
-            services.extension_request(
-                order=order, buyer=request.user, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"]
-            )
-        except ActionRefused as refused:
-            messages.error(request, refused.message)
-        else:
-            messages.success(request, _("Просьба отправлена продавцу. Мы напишем, когда он ответит."))
-            return redirect("orders:detail", number=order.number)
-    context = _detail_context(request, order, extension_form=form)
-    return render(request, "orders/order_detail.html", context, status=400 if form.errors else 200)
+    return run_form_action(
+        request,
+        form,
+        lambda sent: services.extension_request(
+            order=order, buyer=request.user, days=sent.data["days"], reason=sent.data["reason"]
+        ),
+        success=_("Просьба отправлена продавцу. Мы напишем, когда он ответит."),
+        done=_to_detail(order),
+        page=_detail_page(request, order, extension_form=form),
+    )
 
 
 @login_required
@@ -294,20 +300,26 @@ def support_requests(request: AuthenticatedRequest) -> HttpResponse:
             raise Http404
     article = (request.GET.get("article") or request.POST.get("article") or "")[:200]
     form = SupportRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.support_request_create(
-                author=request.user, order=order, article=article, text=form.cleaned_data["text"]
-            )
-        except ActionRefused as refused:
-            form.add_error("text", refused.message)
-        else:
-            messages.success(request, _("Вопрос отправлен. Ответ появится здесь, и мы пришлём его письмом."))
-            return redirect("orders:support")
-    context = {
-        "form": form,
-        "order": order,
-        "article": article,
-        "requests": request.user.support_requests.select_related("order").order_by("-created_at", "-pk")[:50],
-    }
-    return render(request, "orders/support.html", context, status=400 if form.errors else 200)
+
+    def page() -> HttpResponse:
+        context = {
+            "form": form,
+            "order": order,
+            "article": article,
+            "requests": request.user.support_requests.select_related("order").order_by("-created_at", "-pk")[:50],
+        }
+        return render(request, "orders/support.html", context, status=400 if form.errors else 200)
+
+    if request.method != "POST":
+        return page()
+    return run_form_action(
+        request,
+        form,
+        lambda sent: services.support_request_create(
+            author=request.user, order=order, article=article, text=sent.data["text"]
+        ),
+        refusal_field="text",
+        success=_("Вопрос отправлен. Ответ появится здесь, и мы пришлём его письмом."),
+        done=lambda _question: redirect("orders:support"),
+        page=page,
+    )
