@@ -39,8 +39,6 @@ def blocked(request: AuthenticatedRequest) -> HttpResponse:
         context = {"appeals": appeals, "refusal": refusal, "form": form}
         return render(request, "accounts/blocked.html", context, status=400 if form.errors else 200)
 
-    if request.method != "POST":
-        return page()
     return run_form_action(
         request,
         form,

@@ -60,6 +60,10 @@ class Submission:
     data: dict[str, Any]
     attachment_ids: list[int] = field(default_factory=list)
 
+    def fields(self, *names: str) -> dict[str, Any]:
+        """The named fields as the service's keyword arguments, where the form's names are its."""
+        return {name: self.data[name] for name in names}
+
 
 def run_form_action[Result](
     request: HttpRequest,
@@ -72,8 +76,9 @@ def run_form_action[Result](
     refusal_field: str | None = None,
     uploads: Uploads | None = None,
 ) -> HttpResponse:
-    """Run `action` (a service call) with a bound form's input.
+    """Run `action` (a service call) with a form's input.
 
+    - An unbound form (the page's GET) only draws `page()`: one view serves both.
     - The form is checked first; files are stored only for a valid form, and a file refused
       makes the form invalid (the service is not called).
     - `action(submission)` calls the service. `ActionRefused` puts its message on the form, on

@@ -17,7 +17,7 @@ from accounts.http import AuthenticatedRequest
 from core import files
 from core.dates import days
 from core.errors import ActionRefused
-from core.form_actions import Uploads, run_form_action
+from core.form_actions import Submission, Uploads, run_form_action
 from core.views import run_action
 from orders import rules as order_rules
 from orders import selectors as order_selectors
@@ -46,15 +46,32 @@ def _discard(request: AuthenticatedRequest, ids: list[int]) -> None:
     _uploads(request).discard(ids)
 
 
-def _detail_page(request: AuthenticatedRequest, dispute: Dispute, **forms: Form) -> Callable[[], HttpResponse]:
+def _detail_again(request: AuthenticatedRequest, dispute: Dispute, **forms: Form) -> HttpResponse:
     """The dispute page drawn again with a refused form (400), its errors and what was typed."""
-    return lambda: render(
-        request, "disputes/dispute_detail.html", _detail_context(request, dispute, **forms), status=400
+    return render(request, "disputes/dispute_detail.html", _detail_context(request, dispute, **forms), status=400)
+
+
+def _form_on_detail(
+    request: AuthenticatedRequest,
+    dispute: Dispute,
+    form_name: str,
+    form: Form,
+    action: Callable[[Submission], object],
+    *,
+    anchor: str = "",
+    **options: Any,
+) -> HttpResponse:
+    """A form of the dispute page with evidence files: back to the page (at `anchor`) when the
+    service acts, else the page again with this form as `form_name`."""
+    return run_form_action(
+        request,
+        form,
+        action,
+        uploads=_uploads(request),
+        done=lambda _result: redirect(reverse("disputes:detail", args=[dispute.pk]) + anchor),
+        page=lambda: _detail_again(request, dispute, **{form_name: form}),
+        **options,
     )
-
-
-def _to_detail(dispute: Dispute, anchor: str = "") -> Callable[[Any], HttpResponse]:
-    return lambda _result: redirect(reverse("disputes:detail", args=[dispute.pk]) + anchor)
 
 
 # --- the opening wizard ---------------------------------------------------------------------
@@ -342,46 +359,59 @@ def offer_create(request: AuthenticatedRequest, pk: int):
         return refusal_page
     order = dispute.order
     form = OfferForm(request.POST, request.FILES, max_amount=order.total_amount, currency=order.currency)
-    return run_form_action(
+    return _form_on_detail(
         request,
+        dispute,
+        "offer_form",
         form,
         lambda sent: services.offer_make(
             dispute=dispute,
             user=request.user,
-            refund_type=sent.data["refund_type"],
             amount=sent.data.get("amount"),
-            return_required=sent.data["return_required"],
-            note=sent.data["note"],
             attachment_ids=sent.attachment_ids,
+            **sent.fields("refund_type", "return_required", "note"),
         ),
-        uploads=_uploads(request),
         success=_("Предложение отправлено."),
-        done=_to_detail(dispute),
-        page=_detail_page(request, dispute, offer_form=form),
     )
 
 
 @login_required
 @require_POST
 def message_create(request: AuthenticatedRequest, pk: int):
-    dispute = selectors.dispute_get(user=request.user, pk=pk)
-    if refusal_page := _refused_before_upload(request, dispute, rules.Action.POST_MESSAGE):
-        return refusal_page
-    form = MessageForm(request.POST, request.FILES)
-    return run_form_action(
+    return _post_words(
         request,
-        form,
-        lambda sent: services.message_post(
-            dispute=dispute,
-            user=request.user,
-            text=sent.data["text"],
-            attachment_ids=sent.attachment_ids,
-            link=sent.data["link"],
+        pk,
+        rules.Action.POST_MESSAGE,
+        MessageForm,
+        "message_form",
+        services.message_post,
+        anchor="#thread",
+    )
+
+
+def _post_words(
+    request: AuthenticatedRequest,
+    pk: int,
+    action: rules.Action,
+    form_class: type[MessageForm],
+    form_name: str,
+    service: Callable[..., object],
+    **options: Any,
+) -> HttpResponse:
+    """Words, files and a video link for `service` (a message, an answer to the arbitrator)."""
+    dispute = selectors.dispute_get(user=request.user, pk=pk)
+    if refusal_page := _refused_before_upload(request, dispute, action):
+        return refusal_page
+    return _form_on_detail(
+        request,
+        dispute,
+        form_name,
+        form_class(request.POST, request.FILES),
+        lambda sent: service(
+            dispute=dispute, user=request.user, attachment_ids=sent.attachment_ids, **sent.fields("text", "link")
         ),
-        uploads=_uploads(request),
         refusal_field="text",
-        done=_to_detail(dispute, "#thread"),
-        page=_detail_page(request, dispute, message_form=form),
+        **options,
     )
 
 
@@ -443,7 +473,7 @@ def return_ship(request: AuthenticatedRequest, pk: int):
             ),
             _("Трек-номер сохранён. Продавец подтвердит, когда получит товар."),
         )
-    return _detail_page(request, dispute, return_form=form)()
+    return _detail_again(request, dispute, return_form=form)
 
 
 @login_required
@@ -466,25 +496,15 @@ def attachment_download(request: AuthenticatedRequest, token: str) -> FileRespon
 @require_POST
 def evidence_answer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A party answers the arbitrator's evidence request with text and files."""
-    dispute = selectors.dispute_get(user=request.user, pk=pk)
-    if refusal_page := _refused_before_upload(request, dispute, rules.Action.ANSWER_EVIDENCE):
-        return refusal_page
-    form = EvidenceAnswerForm(request.POST, request.FILES)
-    return run_form_action(
+    return _post_words(
         request,
-        form,
-        lambda sent: claims.evidence_answer(
-            dispute=dispute,
-            user=request.user,
-            text=sent.data["text"],
-            attachment_ids=sent.attachment_ids,
-            link=sent.data["link"],
-        ),
-        uploads=_uploads(request),
-        refusal_field="text",
+        pk,
+        rules.Action.ANSWER_EVIDENCE,
+        EvidenceAnswerForm,
+        "answer_form",
+        claims.evidence_answer,
         success=_("Ответ отправлен арбитру."),
-        done=_to_detail(dispute, "#claim"),
-        page=_detail_page(request, dispute, answer_form=form),
+        anchor="#claim",
     )
 
 
@@ -520,8 +540,6 @@ def appeal_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         }
         return render(request, "disputes/appeal.html", context, status=400 if form.errors else 200)
 
-    if request.method != "POST":
-        return page()
     return run_form_action(
         request,
         form,
@@ -531,6 +549,6 @@ def appeal_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         uploads=_uploads(request),
         refusal_field="reason",
         success=_("Апелляция подана. Её рассмотрит другой арбитр; мы напишем о решении."),
-        done=_to_detail(dispute, "#claim"),
+        done=lambda _appeal: redirect(reverse("disputes:detail", args=[dispute.pk]) + "#claim"),
         page=page,
     )

@@ -74,8 +74,6 @@ def report_new(request: AuthenticatedRequest) -> HttpResponse:
         }
         return render(request, "reports/report_new.html", context, status=400 if form.errors else 200)
 
-    if request.method != "POST":
-        return page()
     return run_form_action(
         request,
         form,
