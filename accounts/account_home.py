@@ -1,21 +1,12 @@
 from django.utils.translation import gettext_lazy as _
 
-from .home import MenuCard, add_card, has_store
+from .home import add_card, has_store
 
+add_card("accounts:settings", 90, _("Настройки"), _("Почта, язык писем, часовой пояс, пароль."))
 add_card(
-    MenuCard(
-        position=90,
-        title=_("Настройки"),
-        description=_("Почта, язык писем, часовой пояс, пароль."),
-        url_name="accounts:settings",
-    )
-)
-add_card(
-    MenuCard(
-        position=85,
-        title=_("Адрес для возвратов"),
-        description=_("Куда покупатели отправляют товар, если вы договорились о возврате."),
-        url_name="accounts:store_returns",
-        shown_to=has_store,
-    )
+    "accounts:store_returns",
+    85,
+    _("Адрес для возвратов"),
+    _("Куда покупатели отправляют товар, если вы договорились о возврате."),
+    shown_to=has_store,
 )

@@ -1,6 +1,5 @@
 """The page a blocked user reaches: why the account is blocked, the appeal form, the answers."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import files
-from core.errors import ActionRefused
+from core.form_actions import Uploads, run_form_action
 
 from . import blocking, rules
 from .forms import AccountAppealForm
@@ -35,36 +34,22 @@ def blocked(request: AuthenticatedRequest) -> HttpResponse:
         # the page says the first one is under review.
         return redirect("accounts:blocked")
     form = AccountAppealForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        stored: list[int] = []
-        if form.is_valid():
-            try:
-                result = files.uploads_store(
-                    model=AccountAppealFile,
-                    owner_id=user.pk,
-                    files=request.FILES.getlist("evidence"),
-                    too_large=getattr(request, "skipped_uploads", []),
-                )
-            except ActionRefused as refused:
-                form.add_error("evidence", refused.message)
-            else:
-                stored = result.ids
-                for message in result.errors:
-                    form.add_error("evidence", message)
-        if form.is_valid() and not form.errors:
-            try:
-                blocking.account_appeal_file(user=user, text=form.cleaned_data["text"], attachment_ids=stored)
-            except ActionRefused as refused:
-                form.add_error("text", refused.message)
-            else:
-                messages.success(request, _("Обращение отправлено. Мы ответим на этой странице и письмом."))
-                return redirect("accounts:blocked")
-        files.attachments_discard_unclaimed(model=AccountAppealFile, owner_id=user.pk, ids=stored)
-    return render(
+
+    def page() -> HttpResponse:
+        context = {"appeals": appeals, "refusal": refusal, "form": form}
+        return render(request, "accounts/blocked.html", context, status=400 if form.errors else 200)
+
+    return run_form_action(
         request,
-        "accounts/blocked.html",
-        {"appeals": appeals, "refusal": refusal, "form": form},
-        status=400 if form.errors else 200,
+        form,
+        lambda sent: blocking.account_appeal_file(
+            user=user, text=sent.data["text"], attachment_ids=sent.attachment_ids
+        ),
+        uploads=Uploads(model=AccountAppealFile, owner_id=user.pk),
+        refusal_field="text",
+        success=_("Обращение отправлено. Мы ответим на этой странице и письмом."),
+        done=lambda _appeal: redirect("accounts:blocked"),
+        page=page,
     )
 
 

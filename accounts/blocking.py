@@ -78,13 +78,7 @@ def account_unblock(*, user: User, staff: User, answer: str = "", now: datetime 
         .first()
     )
     if pending is not None:
-        pending.status, pending.answer, pending.decided_at, pending.decided_by = (
-            AccountAppeal.Status.UNBLOCKED,
-            answer.strip(),
-            now,
-            staff,
-        )
-        pending.save(update_fields=["status", "answer", "decided_at", "decided_by"])
+        _appeal_decide(pending, AccountAppeal.Status.UNBLOCKED, answer=answer, staff=staff, now=now)
     _record(
         user, AccountEvent.Kind.UNBLOCKED, staff, now, reason={"old": old_reason, "new": None}, answer=answer.strip()
     )
@@ -131,13 +125,7 @@ def account_appeal_reject(
     rules.require(Action.ANSWER_APPEAL, appeal, rules.staff_role(staff), now, rules.Facts(actor=staff))
     if len(answer.strip()) < 20:
         raise ActionRefused(_("Напишите пользователю, почему блокировка остаётся: хотя бы 20 символов."))
-    appeal.status, appeal.answer, appeal.decided_at, appeal.decided_by = (
-        AccountAppeal.Status.REJECTED,
-        answer.strip(),
-        now,
-        staff,
-    )
-    appeal.save(update_fields=["status", "answer", "decided_at", "decided_by"])
+    _appeal_decide(appeal, AccountAppeal.Status.REJECTED, answer=answer, staff=staff, now=now)
     _record(appeal.user, AccountEvent.Kind.APPEAL_REJECTED, staff, now, appeal=appeal.pk, answer=answer.strip())
     email_queue(
         user=appeal.user,
@@ -158,3 +146,9 @@ def account_appeal_unblock(*, appeal: AccountAppeal, staff: User, answer: str, n
         Action.ANSWER_APPEAL, appeal, rules.staff_role(staff), now or timezone.now(), rules.Facts(actor=staff)
     )
     return account_unblock(user=appeal.user, staff=staff, answer=answer, now=now)
+
+
+def _appeal_decide(appeal: AccountAppeal, status: str, *, answer: str, staff: User, now: datetime) -> None:
+    """Write staff's answer on a locked pending appeal."""
+    appeal.status, appeal.answer, appeal.decided_at, appeal.decided_by = status, answer.strip(), now, staff
+    appeal.save(update_fields=["status", "answer", "decided_at", "decided_by"])

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.cache_outage import CACHE_UNREACHABLE
-from core.forms import MultipleFileField, files_help_text
+from core.forms import EvidenceField, WrittenField
 from core.throttle import client_address, minutes_to_wait, retry_after_any
 
 from . import auth
@@ -272,22 +272,17 @@ class AccountSettingsForm(forms.ModelForm):
 
 
 class AccountAppealForm(forms.Form):
-    text = forms.CharField(
+    text = WrittenField(
         label=_("Почему блокировку нужно снять"),
+        rows=6,
         min_length=30,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_(
             "Хотя бы 30 символов. Опишите, что произошло, и приложите доказательства: переписку, чеки, "
             "скриншоты заказов, документы на товар."
         ),
-        error_messages={"min_length": _("Опишите подробнее: хотя бы %(limit_value)d символов.")},
+        too_short=_("Опишите подробнее: хотя бы %(limit_value)d символов."),
     )
-    evidence = MultipleFileField(label=_("Доказательства"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["evidence"].help_text = files_help_text()
+    evidence = EvidenceField(label=_("Доказательства"))
 
 
 class StoreReturnsForm(forms.Form):

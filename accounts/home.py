@@ -46,8 +46,16 @@ _cards: dict[str, MenuCard] = {}
 _panels: dict[str, Panel] = {}
 
 
-def add_card(card: MenuCard) -> None:
-    _cards[card.url_name] = card
+def add_card(
+    url_name: str,
+    position: int,
+    title: Callable[[User], str] | Promise,
+    description: Promise,
+    *,
+    shown_to: Callable[[User], bool] = _always,
+) -> None:
+    """A card of the home page's menu, leading to `url_name`; cards are ordered by `position`."""
+    _cards[url_name] = MenuCard(position, title, description, url_name, shown_to)
 
 
 def panel(position: int, template: str, *, above_menu: bool = False) -> Callable[..., Any]:

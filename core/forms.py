@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
 EVIDENCE_TYPES = "image/jpeg,image/png,image/webp,video/mp4,video/webm,application/pdf"
@@ -37,3 +38,27 @@ def files_help_text() -> str:
         "video": settings.UPLOAD_VIDEO_MAX_BYTES // (1024 * 1024),
         "pdf": settings.UPLOAD_PDF_MAX_BYTES // (1024 * 1024),
     }
+
+
+class EvidenceField(MultipleFileField):
+    """The evidence files, their limits said under the field (read from settings when shown)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", lazy(files_help_text, str)())
+        super().__init__(*args, **kwargs)
+
+
+# One message, an answer, an appeal, a report: what a person writes in their own words.
+WRITTEN_MAX_LENGTH = 4000
+
+
+class WrittenField(forms.CharField):
+    """A text area of up to WRITTEN_MAX_LENGTH characters; `too_short` is the message under
+    `min_length` (it may say %(limit_value)d)."""
+
+    def __init__(self, *args: Any, rows: int, too_short: str | Promise | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", WRITTEN_MAX_LENGTH)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
+        if too_short is not None:
+            kwargs["error_messages"] = {"min_length": too_short}
+        super().__init__(*args, **kwargs)

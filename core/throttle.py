@@ -19,6 +19,13 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 
+def _count_and_start_keys(kind: str, scope: str, ident: str) -> tuple[str, str]:
+    """The cache keys of a counter and of when its run began; the ident (an address, a user name)
+    is hashed, so no personal data is a key and any ident has a key of the same length."""
+    digest = hashlib.sha256(ident.strip().lower().encode()).hexdigest()[:32]
+    return f"{kind}:{scope}:{digest}:count", f"{kind}:{scope}:{digest}:start"
+
+
 @dataclass(frozen=True)
 class Throttle:
     scope: str
@@ -26,8 +33,7 @@ class Throttle:
     window_seconds: int
 
     def _keys(self, ident: str) -> tuple[str, str]:
-        digest = hashlib.sha256(ident.strip().lower().encode()).hexdigest()[:32]
-        return f"throttle:{self.scope}:{digest}:count", f"throttle:{self.scope}:{digest}:start"
+        return _count_and_start_keys("throttle", self.scope, ident)
 
     def retry_after(self, ident: str) -> int:
         """Seconds until `ident` may try again; 0 while it is under the limit."""
@@ -80,8 +86,7 @@ class Streak:
     quiet_seconds: int
 
     def _keys(self, ident: str) -> tuple[str, str]:
-        digest = hashlib.sha256(ident.strip().lower().encode()).hexdigest()[:32]
-        return f"streak:{self.scope}:{digest}:count", f"streak:{self.scope}:{digest}:start"
+        return _count_and_start_keys("streak", self.scope, ident)
 
     def count(self, ident: str) -> int:
         return int(cache.get(self._keys(ident)[0], 0))

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ActionRefused
-from core.forms import MultipleFileField, files_help_text
+from core.forms import EvidenceField, MultipleFileField, WrittenField, files_help_text
 from core.money import format_money
 from core.tracking_numbers import TrackingNumberField
 
@@ -42,11 +42,24 @@ class EvidenceLinkField(forms.CharField):
 
 
 class AmountForm(forms.Form):
-    """A form with a refund amount in the order's currency, bounded by the rulebook's one rule."""
+    """A form with a refund type and an amount in the order's currency for a partial refund,
+    bounded by the rulebook's one rule. `amount_help` names the currency and the most."""
+
+    amount_help = _("В валюте заказа (%(currency)s), не больше %(max)s.")
 
     def __init__(self, *args: Any, max_amount: Decimal, currency: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_amount, self.currency = max_amount, currency
+        self.fields["amount"].help_text = self.amount_help % {
+            "currency": currency,
+            "max": format_money(max_amount, currency),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("refund_type") == Dispute.RefundType.PARTIAL:
+            self.check_amount(cleaned)
+        return cleaned
 
     def check_amount(self, cleaned: dict[str, Any], *, amount_field: str = "amount") -> None:
         if amount_field in self.errors:
@@ -119,19 +132,6 @@ class RefundForm(AmountForm):
         initial="no",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["amount"].help_text = _("В валюте заказа (%(currency)s), не больше %(max)s.") % {
-            "currency": self.currency,
-            "max": format_money(self.max_amount, self.currency),
-        }
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if cleaned.get("refund_type") == Dispute.RefundType.PARTIAL:
-            self.check_amount(cleaned)
-        return cleaned
-
 
 class RequestForm(forms.Form):
     request_text = forms.CharField(
@@ -182,67 +182,38 @@ class OfferForm(AmountForm):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     return_required = forms.BooleanField(label=_("Товар нужно вернуть продавцу"), required=False)
-    note = forms.CharField(
-        label=_("Пояснение"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}), required=True
-    )
-    evidence = MultipleFileField(label=_("Доказательства"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["amount"].help_text = _("Для частичного возврата, в %(currency)s, не больше %(max)s.") % {
-            "currency": self.currency,
-            "max": format_money(self.max_amount, self.currency),
-        }
-        self.fields["evidence"].help_text = files_help_text()
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if cleaned.get("refund_type") == Dispute.RefundType.PARTIAL:
-            self.check_amount(cleaned)
-        return cleaned
+    note = WrittenField(label=_("Пояснение"), rows=3)
+    evidence = EvidenceField(label=_("Доказательства"))
+    amount_help = _("Для частичного возврата, в %(currency)s, не больше %(max)s.")
 
 
 class MessageForm(forms.Form):
-    text = forms.CharField(
-        label=_("Сообщение"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    evidence = MultipleFileField(label=_("Файлы"))
-    link = EvidenceLinkField()
+    """Words, files or a video link (the service wants at least one of them)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["evidence"].help_text = files_help_text()
+    text = WrittenField(label=_("Сообщение"), rows=3, required=False)
+    evidence = EvidenceField(label=_("Файлы"))
+    link = EvidenceLinkField()
 
 
 class ReturnShipForm(forms.Form):
     tracking_number = TrackingNumberField(label=_("Трек-номер возврата"))
 
 
-class EvidenceAnswerForm(forms.Form):
-    text = forms.CharField(
-        label=_("Ваш ответ арбитру"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 4})
-    )
-    evidence = MultipleFileField(label=_("Файлы"))
-    link = EvidenceLinkField()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["evidence"].help_text = files_help_text()
+class EvidenceAnswerForm(MessageForm):
+    text = WrittenField(label=_("Ваш ответ арбитру"), rows=4, required=False)
 
 
 class AppealForm(forms.Form):
-    reason = forms.CharField(
+    reason = WrittenField(
         label=_("С чем вы не согласны и почему"),
+        rows=6,
         min_length=settings.APPEAL_REASON_MIN_LENGTH,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        error_messages={"min_length": _("Объясните подробнее: хотя бы %(limit_value)d символов.")},
+        too_short=_("Объясните подробнее: хотя бы %(limit_value)d символов."),
     )
-    evidence = MultipleFileField(label=_("Новые доказательства"))
+    evidence = EvidenceField(label=_("Новые доказательства"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["evidence"].help_text = files_help_text()
         self.fields["reason"].help_text = _(
             "Не меньше %(count)d символов. Напишите, что арбитр не учёл, и приложите то, чего не было в споре: "
             "видео распаковки, акт почты, переписку."

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from accounts.http import AuthenticatedRequest
 from core import files
 from core.dates import days
 from core.errors import ActionRefused
+from core.form_actions import Submission, Uploads, run_form_action
 from core.views import run_action
 from orders import rules as order_rules
 from orders import selectors as order_selectors
@@ -31,27 +33,45 @@ from .wizard import WizardState, cleaned_for_session, form_for, raw_for_session,
 DISPUTES_PER_PAGE = 10
 
 
+def _uploads(request: AuthenticatedRequest, *, already_kept: int = 0) -> Uploads:
+    """The user's evidence files for a dispute, not yet claimed by a message."""
+    return Uploads(model=Attachment, owner_id=request.user.pk, already_kept=already_kept)
+
+
 def _store_files(request: AuthenticatedRequest, form: Form, *, already_kept: int = 0) -> list[int]:
-    """Check and keep the form's files. A refused batch (too many files, the hourly limit, the
-    quota) stores nothing; a bad file gets its own message next to the field."""
-    try:
-        stored = files.uploads_store(
-            model=Attachment,
-            owner_id=request.user.pk,
-            files=request.FILES.getlist("evidence"),
-            too_large=getattr(request, "skipped_uploads", []),
-            already_kept=already_kept,
-        )
-    except ActionRefused as refused:
-        form.add_error("evidence", refused.message)
-        return []
-    for message in stored.errors:
-        form.add_error("evidence", message)
-    return stored.ids
+    return _uploads(request, already_kept=already_kept).store(request, form)
 
 
 def _discard(request: AuthenticatedRequest, ids: list[int]) -> None:
-    files.attachments_discard_unclaimed(model=Attachment, owner_id=request.user.pk, ids=ids)
+    _uploads(request).discard(ids)
+
+
+def _detail_again(request: AuthenticatedRequest, dispute: Dispute, **forms: Form) -> HttpResponse:
+    """The dispute page drawn again with a refused form (400), its errors and what was typed."""
+    return render(request, "disputes/dispute_detail.html", _detail_context(request, dispute, **forms), status=400)
+
+
+def _form_on_detail(
+    request: AuthenticatedRequest,
+    dispute: Dispute,
+    form_name: str,
+    form: Form,
+    action: Callable[[Submission], object],
+    *,
+    anchor: str = "",
+    **options: Any,
+) -> HttpResponse:
+    """A form of the dispute page with evidence files: back to the page (at `anchor`) when the
+    service acts, else the page again with this form as `form_name`."""
+    return run_form_action(
+        request,
+        form,
+        action,
+        uploads=_uploads(request),
+        done=lambda _result: redirect(reverse("disputes:detail", args=[dispute.pk]) + anchor),
+        page=lambda: _detail_again(request, dispute, **{form_name: form}),
+        **options,
+    )
 
 
 # --- the opening wizard ---------------------------------------------------------------------
@@ -339,55 +359,60 @@ def offer_create(request: AuthenticatedRequest, pk: int):
         return refusal_page
     order = dispute.order
     form = OfferForm(request.POST, request.FILES, max_amount=order.total_amount, currency=order.currency)
-    valid = form.is_valid()
-    stored = _store_files(request, form) if valid else []
-    if valid and not form.errors:
-        try:
-            services.offer_make(
-                dispute=dispute,
-                user=request.user,
-                refund_type=form.cleaned_data["refund_type"],
-                amount=form.cleaned_data.get("amount"),
-                return_required=form.cleaned_data["return_required"],
-                note=form.cleaned_data["note"],
-                attachment_ids=stored,
-            )
-        except ActionRefused as refused:
-            # Shown on the form with everything typed kept, not as a banner after a redirect.
-            form.add_error(None, refused.message)
-        else:
-            messages.success(request, _("Предложение отправлено."))
-            return redirect("disputes:detail", pk=dispute.pk)
-    _discard(request, stored)
-    context = _detail_context(request, dispute, offer_form=form)
-    return render(request, "disputes/dispute_detail.html", context, status=400)
+    return _form_on_detail(
+        request,
+        dispute,
+        "offer_form",
+        form,
+        lambda sent: services.offer_make(
+            dispute=dispute,
+            user=request.user,
+            amount=sent.data.get("amount"),
+            attachment_ids=sent.attachment_ids,
+            **sent.fields("refund_type", "return_required", "note"),
+        ),
+        success=_("Предложение отправлено."),
+    )
 
 
 @login_required
 @require_POST
 def message_create(request: AuthenticatedRequest, pk: int):
+    return _post_words(
+        request,
+        pk,
+        rules.Action.POST_MESSAGE,
+        MessageForm,
+        "message_form",
+        services.message_post,
+        anchor="#thread",
+    )
+
+
+def _post_words(
+    request: AuthenticatedRequest,
+    pk: int,
+    action: rules.Action,
+    form_class: type[MessageForm],
+    form_name: str,
+    service: Callable[..., object],
+    **options: Any,
+) -> HttpResponse:
+    """Words, files and a video link for `service` (a message, an answer to the arbitrator)."""
     dispute = selectors.dispute_get(user=request.user, pk=pk)
-    if refusal_page := _refused_before_upload(request, dispute, rules.Action.POST_MESSAGE):
+    if refusal_page := _refused_before_upload(request, dispute, action):
         return refusal_page
-    form = MessageForm(request.POST, request.FILES)
-    valid = form.is_valid()
-    stored = _store_files(request, form) if valid else []
-    if valid and not form.errors:
-        try:
-            services.message_post(
-                dispute=dispute,
-                user=request.user,
-                text=form.cleaned_data["text"],
-                attachment_ids=stored,
-                link=form.cleaned_data["link"],
-            )
-        except ActionRefused as refused:
-            form.add_error("text", refused.message)
-        else:
-            return redirect(reverse("disputes:detail", args=[dispute.pk]) + "#thread")
-    _discard(request, stored)
-    context = _detail_context(request, dispute, message_form=form)
-    return render(request, "disputes/dispute_detail.html", context, status=400)
+    return _form_on_detail(
+        request,
+        dispute,
+        form_name,
+        form_class(request.POST, request.FILES),
+        lambda sent: service(
+            dispute=dispute, user=request.user, attachment_ids=sent.attachment_ids, **sent.fields("text", "link")
+        ),
+        refusal_field="text",
+        **options,
+    )
 
 
 @login_required
@@ -448,9 +473,7 @@ def return_ship(request: AuthenticatedRequest, pk: int):
             ),
             _("Трек-номер сохранён. Продавец подтвердит, когда получит товар."),
         )
-    return render(
-        request, "disputes/dispute_detail.html", _detail_context(request, dispute, return_form=form), status=400
-    )
+    return _detail_again(request, dispute, return_form=form)
 
 
 @login_required
@@ -473,28 +496,15 @@ def attachment_download(request: AuthenticatedRequest, token: str) -> FileRespon
 @require_POST
 def evidence_answer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A party answers the arbitrator's evidence request with text and files."""
-    dispute = selectors.dispute_get(user=request.user, pk=pk)
-    if refusal_page := _refused_before_upload(request, dispute, rules.Action.ANSWER_EVIDENCE):
-        return refusal_page
-    form = EvidenceAnswerForm(request.POST, request.FILES)
-    stored = _store_files(request, form) if form.is_valid() else []
-    if form.is_valid() and not form.errors:
-        try:
-            claims.evidence_answer(
-                dispute=dispute,
-                user=request.user,
-                text=form.cleaned_data["text"],
-                attachment_ids=stored,
-                link=form.cleaned_data["link"],
-            )
-        except ActionRefused as refused:
-            form.add_error("text", refused.message)
-        else:
-            messages.success(request, _("Ответ отправлен арбитру."))
-            return redirect(reverse("disputes:detail", args=[dispute.pk]) + "#claim")
-    _discard(request, stored)
-    return render(
-        request, "disputes/dispute_detail.html", _detail_context(request, dispute, answer_form=form), status=400
+    return _post_words(
+        request,
+        pk,
+        rules.Action.ANSWER_EVIDENCE,
+        EvidenceAnswerForm,
+        "answer_form",
+        claims.evidence_answer,
+        success=_("Ответ отправлен арбитру."),
+        anchor="#claim",
     )
 
 
@@ -517,30 +527,28 @@ def appeal_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.error(request, str(permit.refusal))
         return redirect("disputes:detail", pk=dispute.pk)
     form = AppealForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        stored = _store_files(request, form) if form.is_valid() else []
-        if form.is_valid() and not form.errors:
-            try:
-                claims.appeal_file(
-                    dispute=dispute, user=request.user, reason=form.cleaned_data["reason"], attachment_ids=stored
-                )
-            except ActionRefused as refused:
-                form.add_error("reason", refused.message)
-            else:
-                messages.success(request, _("Апелляция подана. Её рассмотрит другой арбитр; мы напишем о решении."))
-                return redirect(reverse("disputes:detail", args=[dispute.pk]) + "#claim")
-        _discard(request, stored)
-    claim = rules.claim_of(dispute)
-    return render(
-        request,
-        "disputes/appeal.html",
-        {
+
+    def page() -> HttpResponse:
+        claim = rules.claim_of(dispute)
+        context = {
             "dispute": dispute,
             "claim": claim,
             "decision": claim.decisions.all()[0] if claim else None,
             "permit": permit,
             "form": form,
             "max_files": settings.UPLOAD_MAX_FILES,
-        },
-        status=400 if form.errors else 200,
+        }
+        return render(request, "disputes/appeal.html", context, status=400 if form.errors else 200)
+
+    return run_form_action(
+        request,
+        form,
+        lambda sent: claims.appeal_file(
+            dispute=dispute, user=request.user, reason=sent.data["reason"], attachment_ids=sent.attachment_ids
+        ),
+        uploads=_uploads(request),
+        refusal_field="reason",
+        success=_("Апелляция подана. Её рассмотрит другой арбитр; мы напишем о решении."),
+        done=lambda _appeal: redirect(reverse("disputes:detail", args=[dispute.pk]) + "#claim"),
+        page=page,
     )

@@ -54,6 +54,23 @@ def _new_version(language: str) -> str:
     return str(version)
 
 
+def _read_at_version(language: str, key: str) -> tuple[str, Any]:
+    """In one round trip: the help centre's current version in `language`, and what is kept under
+    `key` with the version it was made at (None). Raises CACHE_UNREACHABLE."""
+    found = cache.get_many([_version_key(language), key])
+    return found.get(_version_key(language)) or _new_version(language), found.get(key)
+
+
+def _keep(key: str, version: str, value: Any, *, what: str) -> bool:
+    """Keep `value` made at `version`; False (logged) when Redis is down."""
+    try:
+        cache.set(key, (version, value), timeout=settings.FAQ_PAGE_CACHE_SECONDS)
+    except CACHE_UNREACHABLE as error:
+        logger.warning("Cache unreachable (%s): %s not kept", error, what)
+        return False
+    return True
+
+
 def faq_pages_invalidate() -> None:
     """Start a new version of every public page in every language, once the caller commits (an
     earlier bump would let a request between it and the commit keep the old text as new)."""
@@ -88,26 +105,19 @@ def cached_public_page(
             language = current_language()
             page_key = f"faq:page:{language}:{request.path}"
             try:
-                # One round trip: the current version and the page with the version it was made at.
-                found = cache.get_many([_version_key(language), page_key])
-                version = found.get(_version_key(language)) or _new_version(language)
+                version, kept = _read_at_version(language, page_key)
             except CACHE_UNREACHABLE as error:
                 # The page is read from the database as if it had never been kept: slower, but the
                 # help centre stays readable while Redis is down (and its one call has timed out).
                 logger.warning("Cache unreachable (%s): %s rendered without it", error, request.path)
                 return view(request, *args, **kwargs)
-            kept = found.get(page_key)
             if kept is None or kept[0] != version:
                 response = view(request, *args, **kwargs)
                 if response.status_code != 200 or response.cookies:
                     return response
                 body = _CSRF_FIELD.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\2", response.content)
-                try:
-                    cache.set(page_key, (version, body), timeout=settings.FAQ_PAGE_CACHE_SECONDS)
-                except CACHE_UNREACHABLE as error:
-                    logger.warning("Cache unreachable (%s): %s not kept", error, request.path)
-                    return response
-                response["X-Page-Cache"] = "miss"
+                if _keep(page_key, version, body, what=request.path):
+                    response["X-Page-Cache"] = "miss"
                 return response
             response = HttpResponse(kept[1].replace(CSRF_PLACEHOLDER, get_token(request).encode()))
             response["X-Page-Cache"] = "hit"
@@ -127,18 +137,13 @@ def kept_at_version(name: str, compute: Callable[[], Any]) -> Any:
     language = current_language()
     key = f"faq:kept:{language}:{hashlib.sha256(name.encode()).hexdigest()}"
     try:
-        found = cache.get_many([_version_key(language), key])
-        version = found.get(_version_key(language)) or _new_version(language)
+        version, kept = _read_at_version(language, key)
     except CACHE_UNREACHABLE as error:
         # As for a page: computed as if it had never been kept while Redis is down.
         logger.warning("Cache unreachable (%s): %s computed without it", error, name)
         return compute()
-    kept = found.get(key)
     if kept is not None and kept[0] == version:
         return kept[1]
     answer = compute()
-    try:
-        cache.set(key, (version, answer), timeout=settings.FAQ_PAGE_CACHE_SECONDS)
-    except CACHE_UNREACHABLE as error:
-        logger.warning("Cache unreachable (%s): %s not kept", error, name)
+    _keep(key, version, answer, what=name)
     return answer

@@ -4,30 +4,24 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.home import MenuCard, add_card, has_store, panel
+from accounts.home import add_card, has_store, panel
 from accounts.models import User
 
 from . import rules
 from .models import Order, ProtectionExtension
 
 add_card(
-    MenuCard(
-        position=10,
-        title=gettext_lazy("Мои заказы"),
-        description=gettext_lazy("Все покупки, сроки защиты, подтверждение получения и продление защиты."),
-        url_name="orders:list",
-    )
+    "orders:list",
+    10,
+    gettext_lazy("Мои заказы"),
+    gettext_lazy("Все покупки, сроки защиты, подтверждение получения и продление защиты."),
 )
 add_card(
-    MenuCard(
-        position=20,
-        title=lambda user: _("Заказы магазина «%(store)s»") % {"store": user.store.name},
-        description=gettext_lazy(
-            "Заказы покупателей: отправка с трек-номером, просьбы отменить заказ и продлить защиту."
-        ),
-        url_name="orders:store_list",
-        shown_to=has_store,
-    )
+    "orders:store_list",
+    20,
+    lambda user: _("Заказы магазина «%(store)s»") % {"store": user.store.name},
+    gettext_lazy("Заказы покупателей: отправка с трек-номером, просьбы отменить заказ и продлить защиту."),
+    shown_to=has_store,
 )
 
 
@@ -78,10 +72,8 @@ def recent_orders(user: User, now: datetime) -> dict[str, Any] | None:
 
 
 add_card(
-    MenuCard(
-        position=60,
-        title=gettext_lazy("Обращения в поддержку"),
-        description=gettext_lazy("Вопросы поддержке по заказам и спорам и ответы на них."),
-        url_name="orders:support",
-    )
+    "orders:support",
+    60,
+    gettext_lazy("Обращения в поддержку"),
+    gettext_lazy("Вопросы поддержке по заказам и спорам и ответы на них."),
 )

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from core.dates import days
+from core.forms import WrittenField
 from core.tracking_numbers import TrackingNumberField
 
 from .models import Order, OrderCancellation
@@ -45,13 +46,12 @@ class ExtensionRequestForm(forms.Form):
 
 
 class SupportRequestForm(forms.Form):
-    text = forms.CharField(
+    text = WrittenField(
         label=_("Ваш вопрос"),
+        rows=5,
         min_length=20,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Не меньше 20 символов. Что случилось и что вы хотите узнать; номер заказа мы подставим сами."),
-        error_messages={"min_length": _("Опишите вопрос подробнее: хотя бы %(limit_value)d символов.")},
+        too_short=_("Опишите вопрос подробнее: хотя бы %(limit_value)d символов."),
     )
 
 

@@ -1,9 +1,11 @@
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,13 +16,13 @@ from django.views.decorators.http import require_POST
 from accounts.http import AuthenticatedRequest
 from core import files
 from core.dates import days
-from core.errors import ActionRefused
+from core.form_actions import Submission, run_form_action
 from core.signatures import NoticeRejected
 from core.views import run_action
 
 from . import feed, payments, rules, selectors, services, shipping
 from .forms import CancelRequestForm, ExtensionRequestForm, OrderFilterForm, ShipForm, SupportRequestForm
-from .models import ProtectionExtension
+from .models import Order, ProtectionExtension
 from .rules import Role
 
 ORDERS_PER_PAGE = 10
@@ -99,6 +101,36 @@ def _detail_context(
     }
 
 
+def _party_order(request: AuthenticatedRequest, number: str, role: Role) -> Order:
+    """The order, for the party (buyer or seller) a page is for; 404 for anyone else."""
+    order = selectors.order_get(user=request.user, number=number)
+    if rules.role_of(order, request.user) != role:
+        raise Http404
+    return order
+
+
+def _form_on_detail(
+    request: AuthenticatedRequest,
+    order: Order,
+    form_name: str,
+    form: Form,
+    action: Callable[[Submission], object],
+    **options: Any,
+) -> HttpResponse:
+    """A form of the order page: back to the page when the service acts, else the page again
+    (400) with this form as `form_name`, its errors and what was typed."""
+    return run_form_action(
+        request,
+        form,
+        action,
+        done=lambda _result: redirect("orders:detail", number=order.number),
+        page=lambda: render(
+            request, "orders/order_detail.html", _detail_context(request, order, **{form_name: form}), status=400
+        ),
+        **options,
+    )
+
+
 @login_required
 def order_detail(request: AuthenticatedRequest, number: str):
     order = selectors.order_get(user=request.user, number=number, with_tracking=True)
@@ -109,9 +141,7 @@ def order_detail(request: AuthenticatedRequest, number: str):
 def order_confirm(request: AuthenticatedRequest, number: str):
     """Confirming receipt is one-way and shortens protection: a page says so with both dates first
     (a form, so it works without JavaScript), and only its button confirms."""
-    order = selectors.order_get(user=request.user, number=number)
-    if rules.role_of(order, request.user) != Role.BUYER:
-        raise Http404
+    order = _party_order(request, number, Role.BUYER)
     now = timezone.now()
     if refusal := rules.refusal(rules.Action.CONFIRM, order, Role.BUYER, now):
         messages.error(request, refusal)
@@ -137,33 +167,23 @@ def order_confirm(request: AuthenticatedRequest, number: str):
 @require_POST
 def order_cancel(request: AuthenticatedRequest, number: str):
     """The buyer asks to cancel an unshipped order (docs/orders.md, "Before shipment and tracking")."""
-    order = selectors.order_get(user=request.user, number=number)
-    if rules.role_of(order, request.user) != Role.BUYER:
-        raise Http404
+    order = _party_order(request, number, Role.BUYER)
     form = CancelRequestForm(request.POST)
-    if form.is_valid():
-        try:
-            shipping.order_cancel_request(
-                order=order, buyer=request.user, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
-            )
-        except ActionRefused as refused:
-            form.add_error(None, refused.message)
-        else:
-            messages.success(
-                request,
-                _("Просьба отправлена продавцу. Если он не ответит за %(days)s, заказ отменится сам и деньги вернутся.")
-                % {"days": days(settings.ORDER_CANCEL_SELLER_DAYS)},
-            )
-            return redirect("orders:detail", number=order.number)
-    return render(request, "orders/order_detail.html", _detail_context(request, order, cancel_form=form), status=400)
+    return _form_on_detail(
+        request,
+        order,
+        "cancel_form",
+        form,
+        lambda sent: shipping.order_cancel_request(order=order, buyer=request.user, **sent.fields("reason", "note")),
+        success=_("Просьба отправлена продавцу. Если он не ответит за %(days)s, заказ отменится сам и деньги вернутся.")
+        % {"days": days(settings.ORDER_CANCEL_SELLER_DAYS)},
+    )
 
 
 @login_required
 @require_POST
 def order_cancel_agree(request: AuthenticatedRequest, number: str):
-    order = selectors.order_get(user=request.user, number=number)
-    if rules.role_of(order, request.user) != Role.SELLER:
-        raise Http404
+    order = _party_order(request, number, Role.SELLER)
     run_action(
         request,
         lambda: shipping.order_cancel_agree(order=order, seller=request.user),
@@ -175,48 +195,38 @@ def order_cancel_agree(request: AuthenticatedRequest, number: str):
 @login_required
 @require_POST
 def order_ship(request: AuthenticatedRequest, number: str):
-    order = selectors.order_get(user=request.user, number=number)
-    if rules.role_of(order, request.user) != Role.SELLER:
-        raise Http404
+    order = _party_order(request, number, Role.SELLER)
     form = ShipForm(request.POST)
-    if form.is_valid():
-        try:
-            shipping.order_ship(order=order, seller=request.user, tracking_number=form.cleaned_data["tracking_number"])
-        except ActionRefused as refused:
-            form.add_error("tracking_number", refused.message)
-        else:
-            messages.success(request, _("Заказ отмечен отправленным. Покупатель увидит трек-номер."))
-            return redirect("orders:detail", number=order.number)
-    return render(request, "orders/order_detail.html", _detail_context(request, order, ship_form=form), status=400)
+    return _form_on_detail(
+        request,
+        order,
+        "ship_form",
+        form,
+        lambda sent: shipping.order_ship(order=order, seller=request.user, **sent.fields("tracking_number")),
+        refusal_field="tracking_number",
+        success=_("Заказ отмечен отправленным. Покупатель увидит трек-номер."),
+    )
 
 
 @login_required
 @require_POST
 def extension_create(request: AuthenticatedRequest, number: str):
-    order = selectors.order_get(user=request.user, number=number)
-    if rules.role_of(order, request.user) != Role.BUYER:
-        raise Http404
+    order = _party_order(request, number, Role.BUYER)
     form = ExtensionRequestForm(request.POST, max_days=rules.extension_max_days(order))
-    if form.is_valid():
-        try:
-            services.extension_request(
-                order=order, buyer=request.user, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"]
-            )
-        except ActionRefused as refused:
-            messages.error(request, refused.message)
-        else:
-            messages.success(request, _("Просьба отправлена продавцу. Мы напишем, когда он ответит."))
-            return redirect("orders:detail", number=order.number)
-    context = _detail_context(request, order, extension_form=form)
-    return render(request, "orders/order_detail.html", context, status=400 if form.errors else 200)
+    return _form_on_detail(
+        request,
+        order,
+        "extension_form",
+        form,
+        lambda sent: services.extension_request(order=order, buyer=request.user, **sent.fields("days", "reason")),
+        success=_("Просьба отправлена продавцу. Мы напишем, когда он ответит."),
+    )
 
 
 @login_required
 @require_POST
 def extension_decide(request: AuthenticatedRequest, number: str, extension_id: int):
-    order = selectors.order_get(user=request.user, number=number)
-    if rules.role_of(order, request.user) != Role.SELLER:
-        raise Http404
+    order = _party_order(request, number, Role.SELLER)
     extension = get_object_or_404(ProtectionExtension, pk=extension_id, order=order)
     accept = request.POST.get("decision") == "accept"
     run_action(
@@ -294,20 +304,24 @@ def support_requests(request: AuthenticatedRequest) -> HttpResponse:
             raise Http404
     article = (request.GET.get("article") or request.POST.get("article") or "")[:200]
     form = SupportRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.support_request_create(
-                author=request.user, order=order, article=article, text=form.cleaned_data["text"]
-            )
-        except ActionRefused as refused:
-            form.add_error("text", refused.message)
-        else:
-            messages.success(request, _("Вопрос отправлен. Ответ появится здесь, и мы пришлём его письмом."))
-            return redirect("orders:support")
-    context = {
-        "form": form,
-        "order": order,
-        "article": article,
-        "requests": request.user.support_requests.select_related("order").order_by("-created_at", "-pk")[:50],
-    }
-    return render(request, "orders/support.html", context, status=400 if form.errors else 200)
+
+    def page() -> HttpResponse:
+        context = {
+            "form": form,
+            "order": order,
+            "article": article,
+            "requests": request.user.support_requests.select_related("order").order_by("-created_at", "-pk")[:50],
+        }
+        return render(request, "orders/support.html", context, status=400 if form.errors else 200)
+
+    return run_form_action(
+        request,
+        form,
+        lambda sent: services.support_request_create(
+            author=request.user, order=order, article=article, text=sent.data["text"]
+        ),
+        refusal_field="text",
+        success=_("Вопрос отправлен. Ответ появится здесь, и мы пришлём его письмом."),
+        done=lambda _question: redirect("orders:support"),
+        page=page,
+    )

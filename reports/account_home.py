@@ -1,20 +1,16 @@
 from django.utils.translation import gettext_lazy as _
 
-from accounts.home import MenuCard, add_card
+from accounts.home import add_card
 
 add_card(
-    MenuCard(
-        position=50,
-        title=_("Мои жалобы"),
-        description=_("Жалобы на продавцов и товары: статус, история и ответ поддержки. Подать новую."),
-        url_name="reports:list",
-    )
+    "reports:list",
+    50,
+    _("Мои жалобы"),
+    _("Жалобы на продавцов и товары: статус, история и ответ поддержки. Подать новую."),
 )
 add_card(
-    MenuCard(
-        position=55,
-        title=_("Жалобы на меня"),
-        description=_("Если на вас пожаловались: в чём суть, доказательства и срок ответа."),
-        url_name="reports:against_me",
-    )
+    "reports:against_me",
+    55,
+    _("Жалобы на меня"),
+    _("Если на вас пожаловались: в чём суть, доказательства и срок ответа."),
 )

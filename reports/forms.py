@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import MultipleFileField, files_help_text
+from core.forms import EvidenceField, WrittenField
 from orders.models import Order
 
 from .links import ProductLink, parse_product_link
@@ -33,12 +33,8 @@ class ReportForm(forms.Form):
     link = forms.CharField(required=False, widget=forms.HiddenInput)
     item = forms.ChoiceField(label=_("Какой товар"), required=False, widget=forms.RadioSelect)
     reason = forms.ChoiceField(label=_("Что нарушено"), widget=forms.RadioSelect)
-    description = forms.CharField(
-        label=_("Опишите, что не так"),
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 5}),
-    )
-    evidence = MultipleFileField(label=_("Файлы"))
+    description = WrittenField(label=_("Опишите, что не так"), rows=5)
+    evidence = EvidenceField(label=_("Файлы"))
 
     def __init__(self, *args: Any, order: Order | None = None, against_buyer: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,7 +47,6 @@ class ReportForm(forms.Form):
         self.fields["description"].help_text = _(
             "Не меньше %(count)d символов: что произошло и когда, коротко и по фактам."
         ) % {"count": minimum}
-        self.fields["evidence"].help_text = files_help_text()
         if order is not None and not against_buyer:
             choices = [(item.item_id, item.title) for item in order.items.all() if item.item_id]
             cast(forms.ChoiceField, self.fields["item"]).choices = [
@@ -82,12 +77,8 @@ class ReportForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    text = forms.CharField(
-        label=_("Ваш ответ"),
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 5}),
-    )
-    evidence = MultipleFileField(label=_("Файлы"))
+    text = WrittenField(label=_("Ваш ответ"), rows=5)
+    evidence = EvidenceField(label=_("Файлы"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -95,16 +86,11 @@ class AnswerForm(forms.Form):
         self.fields["text"].help_text = _(
             "Не меньше %(count)d символов. Спокойно изложите, как было на самом деле, и приложите доказательства."
         ) % {"count": settings.REPORT_DESCRIPTION_MIN_LENGTH}
-        self.fields["evidence"].help_text = files_help_text()
 
 
 class DecisionForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Итог"), choices=Report.Outcome.choices, widget=forms.RadioSelect)
-    reason = forms.CharField(
-        label=_("Объяснение для обеих сторон"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=4000,
-    )
+    reason = WrittenField(label=_("Объяснение для обеих сторон"), rows=4)
     sanction = forms.ChoiceField(label=_("Меры"), choices=Report.Sanction.choices, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

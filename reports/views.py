@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedRequest
 from core import files
-from core.errors import ActionRefused
+from core.form_actions import Uploads, run_form_action
 from orders import selectors as order_selectors
 from orders.models import Order
 
@@ -24,26 +23,6 @@ from .models import Report, ReportFile
 from .reasons import reason_groups
 
 REPORTS_PER_PAGE = 20
-
-
-def _store_files(request: AuthenticatedRequest, form: Form) -> list[int]:
-    try:
-        stored = files.uploads_store(
-            model=ReportFile,
-            owner_id=request.user.pk,
-            files=request.FILES.getlist("evidence"),
-            too_large=getattr(request, "skipped_uploads", []),
-        )
-    except ActionRefused as refused:
-        form.add_error("evidence", refused.message)
-        return []
-    for message in stored.errors:
-        form.add_error("evidence", message)
-    return stored.ids
-
-
-def _discard(request: AuthenticatedRequest, ids: list[int]) -> None:
-    files.attachments_discard_unclaimed(model=ReportFile, owner_id=request.user.pk, ids=ids)
 
 
 def _reporting_order(request: AuthenticatedRequest) -> Order | None:
@@ -77,43 +56,55 @@ def report_new(request: AuthenticatedRequest) -> HttpResponse:
     )
     if request.method == "POST":
         link = _posted_link(request)
-        stored = _store_files(request, form) if form.is_valid() else []
-        if form.is_valid() and not form.errors:
-            try:
-                report, created = services.report_file(
-                    reporter=request.user,
-                    order=order,
-                    link=form.product_link(),
-                    reason=form.cleaned_data["reason"],
-                    description=form.cleaned_data["description"],
-                    attachment_ids=stored,
-                )
-            except ActionRefused as refused:
-                form.add_error(None, refused.message)
-            else:
-                if created:
-                    messages.success(request, _("Жалоба подана. Мы напишем, когда её статус изменится."))
-                else:
-                    messages.info(
-                        request,
-                        _("Вы уже жаловались на этот товар: мы добавили новое описание и файлы к жалобе №%(number)s.")
-                        % {"number": report.pk},
-                    )
-                return redirect("reports:detail", pk=report.pk)
-        _discard(request, stored)
-    _target_user, target_store, listing_title = services.report_target(reporter=request.user, order=order, link=link)
-    context = {
-        "form": form,
-        "order": order,
-        "against_buyer": against_buyer,
-        "link": link,
-        "target_store": target_store,
-        "listing_title": listing_title,
-        "groups": reason_groups(against_buyer=against_buyer),
-        "refusal": services.report_rate_refusal(request.user),
-        "removed": link is not None and services.listing_removed(link.item_id),
-    }
-    return render(request, "reports/report_new.html", context, status=400 if form.errors else 200)
+
+    def page() -> HttpResponse:
+        _target_user, target_store, listing_title = services.report_target(
+            reporter=request.user, order=order, link=link
+        )
+        context = {
+            "form": form,
+            "order": order,
+            "against_buyer": against_buyer,
+            "link": link,
+            "target_store": target_store,
+            "listing_title": listing_title,
+            "groups": reason_groups(against_buyer=against_buyer),
+            "refusal": services.report_rate_refusal(request.user),
+            "removed": link is not None and services.listing_removed(link.item_id),
+        }
+        return render(request, "reports/report_new.html", context, status=400 if form.errors else 200)
+
+    return run_form_action(
+        request,
+        form,
+        lambda sent: services.report_file(
+            reporter=request.user,
+            order=order,
+            link=form.product_link(),
+            reason=sent.data["reason"],
+            description=sent.data["description"],
+            attachment_ids=sent.attachment_ids,
+        ),
+        uploads=_uploads(request),
+        done=lambda filed: _report_filed(request, *filed),
+        page=page,
+    )
+
+
+def _uploads(request: AuthenticatedRequest) -> Uploads:
+    return Uploads(model=ReportFile, owner_id=request.user.pk)
+
+
+def _report_filed(request: AuthenticatedRequest, report: Report, created: bool) -> HttpResponse:
+    if created:
+        messages.success(request, _("Жалоба подана. Мы напишем, когда её статус изменится."))
+    else:
+        messages.info(
+            request,
+            _("Вы уже жаловались на этот товар: мы добавили новое описание и файлы к жалобе №%(number)s.")
+            % {"number": report.pk},
+        )
+    return redirect("reports:detail", pk=report.pk)
 
 
 def _posted_link(request: AuthenticatedRequest) -> ProductLink | None:
@@ -175,19 +166,18 @@ def report_answer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.error(request, refusal)
         return redirect("reports:detail", pk=report.pk)
     form = AnswerForm(request.POST, request.FILES)
-    stored = _store_files(request, form) if form.is_valid() else []
-    if form.is_valid() and not form.errors:
-        try:
-            services.report_answer(
-                report=report, user=request.user, text=form.cleaned_data["text"], attachment_ids=stored
-            )
-        except ActionRefused as refused:
-            form.add_error("text", refused.message)
-        else:
-            messages.success(request, _("Ответ отправлен. Поддержка рассмотрит жалобу и сообщит решение."))
-            return redirect("reports:detail", pk=report.pk)
-    _discard(request, stored)
-    return _detail(request, report, answer_form=form)
+    return run_form_action(
+        request,
+        form,
+        lambda sent: services.report_answer(
+            report=report, user=request.user, text=sent.data["text"], attachment_ids=sent.attachment_ids
+        ),
+        uploads=_uploads(request),
+        refusal_field="text",
+        success=_("Ответ отправлен. Поддержка рассмотрит жалобу и сообщит решение."),
+        done=lambda _answered: redirect("reports:detail", pk=report.pk),
+        page=lambda: _detail(request, report, answer_form=form),
+    )
 
 
 @login_required
