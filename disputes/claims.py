@@ -19,7 +19,7 @@ from accounts.emails import email_queue
 from accounts.models import User
 from core.errors import ActionRefused
 
-from . import outcomes, rules, services
+from . import outcomes, policy, rules, selectors, services
 from .links import evidence_link_clean
 from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message
 from .problems import ALL_PROBLEMS, problems_refusal
@@ -311,6 +311,7 @@ def claim_decide(
     amount: Decimal | None,
     return_required: bool,
     reason: str,
+    deviation_reason: str = "",
     now: datetime | None = None,
 ) -> Decision:
     """The arbitrator's decision. Either party may appeal it once within CLAIM_APPEAL_DAYS; after
@@ -323,6 +324,7 @@ def claim_decide(
         Decision.Kind.FIRST,
         arbitrator=arbitrator,
         outcome=(winner, amount, return_required, reason),
+        deviation_reason=deviation_reason,
         now=now,
         to=Claim.Stage.DECIDED,
         event=DisputeEvent.Kind.DECIDED,
@@ -382,6 +384,7 @@ def appeal_decide(
     amount: Decimal | None,
     return_required: bool,
     reason: str,
+    deviation_reason: str = "",
     now: datetime | None = None,
 ) -> Decision:
     """A second arbitrator decides the appeal: the decision is final and carried out at once."""
@@ -393,6 +396,7 @@ def appeal_decide(
         Decision.Kind.APPEAL,
         arbitrator=arbitrator,
         outcome=(winner, amount, return_required, reason),
+        deviation_reason=deviation_reason,
         now=now,
         to=Claim.Stage.FINAL,
         event=DisputeEvent.Kind.APPEAL_DECIDED,
@@ -410,17 +414,30 @@ def _record_decision(
     *,
     arbitrator: User,
     outcome: tuple[str, Decimal | None, bool, str],
+    deviation_reason: str,
     now: datetime,
     to: str,
     event: str,
     changes: dict[str, Any],
 ) -> Decision:
-    """Check a decision (first or on appeal) against the rules, store it and move the claim."""
+    """Check a decision (first or on appeal) against the rules, store it with the policy's
+    recommendation (and why the arbitrator went against it), and move the claim."""
     winner, amount, return_required, reason = outcome
     check = rules.decision_check(dispute, winner=winner, amount=amount, return_required=return_required, reason=reason)
     if check.problems:
         raise ActionRefused(check.problems[0][1])
     amount = check.amount
+    recommendation = policy.policy.recommend(
+        policy.facts_of(selectors.policy_case_get(dispute.pk), now=now), switched_off=selectors.switched_off_rules()
+    )
+    if message := policy.deviation_refusal(
+        recommendation, winner=winner, return_required=return_required, deviation_reason=deviation_reason
+    ):
+        raise ActionRefused(message)
+    recommended = recommendation.reading
+    followed = (
+        policy.follows(recommended.outcome, winner=winner, return_required=return_required) if recommended else None
+    )
     assert amount is not None  # no problems: the amount is within what was paid
     decision = Decision.objects.create(
         claim=claim,
@@ -432,6 +449,9 @@ def _record_decision(
         reason=reason.strip(),
         decided_by=arbitrator,
         decided_at=now,
+        recommended_rule=recommended.rule.code if recommended else "",
+        followed_recommendation=followed,
+        deviation_reason="" if followed is not False else deviation_reason.strip(),
     )
     _move(
         claim,
@@ -444,6 +464,9 @@ def _record_decision(
         winner=winner,
         amount=str(amount),
         return_required=return_required,
+        recommended_rule=decision.recommended_rule,
+        followed_recommendation=followed,
+        **({"deviation_reason": decision.deviation_reason} if decision.deviation_reason else {}),
     )
     return decision
 
