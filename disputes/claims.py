@@ -21,7 +21,7 @@ from core.errors import ActionRefused
 
 from . import outcomes, policy, rules, selectors, services
 from .links import evidence_link_clean
-from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message
+from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message, PolicyRuleSwitch
 from .problems import ALL_PROBLEMS, problems_refusal
 from .rules import Action, Facts, Role
 
@@ -544,3 +544,31 @@ def claim_mark_overdue(dispute: Dispute, facts: Facts, now: datetime) -> Claim:
 def arbitration_heads() -> list[User]:
     heads = list(User.objects.filter(groups__name="arbitration_heads", is_active=True))
     return heads or list(User.objects.filter(is_superuser=True, is_active=True))
+
+
+# --- the arbitration policy's switches ------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def policy_rule_switch(
+    *, rule: str, enabled: bool, reason: str, staff: User, now: datetime | None = None
+) -> PolicyRuleSwitch:
+    """Switch a rule of the arbitration policy off (or back on), recording who, when and why. The
+    permission is checked by the admin address (disputes.switch_policy_rule)."""
+    now = now or timezone.now()
+    if policy.policy.get(rule) is None:
+        raise ActionRefused(_("Такого правила нет."))
+    if len(reason.strip()) < POLICY_SWITCH_REASON_MIN_LENGTH:
+        raise ActionRefused(
+            _("Объясните, почему: хотя бы %(count)d символов.") % {"count": POLICY_SWITCH_REASON_MIN_LENGTH}
+        )
+    # Switches of one rule are serialised on its latest row; the first switch of a rule has none.
+    latest = PolicyRuleSwitch.objects.select_for_update().filter(rule=rule).order_by("-switched_at", "-pk").first()
+    if (latest.enabled if latest else True) == enabled:
+        raise ActionRefused(_("Правило уже включено.") if enabled else _("Правило уже выключено."))
+    return PolicyRuleSwitch.objects.create(
+        rule=rule, enabled=enabled, reason=reason.strip(), switched_by=staff, switched_at=now
+    )
+
+
+POLICY_SWITCH_REASON_MIN_LENGTH = 10

@@ -3,7 +3,7 @@ from datetime import datetime
 from decimal import Decimal
 from statistics import median
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import Store, User
@@ -266,4 +266,70 @@ def policy_panel(dispute: Dispute, *, now: datetime) -> PolicyPanel:
         policy.gaps(facts, recommendation, switched_off=off),
         similar_decisions(kind=dispute.kind, problems=list(dispute.problems), exclude_claim_id=claim.pk if claim else None),
         dispute.order.total_amount,
+    )
+
+
+@dataclass(frozen=True)
+class ConsistencyRow:
+    """One arbitrator's or one problem kind's first decisions: how many, how many of those with a
+    recommendation followed it, how many an appeal overturned (another winner), the median days
+    from the claim's opening to the decision."""
+
+    group: str
+    name: str
+    decisions: int
+    with_recommendation: int
+    followed: int
+    overturned: int
+    median_days: float
+
+    @property
+    def followed_percent(self) -> int | None:
+        return round(100 * self.followed / self.with_recommendation) if self.with_recommendation else None
+
+    @property
+    def overturned_percent(self) -> int:
+        return round(100 * self.overturned / self.decisions) if self.decisions else 0
+
+
+def consistency_report() -> tuple[list[ConsistencyRow], list[ConsistencyRow]]:
+    """The consistency figures per arbitrator and per problem kind, from every first decision: one
+    query of six narrow columns, summed here (medians are not portable SQL)."""
+    overturned = Decision.objects.filter(claim_id=OuterRef("claim_id"), kind=Decision.Kind.APPEAL).exclude(
+        winner=OuterRef("winner")
+    )
+    rows = (
+        Decision.objects.filter(kind=Decision.Kind.FIRST)
+        .annotate(overturned=Exists(overturned))
+        .values_list(
+            "decided_by__username",
+            "claim__dispute__kind",
+            "followed_recommendation",
+            "overturned",
+            "decided_at",
+            "claim__opened_at",
+        )
+    )
+    by_arbitrator: dict[str, list[tuple[bool | None, bool, float]]] = {}
+    by_kind: dict[str, list[tuple[bool | None, bool, float]]] = {}
+    for username, kind, followed, was_overturned, decided_at, opened_at in rows:
+        line = (followed, was_overturned, (decided_at - opened_at).total_seconds() / 86400)
+        by_arbitrator.setdefault(username, []).append(line)
+        by_kind.setdefault(kind, []).append(line)
+    kinds = dict(Dispute.Kind.choices)
+    return (
+        [_consistency("arbitrator", name, lines) for name, lines in sorted(by_arbitrator.items())],
+        [_consistency("kind", str(kinds.get(kind, kind)), lines) for kind, lines in sorted(by_kind.items())],
+    )
+
+
+def _consistency(group: str, name: str, lines: list[tuple[bool | None, bool, float]]) -> ConsistencyRow:
+    return ConsistencyRow(
+        group,
+        name,
+        len(lines),
+        sum(1 for followed, _o, _d in lines if followed is not None),
+        sum(1 for followed, _o, _d in lines if followed),
+        sum(1 for _f, was_overturned, _d in lines if was_overturned),
+        round(median(days for _f, _o, days in lines), 1),
     )

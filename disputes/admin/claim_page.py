@@ -33,6 +33,7 @@ class EvidenceGap:
     """An evidence request the policy's gaps suggest, filled in: the buyer, the text, the days."""
 
     missing: StrOrPromise
+    wanted: StrOrPromise
     text: StrOrPromise
     days_given: int
     due_at: datetime
@@ -120,6 +121,7 @@ class ClaimPageAdmin(ClaimQueueAdmin):
             "evidence_gaps": [
                 EvidenceGap(
                     policy.MISSING_LABELS[missing],
+                    policy.EVIDENCE_LABELS[missing],
                     policy.REQUEST_TEXTS[missing],
                     settings.CLAIM_EVIDENCE_DAYS,
                     now + timedelta(days=settings.CLAIM_EVIDENCE_DAYS),
