@@ -20,7 +20,7 @@ from django_stubs_ext import StrOrPromise
 
 from orders.models import TrackingEvent
 
-from .models import Decision, Dispute, Message, Offer, Winner
+from .models import Attachment, Decision, Dispute, Message, Offer, Winner
 
 T = TrackingEvent.Kind
 # Scans that show the parcel reached the buyer's country (or further).
@@ -376,8 +376,8 @@ def _empty_parcel(facts: ClaimFacts) -> Verdict:
 @policy.rule(
     "not_working_with_video",
     title=_("Не работает, есть видео"),
-    reason=_("Видео показывает, что товар не работает: деньги возвращаются полностью после возврата товара."),
-    outcome=Outcome(Winner.BUYER, ONE, return_required=True),
+    reason=_("Видео показывает, что товар не работает: деньги возвращаются полностью."),
+    outcome=BUYER_FULL,
 )
 def _not_working(facts: ClaimFacts) -> Verdict:
     if facts.kind != NAD or "not_working" not in facts.problems:
@@ -387,7 +387,23 @@ def _not_working(facts: ClaimFacts) -> Verdict:
     return fired(_problem(_("причина: не работает")), facts.shown(Evidence.UNBOXING_VIDEO))
 
 
-PARTLY = frozenset({"wrong_attributes", "poor_quality", "fewer_items"})
+@policy.rule(
+    "different_item_with_video",
+    title=_("Пришёл другой товар, есть видео распаковки"),
+    reason=_("Видео распаковки показывает, что пришёл не тот товар, что описан: деньги возвращаются полностью."),
+    outcome=BUYER_FULL,
+)
+def _different_item(facts: ClaimFacts) -> Verdict:
+    if facts.kind != NAD or "wrong_attributes" not in facts.problems or facts.refund_type != Dispute.RefundType.FULL:
+        return SILENT
+    if not facts.has(Evidence.UNBOXING_VIDEO):
+        return cannot_judge(Evidence.UNBOXING_VIDEO, _problem(_("причина: другой товар")))
+    return fired(_problem(_("причина: другой товар")), facts.shown(Evidence.UNBOXING_VIDEO))
+
+
+# A partial refund fits what can still be used: the wrong size or colour, poor finish, a piece
+# missing, a scratch.
+PARTLY = frozenset({"wrong_attributes", "poor_quality", "fewer_items", "damaged"})
 
 
 @policy.rule(
@@ -477,8 +493,8 @@ def facts_of(dispute: Dispute, *, now: datetime) -> ClaimFacts:
     )
 
 
-def _files(message: Message) -> list[object]:
-    files = getattr(message, "attached_files", None)
+def _files(message: Message) -> list[Attachment]:
+    files: list[Attachment] | None = getattr(message, "attached_files", None)
     return list(files) if files is not None else list(message.attachments.all())
 
 

@@ -9,6 +9,7 @@ from django.http import Http404
 from accounts.models import Store, User
 from core.money import to_cents
 
+from . import policy
 from .models import (
     Appeal,
     Attachment,
@@ -23,7 +24,6 @@ from .models import (
     PolicyRuleSwitch,
     Winner,
 )
-from . import policy
 from .rules import Facts, claim_of
 
 
@@ -218,12 +218,14 @@ def similar_decisions(*, kind: str, problems: list[str], exclude_claim_id: int |
     """How the latest first decisions on claims of the same kind and reason went: how often each
     outcome was chosen and its median refund as a share of what was paid (orders are in different
     currencies, so amounts are compared as shares). One query, bounded by SIMILAR_WINDOW."""
-    rows = (
-        Decision.objects.filter(kind=Decision.Kind.FIRST, claim__dispute__kind=kind, claim__dispute__problems=problems)
-        .exclude(claim_id=exclude_claim_id)
-        .order_by("-decided_at", "-pk")
-        .values_list("winner", "amount", "claim__dispute__order__total_amount")[:SIMILAR_WINDOW]
+    decisions = Decision.objects.filter(
+        kind=Decision.Kind.FIRST, claim__dispute__kind=kind, claim__dispute__problems=problems
     )
+    if exclude_claim_id is not None:
+        decisions = decisions.exclude(claim_id=exclude_claim_id)
+    rows = decisions.order_by("-decided_at", "-pk").values_list(
+        "winner", "amount", "claim__dispute__order__total_amount"
+    )[:SIMILAR_WINDOW]
     shares: dict[str, list[Decimal]] = {}
     for winner, amount, paid in rows:
         shares.setdefault(winner, []).append(amount / paid if paid else Decimal("0"))
@@ -264,7 +266,9 @@ def policy_panel(dispute: Dispute, *, now: datetime) -> PolicyPanel:
     return PolicyPanel(
         recommendation,
         policy.gaps(facts, recommendation, switched_off=off),
-        similar_decisions(kind=dispute.kind, problems=list(dispute.problems), exclude_claim_id=claim.pk if claim else None),
+        similar_decisions(
+            kind=dispute.kind, problems=list(dispute.problems), exclude_claim_id=claim.pk if claim else None
+        ),
         dispute.order.total_amount,
     )
 

@@ -94,9 +94,7 @@ def describe(event: DisputeEvent, dispute: Dispute, *, for_staff: bool) -> list[
         if details.get("followed_recommendation") is True:
             lines.append(_("по рекомендации правил"))
         elif details.get("followed_recommendation") is False:
-            lines.append(
-                _("не по рекомендации правил: %(why)s") % {"why": details.get("deviation_reason", "—")}
-            )
+            lines.append(_("не по рекомендации правил: %(why)s") % {"why": details.get("deviation_reason", "—")})
     return [line for line in lines if line]
 
 

@@ -112,18 +112,16 @@ def consistency_rows(rows: list[selectors.ConsistencyRow]) -> list[list[object]]
         _("отменено по апелляции, %"),
         _("медиана дней до решения"),
     ]
-    return [
-        [str(text) for text in header],
-        *(
-            [
-                str(groups[row.group]),
-                row.name,
-                row.decisions,
-                row.with_recommendation,
-                row.followed_percent if row.followed_percent is not None else "",
-                row.overturned_percent,
-                row.median_days,
-            ]
-            for row in rows
-        ),
+    lines: list[list[object]] = [
+        [
+            str(groups[row.group]),
+            row.name,
+            row.decisions,
+            row.with_recommendation,
+            row.followed_percent if row.followed_percent is not None else "",
+            row.overturned_percent,
+            row.median_days,
+        ]
+        for row in rows
     ]
+    return [[str(text) for text in header], *lines]
