@@ -34,7 +34,8 @@ def add_decisions(cursor, *, arbitrator_ids: list[int]) -> None:
                                        deviation_reason)
         SELECT c.id, 'first', w.winner,
                CASE w.winner WHEN 'buyer' THEN 25.00 WHEN 'split' THEN 12.50 ELSE 0 END,
-               d.currency, false, 'bench decision', (%(arbitrators)s::int[])[1 + c.id %% cardinality(%(arbitrators)s::int[])],
+               d.currency, false, 'bench decision',
+               (%(arbitrators)s::int[])[1 + c.id %% cardinality(%(arbitrators)s::int[])],
                c.opened_at + (c.id %% 20) * interval '1 day',
                CASE WHEN c.id %% 2 = 0 THEN 'damaged_with_video' ELSE '' END,
                CASE WHEN c.id %% 2 = 0 THEN c.id %% 8 <> 0 END,
@@ -52,7 +53,8 @@ def add_decisions(cursor, *, arbitrator_ids: list[int]) -> None:
                                        decided_by_id, decided_at, recommended_rule, followed_recommendation,
                                        deviation_reason)
         SELECT f.claim_id, 'appeal', CASE WHEN f.claim_id %% %(overturned)s = 0 THEN 'buyer' ELSE f.winner END,
-               CASE WHEN f.claim_id %% %(overturned)s = 0 THEN 25.00 ELSE f.amount END, f.currency, false, 'bench appeal',
+               CASE WHEN f.claim_id %% %(overturned)s = 0 THEN 25.00 ELSE f.amount END,
+               f.currency, false, 'bench appeal',
                f.decided_by_id, f.decided_at + interval '9 days', '', NULL, ''
         FROM disputes_decision f JOIN disputes_claim c ON c.id = f.claim_id
         WHERE f.kind = 'first' AND c.stage = 'final' AND f.claim_id %% %(appealed)s = 0

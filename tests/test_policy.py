@@ -341,3 +341,48 @@ def test_the_head_of_arbitration_switches_a_rule_off_with_who_and_why(db, client
         "Трек-номера приходят с опозданием",
     )
     assert selectors.switched_off_rules() == {"no_tracking_number"}
+
+
+def _queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_claim_page_and_the_report_read_a_fixed_number_of_queries_as_decisions_grow(db, client, login):
+    dispute = _damaged_claim(with_video=True)
+    staff = arbitrator()
+    claims.claim_take(dispute=dispute, arbitrator=staff)
+    login(staff)
+    page = reverse("admin:disputes_claim_change", args=[dispute.claim.pk])
+    report = reverse("admin:disputes_policyruleswitch_report")
+    decide(_damaged_claim(with_video=True), winner="buyer")
+    before = (_queries(client, page), _queries(client, report), _queries(client, report + "?format=csv"))
+    for winner in ("buyer", "split", "buyer"):
+        decide(_damaged_claim(with_video=False), winner=winner, amount="5" if winner == "split" else None)
+    after = (_queries(client, page), _queries(client, report), _queries(client, report + "?format=csv"))
+    assert after == before
+
+
+def test_the_consistency_report_counts_followed_and_overturned_decisions(db):
+    followed = _damaged_claim(with_video=True)
+    decide(followed, winner="buyer")
+    _against = _damaged_claim(with_video=True)
+    staff = arbitrator()
+    claims.claim_take(dispute=_against, arbitrator=staff)
+    claims.claim_decide(
+        dispute=_against,
+        arbitrator=staff,
+        winner="seller",
+        amount=None,
+        return_required=False,
+        reason=REASON,
+        deviation_reason="Царапина была видна на фото продавца до отправки.",
+    )
+    _by_arbitrator, by_kind = selectors.consistency_report()
+    [row] = by_kind
+    assert (row.decisions, row.with_recommendation, row.followed, row.followed_percent) == (2, 2, 1, 50)
+    assert row.overturned == 0
