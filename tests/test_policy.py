@@ -388,3 +388,15 @@ def test_the_consistency_report_counts_followed_and_overturned_decisions(db):
     [row] = by_kind
     assert (row.decisions, row.with_recommendation, row.followed, row.followed_percent) == (2, 2, 1, 50)
     assert row.overturned == 0
+
+
+def test_the_consistency_report_downloads_as_csv_through_the_export_helper(db, client, login):
+    decide(_damaged_claim(with_video=True), winner="buyer")
+    staff = arbitrator(username="olga-csv")
+    login(staff)
+    response = client.get(reverse("admin:disputes_policyruleswitch_report") + "?format=csv")
+    text = response.content.decode("utf-8")
+    assert response["Content-Type"].startswith("text/csv") and text.startswith("\ufeff")
+    lines = text.splitlines()
+    assert lines[0].startswith('"\ufeffгруппа"') or lines[0].startswith('\ufeff"группа"')
+    assert any(line.startswith('"арбитр",') and ",1,1,100,0," in line for line in lines)
