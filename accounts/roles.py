@@ -28,6 +28,8 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("disputes", "view_exchangerate"),
         ("disputes", "add_message"),
         ("disputes", "decide_claim"),
+        # The arbitration policy's rules and who switched them off (disputes/policy.py).
+        ("disputes", "view_policyruleswitch"),
         *_READ_ORDERS,
     ],
     # Support edits the FAQ, handles reports and reads orders, disputes and claims to answer
@@ -135,4 +137,6 @@ STAFF_GROUP_PERMISSIONS["arbitration_heads"] = [
     ("accounts", "block_staff"),
     ("accounts", "view_accountappeal"),
     ("accounts", "view_accountevent"),
+    # The head switches a rule of the arbitration policy off (and back on), with the reason.
+    ("disputes", "switch_policy_rule"),
 ]

@@ -19,9 +19,9 @@ from accounts.emails import email_queue
 from accounts.models import User
 from core.errors import ActionRefused
 
-from . import outcomes, rules, services
+from . import outcomes, policy, rules, selectors, services
 from .links import evidence_link_clean
-from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message
+from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message, PolicyRuleSwitch
 from .problems import ALL_PROBLEMS, problems_refusal
 from .rules import Action, Facts, Role
 
@@ -311,6 +311,7 @@ def claim_decide(
     amount: Decimal | None,
     return_required: bool,
     reason: str,
+    deviation_reason: str = "",
     now: datetime | None = None,
 ) -> Decision:
     """The arbitrator's decision. Either party may appeal it once within CLAIM_APPEAL_DAYS; after
@@ -323,6 +324,7 @@ def claim_decide(
         Decision.Kind.FIRST,
         arbitrator=arbitrator,
         outcome=(winner, amount, return_required, reason),
+        deviation_reason=deviation_reason,
         now=now,
         to=Claim.Stage.DECIDED,
         event=DisputeEvent.Kind.DECIDED,
@@ -382,6 +384,7 @@ def appeal_decide(
     amount: Decimal | None,
     return_required: bool,
     reason: str,
+    deviation_reason: str = "",
     now: datetime | None = None,
 ) -> Decision:
     """A second arbitrator decides the appeal: the decision is final and carried out at once."""
@@ -393,6 +396,7 @@ def appeal_decide(
         Decision.Kind.APPEAL,
         arbitrator=arbitrator,
         outcome=(winner, amount, return_required, reason),
+        deviation_reason=deviation_reason,
         now=now,
         to=Claim.Stage.FINAL,
         event=DisputeEvent.Kind.APPEAL_DECIDED,
@@ -410,17 +414,30 @@ def _record_decision(
     *,
     arbitrator: User,
     outcome: tuple[str, Decimal | None, bool, str],
+    deviation_reason: str,
     now: datetime,
     to: str,
     event: str,
     changes: dict[str, Any],
 ) -> Decision:
-    """Check a decision (first or on appeal) against the rules, store it and move the claim."""
+    """Check a decision (first or on appeal) against the rules, store it with the policy's
+    recommendation (and why the arbitrator went against it), and move the claim."""
     winner, amount, return_required, reason = outcome
     check = rules.decision_check(dispute, winner=winner, amount=amount, return_required=return_required, reason=reason)
     if check.problems:
         raise ActionRefused(check.problems[0][1])
     amount = check.amount
+    recommendation = policy.policy.recommend(
+        policy.facts_of(selectors.policy_case_get(dispute.pk), now=now), switched_off=selectors.switched_off_rules()
+    )
+    if message := policy.deviation_refusal(
+        recommendation, winner=winner, return_required=return_required, deviation_reason=deviation_reason
+    ):
+        raise ActionRefused(message)
+    recommended = recommendation.reading
+    followed = (
+        policy.follows(recommended.outcome, winner=winner, return_required=return_required) if recommended else None
+    )
     assert amount is not None  # no problems: the amount is within what was paid
     decision = Decision.objects.create(
         claim=claim,
@@ -432,6 +449,9 @@ def _record_decision(
         reason=reason.strip(),
         decided_by=arbitrator,
         decided_at=now,
+        recommended_rule=recommended.rule.code if recommended else "",
+        followed_recommendation=followed,
+        deviation_reason="" if followed is not False else deviation_reason.strip(),
     )
     _move(
         claim,
@@ -444,6 +464,9 @@ def _record_decision(
         winner=winner,
         amount=str(amount),
         return_required=return_required,
+        recommended_rule=decision.recommended_rule,
+        followed_recommendation=followed,
+        **({"deviation_reason": decision.deviation_reason} if decision.deviation_reason else {}),
     )
     return decision
 
@@ -521,3 +544,31 @@ def claim_mark_overdue(dispute: Dispute, facts: Facts, now: datetime) -> Claim:
 def arbitration_heads() -> list[User]:
     heads = list(User.objects.filter(groups__name="arbitration_heads", is_active=True))
     return heads or list(User.objects.filter(is_superuser=True, is_active=True))
+
+
+# --- the arbitration policy's switches ------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def policy_rule_switch(
+    *, rule: str, enabled: bool, reason: str, staff: User, now: datetime | None = None
+) -> PolicyRuleSwitch:
+    """Switch a rule of the arbitration policy off (or back on), recording who, when and why. The
+    permission is checked by the admin address (disputes.switch_policy_rule)."""
+    now = now or timezone.now()
+    if policy.policy.get(rule) is None:
+        raise ActionRefused(_("Такого правила нет."))
+    if len(reason.strip()) < POLICY_SWITCH_REASON_MIN_LENGTH:
+        raise ActionRefused(
+            _("Объясните, почему: хотя бы %(count)d символов.") % {"count": POLICY_SWITCH_REASON_MIN_LENGTH}
+        )
+    # Switches of one rule are serialised on its latest row; the first switch of a rule has none.
+    latest = PolicyRuleSwitch.objects.select_for_update().filter(rule=rule).order_by("-switched_at", "-pk").first()
+    if (latest.enabled if latest else True) == enabled:
+        raise ActionRefused(_("Правило уже включено.") if enabled else _("Правило уже выключено."))
+    return PolicyRuleSwitch.objects.create(
+        rule=rule, enabled=enabled, reason=reason.strip(), switched_by=staff, switched_at=now
+    )
+
+
+POLICY_SWITCH_REASON_MIN_LENGTH = 10

@@ -1,4 +1,7 @@
-"""Demo disputes: one waiting for the seller, one with a counter-offer, one refunded."""
+"""Demo disputes: one waiting for the seller, one with a counter-offer, one refunded; and claims
+where the arbitration policy's rules agree with the arbitrator (the watches), where the arbitrator
+decided against them with a reason (the jacket), and where they cannot judge for lack of the
+unboxing video (the phone, whose video the arbitrator asked for)."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -157,6 +160,7 @@ def _seed_claims(now: datetime) -> None:
         request_text="Куртка серая вместо чёрной, подкладки нет. Прошу вернуть полную стоимость.",
         now=opened,
     )
+    _unboxing_link(dispute, users["buyer"], "https://video.example/jacket-unboxing", opened)
     dispute_services.dispute_escalate(dispute=dispute, user=users["buyer"], now=opened + timedelta(days=3))
     claims.claim_take(dispute=dispute, arbitrator=olga, now=now - timedelta(days=5))
     claims.claim_decide(
@@ -166,6 +170,8 @@ def _seed_claims(now: datetime) -> None:
         amount=Decimal("2745.00"),
         return_required=False,
         reason=reason,
+        # The rules recommend a full refund (a different item on the video): the arbitrator says why not.
+        deviation_reason="Куртка того же фасона и размера, её можно носить: справедлива половина.",
         now=now - timedelta(days=2),
     )
 
@@ -180,6 +186,8 @@ def _seed_claims(now: datetime) -> None:
         request_text="Часы не заряжаются с первого дня, видео прилагаю.",
         now=opened,
     )
+    # The video follows the rules' reading: the decision below agrees with it.
+    _unboxing_link(dispute, users["buyer2"], "https://video.example/watch-not-charging", opened)
     dispute_services.dispute_escalate(dispute=dispute, user=users["buyer2"], now=opened + timedelta(days=4))
     claims.claim_take(dispute=dispute, arbitrator=olga, now=now - timedelta(days=8))
     claims.claim_decide(
@@ -222,6 +230,13 @@ def _seed_claims(now: datetime) -> None:
         now=opened + timedelta(days=2),
     )
     dispute_services.dispute_auto_claim(dispute_id=dispute.pk, now=now - timedelta(days=1))
+
+
+def _unboxing_link(dispute: Dispute, buyer: User, link: str, opened: datetime) -> None:
+    """The buyer's video, linked from a hosting site (the arbitration policy reads it as the unboxing video)."""
+    dispute_services.message_post(
+        dispute=dispute, user=buyer, text="Видео распаковки по ссылке.", link=link, now=opened + timedelta(hours=2)
+    )
 
 
 DEMO_CLAIM_USERS = ["buyer", "buyer2", "seller", "seller2", "arbitrator"]

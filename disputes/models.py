@@ -387,6 +387,11 @@ class Decision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("арбитр")
     )
     decided_at = models.DateTimeField(_("принято"))
+    # The arbitration policy's reading when the decision was taken (disputes/policy.py): the rule
+    # it recommended, whether the arbitrator followed it (null: no recommendation), and, if not, why.
+    recommended_rule = models.CharField(_("рекомендовало правило"), max_length=40, blank=True, db_default="")
+    followed_recommendation = models.BooleanField(_("по рекомендации"), null=True, blank=True)
+    deviation_reason = models.TextField(_("почему не по рекомендации"), blank=True, db_default="")
     get_kind_display = choice_label("kind")
     get_winner_display = choice_label("winner")
 
@@ -469,3 +474,25 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.currency}: {self.rub_per_unit}"
+
+
+class PolicyRuleSwitch(models.Model):
+    """A rule of the arbitration policy switched off or back on: who, when and why. The latest row
+    of a rule is its state; a rule without rows is on."""
+
+    rule = models.CharField(_("правило"), max_length=40, db_index=True)
+    enabled = models.BooleanField(_("включено"))
+    reason = models.TextField(_("почему"), max_length=1000)
+    switched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("кто")
+    )
+    switched_at = models.DateTimeField(_("когда"))
+
+    class Meta:
+        verbose_name = _("переключение правила")
+        verbose_name_plural = _("переключения правил")
+        ordering = ["-switched_at", "-pk"]
+        permissions = [("switch_policy_rule", _("Может выключать и включать правила рекомендаций"))]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {'on' if self.enabled else 'off'}"

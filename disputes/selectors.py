@@ -1,11 +1,15 @@
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from statistics import median
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import Store, User
 from core.money import to_cents
 
+from . import policy
 from .models import (
     Appeal,
     Attachment,
@@ -17,6 +21,8 @@ from .models import (
     ExchangeRate,
     Message,
     Offer,
+    PolicyRuleSwitch,
+    Winner,
 )
 from .rules import Facts, claim_of
 
@@ -157,3 +163,177 @@ class RoubleEquivalents:
         if rate is None:
             return None
         return to_cents(amount * rate.rub_per_unit), rate
+
+
+# --- the arbitration policy (disputes/policy.py) ---------------------------------------------------
+
+
+def policy_case_get(dispute_id: int) -> Dispute:
+    """A dispute with what the policy's facts need (policy.facts_of), in five queries: for a
+    service deciding under the row lock; the claim page reads the same from claim_case_get()."""
+    return (
+        Dispute.objects.select_related("order")
+        .prefetch_related(
+            "order__tracking_events",
+            "offers",
+            Prefetch(
+                "messages",
+                queryset=Message.objects.prefetch_related(
+                    Prefetch("attachments", queryset=Attachment.objects.order_by("pk"), to_attr="attached_files")
+                ),
+            ),
+        )
+        .get(pk=dispute_id)
+    )
+
+
+def switched_off_rules() -> frozenset[str]:
+    """The codes of the rules whose latest switch turned them off (one query over a short table)."""
+    latest: dict[str, bool] = {}
+    for rule, enabled in PolicyRuleSwitch.objects.order_by("switched_at", "pk").values_list("rule", "enabled"):
+        latest[rule] = enabled
+    return frozenset(rule for rule, enabled in latest.items() if not enabled)
+
+
+# How many of the latest decided claims of the same kind and reason the claim page sums up.
+SIMILAR_WINDOW = 500
+
+
+@dataclass(frozen=True)
+class OutcomeShare:
+    winner: str
+    label: str
+    count: int
+    percent: int
+    median_share: int  # the median refund, in percent of what was paid
+
+
+@dataclass(frozen=True)
+class SimilarDecisions:
+    total: int
+    outcomes: list[OutcomeShare]
+
+
+def similar_decisions(*, kind: str, problems: list[str], exclude_claim_id: int | None = None) -> SimilarDecisions:
+    """How the latest first decisions on claims of the same kind and reason went: how often each
+    outcome was chosen and its median refund as a share of what was paid (orders are in different
+    currencies, so amounts are compared as shares). One query, bounded by SIMILAR_WINDOW."""
+    decisions = Decision.objects.filter(
+        kind=Decision.Kind.FIRST, claim__dispute__kind=kind, claim__dispute__problems=problems
+    )
+    if exclude_claim_id is not None:
+        decisions = decisions.exclude(claim_id=exclude_claim_id)
+    rows = decisions.order_by("-decided_at", "-pk").values_list(
+        "winner", "amount", "claim__dispute__order__total_amount"
+    )[:SIMILAR_WINDOW]
+    shares: dict[str, list[Decimal]] = {}
+    for winner, amount, paid in rows:
+        shares.setdefault(winner, []).append(amount / paid if paid else Decimal("0"))
+    total = sum(len(values) for values in shares.values())
+    labels = dict(Winner.choices)
+    outcomes = [
+        OutcomeShare(
+            winner,
+            str(labels[winner]),
+            len(shares[winner]),
+            round(100 * len(shares[winner]) / total),
+            round(100 * median(shares[winner])),
+        )
+        for winner in Winner.values
+        if winner in shares
+    ]
+    return SimilarDecisions(total, outcomes)
+
+
+@dataclass(frozen=True)
+class PolicyPanel:
+    """What the claim page shows beside the decision form: the policy's reading, the evidence that
+    would change it, and how similar claims were decided."""
+
+    recommendation: "policy.Recommendation"
+    gaps: list["policy.Evidence"]
+    similar: SimilarDecisions
+    paid: Decimal
+
+
+def policy_panel(dispute: Dispute, *, now: datetime) -> PolicyPanel:
+    """The panel from a dispute read by claim_case_get(): two queries (the switched-off rules, the
+    similar decisions), whatever the case holds."""
+    off = switched_off_rules()
+    facts = policy.facts_of(dispute, now=now)
+    recommendation = policy.policy.recommend(facts, switched_off=off)
+    claim = claim_of(dispute)
+    return PolicyPanel(
+        recommendation,
+        policy.gaps(facts, recommendation, switched_off=off),
+        similar_decisions(
+            kind=dispute.kind, problems=list(dispute.problems), exclude_claim_id=claim.pk if claim else None
+        ),
+        dispute.order.total_amount,
+    )
+
+
+@dataclass(frozen=True)
+class ConsistencyRow:
+    """One arbitrator's or one problem kind's first decisions: how many, how many of those with a
+    recommendation followed it, how many an appeal overturned (another winner), the median days
+    from the claim's opening to the decision."""
+
+    group: str
+    name: str
+    decisions: int
+    with_recommendation: int
+    followed: int
+    overturned: int
+    median_days: float
+
+    @property
+    def followed_percent(self) -> int | None:
+        return round(100 * self.followed / self.with_recommendation) if self.with_recommendation else None
+
+    @property
+    def overturned_percent(self) -> int:
+        return round(100 * self.overturned / self.decisions) if self.decisions else 0
+
+
+def consistency_report() -> tuple[list[ConsistencyRow], list[ConsistencyRow]]:
+    """The consistency figures per arbitrator and per problem kind, from every first decision: one
+    query of six narrow columns, summed here (medians are not portable SQL)."""
+    overturned = Decision.objects.filter(claim_id=OuterRef("claim_id"), kind=Decision.Kind.APPEAL).exclude(
+        winner=OuterRef("winner")
+    )
+    rows = (
+        Decision.objects.filter(kind=Decision.Kind.FIRST)
+        .annotate(overturned=Exists(overturned))
+        .values_list(
+            "decided_by__username",
+            "claim__dispute__kind",
+            "followed_recommendation",
+            "overturned",
+            "decided_at",
+            "claim__opened_at",
+        )
+    )
+    by_arbitrator: dict[str, list[tuple[bool | None, bool, float]]] = {}
+    by_kind: dict[str, list[tuple[bool | None, bool, float]]] = {}
+    for username, kind, followed, was_overturned, decided_at, opened_at in rows:
+        line = (followed, was_overturned, (decided_at - opened_at).total_seconds() / 86400)
+        by_arbitrator.setdefault(username, []).append(line)
+        by_kind.setdefault(kind, []).append(line)
+    kinds = dict(Dispute.Kind.choices)
+    return (
+        [_consistency("arbitrator", name, lines) for name, lines in sorted(by_arbitrator.items())],
+        [_consistency("kind", str(kinds.get(kind, kind)), lines) for kind, lines in sorted(by_kind.items())],
+    )
+
+
+def _consistency(group: str, name: str, lines: list[tuple[bool | None, bool, float]]) -> ConsistencyRow:
+    return ConsistencyRow(
+        group,
+        name,
+        len(lines),
+        sum(1 for followed, _o, _d in lines if followed is not None),
+        sum(1 for followed, _o, _d in lines if followed),
+        sum(1 for _f, was_overturned, _d in lines if was_overturned),
+        round(median(days for _f, _o, days in lines), 1),
+    )

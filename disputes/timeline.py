@@ -90,6 +90,11 @@ def describe(event: DisputeEvent, dispute: Dispute, *, for_staff: bool) -> list[
                 _("этап: было «%(old)s», стало «%(new)s»")
                 % {"old": _stage(details["stage"].get("old")), "new": _stage(details["stage"].get("new"))}
             )
+        # The policy's recommendation is for staff: the parties read only the quoted reason.
+        if details.get("followed_recommendation") is True:
+            lines.append(_("по рекомендации правил"))
+        elif details.get("followed_recommendation") is False:
+            lines.append(_("не по рекомендации правил: %(why)s") % {"why": details.get("deviation_reason", "—")})
     return [line for line in lines if line]
 
 

@@ -202,6 +202,8 @@ def _pages_for(role: str) -> list[Callable[[], str] | Flow]:
             lambda: reverse("admin:disputes_dispute_change", args=[claim.dispute_id]),
             lambda: reverse("admin:orders_order_changelist"),
             lambda: reverse("admin:disputes_attachment_changelist"),
+            lambda: reverse("admin:disputes_policyruleswitch_changelist"),
+            lambda: reverse("admin:disputes_policyruleswitch_report"),
         ]
     if role == "finance":
         refund = Refund.objects.order_by("pk").first()

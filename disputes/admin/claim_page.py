@@ -3,26 +3,40 @@ tracking, evidence requests, decisions, the timeline) beside the forms an arbitr
 offered as the rulebook allows the viewer now; and a store's record page."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from accounts.http import signed_in_user
 from accounts.models import Store
 from core.csv_export import csv_response
 
-from .. import claims, rules, selectors, timeline
+from .. import claims, policy, rules, selectors, timeline
 from ..models import Claim, Dispute, DisputeEvent
 from ..problems import ALL_PROBLEMS
 from ..store_record import store_record, store_record_recent, store_record_rows
 from .forms import DecisionForm, EvidenceRequestForm, ReclassifyForm
 from .queue import ClaimQueueAdmin
+
+
+@dataclass(frozen=True)
+class EvidenceGap:
+    """An evidence request the policy's gaps suggest, filled in: the buyer, the text, the days."""
+
+    missing: StrOrPromise
+    wanted: StrOrPromise
+    text: StrOrPromise
+    days_given: int
+    due_at: datetime
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,7 @@ class ClaimPageAdmin(ClaimQueueAdmin):
         role = rules.role_of(dispute, user)
         actions = rules.allowed(dispute, role, now, facts, actions=rules.CLAIM_PAGE_ACTIONS)
         thread = list(dispute.messages.all())
+        panel = selectors.policy_panel(dispute, now=now)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -101,7 +116,19 @@ class ClaimPageAdmin(ClaimQueueAdmin):
             "evidence_request": facts.evidence_request,
             "actions": actions,
             "why_no_forms": rules.claim_page_idle_reason(dispute, role, facts),
-            "decision_form": forms_with_errors.get("decision_form") or DecisionForm(dispute=dispute),
+            "decision_form": forms_with_errors.get("decision_form")
+            or DecisionForm(dispute=dispute, recommendation=panel.recommendation),
+            "policy": panel,
+            "evidence_gaps": [
+                EvidenceGap(
+                    policy.MISSING_LABELS[missing],
+                    policy.EVIDENCE_LABELS[missing],
+                    policy.REQUEST_TEXTS[missing],
+                    settings.CLAIM_EVIDENCE_DAYS,
+                    now + timedelta(days=settings.CLAIM_EVIDENCE_DAYS),
+                )
+                for missing in panel.gaps
+            ],
             "evidence_form": forms_with_errors.get("evidence_form") or EvidenceRequestForm(),
             "reclassify_form": forms_with_errors.get("reclassify_form") or ReclassifyForm(dispute=dispute),
             "requested_equivalent": selectors.rouble_equivalent(dispute.requested_amount, dispute.currency),

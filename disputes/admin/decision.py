@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.http import signed_in_user
 from core.dates import days
 
-from .. import claims, selectors
+from .. import claims, policy, selectors
 from ..models import Claim, Decision, Dispute
 from .claim_page import ClaimPageAdmin
 from .forms import DecisionForm
@@ -36,9 +36,10 @@ class ClaimAdmin(ClaimPageAdmin):
 
     def decide(self, request: HttpRequest, pk: int, *, appeal: bool) -> HttpResponse:
         claim, dispute = self.claim_case(request, pk)
-        form = DecisionForm(request.POST, dispute=dispute)
+        panel = selectors.policy_panel(dispute, now=timezone.now())
+        form = DecisionForm(request.POST, dispute=dispute, recommendation=panel.recommendation)
         if request.method == "POST" and form.is_valid() and request.POST.get("confirmed") != "yes":
-            return self.confirmation_page(request, claim, dispute, form, appeal=appeal)
+            return self.confirmation_page(request, claim, dispute, form, appeal=appeal, panel=panel)
         service = claims.appeal_decide if appeal else claims.claim_decide
         return self.run_action(
             request,
@@ -49,6 +50,7 @@ class ClaimAdmin(ClaimPageAdmin):
                 amount=form.cleaned_data["amount"],
                 return_required=form.cleaned_data.get("return_required", False),
                 reason=form.cleaned_data["reason"],
+                deviation_reason=form.cleaned_data.get("deviation_reason", ""),
             ),
             form=form,
             form_page=lambda form: self.claim_page(request, pk, decision_form=form),
@@ -60,7 +62,14 @@ class ClaimAdmin(ClaimPageAdmin):
         )
 
     def confirmation_page(
-        self, request: HttpRequest, claim: Claim, dispute: Dispute, form: DecisionForm, *, appeal: bool
+        self,
+        request: HttpRequest,
+        claim: Claim,
+        dispute: Dispute,
+        form: DecisionForm,
+        *,
+        appeal: bool,
+        panel: selectors.PolicyPanel,
     ) -> TemplateResponse:
         """The decision as the parties will read it, with the form's values kept in hidden inputs
         and "Подтвердить решение", which sends them again with confirmed=yes."""
@@ -86,6 +95,9 @@ class ClaimAdmin(ClaimPageAdmin):
             if preview.amount
             else None,
             "form": form,
+            "quoted_reason": policy.quoted_reason_for(
+                panel.recommendation, winner=preview.winner, return_required=preview.return_required
+            ),
             "appeal": appeal,
             "appeal_days": days(settings.CLAIM_APPEAL_DAYS),
         }

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.money import format_money
 
-from .. import rules
+from .. import policy, rules
 from ..models import Dispute, Winner
 from ..problems import ALL_PROBLEMS, PROBLEMS_BY_KIND
 
@@ -33,10 +33,20 @@ class DecisionForm(forms.Form):
         min_length=settings.CLAIM_REASON_MIN_LENGTH,
         error_messages={"min_length": _("Обоснование — не короче %(limit_value)d символов: его прочтут обе стороны.")},
     )
+    deviation_reason = forms.CharField(
+        label=_("Если решаете не так, как рекомендуют правила, — почему (стороны этого не увидят)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
 
-    def __init__(self, *args: Any, dispute: Dispute, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, dispute: Dispute, recommendation: policy.Recommendation | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.dispute = dispute
+        self.recommendation = recommendation
+        if recommendation is None or recommendation.outcome is None:
+            del self.fields["deviation_reason"]
         paid = dispute.order.total_amount
         self.fields["amount"].help_text = _(
             "В валюте заказа, не больше %(paid)s. Для решения в пользу покупателя пустое поле — вся сумма."
@@ -57,6 +67,15 @@ class DecisionForm(forms.Form):
             reason=cleaned.get("reason", ""),
         )
         cleaned["amount"] = check.amount
+        if self.recommendation is not None and (
+            deviation := policy.deviation_refusal(
+                self.recommendation,
+                winner=winner,
+                return_required=cleaned.get("return_required", False),
+                deviation_reason=cleaned.get("deviation_reason", ""),
+            )
+        ):
+            check.problems.append(("deviation_reason", deviation))
         for field, message in check.problems:
             if field not in self.errors:
                 self.add_error(field, message)

@@ -1,0 +1,12 @@
+from django.db import migrations
+
+from accounts.roles import sync_staff_groups_migration
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0011_accountevent_actor_role"),
+        ("disputes", "0019_policy_recommendations"),
+    ]
+
+    operations = [migrations.RunPython(sync_staff_groups_migration, migrations.RunPython.noop)]
