@@ -7,9 +7,10 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ActionRefused
-from core.forms import MultipleFileField, files_help_text
+from core.forms import MoneyField, MultipleFileField, files_help_text
 from core.money import format_money
 from core.tracking_numbers import TrackingNumberField
+from orders.models import OrderItem
 
 from . import rules
 from .links import MAX_LINK_LENGTH, evidence_link_clean
@@ -51,9 +52,26 @@ class AmountForm(forms.Form):
     def check_amount(self, cleaned: dict[str, Any], *, amount_field: str = "amount") -> None:
         if amount_field in self.errors:
             return
-        message = rules.refund_amount_refusal(cleaned.get(amount_field), paid=self.max_amount, currency=self.currency)
+        message = rules.refund_amount_refusal(
+            cleaned.get(amount_field), paid=self.max_amount, currency=self.currency, partial=True
+        )
         if message:
             self.add_error(amount_field, message)
+
+
+class ItemForm(forms.Form):
+    """Which item of the order the dispute is about; items that already had a dispute are not offered."""
+
+    item = forms.TypedChoiceField(
+        label=_("О каком товаре спор?"),
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages={"required": _("Выберите товар."), "invalid_choice": _("Выберите товар из списка.")},
+    )
+
+    def __init__(self, *args: Any, items: Sequence[OrderItem], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedChoiceField, self.fields["item"]).choices = [(item.pk, item.title) for item in items]
 
 
 class ReceivedForm(forms.Form):
@@ -104,14 +122,7 @@ class RefundForm(AmountForm):
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         initial=Dispute.RefundType.FULL,
     )
-    amount = forms.DecimalField(
-        label=_("Сумма частичного возврата"),
-        required=False,
-        max_digits=12,
-        decimal_places=2,
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-    )
+    amount = MoneyField(label=_("Сумма частичного возврата"), required=False)
     return_item = forms.TypedChoiceField(
         label=_("Вы готовы отправить товар обратно продавцу?"),
         choices=[("no", _("Нет, оставлю товар у себя")), ("yes", _("Да, отправлю обратно"))],
@@ -121,7 +132,9 @@ class RefundForm(AmountForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["amount"].help_text = _("В валюте заказа (%(currency)s), не больше %(max)s.") % {
+        self.fields["amount"].help_text = _(
+            "В валюте заказа (%(currency)s), меньше %(max)s: столько заплачено за товар."
+        ) % {
             "currency": self.currency,
             "max": format_money(self.max_amount, self.currency),
         }
@@ -173,14 +186,7 @@ class OfferForm(AmountForm):
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         initial="partial",
     )
-    amount = forms.DecimalField(
-        label=_("Сумма"),
-        required=False,
-        max_digits=12,
-        decimal_places=2,
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-    )
+    amount = MoneyField(label=_("Сумма"), required=False)
     return_required = forms.BooleanField(label=_("Товар нужно вернуть продавцу"), required=False)
     note = forms.CharField(
         label=_("Пояснение"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}), required=True
@@ -189,7 +195,7 @@ class OfferForm(AmountForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["amount"].help_text = _("Для частичного возврата, в %(currency)s, не больше %(max)s.") % {
+        self.fields["amount"].help_text = _("Для частичного возврата, в %(currency)s, меньше %(max)s.") % {
             "currency": self.currency,
             "max": format_money(self.max_amount, self.currency),
         }

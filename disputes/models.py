@@ -36,8 +36,19 @@ class Dispute(models.Model):
         FULL = "full", _("Полный возврат")
         PARTIAL = "partial", _("Частичный возврат")
 
-    order = models.OneToOneField(
-        "orders.Order", on_delete=models.PROTECT, related_name="dispute", verbose_name=_("заказ")
+    # A dispute is about one item of its order; each item has at most one dispute, ever (the
+    # marketplace's rule), so an order of a watch and a strap may have two. `item` is empty only
+    # for an order without item rows, which then has at most one dispute.
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="disputes", verbose_name=_("заказ")
+    )
+    item = models.OneToOneField(
+        "orders.OrderItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dispute",
+        verbose_name=_("товар"),
     )
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("покупатель")
@@ -55,6 +66,9 @@ class Dispute(models.Model):
         _("запрошенная сумма"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
     currency = models.CharField(_("валюта"), max_length=3)
+    # What the buyer paid for the item, with its share of shipping, when the dispute opened: every
+    # refund of this dispute (request, offer, decision) is bounded by it.
+    paid_amount = models.DecimalField(_("оплачено за товар"), max_digits=12, decimal_places=2)
     return_item = models.BooleanField(_("покупатель готов вернуть товар"), default=False)
     request_text = models.TextField(_("требование покупателя"), max_length=4000)
     status = models.CharField(
@@ -92,6 +106,9 @@ class Dispute(models.Model):
         indexes = [models.Index(fields=["buyer", "-opened_at"]), models.Index(fields=["store", "-opened_at"])]
         constraints = [
             models.CheckConstraint(condition=models.Q(requested_amount__gt=0), name="dispute_amount_positive"),
+            models.UniqueConstraint(
+                fields=["order"], condition=models.Q(item__isnull=True), name="one_dispute_per_order_without_items"
+            ),
         ]
 
     def __str__(self) -> str:

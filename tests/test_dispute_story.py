@@ -431,7 +431,7 @@ def test_the_footer_names_the_viewers_time_zone_as_settings_does(buyer, client):
 def test_dispute_deadlines_show_the_countdown(order, buyer, client):
     open_dispute(order)
     client.force_login(buyer)
-    page = text_of(client, reverse("disputes:detail", args=[order.dispute.pk]))
+    page = text_of(client, reverse("disputes:detail", args=[order.disputes.get().pk]))
     assert "осталось 4 д 23 ч" in page and "MSK" in page
 
 

@@ -38,7 +38,7 @@ PAGES = {
     "my orders, disputed only": ("buyer", lambda order: reverse("orders:list") + "?status=disputed", 5),
     "an order": ("buyer", lambda order: reverse("orders:detail", args=[order.number]), 7),
     "my disputes": ("buyer", lambda order: reverse("disputes:list"), 5),
-    "a dispute": ("buyer", lambda order: reverse("disputes:detail", args=[order.dispute.pk]), 10),
+    "a dispute": ("buyer", lambda order: reverse("disputes:detail", args=[order.disputes.get().pk]), 10),
     "support requests": ("buyer", lambda order: reverse("orders:support") + f"?order={order.number}", 5),
     "the wizard": ("buyer", lambda order: reverse("disputes:wizard_start", args=[order.number]), 6),
     "store orders": ("seller", lambda order: reverse("orders:store_list"), 6),
