@@ -278,12 +278,12 @@ def _open_dispute(order: Order, role: Role, now: datetime, facts: Facts) -> Perm
     if facts.undisputed_items is None:
         if order.has_dispute:
             return refuse(_("По этому заказу уже открывали спор. Спор по заказу открывается только один раз."))
-    elif facts.item_id is not None and facts.item_id not in facts.undisputed_items:
-        return refuse(_("По этому товару уже открывали спор. По каждому товару спор открывается только один раз."))
     elif not facts.undisputed_items:
         return refuse(
             _("По каждому товару этого заказа уже открывали спор. По товару спор открывается только один раз.")
         )
+    elif facts.item_id is not None and facts.item_id not in facts.undisputed_items:
+        return refuse(_("По этому товару уже открывали спор. По каждому товару спор открывается только один раз."))
     if order.status == Order.Status.CANCELLED:
         return refuse(_("Заказ отменён, деньги возвращаются: спор не нужен."))
     if order.status == Order.Status.AWAITING_SHIPMENT:
