@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .money import amount_parse
@@ -63,3 +64,7 @@ class MoneyField(forms.DecimalField):
         if amount is None or not amount.is_finite():
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return amount
+
+
+# A ModelAdmin's (or inline's) `formfield_overrides`: its money columns typed as on the site.
+MONEY_INPUT: dict[type[models.Field], dict[str, Any]] = {models.DecimalField: {"form_class": MoneyField}}

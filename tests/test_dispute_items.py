@@ -298,3 +298,13 @@ def test_the_arbitrators_decision_form_reads_1_000_as_a_number(order):
     form = DecisionForm({"winner": "split", "amount": "1 000", "reason": REASON}, dispute=dispute)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["amount"] == Decimal("1000")
+
+
+def test_staff_type_order_money_as_on_the_site(rf, staff_user):
+    from django.contrib import admin
+
+    request = rf.get("/")
+    request.user = staff_user
+    order_admin = admin.site.get_model_admin(Order)
+    total = order_admin.formfield_for_dbfield(Order._meta.get_field("total_amount"), request)
+    assert isinstance(total, MoneyField) and total.clean("1 000,50") == Decimal("1000.50")

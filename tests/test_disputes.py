@@ -121,7 +121,7 @@ def test_partial_refund_must_be_positive_and_at_most_what_was_paid(order, bad_am
 
 
 def test_partial_refund_of_exactly_the_price_is_refused_by_the_service(order):
-    """"Partial" is less than was paid; the whole price is the full refund (the rulebook's words,
+    """ "Partial" is less than was paid; the whole price is the full refund (the rulebook's words,
     whichever form or caller sends it)."""
     with pytest.raises(ActionRefused, match="Частичный возврат — меньше, чем заплачено за товар"):
         open_dispute(order, refund_type="partial", amount=Decimal("25.00"))

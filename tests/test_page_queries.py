@@ -23,9 +23,9 @@ def count(client, url: str) -> int:
 def add_rows(buyer, seller) -> None:
     for number in range(4):
         order = OrderFactory(buyer=buyer, store=seller.store)
-        OrderItemFactory(order=order, title=f"Второй товар {number}")
+        second = OrderItemFactory(order=order, title=f"Второй товар {number}")
         if number % 2:
-            open_dispute(order)
+            open_dispute(order, item_id=second.pk)
         order_services.support_request_create(author=buyer, order=order, text="Где мой заказ? Прошу помочь.")
 
 
