@@ -188,6 +188,11 @@ class OfferForm(AmountForm):
     )
     amount = MoneyField(label=_("Сумма"), required=False)
     return_required = forms.BooleanField(label=_("Товар нужно вернуть продавцу"), required=False)
+    return_postage_limit = MoneyField(
+        label=_("Продавец возместит пересылку обратно, до"),
+        required=False,
+        help_text=_("Если товар возвращается: сколько продавец вернёт покупателю за почту. Пусто — платит покупатель."),
+    )
     note = forms.CharField(
         label=_("Пояснение"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}), required=True
     )
@@ -205,6 +210,12 @@ class OfferForm(AmountForm):
         cleaned = super().clean() or {}
         if cleaned.get("refund_type") == Dispute.RefundType.PARTIAL:
             self.check_amount(cleaned)
+        if "return_postage_limit" not in self.errors and (
+            message := rules.return_postage_refusal(
+                cleaned.get("return_postage_limit"), return_required=cleaned.get("return_required", False)
+            )
+        ):
+            self.add_error("return_postage_limit", message)
         return cleaned
 
 

@@ -66,9 +66,18 @@ def dispute_opened(dispute: Dispute, *, now: datetime) -> None:
     )
 
 
-def refund_decided(dispute: Dispute, *, decided_by: str, amount: Decimal, return_required: bool, now: datetime) -> None:
+def refund_decided(
+    dispute: Dispute,
+    *,
+    decided_by: str,
+    amount: Decimal,
+    return_required: bool,
+    now: datetime,
+    return_postage_limit: Decimal | None = None,
+) -> None:
     """`decided_by`: "agreement" (an accepted offer), "seller_silence" (the seller did not answer in
-    time) or "arbitration" (a final claim decision)."""
+    time) or "arbitration" (a final claim decision). `return_postage_limit`: the seller refunds the
+    buyer's return postage up to it (None: the buyer pays it)."""
     webhook_queue(
         kind="dispute.refund_decided",
         dedupe_key=f"refund-decided:{dispute.pk}",
@@ -78,6 +87,9 @@ def refund_decided(dispute: Dispute, *, decided_by: str, amount: Decimal, return
             # The refund comes out of the seller's payout for the order; none when nothing is refunded.
             "paid_by": "seller" if amount > 0 else None,
             "return_required": return_required,
+            "return_postage_paid_by_seller_up_to": (
+                _money(return_postage_limit, dispute.currency) if return_required and return_postage_limit else None
+            ),
             "decided_by": decided_by,
         },
         now=now,

@@ -503,6 +503,18 @@ def refund_amount_refusal(amount: Decimal | None, *, paid: Decimal, currency: st
     return None
 
 
+def return_postage_refusal(limit: Decimal | None, *, return_required: bool) -> str | None:
+    """The seller may offer to refund the buyer's return postage up to an amount: only when the
+    item goes back, and an amount above zero."""
+    if limit is None:
+        return None
+    if not return_required:
+        return _("Возместить пересылку можно, только если товар возвращается продавцу.")
+    if limit <= 0:
+        return _("Сумма возмещения пересылки должна быть больше нуля.")
+    return None
+
+
 def blocked_loser_refusal(dispute: Dispute, *, winner: str) -> str | None:
     """A blocked party cannot act on its dispute, so nothing is decided against it until it is
     unblocked (a decision for it may still be taken)."""

@@ -284,34 +284,55 @@ def offer_accept(*, dispute: Dispute, offer_id: int, user: User, now: datetime |
 
 
 def _resolve(dispute: Dispute, *, offer: Offer, actor: User | None, now: datetime) -> Dispute:
-    settle(dispute, amount=offer.amount, return_required=offer.return_required, actor=actor, now=now)
+    settle(
+        dispute,
+        amount=offer.amount,
+        return_required=offer.return_required,
+        actor=actor,
+        now=now,
+        return_postage_limit=offer.return_postage_limit,
+    )
     outcomes.refund_decided(
         dispute,
         decided_by="seller_silence" if dispute.seller_silent else "agreement",
         amount=offer.amount,
         return_required=offer.return_required,
+        return_postage_limit=offer.return_postage_limit,
         now=now,
     )
-    if offer.return_required:
-        headline = gettext_lazy("Спор по заказу {number} решён: товар нужно отправить продавцу за {days}.")
-    else:
+    if not offer.return_required:
         headline = gettext_lazy("Спор по заказу {number} решён: начинается возврат денег.")
-    notify(
-        dispute,
-        [dispute.buyer, dispute.store.owner],
-        headline,
-        "resolved",
-        days=days_lazy(settings.DISPUTE_RETURN_SHIP_DAYS),
-    )
+        notify(dispute, [dispute.buyer, dispute.store.owner], headline, "resolved")
+        return dispute
+    # The agreement mail repeats who pays the return postage, in each party's words.
+    headline = gettext_lazy("Спор по заказу {number} решён: товар нужно отправить продавцу за {days}. {postage}")
+    for user, viewer in ((dispute.buyer, Role.BUYER), (dispute.store.owner, Role.SELLER)):
+        notify(
+            dispute,
+            [user],
+            headline,
+            "resolved",
+            days=days_lazy(settings.DISPUTE_RETURN_SHIP_DAYS),
+            postage=dispute.return_postage_text(viewer),
+        )
     return dispute
 
 
-def settle(dispute: Dispute, *, amount: Decimal, return_required: bool, actor: User | None, now: datetime) -> None:
+def settle(
+    dispute: Dispute,
+    *,
+    amount: Decimal,
+    return_required: bool,
+    actor: User | None,
+    now: datetime,
+    return_postage_limit: Decimal | None = None,
+) -> None:
     """The outcome is agreed or decided and the buyer gets money: the item goes back first (when
-    the outcome says so), or the refund starts now."""
+    the outcome says so, with who pays its postage), or the refund starts now."""
     changes: dict[str, Any] = {
         "resolved_amount": amount,
         "return_required": return_required,
+        "return_postage_limit": return_postage_limit if return_required else None,
         "resolved_at": now,
         "seller_answer_due_at": None,
         "auto_claim_due_at": None,
@@ -335,6 +356,7 @@ def offer_make(
     return_required: bool,
     note: str,
     attachment_ids: list[int] | None = None,
+    return_postage_limit: Decimal | None = None,
     now: datetime | None = None,
 ) -> Offer:
     """Propose terms. The seller's first answer is a refusal with a counter-offer; after that
@@ -345,6 +367,8 @@ def offer_make(
     pending = _pending_offer(dispute)
     rules.require(Action.MAKE_OFFER, dispute, role, now, rules.Facts(pending_offer=pending))
     if refusal := rules.return_terms_refusal(dispute, return_required=return_required, role=role):
+        raise ActionRefused(refusal)
+    if refusal := rules.return_postage_refusal(return_postage_limit, return_required=return_required):
         raise ActionRefused(refusal)
     amount = _refund_amount(amount, refund_type, paid=dispute.paid_amount, currency=dispute.currency)
     if pending is not None:
@@ -360,6 +384,7 @@ def offer_make(
         refund_type=refund_type,
         amount=amount,
         return_required=return_required,
+        return_postage_limit=return_postage_limit,
         note=note.strip(),
     )
     message = Message.objects.create(dispute=dispute, author=user, kind=Message.Kind.OFFER, text=note.strip())

@@ -373,6 +373,7 @@ def offer_create(request: AuthenticatedRequest, pk: int):
                 refund_type=form.cleaned_data["refund_type"],
                 amount=form.cleaned_data.get("amount"),
                 return_required=form.cleaned_data["return_required"],
+                return_postage_limit=form.cleaned_data.get("return_postage_limit"),
                 note=form.cleaned_data["note"],
                 attachment_ids=stored,
             )
