@@ -65,9 +65,7 @@ def test_without_an_offer_to_cover_it_the_buyer_is_told_they_pay_the_postage(log
     assert "Пересылку обратно оплачиваете вы: продавец не предложил её возместить." in text
 
 
-def test_covering_postage_without_a_return_is_refused_by_the_service_and_next_to_the_field(
-    login, order, buyer, seller
-):
+def test_covering_postage_without_a_return_is_refused_by_the_service_and_next_to_the_field(login, order, buyer, seller):
     dispute = open_dispute(order)
     with pytest.raises(ActionRefused, match="только если товар возвращается"):
         services.offer_make(
