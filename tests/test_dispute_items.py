@@ -308,3 +308,12 @@ def test_staff_type_order_money_as_on_the_site(rf, staff_user):
     order_admin = admin.site.get_model_admin(Order)
     total = order_admin.formfield_for_dbfield(Order._meta.get_field("total_amount"), request)
     assert isinstance(total, MoneyField) and total.clean("1 000,50") == Decimal("1000.50")
+
+
+def test_the_dispute_page_and_the_lists_show_the_disputed_item_only(login, buyer, seller):
+    order, _watch, strap = watch_and_strap(buyer, seller)
+    dispute = open_dispute(order, item_id=strap.pk)
+    client = login(buyer)
+    for url in (reverse("disputes:detail", args=[dispute.pk]), reverse("disputes:list")):
+        page = client.get(url).content.decode()
+        assert "Ремешок силиконовый" in page and "Смарт-часы" not in page
