@@ -29,7 +29,7 @@ ORDER_COLUMNS = (
 DISPUTE_COLUMNS = (
     "order_id, buyer_id, store_id, kind, problems, held_by_customs, wrong_address, refund_type, requested_amount, "
     "currency, return_item, request_text, status, opened_at, escalation_opens_at, return_required, "
-    "return_tracking_number, escalated_at, updated_at"
+    "return_tracking_number, escalated_at, updated_at, paid_amount"
 )
 
 
@@ -55,7 +55,7 @@ def add_claims(cursor, *, count: int, buyer_id: int, store_id: int, arbitrator_i
         SELECT o.id, o.buyer_id, o.store_id, 'not_as_described',
                (ARRAY['["empty_parcel"]','["wrong_attributes","damaged"]','["counterfeit"]'])[1 + o.id %% 3]::jsonb,
                false, false, 'full', 25.00, o.currency, false, 'generated request text', 'claim',
-               now() - interval '85 days', now() - interval '82 days', false, '', opened, now()
+               now() - interval '85 days', now() - interval '82 days', false, '', opened, now(), 25.00
         FROM (SELECT id, buyer_id, store_id, currency, now() - (random() * interval '70 days') AS opened
               FROM orders_order WHERE id > %(after)s) AS o
         """,

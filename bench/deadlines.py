@@ -34,7 +34,7 @@ ORDER_COLUMNS = (
 DISPUTE_COLUMNS = (
     "order_id, buyer_id, store_id, kind, problems, held_by_customs, wrong_address, refund_type, requested_amount, "
     "currency, return_item, request_text, status, opened_at, seller_answer_due_at, escalation_opens_at, "
-    "auto_claim_due_at, return_required, return_tracking_number, updated_at"
+    "auto_claim_due_at, return_required, return_tracking_number, updated_at, paid_amount"
 )
 
 
@@ -54,7 +54,7 @@ def add_open_disputes(cursor, *, first: int, count: int, buyer_id: int, store_id
         INSERT INTO disputes_dispute ({DISPUTE_COLUMNS})
         SELECT o.id, o.buyer_id, o.store_id, 'not_received', '["no_tracking"]', false, false, 'full', 25.00,
                'USD', false, 'generated', 'negotiating', opened, NULL, opened + interval '3 days',
-               opened + interval '15 days', false, '', now()
+               opened + interval '15 days', false, '', now(), 25.00
         FROM (
             SELECT id, buyer_id, store_id, now() - (random() * interval '14 days') AS opened
             FROM orders_order WHERE number >= %(low)s AND id > %(after)s

@@ -152,6 +152,7 @@ def build_data() -> dict[str, object]:
         problems=["damaged"],
         refund_type="full",
         requested_amount=Decimal("42.00"),
+        paid_amount=Decimal("42.00"),
         currency="USD",
         request_text="Корпус треснул, экран не включается.",
         status=Dispute.Status.NEGOTIATING,

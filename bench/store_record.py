@@ -61,13 +61,13 @@ def build(cursor, *, orders: int, disputes: int, arbitrator_id: int) -> None:
         INSERT INTO disputes_dispute (order_id, buyer_id, store_id, kind, problems, held_by_customs, wrong_address,
                                       refund_type, requested_amount, currency, return_item, request_text, status,
                                       opened_at, escalation_opens_at, return_required, return_tracking_number,
-                                      seller_answered_at, seller_silent, updated_at)
+                                      seller_answered_at, seller_silent, updated_at, paid_amount)
         SELECT o.id, o.buyer_id, o.store_id, 'not_as_described', '["damaged"]'::jsonb, false, false, 'full',
                o.total_amount, o.currency, false, 'generated', 'refunded', o.paid_at + interval '10 days',
                o.paid_at + interval '13 days', false, '',
                CASE WHEN o.id %% 7 = 0 THEN NULL
                     ELSE o.paid_at + interval '10 days' + (o.id %% 120) * interval '1 hour' END,
-               o.id %% 7 = 0, now()
+               o.id %% 7 = 0, now(), o.total_amount
         FROM orders_order o WHERE o.number LIKE 'B%%' AND (o.id / 5) %% %(step)s = 0
         """,
         {"step": step},

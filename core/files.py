@@ -80,6 +80,11 @@ def _display_name(uploaded: UploadedFile) -> str:
     return get_valid_filename(name)[:100] or "file"
 
 
+def upload_display_name(uploaded: UploadedFile) -> str:
+    """The name a stored upload is shown under (StoredFile.display_name), from the uploaded file."""
+    return _display_name(uploaded)
+
+
 def uploads_store(
     *,
     model: type[StoredFile],

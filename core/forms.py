@@ -1,11 +1,15 @@
 """Form fields every app's evidence forms share."""
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db import models
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
+
+from .money import amount_parse
 
 EVIDENCE_TYPES = "image/jpeg,image/png,image/webp,video/mp4,video/webm,application/pdf"
 
@@ -62,3 +66,30 @@ class WrittenField(forms.CharField):
         if too_short is not None:
             kwargs["error_messages"] = {"min_length": too_short}
         super().__init__(*args, **kwargs)
+
+
+class MoneyField(forms.DecimalField):
+    """An amount of money as people type it, in every money form (the site's and admin's):
+    "1 000" and "1 000,50" (thousands apart with any space, a comma before the cents) are numbers,
+    as "1000.50" is. Two places after the point at most; the bound is the caller's rule."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("localize", True)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # the stubs inherit int
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Decimal):
+            return super().to_python(value)
+        amount = amount_parse(str(value))
+        if amount is None or not amount.is_finite():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return amount
+
+
+# A ModelAdmin's (or inline's) `formfield_overrides`: its money columns typed as on the site.
+MONEY_INPUT: dict[type[models.Field], dict[str, Any]] = {models.DecimalField: {"form_class": MoneyField}}

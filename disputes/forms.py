@@ -7,9 +7,10 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ActionRefused
-from core.forms import EvidenceField, MultipleFileField, WrittenField, files_help_text
+from core.forms import EvidenceField, MoneyField, MultipleFileField, WrittenField, files_help_text
 from core.money import format_money
 from core.tracking_numbers import TrackingNumberField
+from orders.models import OrderItem
 
 from . import rules
 from .links import MAX_LINK_LENGTH, evidence_link_clean
@@ -64,9 +65,26 @@ class AmountForm(forms.Form):
     def check_amount(self, cleaned: dict[str, Any], *, amount_field: str = "amount") -> None:
         if amount_field in self.errors:
             return
-        message = rules.refund_amount_refusal(cleaned.get(amount_field), paid=self.max_amount, currency=self.currency)
+        message = rules.refund_amount_refusal(
+            cleaned.get(amount_field), paid=self.max_amount, currency=self.currency, partial=True
+        )
         if message:
             self.add_error(amount_field, message)
+
+
+class ItemForm(forms.Form):
+    """Which item of the order the dispute is about; items that already had a dispute are not offered."""
+
+    item = forms.TypedChoiceField(
+        label=_("О каком товаре спор?"),
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages={"required": _("Выберите товар."), "invalid_choice": _("Выберите товар из списка.")},
+    )
+
+    def __init__(self, *args: Any, items: Sequence[OrderItem], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedChoiceField, self.fields["item"]).choices = [(item.pk, item.title) for item in items]
 
 
 class ReceivedForm(forms.Form):
@@ -117,20 +135,15 @@ class RefundForm(AmountForm):
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         initial=Dispute.RefundType.FULL,
     )
-    amount = forms.DecimalField(
-        label=_("Сумма частичного возврата"),
-        required=False,
-        max_digits=12,
-        decimal_places=2,
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-    )
+    amount = MoneyField(label=_("Сумма частичного возврата"), required=False)
     return_item = forms.TypedChoiceField(
         label=_("Вы готовы отправить товар обратно продавцу?"),
         choices=[("no", _("Нет, оставлю товар у себя")), ("yes", _("Да, отправлю обратно"))],
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         initial="no",
     )
+
+    amount_help = _("В валюте заказа (%(currency)s), меньше %(max)s: столько заплачено за товар.")
 
 
 class RequestForm(forms.Form):
@@ -173,18 +186,26 @@ class OfferForm(AmountForm):
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         initial="partial",
     )
-    amount = forms.DecimalField(
-        label=_("Сумма"),
-        required=False,
-        max_digits=12,
-        decimal_places=2,
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-    )
+    amount = MoneyField(label=_("Сумма"), required=False)
     return_required = forms.BooleanField(label=_("Товар нужно вернуть продавцу"), required=False)
+    return_postage_limit = MoneyField(
+        label=_("Продавец возместит пересылку обратно, до"),
+        required=False,
+        help_text=_("Если товар возвращается: сколько продавец вернёт покупателю за почту. Пусто — платит покупатель."),
+    )
     note = WrittenField(label=_("Пояснение"), rows=3)
     evidence = EvidenceField(label=_("Доказательства"))
-    amount_help = _("Для частичного возврата, в %(currency)s, не больше %(max)s.")
+    amount_help = _("Для частичного возврата, в %(currency)s, меньше %(max)s.")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "return_postage_limit" not in self.errors and (
+            message := rules.return_postage_refusal(
+                cleaned.get("return_postage_limit"), return_required=cleaned.get("return_required", False)
+            )
+        ):
+            self.add_error("return_postage_limit", message)
+        return cleaned
 
 
 class MessageForm(forms.Form):

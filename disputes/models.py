@@ -6,10 +6,13 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import BuyerSellerQuerySet, User
 from core.models import ROLE_LABELS, BuyerSellerEvent, StoredFile, choice_label, stored_file_path
+from core.money import money_lazy
 from core.rules import Role
 
 
@@ -37,8 +40,19 @@ class Dispute(models.Model):
         FULL = "full", _("Полный возврат")
         PARTIAL = "partial", _("Частичный возврат")
 
-    order = models.OneToOneField(
-        "orders.Order", on_delete=models.PROTECT, related_name="dispute", verbose_name=_("заказ")
+    # A dispute is about one item of its order; each item has at most one dispute, ever (the
+    # marketplace's rule), so an order of a watch and a strap may have two. `item` is empty only
+    # for an order without item rows, which then has at most one dispute.
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="disputes", verbose_name=_("заказ")
+    )
+    item = models.OneToOneField(
+        "orders.OrderItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dispute",
+        verbose_name=_("товар"),
     )
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("покупатель")
@@ -56,6 +70,9 @@ class Dispute(models.Model):
         _("запрошенная сумма"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
     currency = models.CharField(_("валюта"), max_length=3)
+    # What the buyer paid for the item, with its share of shipping, when the dispute opened: every
+    # refund of this dispute (request, offer, decision) is bounded by it.
+    paid_amount = models.DecimalField(_("оплачено за товар"), max_digits=12, decimal_places=2)
     return_item = models.BooleanField(_("покупатель готов вернуть товар"), default=False)
     request_text = models.TextField(_("требование покупателя"), max_length=4000)
     status = models.CharField(
@@ -70,6 +87,11 @@ class Dispute(models.Model):
     # The agreed outcome once an offer is accepted.
     resolved_amount = models.DecimalField(_("сумма к возврату"), max_digits=12, decimal_places=2, null=True, blank=True)
     return_required = models.BooleanField(_("товар нужно вернуть"), default=False)
+    # The agreed offer's return postage: the seller refunds the buyer's postage up to this amount
+    # (None: the buyer pays it).
+    return_postage_limit = models.DecimalField(
+        _("продавец возмещает пересылку до"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     resolved_at = models.DateTimeField(_("решён"), null=True, blank=True)
     return_tracking_number = models.CharField(_("трек-номер возврата"), max_length=64, blank=True)
     refund_completed_at = models.DateTimeField(_("деньги возвращены"), null=True, blank=True)
@@ -93,10 +115,39 @@ class Dispute(models.Model):
         indexes = [models.Index(fields=["buyer", "-opened_at"]), models.Index(fields=["store", "-opened_at"])]
         constraints = [
             models.CheckConstraint(condition=models.Q(requested_amount__gt=0), name="dispute_amount_positive"),
+            models.UniqueConstraint(
+                fields=["order"], condition=models.Q(item__isnull=True), name="one_dispute_per_order_without_items"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.order.number} ({self.get_status_display()})"
+
+    def return_postage_text(self, viewer: str) -> StrOrPromise:
+        """Who pays for sending the item back under the agreed outcome, in `viewer`'s words."""
+        if not self.return_required:
+            return ""
+        return return_postage_sentence(self.return_postage_limit, self.currency, viewer)
+
+
+def return_postage_sentence(limit: Decimal | None, currency: str, viewer: str) -> StrOrPromise:
+    """Who pays for sending the item back: the buyer, unless the seller offered to refund the
+    postage up to `limit`. Worded for `viewer` (a core.rules.Role: the buyer, the seller, or anyone
+    else such as staff); lazy, so an e-mail reads it in its recipient's language."""
+    if limit:
+        amount = money_lazy(limit, currency)
+        if viewer == "buyer":
+            text = _("Пересылку обратно оплачиваете вы, а продавец возместит её до {amount}: сохраните чек почты.")
+        elif viewer == "seller":
+            text = _("Вы возмещаете покупателю пересылку товара обратно — до {amount}.")
+        else:
+            text = _("Пересылку обратно оплачивает покупатель, продавец возмещает её до {amount}.")
+        return format_lazy(text, amount=amount)
+    if viewer == "buyer":
+        return _("Пересылку обратно оплачиваете вы: продавец не предложил её возместить.")
+    if viewer == "seller":
+        return _("Пересылку обратно оплачивает покупатель: вы не предлагали её возместить.")
+    return _("Пересылку обратно оплачивает покупатель.")
 
 
 class Offer(models.Model):
@@ -120,6 +171,10 @@ class Offer(models.Model):
     refund_type = models.CharField(_("возврат"), max_length=8, choices=Dispute.RefundType.choices)
     amount = models.DecimalField(_("сумма"), max_digits=12, decimal_places=2)
     return_required = models.BooleanField(_("товар нужно вернуть"), default=False)
+    # With a return: the seller offers to refund the buyer's return postage up to this amount.
+    return_postage_limit = models.DecimalField(
+        _("продавец возместит пересылку до"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     note = models.TextField(_("пояснение"), blank=True, max_length=4000)
     status = models.CharField(_("статус"), max_length=12, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(_("предложено"), auto_now_add=True)
@@ -137,10 +192,20 @@ class Offer(models.Model):
                 fields=["dispute"], condition=models.Q(status="pending"), name="one_pending_offer_per_dispute"
             ),
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="offer_amount_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(return_postage_limit__isnull=True) | models.Q(return_postage_limit__gt=0),
+                name="offer_postage_limit_positive",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.amount}"
+
+    def return_postage_text(self, currency: str, viewer: str) -> StrOrPromise:
+        """Who would pay for sending the item back under this offer, in `viewer`'s words."""
+        if not self.return_required:
+            return ""
+        return return_postage_sentence(self.return_postage_limit, currency, viewer)
 
 
 class Message(models.Model):

@@ -2,7 +2,10 @@
 
 Each function is called once, by the service that records the fact, inside its transaction:
 
-- `dispute_opened`: a buyer opened a dispute; the marketplace holds the seller's payout for the order.
+- `dispute_opened`: a buyer opened a dispute about an item; the marketplace holds the seller's payout
+  for the order.
+
+Every notice names the dispute's item (`item_id`, the marketplace's product id, and `order_item_id`).
 - `refund_decided`: the money is settled (an accepted offer, the seller's silence, or a final
   arbitration decision): how much goes back to the buyer, in which currency, and who pays it.
 - `claim_closed`: a claim's decision became final (appeal window over, or the appeal decided).
@@ -28,8 +31,14 @@ ENDED: dict[str, str] = {
 
 
 def _case(dispute: Dispute) -> dict[str, Any]:
+    item = dispute.item
     return {
         "order_number": dispute.order.number,
+        # The item the dispute is about (each item of an order may have its own): the marketplace's
+        # product id, and our line's id to tell two lines of the same product apart. Null for an
+        # order without item rows (the dispute is about all of it).
+        "item_id": item.item_id if item is not None else None,
+        "order_item_id": item.pk if item is not None else None,
         "dispute_id": dispute.pk,
         "buyer_id": dispute.buyer.marketplace_id,
         "store_id": dispute.store.marketplace_id,
@@ -49,15 +58,26 @@ def dispute_opened(dispute: Dispute, *, now: datetime) -> None:
             "kind": dispute.kind,
             "requested": _money(dispute.requested_amount, dispute.currency),
             "order_total": _money(dispute.order.total_amount, dispute.order.currency),
+            # What was paid for the item (its share of shipping included): the most this dispute refunds.
+            "item_paid": _money(dispute.paid_amount, dispute.currency),
             "hold_payout": True,
         },
         now=now,
     )
 
 
-def refund_decided(dispute: Dispute, *, decided_by: str, amount: Decimal, return_required: bool, now: datetime) -> None:
+def refund_decided(
+    dispute: Dispute,
+    *,
+    decided_by: str,
+    amount: Decimal,
+    return_required: bool,
+    now: datetime,
+    return_postage_limit: Decimal | None = None,
+) -> None:
     """`decided_by`: "agreement" (an accepted offer), "seller_silence" (the seller did not answer in
-    time) or "arbitration" (a final claim decision)."""
+    time) or "arbitration" (a final claim decision). `return_postage_limit`: the seller refunds the
+    buyer's return postage up to it (None: the buyer pays it)."""
     webhook_queue(
         kind="dispute.refund_decided",
         dedupe_key=f"refund-decided:{dispute.pk}",
@@ -67,6 +87,9 @@ def refund_decided(dispute: Dispute, *, decided_by: str, amount: Decimal, return
             # The refund comes out of the seller's payout for the order; none when nothing is refunded.
             "paid_by": "seller" if amount > 0 else None,
             "return_required": return_required,
+            "return_postage_paid_by_seller_up_to": (
+                _money(return_postage_limit, dispute.currency) if return_required and return_postage_limit else None
+            ),
             "decided_by": decided_by,
         },
         now=now,

@@ -14,7 +14,9 @@ from .models import Dispute, DisputeEvent
 
 @on_refund_completed(Refund.Purpose.DISPUTE)
 def dispute_refund_completed(refund: Refund, now: datetime) -> None:
-    dispute = services.dispute_lock(Dispute.objects.only("pk").get(order_id=refund.order_id).pk)
+    # A refund of a dispute about an item names the item; one about an order without item rows does not.
+    which = {"item_id": refund.item_id} if refund.item_id else {"order_id": refund.order_id, "item__isnull": True}
+    dispute = services.dispute_lock(Dispute.objects.only("pk").get(**which).pk)
     if dispute.status != Dispute.Status.REFUNDING:
         return
     services.dispute_transition(

@@ -519,15 +519,32 @@ def claim_transition_refusal(claim: Claim, to_stage: str) -> str | None:
     return None
 
 
-def refund_amount_refusal(amount: Decimal | None, *, paid: Decimal, currency: str) -> str | None:
+def refund_amount_refusal(amount: Decimal | None, *, paid: Decimal, currency: str, partial: bool = False) -> str | None:
     """The one bound on every refund amount (request, offer, decision): above zero, at most what
-    was paid."""
+    was paid for the dispute's item (`paid`, its share of shipping included); a partial refund is
+    less than that, or it would be the full one under another name."""
     if amount is None:
         return _("Укажите сумму возврата.")
     if amount <= 0:
         return _("Сумма должна быть больше нуля.")
     if amount > paid:
-        return _("Нельзя вернуть больше, чем заплачено: %(max)s.") % {"max": format_money(paid, currency)}
+        return _("Нельзя вернуть больше, чем заплачено за товар: %(max)s.") % {"max": format_money(paid, currency)}
+    if partial and amount >= paid:
+        return _(
+            "Частичный возврат — меньше, чем заплачено за товар (%(max)s). Чтобы вернуть всё, выберите полный возврат."
+        ) % {"max": format_money(paid, currency)}
+    return None
+
+
+def return_postage_refusal(limit: Decimal | None, *, return_required: bool) -> str | None:
+    """The seller may offer to refund the buyer's return postage up to an amount: only when the
+    item goes back, and an amount above zero."""
+    if limit is None:
+        return None
+    if not return_required:
+        return _("Возместить пересылку можно, только если товар возвращается продавцу.")
+    if limit <= 0:
+        return _("Сумма возмещения пересылки должна быть больше нуля.")
     return None
 
 
@@ -599,13 +616,13 @@ def decision_check(
         )
     if winner == Winner.SELLER:
         return DecisionCheck(Decimal("0"), problems)
-    paid = dispute.order.total_amount
+    paid = dispute.paid_amount
     if winner == Winner.BUYER and amount is None:
         amount = paid
     if message := refund_amount_refusal(amount, paid=paid, currency=dispute.currency):
         problems.append(("amount", message))
     elif winner == Winner.SPLIT and amount is not None and amount >= paid:
-        problems.append(("amount", _("Частичное решение — это сумма меньше оплаченной.")))
+        problems.append(("amount", _("Частичное решение — это сумма меньше оплаченной за товар.")))
     return DecisionCheck(amount, problems)
 
 

@@ -34,7 +34,7 @@ def dispute_page_queryset(*, user: User) -> QuerySet[Dispute]:
         Dispute.objects.visible_to(user)
         # The buyer's, the seller's and the arbitrator's accounts are not joined: the site's page
         # compares their ids, and joining them tripled PostgreSQL's planning time (1.9 ms).
-        .select_related("order", "store", "claim__appeal")
+        .select_related("order", "item", "store", "claim__appeal")
         .prefetch_related(
             "order__items",
             "order__tracking_events",
@@ -119,7 +119,7 @@ def dispute_list(*, user: User, as_seller: bool = False) -> QuerySet[Dispute]:
     pending = Offer.objects.filter(dispute=OuterRef("pk"), status=Offer.Status.PENDING)
     return (
         # A buyer's own list names the store; only the seller's names the buyer.
-        disputes.select_related("order", "store", "claim", *(("buyer",) if as_seller else ()))
+        disputes.select_related("order", "item", "store", "claim", *(("buyer",) if as_seller else ()))
         .prefetch_related("order__items")
         .annotate(
             open_offer_amount=Subquery(pending.values("amount")[:1]),

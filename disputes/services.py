@@ -25,7 +25,8 @@ from core.errors import ActionRefused
 from core.money import money_lazy
 from core.tracking_numbers import tracking_number_normalise, tracking_number_problem
 from orders import rules as order_rules
-from orders.models import Order, Refund
+from orders import selectors as order_selectors
+from orders.models import Order, OrderItem, Refund
 from orders.payments import refund_request
 from orders.services import order_lock
 
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 
 # What every dispute service reads with the locked row: the order, and both parties to address.
-DISPUTE_RELATED = ("order", "buyer", "store__owner")
+DISPUTE_RELATED = ("order", "item", "buyer", "store__owner")
 
 
 def dispute_lock(dispute_id: int) -> Dispute:
@@ -158,13 +159,30 @@ def claim_attachments(*, owner: User, ids: list[int], message: Message) -> int:
     return Attachment.objects.filter(Attachment.unclaimed(), owner=owner, pk__in=ids).update(message=message)
 
 
-def _refund_amount(amount: Decimal | None, refund_type: str, order: Order) -> Decimal:
-    """The amount a full or partial refund stands for, checked against the one bound."""
-    amount = order.total_amount if refund_type == Dispute.RefundType.FULL else amount
-    if message := rules.refund_amount_refusal(amount, paid=order.total_amount, currency=order.currency):
+def _refund_amount(amount: Decimal | None, refund_type: str, *, paid: Decimal, currency: str) -> Decimal:
+    """The amount a full or partial refund stands for, checked against the one bound: what was
+    paid for the dispute's item."""
+    amount = paid if refund_type == Dispute.RefundType.FULL else amount
+    if message := rules.refund_amount_refusal(amount, paid=paid, currency=currency, partial=refund_type != "full"):
         raise ActionRefused(message)
     assert amount is not None
     return amount
+
+
+def _disputed_item(order: Order, item_id: int | None) -> tuple[OrderItem | None, Decimal, order_rules.Facts]:
+    """The item of the locked order a new dispute is about, what was paid for it, and the
+    rulebook's facts (which items may still get a dispute). An order of one item needs no choice;
+    an order without item rows has one dispute about the whole of it."""
+    items = list(OrderItem.objects.filter(order=order).select_related("dispute").order_by("pk"))
+    if not items:
+        return None, order.total_amount, order_rules.Facts()
+    if item_id is None and len(items) == 1:
+        item_id = items[0].pk
+    chosen = next((item for item in items if item.pk == item_id), None)
+    if chosen is None:
+        raise ActionRefused(_("Выберите товар, о котором спор."))
+    facts = order_rules.Facts(undisputed_items=order_selectors.undisputed_items(order, items), item_id=chosen.pk)
+    return chosen, order.paid_per_item(items)[chosen.pk], facts
 
 
 # --- opening --------------------------------------------------------------------------------
@@ -185,25 +203,30 @@ def dispute_open(
     request_text: str,
     attachment_ids: list[int] | None = None,
     link: str = "",
+    item_id: int | None = None,
     now: datetime | None = None,
 ) -> Dispute:
-    """Open the one dispute an order may ever have."""
+    """Open the one dispute an item of the order may ever have (`item_id`; none needed for an
+    order of one item)."""
     now = now or timezone.now()
     link = evidence_link_clean(link)
     # The order row is the lock two tabs or a double click queue on: the second sees the first.
     order = order_lock(order.pk)
-    order_rules.require(order_rules.Action.OPEN_DISPUTE, order, order_rules.role_of(order, buyer), now)
+    item, paid, facts = _disputed_item(order, item_id)
+    order_rules.require(order_rules.Action.OPEN_DISPUTE, order, order_rules.role_of(order, buyer), now, facts)
     if message := problems_refusal(kind, problems) or tracking_refusal(
         problems, has_tracking=bool(order.tracking_number)
     ):
         raise ActionRefused(message)
     if kind == Dispute.Kind.NOT_RECEIVED:
         refund_type, return_item = Dispute.RefundType.FULL, False
-    amount = _refund_amount(amount, refund_type, order)
+    amount = _refund_amount(amount, refund_type, paid=paid, currency=order.currency)
     try:
         with transaction.atomic():
             dispute = Dispute.objects.create(
                 order=order,
+                item=item,
+                paid_amount=paid,
                 buyer=buyer,
                 store=order.store,
                 kind=kind,
@@ -221,7 +244,7 @@ def dispute_open(
                 auto_claim_due_at=rules.auto_claim_due(now),
             )
     except IntegrityError:
-        raise ActionRefused(_("По этому заказу уже открыт спор.")) from None
+        raise ActionRefused(_("По этому товару уже открыт спор.")) from None
     order.has_dispute = True
     order.save(update_fields=["has_dispute", "updated_at"])
     request_message = Message.objects.create(
@@ -266,34 +289,55 @@ def offer_accept(*, dispute: Dispute, offer_id: int, user: User, now: datetime |
 
 
 def _resolve(dispute: Dispute, *, offer: Offer, actor: User | None, now: datetime) -> Dispute:
-    settle(dispute, amount=offer.amount, return_required=offer.return_required, actor=actor, now=now)
+    settle(
+        dispute,
+        amount=offer.amount,
+        return_required=offer.return_required,
+        actor=actor,
+        now=now,
+        return_postage_limit=offer.return_postage_limit,
+    )
     outcomes.refund_decided(
         dispute,
         decided_by="seller_silence" if dispute.seller_silent else "agreement",
         amount=offer.amount,
         return_required=offer.return_required,
+        return_postage_limit=offer.return_postage_limit,
         now=now,
     )
-    if offer.return_required:
-        headline = gettext_lazy("Спор по заказу {number} решён: товар нужно отправить продавцу за {days}.")
-    else:
+    if not offer.return_required:
         headline = gettext_lazy("Спор по заказу {number} решён: начинается возврат денег.")
-    notify(
-        dispute,
-        [dispute.buyer, dispute.store.owner],
-        headline,
-        "resolved",
-        days=days_lazy(settings.DISPUTE_RETURN_SHIP_DAYS),
-    )
+        notify(dispute, [dispute.buyer, dispute.store.owner], headline, "resolved")
+        return dispute
+    # The agreement mail repeats who pays the return postage, in each party's words.
+    headline = gettext_lazy("Спор по заказу {number} решён: товар нужно отправить продавцу за {days}. {postage}")
+    for user, viewer in ((dispute.buyer, Role.BUYER), (dispute.store.owner, Role.SELLER)):
+        notify(
+            dispute,
+            [user],
+            headline,
+            "resolved",
+            days=days_lazy(settings.DISPUTE_RETURN_SHIP_DAYS),
+            postage=dispute.return_postage_text(viewer),
+        )
     return dispute
 
 
-def settle(dispute: Dispute, *, amount: Decimal, return_required: bool, actor: User | None, now: datetime) -> None:
+def settle(
+    dispute: Dispute,
+    *,
+    amount: Decimal,
+    return_required: bool,
+    actor: User | None,
+    now: datetime,
+    return_postage_limit: Decimal | None = None,
+) -> None:
     """The outcome is agreed or decided and the buyer gets money: the item goes back first (when
-    the outcome says so), or the refund starts now."""
+    the outcome says so, with who pays its postage), or the refund starts now."""
     changes: dict[str, Any] = {
         "resolved_amount": amount,
         "return_required": return_required,
+        "return_postage_limit": return_postage_limit if return_required else None,
         "resolved_at": now,
         "seller_answer_due_at": None,
         "auto_claim_due_at": None,
@@ -317,6 +361,7 @@ def offer_make(
     return_required: bool,
     note: str,
     attachment_ids: list[int] | None = None,
+    return_postage_limit: Decimal | None = None,
     now: datetime | None = None,
 ) -> Offer:
     """Propose terms. The seller's first answer is a refusal with a counter-offer; after that
@@ -328,7 +373,9 @@ def offer_make(
     rules.require(Action.MAKE_OFFER, dispute, role, now, rules.Facts(pending_offer=pending))
     if refusal := rules.return_terms_refusal(dispute, return_required=return_required, role=role):
         raise ActionRefused(refusal)
-    amount = _refund_amount(amount, refund_type, dispute.order)
+    if refusal := rules.return_postage_refusal(return_postage_limit, return_required=return_required):
+        raise ActionRefused(refusal)
+    amount = _refund_amount(amount, refund_type, paid=dispute.paid_amount, currency=dispute.currency)
     if pending is not None:
         pending.status = Offer.Status.REFUSED if pending.role != role else Offer.Status.SUPERSEDED
         pending.decided_at = now
@@ -342,6 +389,7 @@ def offer_make(
         refund_type=refund_type,
         amount=amount,
         return_required=return_required,
+        return_postage_limit=return_postage_limit,
         note=note.strip(),
     )
     message = Message.objects.create(dispute=dispute, author=user, kind=Message.Kind.OFFER, text=note.strip())
@@ -534,6 +582,7 @@ def _start_refund(dispute: Dispute, *, actor: User | None, now: datetime, change
     assert dispute.resolved_amount is not None  # every path into "preparing refund" sets it
     refund_request(
         order=dispute.order,
+        item=dispute.item,
         purpose=Refund.Purpose.DISPUTE,
         amount=dispute.resolved_amount,
         currency=dispute.currency,

@@ -28,7 +28,7 @@ from .forms import AppealForm, EvidenceAnswerForm, MessageForm, OfferForm, Retur
 from .models import Attachment, Dispute
 from .problems import ALL_PROBLEMS, NOT_AS_DESCRIBED_PROBLEMS, not_received_problems_for
 from .store_record import store_record
-from .wizard import WizardState, cleaned_for_session, form_for, raw_for_session, tracking_suggestion
+from .wizard import WizardState, tracking_suggestion
 
 DISPUTES_PER_PAGE = 10
 
@@ -85,66 +85,90 @@ def _buyer_order(request: AuthenticatedRequest, number: str) -> Order:
 
 
 @login_required
-def dispute_wizard(request: AuthenticatedRequest, number: str, step: str = "received"):
+def dispute_wizard(request: AuthenticatedRequest, number: str, step: str = ""):
     order = _buyer_order(request, number)
-    if refusal := order_rules.refusal(order_rules.Action.OPEN_DISPUTE, order, rules.Role.BUYER, timezone.now()):
+    state = WizardState(request.session, order)
+    if refusal := order_rules.refusal(
+        order_rules.Action.OPEN_DISPUTE,
+        order,
+        rules.Role.BUYER,
+        timezone.now(),
+        order_rules.Facts(undisputed_items=state.undisputed),
+    ):
         messages.error(request, refusal)
         return redirect("orders:detail", number=order.number)
-    state = WizardState(request.session, order.pk)
-    if step not in state.steps():
-        raise Http404
-    missing = state.first_missing()
-    if missing and state.steps().index(step) > state.steps().index(missing):
-        return redirect("disputes:wizard", number=order.number, step=missing)
+    if not step:
+        if (chosen := request.GET.get("item", "")).isdigit():
+            # "Open a dispute about this item" on the order page: that question is answered.
+            state.choose_item(int(chosen))
+            return redirect("disputes:wizard", number=order.number, step=state.first_missing() or state.first())
+        step = state.first()
+    try:
+        detour = state.detour(step)
+    except LookupError:
+        raise Http404 from None
+    if detour:
+        return redirect("disputes:wizard", number=order.number, step=detour)
     if step == "summary":
         return _wizard_summary(request, order, state)
 
     uploaded = selectors.pending_uploads(user=request.user, ids=state.attachment_ids)
-    if request.method == "POST":
-        form = form_for(step, state, order, data=request.POST, files=request.FILES, uploaded=uploaded)
-        going_back = "back" in request.POST
-        valid = form.is_valid()
-        if step == "request":
-            remove = [int(pk) for pk in request.POST.getlist("remove") if pk.isdigit()]
-            if remove:
-                _discard(request, remove)
-                state.data["attachment_ids"] = [pk for pk in state.attachment_ids if pk not in remove]
-            new_ids = _store_files(request, form, already_kept=len(state.attachment_ids))
-            state.data["attachment_ids"] = [*state.attachment_ids, *new_ids]
-            state.save()
-            uploaded = selectors.pending_uploads(user=request.user, ids=state.attachment_ids)
-        if going_back:
-            state.remember(step, cleaned_for_session(form) if valid and not form.errors else raw_for_session(form))
-            return redirect("disputes:wizard", number=order.number, step=state.previous(step))
-        if valid and not form.errors:
-            previous_kind = state.received
-            state.remember(step, cleaned_for_session(form))
-            if step == "received" and previous_kind is not None and previous_kind != state.received:
-                state.answers.pop("problem", None)  # the other kind has other problems
-                state.save()
-            return redirect("disputes:wizard", number=order.number, step=state.next(step))
-        state.remember(step, raw_for_session(form))
-        status = 400
-    else:
-        form = form_for(step, state, order, uploaded=uploaded)
-        status = 200
-    return render(
-        request,
-        "disputes/wizard.html",
-        _wizard_context(order, state, step, form=form, uploaded=uploaded),
-        status=status,
-    )
+    if request.method != "POST":
+        form = state.form(step, uploaded=uploaded)
+        return render(
+            request, "disputes/wizard.html", _wizard_context(order, state, step, form=form, uploaded=uploaded)
+        )
+    form = state.form(step, data=request.POST, files=request.FILES, uploaded=uploaded)
+    if step == "request":
+        uploaded = _wizard_files(request, state, form, uploaded)
+    going_to = state.answer(step, form, going_back="back" in request.POST)
+    if going_to:
+        return redirect("disputes:wizard", number=order.number, step=going_to)
+    context = _wizard_context(order, state, step, form=form, uploaded=uploaded)
+    return render(request, "disputes/wizard.html", context, status=400)
 
 
-def _wizard_context(order, state: WizardState, step: str, **extra) -> dict:
-    steps = state.steps()
+def _wizard_files(request: AuthenticatedRequest, state: WizardState, form: Form, uploaded: list[Attachment]):
+    """The request step's files: drop those the buyer removed, store the new ones (a file chosen
+    again after an error is not attached twice), and return what the draft holds now."""
+    form.is_valid()  # the file errors below go beside the form's own
+    remove = [int(pk) for pk in request.POST.getlist("remove") if pk.isdigit()]
+    if remove:
+        _discard(request, remove)
+    state.forget_files([*remove, *(pk for pk in state.attachment_ids if pk not in {u.pk for u in uploaded})])
+    fresh = state.unseen_files(request.FILES.getlist("evidence"))
+    stored = _store_new_files(request, form, [upload for _digest, upload in fresh], kept=len(state.attachment_ids))
+    state.keep_files(stored, fresh)
+    return selectors.pending_uploads(user=request.user, ids=state.attachment_ids)
+
+
+def _store_new_files(request: AuthenticatedRequest, form: Form, uploads: list, *, kept: int) -> list[Attachment]:
+    try:
+        stored = files.uploads_store(
+            model=Attachment,
+            owner_id=request.user.pk,
+            files=uploads,
+            too_large=getattr(request, "skipped_uploads", []),
+            already_kept=kept,
+        )
+    except ActionRefused as refused:
+        form.add_error("evidence", refused.message)
+        return []
+    for message in stored.errors:
+        form.add_error("evidence", message)
+    return stored.stored
+
+
+def _wizard_context(order: Order, state: WizardState, step: str, **extra: Any) -> dict[str, Any]:
     return {
         "order": order,
         "step": step,
-        "step_number": steps.index(step) + 1,
-        # Until the first answer the branch, and so the number of steps, is not known.
-        "step_count": len(steps) if state.received is not None else None,
+        "step_number": state.number(step),
+        "step_count": state.count(),
         "previous_step": state.previous(step),
+        "item": state.item,
+        "paid": state.paid,
+        "several_items": len(state.items) > 1,
         "not_received_problems": not_received_problems_for(has_tracking=bool(order.tracking_number)),
         "tracking": list(order.tracking_events.all()),
         "tracking_suggestion": tracking_suggestion(order),
@@ -156,7 +180,7 @@ def _wizard_context(order, state: WizardState, step: str, **extra) -> dict:
     }
 
 
-def _wizard_summary(request: AuthenticatedRequest, order, state: WizardState):
+def _wizard_summary(request: AuthenticatedRequest, order: Order, state: WizardState):
     arguments = state.service_arguments()
     uploaded = selectors.pending_uploads(user=request.user, ids=state.attachment_ids)
     if request.method == "POST":
@@ -168,7 +192,7 @@ def _wizard_summary(request: AuthenticatedRequest, order, state: WizardState):
             )
         except ActionRefused as refused:
             messages.error(request, refused.message)
-            if Dispute.objects.filter(order=order).exists():
+            if Dispute.objects.filter(order=order, item_id=arguments["item_id"]).exists():
                 return redirect("orders:detail", number=order.number)
         else:
             state.clear()
@@ -179,7 +203,7 @@ def _wizard_summary(request: AuthenticatedRequest, order, state: WizardState):
                 % {"date": rules.local_date(dispute.seller_answer_due_at)},
             )
             return redirect("disputes:detail", pk=dispute.pk)
-    amount = order.total_amount if arguments.get("refund_type", "full") == "full" else arguments.get("amount")
+    amount = state.amount()
     return render(
         request,
         "disputes/wizard.html",
@@ -273,7 +297,7 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
             if shown_decision and shown_decision.amount
             else None
         ),
-        "offer_form": forms.get("offer_form") or OfferForm(max_amount=order.total_amount, currency=order.currency),
+        "offer_form": forms.get("offer_form") or OfferForm(max_amount=dispute.paid_amount, currency=order.currency),
         "message_form": forms.get("message_form") or MessageForm(),
         "return_form": forms.get("return_form") or ReturnShipForm(),
         "answer_form": forms.get("answer_form") or EvidenceAnswerForm(),
@@ -358,7 +382,7 @@ def offer_create(request: AuthenticatedRequest, pk: int):
     if refusal_page := _refused_before_upload(request, dispute, rules.Action.MAKE_OFFER):
         return refusal_page
     order = dispute.order
-    form = OfferForm(request.POST, request.FILES, max_amount=order.total_amount, currency=order.currency)
+    form = OfferForm(request.POST, request.FILES, max_amount=dispute.paid_amount, currency=order.currency)
     return _form_on_detail(
         request,
         dispute,
@@ -369,6 +393,7 @@ def offer_create(request: AuthenticatedRequest, pk: int):
             user=request.user,
             amount=sent.data.get("amount"),
             attachment_ids=sent.attachment_ids,
+            return_postage_limit=sent.data.get("return_postage_limit"),
             **sent.fields("refund_type", "return_required", "note"),
         ),
         success=_("Предложение отправлено."),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BuyerSellerQuerySet
 from core.models import BuyerSellerEvent, choice_label
+from core.money import shares
 
 
 class Currency(models.TextChoices):
@@ -108,6 +109,15 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def paid_per_item(self, items: "list[OrderItem] | None" = None) -> dict[int, Decimal]:
+        """What the buyer paid for each item (by pk), in the order's currency: the order's total
+        shared in proportion to the lines, so each line carries its share of shipping (or of a
+        discount) and the shares add up to the total. A dispute about an item is bounded by it.
+        `items`: the order's items in pk order, when the caller read them itself."""
+        items = list(self.items.all()) if items is None else items
+        amounts = shares(self.total_amount, [item.line_total for item in items])
+        return {item.pk: amount for item, amount in zip(items, amounts, strict=True)}
 
 
 class OrderItem(models.Model):
@@ -299,6 +309,16 @@ class Refund(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("заказ"))
     purpose = models.CharField(_("за что"), max_length=16, choices=Purpose.choices)
+    # A dispute's refund is for one item of the order (each item may have its own dispute); a
+    # cancellation's is for the whole order.
+    item = models.ForeignKey(
+        OrderItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        verbose_name=_("товар"),
+    )
     amount = models.DecimalField(_("сумма"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("валюта"), max_length=3)
     # Our reference, sent to the payment system and quoted back by its webhook.
@@ -334,7 +354,16 @@ class Refund(models.Model):
         ordering = ["-requested_at", "-pk"]
         permissions = [("confirm_refund", _("Может отмечать возврат денег выполненным"))]
         constraints = [
-            models.UniqueConstraint(fields=["order", "purpose"], name="one_refund_per_order_and_purpose"),
+            models.UniqueConstraint(
+                fields=["order", "purpose"],
+                condition=models.Q(item__isnull=True),
+                name="one_refund_per_order_and_purpose",
+            ),
+            models.UniqueConstraint(
+                fields=["item", "purpose"],
+                condition=models.Q(item__isnull=False),
+                name="one_refund_per_item_and_purpose",
+            ),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive"),
         ]
 

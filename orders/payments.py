@@ -26,7 +26,7 @@ from core.errors import ActionRefused
 from core.signatures import NoticeRejected, notice_json, notice_object, notice_text, notice_verify
 
 from . import rules
-from .models import Order, PaymentNotice, Refund
+from .models import Order, OrderItem, PaymentNotice, Refund
 from .rules import Action, Role
 
 logger = logging.getLogger(__name__)
@@ -74,11 +74,15 @@ def refund_lock(refund_id: int) -> Refund:
     return Refund.objects.select_for_update(of=("self",)).select_related("order").get(pk=refund_id)
 
 
-def refund_request(*, order: Order, purpose: str, amount: Decimal, currency: str, now: datetime) -> Refund:
-    """Start a refund inside the caller's transaction; the payment system gets it after commit."""
+def refund_request(
+    *, order: Order, purpose: str, amount: Decimal, currency: str, now: datetime, item: OrderItem | None = None
+) -> Refund:
+    """Start a refund inside the caller's transaction; the payment system gets it after commit.
+    `item`: the item a dispute's refund is for (one refund per item and purpose)."""
     reference = f"RF-{order.number}-{secrets.token_hex(3).upper()}"
     refund = Refund.objects.create(
         order=order,
+        item=item,
         purpose=purpose,
         amount=amount,
         currency=currency,

@@ -182,6 +182,11 @@ class Facts:
     has_pending_extension: bool = False
     extension: ProtectionExtension | None = None  # the request the seller answers
     cancellation: OrderCancellation | None = None  # the buyer's request to cancel, answered or not
+    # The order's items that may still get a dispute (pks; selectors.undisputed_items), and the item
+    # the buyer chose. None when not read (or the order has no item rows): then an order that had a
+    # dispute gets no other.
+    undisputed_items: frozenset[int] | None = None
+    item_id: int | None = None
 
 
 book: Rulebook[Order | Refund, Facts] = Rulebook("order", no_facts=Facts(), page_actions=PAGE_ACTIONS)
@@ -270,8 +275,15 @@ def _accept_extension(order: Order, role: Role, now: datetime, facts: Facts) -> 
 
 @book.rule(Action.OPEN_DISPUTE, by=Role.BUYER, otherwise=_lazy("Открыть спор может только покупатель заказа."))
 def _open_dispute(order: Order, role: Role, now: datetime, facts: Facts) -> Permit:
-    if order.has_dispute:
-        return refuse(_("По этому заказу уже открывали спор. Спор по заказу открывается только один раз."))
+    if facts.undisputed_items is None:
+        if order.has_dispute:
+            return refuse(_("По этому заказу уже открывали спор. Спор по заказу открывается только один раз."))
+    elif not facts.undisputed_items:
+        return refuse(
+            _("По каждому товару этого заказа уже открывали спор. По товару спор открывается только один раз.")
+        )
+    elif facts.item_id is not None and facts.item_id not in facts.undisputed_items:
+        return refuse(_("По этому товару уже открывали спор. По каждому товару спор открывается только один раз."))
     if order.status == Order.Status.CANCELLED:
         return refuse(_("Заказ отменён, деньги возвращаются: спор не нужен."))
     if order.status == Order.Status.AWAITING_SHIPMENT:

@@ -1,9 +1,9 @@
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
 
-from .models import Order
+from .models import Order, OrderItem
 
 # The "with a dispute" choice of the orders filter, beside the order statuses.
 DISPUTED = "disputed"
@@ -21,18 +21,43 @@ def order_list(*, user: User, as_seller: bool = False, status: str = "", query: 
         digits = query.replace(" ", "")
         orders = orders.filter(Q(number__icontains=digits) | Q(items__title__icontains=query)).distinct()
     # A buyer's own list names the store; only the seller's names the buyer.
-    related = ("store", "buyer", "dispute") if as_seller else ("store", "dispute")
-    return orders.select_related(*related).prefetch_related("items").order_by("-paid_at", "-pk")
+    related = ("store", "buyer") if as_seller else ("store",)
+    return orders.select_related(*related).prefetch_related(items_with_disputes()).order_by("-paid_at", "-pk")
+
+
+def items_with_disputes() -> Prefetch:
+    """An order's items, each with its dispute (if any) read in the same query."""
+    return Prefetch("items", queryset=OrderItem.objects.select_related("dispute"))
+
+
+def undisputed_items(order: Order, items: list[OrderItem] | None = None) -> frozenset[int] | None:
+    """The order's items (pks) that may still get a dispute, for the rulebook's facts; reads the
+    prefetched items (items_with_disputes), or queries them. None for an order without item rows.
+    A dispute opened before disputes were per item bounded by the whole order's total covers every
+    item. `items`: the order's items with their disputes, when the caller read them itself."""
+    items = list(order.items.all()) if items is None else items
+    if not items:
+        return None
+    disputes = [item.dispute for item in items if _has_dispute(item)]
+    if len(items) > 1 and any(dispute.paid_amount >= order.total_amount for dispute in disputes):
+        return frozenset()
+    return frozenset(item.pk for item in items if not _has_dispute(item))
+
+
+def _has_dispute(item: OrderItem) -> bool:
+    return hasattr(item, "dispute")
 
 
 def order_get(*, user: User, number: str, with_tracking: bool = False) -> Order:
     """The order for its buyer, its seller or staff; anyone else gets 404, as for a missing one.
     `with_tracking` fetches the carrier's events too (one more query) for pages that show them."""
-    prefetch = ["items", "tracking_events"] if with_tracking else ["items"]
+    prefetch: list[str | Prefetch] = (
+        [items_with_disputes(), "tracking_events"] if with_tracking else [items_with_disputes()]
+    )
     try:
         return (
             Order.objects.visible_to(user)
-            .select_related("store__owner", "buyer", "dispute", "cancellation")
+            .select_related("store__owner", "buyer", "cancellation")
             .prefetch_related(*prefetch)
             .get(number=number)
         )

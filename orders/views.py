@@ -1,5 +1,5 @@
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,10 +22,20 @@ from core.views import run_action
 
 from . import feed, payments, rules, selectors, services, shipping
 from .forms import CancelRequestForm, ExtensionRequestForm, OrderFilterForm, ShipForm, SupportRequestForm
-from .models import Order, ProtectionExtension
+from .models import Order, OrderItem, ProtectionExtension
 from .rules import Role
 
 ORDERS_PER_PAGE = 10
+# A dispute's statuses once it ended (disputes.outcomes.ENDED; orders does not import disputes).
+DISPUTE_ENDED = frozenset({"refunded", "cancelled", "closed"})
+
+
+class ItemRow(NamedTuple):
+    """An item on the order page: its dispute, or whether its buyer may open one about it now."""
+
+    item: OrderItem
+    dispute: Any
+    may_open: bool
 
 
 def _order_list(request: AuthenticatedRequest, *, as_seller: bool):
@@ -68,7 +78,9 @@ def _detail_context(
     extensions = list(order.extensions.all())
     has_pending = any(e.status == ProtectionExtension.Status.PENDING for e in extensions)
     # The buttons, from the rulebook: each is drawn (a form, or why not) only for the party it is for.
-    actions = rules.allowed(order, role, now, rules.Facts(has_pending_extension=has_pending, cancellation=cancellation))
+    undisputed = selectors.undisputed_items(order)
+    facts = rules.Facts(has_pending_extension=has_pending, cancellation=cancellation, undisputed_items=undisputed)
+    actions = rules.allowed(order, role, now, facts)
     if cancel_form is None and actions[rules.Action.CANCEL]:
         cancel_form = CancelRequestForm()
     if ship_form is None and actions[rules.Action.SHIP]:
@@ -76,12 +88,22 @@ def _detail_context(
     if extension_form is None and actions[rules.Action.EXTEND]:
         extension_form = ExtensionRequestForm(max_days=rules.extension_max_days(order))
     is_buyer, is_seller = role == Role.BUYER, role == Role.SELLER
+    items = list(order.items.all())
+    disputes = [item.dispute for item in items if hasattr(item, "dispute")]
+    may_open = is_buyer and bool(actions[rules.Action.OPEN_DISPUTE])
     return {
         "order": order,
-        "dispute": getattr(order, "dispute", None),
+        "disputes": disputes,
+        # Still running, the order's money waits for it; ended, its outcome is on its page.
+        "dispute_running": any(dispute.status not in DISPUTE_ENDED for dispute in disputes),
         "actions": actions,
         "dispute_refusal": actions[rules.Action.OPEN_DISPUTE].refusal,
-        "items": order.items.all(),
+        # Each item with its dispute, or whether the buyer may open one about it now.
+        "items": [
+            ItemRow(item, getattr(item, "dispute", None), may_open and undisputed is not None and item.pk in undisputed)
+            for item in items
+        ],
+        "several_items": len(items) > 1,
         "protection": rules.protection_state(order, now),
         "is_buyer": is_buyer,
         "is_seller": is_seller,

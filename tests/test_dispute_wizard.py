@@ -56,7 +56,7 @@ def test_amount_over_the_price_is_refused_next_to_the_field_and_kept(login, orde
     response = client.post(step_url(order, "refund"), {"refund_type": "partial", "amount": "99", "return_item": "no"})
     page = response.content.decode()
     assert response.status_code == 400
-    assert "Нельзя вернуть больше, чем заплачено: 25,00" in page
+    assert "Нельзя вернуть больше, чем заплачено за товар: 25,00" in page
     assert 'value="99"' in page
 
 

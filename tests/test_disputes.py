@@ -110,7 +110,7 @@ def test_partial_refund_is_in_the_order_currency(order):
     [
         (Decimal("0"), "больше нуля"),
         (Decimal("-1"), "больше нуля"),
-        (Decimal("25.01"), "Нельзя вернуть больше, чем заплачено: 25,00"),
+        (Decimal("25.01"), "Нельзя вернуть больше, чем заплачено за товар: 25,00"),
         (None, "Укажите сумму"),
     ],
 )
@@ -120,8 +120,12 @@ def test_partial_refund_must_be_positive_and_at_most_what_was_paid(order, bad_am
     assert not Dispute.objects.exists()
 
 
-def test_partial_refund_of_exactly_the_price_is_allowed(order):
-    assert open_dispute(order, refund_type="partial", amount=Decimal("25.00")).requested_amount == Decimal("25.00")
+def test_partial_refund_of_exactly_the_price_is_refused_by_the_service(order):
+    """ "Partial" is less than was paid; the whole price is the full refund (the rulebook's words,
+    whichever form or caller sends it)."""
+    with pytest.raises(ActionRefused, match="Частичный возврат — меньше, чем заплачено за товар"):
+        open_dispute(order, refund_type="partial", amount=Decimal("25.00"))
+    assert open_dispute(order, refund_type="partial", amount=Decimal("24.99")).requested_amount == Decimal("24.99")
 
 
 def test_not_received_always_asks_for_a_full_refund(order):
@@ -445,7 +449,7 @@ def test_bad_offer_amount_keeps_the_note(login, dispute, seller):
     )
     page = response.content.decode()
     assert response.status_code == 400
-    assert "не больше" in page and "Моё пояснение" in page
+    assert "Нельзя вернуть больше" in page and "Моё пояснение" in page
     assert dispute.offers.count() == 1
 
 

@@ -58,14 +58,18 @@ def test_opening_a_dispute_tells_the_marketplace_to_hold_the_payout(
     assert notice.signature_ok and notice.answered == 200
     assert notice.payload["type"] == "dispute.opened"
     assert notice.event_id == notice.payload["id"] == OutgoingWebhook.objects.get().event_id
+    item = fed_order.items.get()
     assert notice.payload["data"] == {
         "order_number": NUMBER,
+        "item_id": item.item_id,
+        "order_item_id": item.pk,
         "dispute_id": dispute.pk,
         "buyer_id": "mp-buyer-1",
         "store_id": "mp-store-1",
         "kind": "not_as_described",
         "requested": {"amount": "26.00", "currency": "USD"},
         "order_total": {"amount": "26.00", "currency": "USD"},
+        "item_paid": {"amount": "26.00", "currency": "USD"},
         "hold_payout": True,
     }
     assert OutgoingWebhook.objects.get().status == OutgoingWebhook.Status.DELIVERED

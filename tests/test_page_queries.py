@@ -23,9 +23,9 @@ def count(client, url: str) -> int:
 def add_rows(buyer, seller) -> None:
     for number in range(4):
         order = OrderFactory(buyer=buyer, store=seller.store)
-        OrderItemFactory(order=order, title=f"Второй товар {number}")
+        second = OrderItemFactory(order=order, title=f"Второй товар {number}")
         if number % 2:
-            open_dispute(order)
+            open_dispute(order, item_id=second.pk)
         order_services.support_request_create(author=buyer, order=order, text="Где мой заказ? Прошу помочь.")
 
 
@@ -38,7 +38,7 @@ PAGES = {
     "my orders, disputed only": ("buyer", lambda order: reverse("orders:list") + "?status=disputed", 5),
     "an order": ("buyer", lambda order: reverse("orders:detail", args=[order.number]), 7),
     "my disputes": ("buyer", lambda order: reverse("disputes:list"), 5),
-    "a dispute": ("buyer", lambda order: reverse("disputes:detail", args=[order.dispute.pk]), 10),
+    "a dispute": ("buyer", lambda order: reverse("disputes:detail", args=[order.disputes.get().pk]), 10),
     "support requests": ("buyer", lambda order: reverse("orders:support") + f"?order={order.number}", 5),
     "the wizard": ("buyer", lambda order: reverse("disputes:wizard_start", args=[order.number]), 6),
     "store orders": ("seller", lambda order: reverse("orders:store_list"), 6),

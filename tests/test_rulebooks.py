@@ -96,7 +96,7 @@ def test_the_decision_form_and_the_claims_service_refuse_a_split_of_the_whole_su
         claims.claim_decide(
             dispute=dispute, arbitrator=olga, winner="split", amount=paid, return_required=False, reason=REASON
         )
-    assert refused.value.message == form_words == "Частичное решение — это сумма меньше оплаченной."
+    assert refused.value.message == form_words == "Частичное решение — это сумма меньше оплаченной за товар."
 
 
 @pytest.mark.django_db

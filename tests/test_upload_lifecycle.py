@@ -49,11 +49,13 @@ def test_the_wizard_refuses_a_batch_over_the_limit_instead_of_keeping_part_of_it
     client.post(wizard_url(order, "problem"), {"problem": "delivered_not_received"})
     text = "Продавец не дал трек-номер, прошло 40 дней."
     client.post(
-        wizard_url(order, "request"), {"request_text": text, "evidence": [png_file(f"{n}.png") for n in range(3)]}
+        wizard_url(order, "request"),
+        {"request_text": text, "evidence": [png_file(f"{n}.png", size=(10 + n, 10)) for n in range(3)]},
     )
     assert Attachment.objects.count() == 3
     response = client.post(
-        wizard_url(order, "request"), {"request_text": text, "evidence": [png_file(f"x{n}.png") for n in range(50)]}
+        wizard_url(order, "request"),
+        {"request_text": text, "evidence": [png_file(f"x{n}.png", size=(20 + n, 10)) for n in range(50)]},
     )
     assert "не больше 8 файлов, а выбрано 53" in response.content.decode()
     assert Attachment.objects.count() == 3
@@ -68,7 +70,8 @@ def test_removing_a_file_in_the_wizard_deletes_the_file_too(
     client.post(wizard_url(order, "problem"), {"problem": "delivered_not_received"})
     text = "Продавец не дал трек-номер, прошло 40 дней."
     client.post(
-        wizard_url(order, "request"), {"request_text": text, "evidence": [png_file("a.png"), png_file("b.png")]}
+        wizard_url(order, "request"),
+        {"request_text": text, "evidence": [png_file("a.png"), png_file("b.png", size=(10, 10))]},
     )
     doomed = Attachment.objects.get(display_name="a.png")
     doomed_name = str(doomed.file.name)

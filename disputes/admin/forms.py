@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import MoneyField
 from core.money import format_money
 
 from .. import policy, rules
@@ -18,14 +19,7 @@ from ..problems import ALL_PROBLEMS, PROBLEMS_BY_KIND
 
 class DecisionForm(forms.Form):
     winner = forms.ChoiceField(label=_("Решение"), choices=Winner.choices, widget=forms.RadioSelect)
-    amount = forms.DecimalField(
-        label=_("Сумма возврата"),
-        required=False,
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0"),
-        localize=True,
-    )
+    amount = MoneyField(label=_("Сумма возврата"), required=False, min_value=Decimal("0"))
     return_required = forms.BooleanField(label=_("Покупатель возвращает товар продавцу"), required=False)
     reason = forms.CharField(
         label=_("Обоснование (его прочтут обе стороны)"),
@@ -47,9 +41,10 @@ class DecisionForm(forms.Form):
         self.recommendation = recommendation
         if recommendation is None or recommendation.outcome is None:
             del self.fields["deviation_reason"]
-        paid = dispute.order.total_amount
+        paid = dispute.paid_amount
         self.fields["amount"].help_text = _(
-            "В валюте заказа, не больше %(paid)s. Для решения в пользу покупателя пустое поле — вся сумма."
+            "В валюте заказа, не больше %(paid)s (оплачено за товар). Для решения в пользу покупателя пустое поле — "
+            "вся сумма."
         ) % {"paid": format_money(paid, dispute.currency)}
         if dispute.kind == Dispute.Kind.NOT_RECEIVED:
             # A "not received" dispute never sends an item back.

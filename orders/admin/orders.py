@@ -21,6 +21,7 @@ from django.utils.translation import ngettext_lazy
 from accounts.http import signed_in_user
 from core.admin_actions import AdminActionsMixin, ReadOnlyInline
 from core.admin_russian import RussianAdminMixin
+from core.forms import MONEY_INPUT
 from core.money import format_money
 from core.tracking_numbers import TrackingNumberField
 
@@ -45,6 +46,7 @@ def may_change_money(request: HttpRequest) -> bool:
 
 class OrderItemInline(admin.StackedInline):
     model = OrderItem
+    formfield_overrides = MONEY_INPUT
     extra = 0
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -100,9 +102,8 @@ class OrderEventInline(ReadOnlyInline):
 
     @admin.display(description=_("подробности"))
     def what_changed(self, event: OrderEvent) -> str:
-        return (
-            format_html_join(mark_safe("<br>"), "{}", ((line,) for line in event_details_lines(event.details))) or "—"
-        )
+        lines = event_details_lines(event.details)
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
 
 
 class TrackingEventInline(ReadOnlyInline):
@@ -125,6 +126,7 @@ class OrderAdmin(RussianAdminMixin, admin.ModelAdmin):
     add_label = _("Добавить заказ")
     count_label = ngettext_lazy("%(count)d заказ", "%(count)d заказов", "count")
     date_hierarchy_label = _("Фильтр по дате оплаты")
+    formfield_overrides = MONEY_INPUT
     list_display = ("number", "buyer", "store", "status", "total_amount", "currency", "protection_due_at")
     list_filter = ("status", "currency")
     search_fields = ("number", "buyer__username", "store__name", "tracking_number")
