@@ -307,7 +307,12 @@ def _notify_decision(dispute: Dispute, claim: Claim, decision: Decision) -> None
         email_queue(
             user=user,
             template="claim_decision",
-            context={"dispute": dispute, "claim": claim, "decision": decision},
+            context={
+                "dispute": dispute,
+                "claim": claim,
+                "decision": decision,
+                "lines": presenters.decision_mail_lines(dispute, decision, presenters.reader_role(dispute, user.pk)),
+            },
             dedupe_key=f"claim-decision:{decision.pk}:{user.pk}",
         )
 
@@ -493,7 +498,14 @@ def claim_finalize(dispute: Dispute, facts: Facts, now: datetime) -> Claim | Non
         email_queue(
             user=user,
             template="claim_final",
-            context={"dispute": dispute, "claim": claim, "decision": decision},
+            context={
+                "dispute": dispute,
+                "claim": claim,
+                "decision": decision,
+                "lines": presenters.decision_mail_lines(
+                    dispute, decision, presenters.reader_role(dispute, user.pk), final=True
+                ),
+            },
             dedupe_key=f"claim-final:{claim.pk}:{user.pk}",
         )
     return claim

@@ -24,10 +24,11 @@ from typing import Any
 from django.utils.functional import lazy
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.money import format_money
+from core.money import format_money, money_lazy
 from core.rules import Permit, Role
 from core.templatetags.deadlines import deadline
 
@@ -430,3 +431,55 @@ def reader_role(dispute: Dispute, user_id: int) -> Role:
     if user_id == dispute.store.owner_id:
         return Role.SELLER
     return Role.NONE
+
+
+def decision_mail_lines(dispute: Dispute, decision: Decision, role: Role, *, final: bool = False) -> list[Any]:
+    """The money and the item under an arbitrator's decision, said to the reader's side (lazy: the
+    mail is worded in the reader's language when it is sent)."""
+    amount = money_lazy(decision.amount, decision.currency)
+    asked = money_lazy(dispute.requested_amount, dispute.currency)
+    buyer = role == Role.BUYER
+    if decision.amount <= 0:
+        if final:
+            return [gettext_lazy("Деньги не возвращаются, спор закрыт.")]
+        return [format_lazy(gettext_lazy("Деньги не возвращаются (просили {asked})."), asked=asked)]
+    if final and decision.return_required:
+        text = (
+            gettext_lazy(
+                "Отправьте товар продавцу; после этого вам вернётся {amount}. Адрес и срок — на странице спора."
+            )
+            if buyer
+            else gettext_lazy(
+                "Покупатель отправит вам товар; когда он придёт, подтвердите получение, и покупателю вернётся {amount}."
+            )
+        )
+        return [format_lazy(text, amount=amount)]
+    if final:
+        text = (
+            gettext_lazy("Вам возвращается {amount}: идёт подготовка к возврату.")
+            if buyer
+            else gettext_lazy("Покупателю возвращается {amount}: идёт подготовка к возврату.")
+        )
+        return [format_lazy(text, amount=amount)]
+    lines = [
+        format_lazy(
+            gettext_lazy("Вам возвращается {amount} (вы просили {asked}).")
+            if buyer
+            else gettext_lazy("Покупателю возвращается {amount} (он просил {asked})."),
+            amount=amount,
+            asked=asked,
+        )
+    ]
+    if decision.return_required:
+        lines.append(
+            gettext_lazy(
+                "Товар нужно отправить продавцу обратно: адрес и срок — на странице спора. Деньги вернутся, когда "
+                "продавец подтвердит получение."
+            )
+            if buyer
+            else gettext_lazy(
+                "Покупатель отправит вам товар обратно; когда он придёт, подтвердите получение на странице спора: "
+                "тогда покупателю вернутся деньги."
+            )
+        )
+    return lines

@@ -18,7 +18,7 @@ from core.errors import ActionRefused
 from core.signatures import NoticeRejected
 from core.views import run_action
 
-from . import feed, payments, rules, selectors, services, shipping
+from . import feed, payments, presenters, rules, selectors, services, shipping
 from .forms import CancelRequestForm, ExtensionRequestForm, OrderFilterForm, ShipForm, SupportRequestForm
 from .models import ProtectionExtension
 from .rules import Role
@@ -74,9 +74,15 @@ def _detail_context(
     if extension_form is None and actions[rules.Action.EXTEND]:
         extension_form = ExtensionRequestForm(max_days=rules.extension_max_days(order))
     is_buyer, is_seller = role == Role.BUYER, role == Role.SELLER
+    stalled_since = rules.tracking_stalled_since(tracking[-1].happened_at if tracking else None, order, now)
+    refunds = list(order.refunds.all()) if order.status == order.Status.CANCELLED else []
+    dispute = getattr(order, "dispute", None)
     return {
+        "text": presenters.present(
+            order, role=role, tracking=tracking, refunds=refunds, stalled_since=stalled_since, dispute=dispute
+        ),
         "order": order,
-        "dispute": getattr(order, "dispute", None),
+        "dispute": dispute,
         "actions": actions,
         "dispute_refusal": actions[rules.Action.OPEN_DISPUTE].refusal,
         "items": order.items.all(),
@@ -94,8 +100,8 @@ def _detail_context(
         "cancel_refusal": actions[rules.Action.CANCEL].refusal,
         "ship_form": ship_form if is_seller else None,
         "tracking": tracking,
-        "stalled_since": rules.tracking_stalled_since(tracking[-1].happened_at if tracking else None, order, now),
-        "refunds": list(order.refunds.all()) if order.status == order.Status.CANCELLED else [],
+        "stalled_since": stalled_since,
+        "refunds": refunds,
     }
 
 
@@ -124,12 +130,12 @@ def order_confirm(request: AuthenticatedRequest, number: str):
             % {"days": days(settings.DISPUTE_WINDOW_AFTER_CONFIRMATION_DAYS)},
         )
         return redirect("orders:detail", number=order.number)
-    context = {
-        "order": order,
-        "ends_now": order.protection_due_at,
-        "ends_after": rules.protection_end_after_confirmation(confirmed_at=now),
-        "window": days(settings.DISPUTE_WINDOW_AFTER_CONFIRMATION_DAYS),
-    }
+    effect, effect_lines = presenters.confirm_effect(
+        order.protection_due_at,
+        rules.protection_end_after_confirmation(confirmed_at=now),
+        days(settings.DISPUTE_WINDOW_AFTER_CONFIRMATION_DAYS),
+    )
+    context = {"order": order, "effect": effect, "effect_lines": effect_lines}
     return render(request, "orders/confirm.html", context)
 
 
