@@ -173,7 +173,7 @@ def test_an_order_not_shipped_by_its_handling_time_is_cancelled_and_the_buyer_to
     assert "не отправил заказ в срок" in buyer_mail.body and "отменён" in buyer_mail.subject
     assert OrderEvent.objects.filter(order=unshipped, kind="cancelled").count() == 1
     page = login(buyer).get(reverse("orders:detail", args=[unshipped.number])).content.decode()
-    assert "не отправил заказ в срок" in page and "25,00 $ отправлены вам" in page
+    assert "не отправил заказ в срок" in page and "25,00" in page and "отправлены вам" in page
     assert "Открыть спор" not in page  # a cancelled order offers nothing to do
 
 
