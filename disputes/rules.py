@@ -169,7 +169,7 @@ appeal_due = _after("CLAIM_APPEAL_DAYS")  # from the decision
 
 def local_date(moment: datetime) -> str:
     """A deadline as the user reads it: in their time zone, to the minute."""
-    return formats.date_format(timezone.localtime(moment), "j E, H:i")
+    return formats.date_format(timezone.localtime(moment), "j E, H:i T")
 
 
 def claim_of(dispute: Dispute) -> Claim | None:

@@ -21,13 +21,12 @@ import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import OutgoingEmail
 from core.errors import ActionRefused
@@ -46,7 +45,7 @@ REASON = "Доказательства обеих сторон изучены: �
 APPEAL_REASON = (
     "Апелляция рассмотрена другим арбитром: доводы изучены, первое решение верно по фотографиям и переписке."
 )
-START = timezone.make_aware(timezone.datetime(2026, 11, 2, 9, 0))
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 @dataclass
