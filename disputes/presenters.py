@@ -23,7 +23,7 @@ from typing import Any
 
 from django.utils.functional import lazy
 from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -320,6 +320,42 @@ def buyer_problems(dispute: Dispute, events: list[DisputeEvent]) -> tuple[list[s
     if note:
         line = f"{line} {_reason_line(note)}"
     return labels, line
+
+
+def _with_date(text: str, moment: datetime | None) -> SafeString:
+    """A translated sentence with %(date)s, the date as the deadline tag draws it (zone, countdown)."""
+    return mark_safe(conditional_escape(text) % {"date": deadline(moment)})
+
+
+def list_status(dispute: Dispute) -> str:
+    """The badge in "Мои споры" and "Споры магазина"."""
+    claim = getattr(dispute, "claim", None) if dispute.status == S.CLAIM else None
+    return str(claim.get_stage_display()) if claim is not None else str(dispute.get_status_display())
+
+
+def list_line(dispute: Dispute) -> SafeString:
+    """The next date of a dispute in the lists: the same moments the dispute page shows."""
+    status = dispute.status
+    claim = getattr(dispute, "claim", None) if status == S.CLAIM else None
+    if status == S.AWAITING_SELLER:
+        return _with_date(_("Продавец отвечает до %(date)s"), dispute.seller_answer_due_at)
+    if status == S.NEGOTIATING:
+        return _with_date(_("Станет претензией %(date)s"), dispute.auto_claim_due_at)
+    if status == S.AWAITING_RETURN:
+        return _with_date(_("Отправить товар до %(date)s"), dispute.return_due_at)
+    if claim is not None and claim.stage == Claim.Stage.AWAITING_PARTIES:
+        return _with_date(_("Арбитр ждёт доказательства до %(date)s"), claim.evidence_due_at)
+    if claim is not None and claim.stage == Claim.Stage.DECIDED:
+        return _with_date(_("Решение принято; обжаловать можно до %(date)s"), claim.appeal_due_at)
+    if claim is not None and claim.stage in UNDECIDED and claim.overdue_due_at:
+        return _with_date(_("Решение не позже %(date)s"), claim.overdue_due_at)
+    if claim is not None and claim.stage == Claim.Stage.APPEAL:
+        return conditional_escape(_("Апелляцию рассматривает другой арбитр."))
+    if status == S.REFUNDING:
+        return conditional_escape(_("Подготовка к возврату денег"))
+    if status == S.REFUNDED and dispute.refund_completed_at:
+        return _with_date(_("Деньги возвращены %(date)s"), dispute.refund_completed_at)
+    return SafeString("")
 
 
 # --- e-mails ----------------------------------------------------------------------------------

@@ -182,7 +182,8 @@ def _wizard_summary(request: AuthenticatedRequest, order, state: WizardState):
 def _list(request: AuthenticatedRequest, *, as_seller: bool):
     disputes = selectors.dispute_list(user=request.user, as_seller=as_seller)
     page = Paginator(disputes, DISPUTES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "disputes/dispute_list.html", {"page": page, "as_seller": as_seller})
+    rows = [(dispute, presenters.list_status(dispute), presenters.list_line(dispute)) for dispute in page]
+    return render(request, "disputes/dispute_list.html", {"page": page, "rows": rows, "as_seller": as_seller})
 
 
 @login_required
