@@ -257,7 +257,7 @@ def money_line(dispute: Dispute, role: Role) -> SafeString:
         if to_me:
             return format_html(_("Вам вернётся {amount}, когда продавец получит товар."), amount=amount)
         return format_html(_("Покупателю вернётся {amount}, когда вы получите товар."), amount=amount)
-    return conditional_escape(_("Деньги за заказ не уйдут продавцу, пока спор не закончится."))
+    return conditional_escape(_("По заказу идёт спор: деньги за заказ не уйдут продавцу, пока спор не закончится."))
 
 
 def _settlement(dispute: Dispute, role: Role, decision: Decision | None) -> tuple[str, list[SafeString]]:
