@@ -358,6 +358,24 @@ def list_line(dispute: Dispute) -> SafeString:
     return SafeString("")
 
 
+def decision_page_lines(decision: Decision, role: Role) -> tuple[SafeString, str]:
+    """The decision block's money and item lines, said to the reader's side."""
+    amount = format_money(decision.amount, decision.currency)
+    if role == Role.BUYER:
+        money = format_html(_("Вам возвращается <strong>{}</strong>"), amount)
+    else:
+        money = format_html(_("Покупателю возвращается <strong>{}</strong>"), amount)
+    if not decision.return_required:
+        return money, _("Товар возвращать не нужно.")
+    if role == Role.BUYER:
+        return money, _("Отправьте товар продавцу; деньги вернутся, когда продавец его получит.")
+    if role == Role.SELLER:
+        return money, _(
+            "Покупатель отправит вам товар; когда он придёт, подтвердите получение: тогда покупателю вернутся деньги."
+        )
+    return money, _("Товар нужно вернуть продавцу; деньги вернутся после того, как продавец его получит.")
+
+
 # --- e-mails ----------------------------------------------------------------------------------
 
 

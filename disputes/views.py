@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -223,6 +224,9 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
     pending_offer = facts.pending_offer
     events = list(dispute.events.all())
     problems, reclassified = presenters.buyer_problems(dispute, events)
+    decision_money, decision_return = (
+        presenters.decision_page_lines(shown_decision, role) if shown_decision else (SafeString(""), "")
+    )
     return {
         "reclassified": reclassified,
         "text": presenters.present(
@@ -234,6 +238,8 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
             decision=shown_decision,
             pending_offer_role=pending_offer.role if pending_offer else None,
         ),
+        "decision_money": decision_money,
+        "decision_return": decision_return,
         "offer_heading": presenters.offer_heading(pending_offer.role, role) if pending_offer else "",
         "offer_terms": presenters.offer_terms(pending_offer.return_required, role) if pending_offer else "",
         "dispute": dispute,

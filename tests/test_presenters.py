@@ -148,6 +148,7 @@ def test_after_the_final_appeal_the_order_page_says_where_the_money_went(client,
         assert "пока спор не закончится" not in page and "отправлены вам" in page
     assert "О чём договорились" not in dispute_page and "рассматривает арбитр" not in dispute_page
     assert "Апелляцию рассматривает" not in dispute_page
+    assert "Вам возвращается" in dispute_page and "Покупателю возвращается" not in dispute_page
 
 
 def test_the_buyers_own_offer_is_labelled_as_theirs(client, order, buyer, seller):
