@@ -47,7 +47,6 @@ DUE_ACTIONS = (
     Action.ANSWER_EVIDENCE,
 )
 NOTHING_TO_DO = gettext_lazy("Сейчас действий не требуется.")
-ENDED = frozenset({S.REFUNDED, S.CANCELLED, S.CLOSED})
 UNDECIDED = frozenset({Claim.Stage.PROCESSING, Claim.Stage.AWAITING_PARTIES, Claim.Stage.INVESTIGATION})
 
 
@@ -62,8 +61,9 @@ class DisputeText:
     settlement: list[SafeString] = field(default_factory=list)
 
     @property
-    def nothing_to_do(self) -> bool:
-        return not self.next_steps
+    def nothing_to_do(self) -> str:
+        """ "Nothing to do now", only when no action is due from the viewer."""
+        return "" if self.next_steps else str(NOTHING_TO_DO)
 
 
 def _money(dispute: Dispute, amount: Any) -> str:

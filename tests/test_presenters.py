@@ -122,6 +122,15 @@ def test_after_a_refund_with_return_is_accepted_the_buyer_is_not_told_nothing_to
     assert "Сейчас действий не требуется" not in page
 
 
+def test_once_the_return_is_shipped_the_buyer_has_nothing_to_do_and_is_told_what_comes_next(client, order, buyer):
+    dispute = _accept_with_return(open_dispute(order, return_item=True))
+    services.return_ship(dispute=dispute, buyer=buyer, tracking_number="RR123456789CN")
+    page = _page(client, buyer, "disputes:detail", dispute.pk)
+    next_step = page.split('data-testid="next-step"', 1)[1].split("</section>", 1)[0]
+    assert "Сейчас действий не требуется." in next_step
+    assert "продавец подтвердит, что получил его" in next_step
+
+
 def test_after_a_decision_the_deadlines_say_appeal_not_review_and_nothing_was_agreed(client, order, buyer):
     dispute = escalate(open_dispute(order))
     decide(dispute)
