@@ -6,4 +6,8 @@ class DisputesConfig(AppConfig):
     verbose_name = "Споры и претензии"
 
     def ready(self) -> None:
-        from . import checks, payments  # noqa: F401 - register the system check and the refund handler
+        from orders.presenters import register_dispute_line
+
+        from . import checks, payments, presenters  # noqa: F401 - register the system check and the refund handler
+
+        register_dispute_line(presenters.money_line)

@@ -13,13 +13,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.emails import email_queue
 from accounts.models import User
 from core.errors import ActionRefused
 
-from . import outcomes, policy, rules, selectors, services
+from . import outcomes, policy, presenters, rules, selectors, services
 from .links import evidence_link_clean
 from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message, PolicyRuleSwitch
 from .problems import ALL_PROBLEMS, problems_refusal
@@ -155,9 +154,10 @@ def evidence_request(
     services.notify(
         dispute,
         asked,
-        gettext_lazy("Арбитр просит доказательства по претензии по заказу {number}: ответьте до {date}."),
+        presenters.EVIDENCE_REQUESTED,
         f"evidence-request:{request.pk}",
-        date=rules.local_date(due_at),
+        due_at=due_at,
+        due_label=presenters.EVIDENCE_DUE_LABEL,
     )
     return request
 
@@ -215,7 +215,7 @@ def evidence_answer(
         services.notify(
             dispute,
             [claim.assigned_to],
-            gettext_lazy("Сторона ответила на ваш запрос доказательств по претензии по заказу {number}."),
+            presenters.EVIDENCE_ANSWERED,
             f"evidence-answer:{message.pk}",
         )
     return message
@@ -255,7 +255,7 @@ def evidence_request_close(dispute: Dispute, facts: Facts, now: datetime) -> Cla
     services.notify(
         dispute,
         recipients,
-        gettext_lazy("Срок ответа на запрос доказательств по заказу {number} прошёл: можно принимать решение."),
+        presenters.EVIDENCE_CLOSED,
         f"evidence-closed:{request.pk}",
     )
     return claim
@@ -285,6 +285,16 @@ def claim_reclassify(
         problems={"old": old, "new": problems},
         note=note.strip(),
     )
+    # Both parties learn what changed and why: the buyer's first words stay in the history.
+    services.notify(
+        dispute,
+        [dispute.buyer, dispute.store.owner],
+        presenters.RECLASSIFIED,
+        f"reclassified:{dispute.pk}:{now.isoformat()}",
+        lines=(presenters.reason_line(note.strip()),),
+        old=problem_names(old),
+        new=problem_names(problems),
+    )
     return dispute
 
 
@@ -297,7 +307,12 @@ def _notify_decision(dispute: Dispute, claim: Claim, decision: Decision) -> None
         email_queue(
             user=user,
             template="claim_decision",
-            context={"dispute": dispute, "claim": claim, "decision": decision},
+            context={
+                "dispute": dispute,
+                "claim": claim,
+                "decision": decision,
+                "lines": presenters.decision_mail_lines(dispute, decision, presenters.reader_role(dispute, user.pk)),
+            },
             dedupe_key=f"claim-decision:{decision.pk}:{user.pk}",
         )
 
@@ -362,14 +377,14 @@ def appeal_file(
     services.notify(
         dispute,
         [dispute.buyer, dispute.store.owner],
-        gettext_lazy("Решение по претензии по заказу {number} обжаловано: апелляцию рассмотрит другой арбитр."),
+        presenters.APPEALED,
         "appealed",
     )
     first_decider = claim.decisions.get(kind=Decision.Kind.FIRST).decided_by_id
     services.notify(
         dispute,
         [arbitrator for arbitrator in _arbitrators() if arbitrator.pk != first_decider],
-        gettext_lazy("Новая апелляция по заказу {number}: её нужно рассмотреть."),
+        presenters.APPEAL_FOR_STAFF,
         "appeal-for-staff",
     )
     return message
@@ -506,7 +521,14 @@ def claim_finalize(dispute: Dispute, facts: Facts, now: datetime) -> Claim | Non
         email_queue(
             user=user,
             template="claim_final",
-            context={"dispute": dispute, "claim": claim, "decision": decision},
+            context={
+                "dispute": dispute,
+                "claim": claim,
+                "decision": decision,
+                "lines": presenters.decision_mail_lines(
+                    dispute, decision, presenters.reader_role(dispute, user.pk), final=True
+                ),
+            },
             dedupe_key=f"claim-final:{claim.pk}:{user.pk}",
         )
     return claim

@@ -2,13 +2,11 @@
 
 from datetime import datetime
 
-from django.utils.translation import gettext_lazy
-
 from core.money import money_lazy
 from orders.models import Refund
 from orders.payments import on_refund_completed
 
-from . import services
+from . import presenters, services
 from .models import Dispute, DisputeEvent
 
 
@@ -32,7 +30,7 @@ def dispute_refund_completed(refund: Refund, now: datetime) -> None:
     services.notify(
         dispute,
         [dispute.buyer, dispute.store.owner],
-        gettext_lazy("Возврат по заказу {number} завершён: {amount} отправлены покупателю."),
+        presenters.REFUNDED,
         "refunded",
         amount=money_lazy(refund.amount, refund.currency),
     )

@@ -169,7 +169,7 @@ appeal_due = _after("CLAIM_APPEAL_DAYS")  # from the decision
 
 def local_date(moment: datetime) -> str:
     """A deadline as the user reads it: in their time zone, to the minute."""
-    return formats.date_format(timezone.localtime(moment), "j E, H:i")
+    return formats.date_format(timezone.localtime(moment), "j E, H:i T")
 
 
 def claim_of(dispute: Dispute) -> Claim | None:
@@ -261,15 +261,25 @@ def _ship_return(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> P
     return allow(closes_at=dispute.return_due_at)
 
 
-@book.rule(
-    Action.CONFIRM_RETURN,
-    Action.REJECT_RETURN,
-    by=Role.SELLER,
-    otherwise=_lazy("Получение возврата подтверждает продавец."),
-)
+@book.rule(Action.CONFIRM_RETURN, by=Role.SELLER, otherwise=_lazy("Получение возврата подтверждает продавец."))
 def _answer_return(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
     if dispute.status != S.RETURN_SHIPPED:
         return refuse(_("Покупатель ещё не отправил товар обратно."))
+    return allow()
+
+
+@book.rule(Action.REJECT_RETURN, by=Role.SELLER, otherwise=_lazy("Получение возврата подтверждает продавец."))
+def _reject_return(dispute: Dispute, role: Role, now: datetime, facts: Facts) -> Permit:
+    if dispute.status != S.RETURN_SHIPPED:
+        return refuse(_("Покупатель ещё не отправил товар обратно."))
+    # A dispute has one claim: after an arbitrator's final decision the return cannot go to a second one.
+    if dispute.escalated_at is not None:
+        return refuse(
+            _(
+                "По этому спору уже есть окончательное решение арбитра. "
+                "Если вернулся не тот товар, напишите в поддержку."
+            )
+        )
     return allow()
 
 

@@ -15,7 +15,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from accounts.emails import Mail, email_queue_all
@@ -30,7 +29,7 @@ from orders.models import Order, OrderItem, Refund
 from orders.payments import refund_request
 from orders.services import order_lock
 
-from . import outcomes, rules
+from . import outcomes, presenters, rules
 from .links import evidence_link_clean
 from .models import Attachment, Claim, Dispute, DisputeEvent, Message, Offer
 from .problems import problems_refusal, tracking_refusal
@@ -109,16 +108,36 @@ def _other_party(dispute: Dispute, role: Role) -> User:
     return dispute.store.owner if role == Role.BUYER else dispute.buyer
 
 
-def notify(dispute: Dispute, users: list[User], headline: StrOrPromise, key: str, **values: Any) -> None:
-    """Queue one service e-mail per user; `headline` is a lazy message with {number} for the order
-    (and any other `values`), rendered in each recipient's language."""
-    text = format_lazy(headline, number=dispute.order.number, **values)
+def notify(
+    dispute: Dispute,
+    users: list[User],
+    headline: presenters.Headline,
+    key: str,
+    *,
+    lines: tuple[StrOrPromise, ...] = (),
+    due_at: datetime | None = None,
+    due_label: StrOrPromise = "",
+    **values: Any,
+) -> None:
+    """Queue one service e-mail per user, worded for the reader's side (disputes/presenters.py):
+    `headline` has {number} for the order (and any other `values`), rendered in each recipient's
+    language; `lines` follow it; `due_at` is shown in the reader's time zone after `due_label`."""
     email_queue_all(
         [
             Mail(
                 user,
                 "dispute_update",
-                {"dispute": dispute, "headline": text},
+                {
+                    "dispute": dispute,
+                    "headline": format_lazy(
+                        headline.for_role(presenters.reader_role(dispute, user.pk)),
+                        number=dispute.order.number,
+                        **values,
+                    ),
+                    "lines": list(lines),
+                    "due_at": due_at,
+                    "due_label": due_label,
+                },
                 dedupe_key=f"dispute:{dispute.pk}:{key}:{user.pk}",
             )
             for user in users
@@ -265,7 +284,7 @@ def dispute_open(
     notify(
         dispute,
         [order.store.owner],
-        gettext_lazy("Покупатель открыл спор по заказу {number}. Ответьте за {days}."),
+        presenters.OPENED,
         "opened",
         days=days_lazy(settings.DISPUTE_SELLER_ANSWER_DAYS),
     )
@@ -305,20 +324,29 @@ def _resolve(dispute: Dispute, *, offer: Offer, actor: User | None, now: datetim
         return_postage_limit=offer.return_postage_limit,
         now=now,
     )
-    if not offer.return_required:
-        headline = gettext_lazy("Спор по заказу {number} решён: начинается возврат денег.")
-        notify(dispute, [dispute.buyer, dispute.store.owner], headline, "resolved")
-        return dispute
-    # The agreement mail repeats who pays the return postage, in each party's words.
-    headline = gettext_lazy("Спор по заказу {number} решён: товар нужно отправить продавцу за {days}. {postage}")
+    if offer.return_required:
+        headline = presenters.SELLER_SILENT_WITH_RETURN if dispute.seller_silent else presenters.RESOLVED_WITH_RETURN
+    else:
+        headline = presenters.SELLER_SILENT_REFUND if dispute.seller_silent else presenters.RESOLVED_REFUND
+    # The agreement mail repeats the return address and who pays the return postage, in each
+    # party's words.
     for user, viewer in ((dispute.buyer, Role.BUYER), (dispute.store.owner, Role.SELLER)):
+        lines: tuple[StrOrPromise, ...] = (
+            (presenters.return_address_line(dispute.store.return_address), dispute.return_postage_text(viewer))
+            if offer.return_required
+            else ()
+        )
         notify(
             dispute,
             [user],
             headline,
             "resolved",
+            lines=lines,
+            due_at=dispute.return_due_at if offer.return_required else None,
+            due_label=presenters.RETURN_DUE_LABEL,
+            amount=money_lazy(offer.amount, dispute.currency),
+            answer_days=days_lazy(settings.DISPUTE_SELLER_ANSWER_DAYS),
             days=days_lazy(settings.DISPUTE_RETURN_SHIP_DAYS),
-            postage=dispute.return_postage_text(viewer),
         )
     return dispute
 
@@ -406,11 +434,7 @@ def offer_make(
         )
     else:
         record(dispute, DisputeEvent.Kind.OFFER_MADE, user, offer=offer.pk, amount=str(amount))
-    headline = (
-        gettext_lazy("Продавец предложил {amount} по заказу {number}.")
-        if role == Role.SELLER
-        else gettext_lazy("Покупатель предложил {amount} по заказу {number}.")
-    )
+    headline = presenters.OFFER_BY_SELLER if role == Role.SELLER else presenters.OFFER_BY_BUYER
     notify(
         dispute,
         [_other_party(dispute, role)],
@@ -432,7 +456,7 @@ def offer_refuse(*, dispute: Dispute, offer_id: int, user: User, now: datetime |
     notify(
         dispute,
         [_other_party(dispute, role)],
-        gettext_lazy("Ваше предложение по заказу {number} отклонено."),
+        presenters.OFFER_REFUSED,
         f"refused:{offer.pk}",
     )
     return offer
@@ -464,7 +488,7 @@ def message_post(
     notify(
         dispute,
         recipients,
-        gettext_lazy("Новое сообщение в споре по заказу {number}."),
+        presenters.MESSAGE,
         f"message:{message.pk}",
     )
     return message
@@ -494,7 +518,7 @@ def dispute_cancel(*, dispute: Dispute, buyer: User, now: datetime | None = None
     notify(
         dispute,
         [dispute.store.owner],
-        gettext_lazy("Покупатель отменил спор по заказу {number}."),
+        presenters.CANCELLED,
         "cancelled",
     )
     return dispute
@@ -531,7 +555,7 @@ def _escalate(dispute: Dispute, *, actor: User | None, now: datetime) -> Dispute
     notify(
         dispute,
         [dispute.buyer, dispute.store.owner],
-        gettext_lazy("Спор по заказу {number} передан в претензию: решение примет арбитр за {fastest}–{latest}."),
+        presenters.ESCALATED,
         "escalated",
         fastest=settings.CLAIM_DECISION_FLAG_DAYS,
         latest=days_lazy(settings.CLAIM_DECISION_OVERDUE_DAYS),
@@ -560,7 +584,7 @@ def return_ship(*, dispute: Dispute, buyer: User, tracking_number: str, now: dat
     notify(
         dispute,
         [dispute.store.owner],
-        gettext_lazy("Покупатель отправил товар по заказу {number}, трек {tracking}. Подтвердите получение."),
+        presenters.RETURN_SHIPPED,
         "return_shipped",
         tracking=tracking_number,
     )
@@ -675,7 +699,7 @@ def dispute_close_unreturned(dispute: Dispute, facts: rules.Facts, now: datetime
     notify(
         dispute,
         [dispute.buyer, dispute.store.owner],
-        gettext_lazy("Товар по заказу {number} не отправлен за {days}: спор закрыт без возврата денег."),
+        presenters.UNRETURNED,
         "unreturned",
         days=days_lazy(settings.DISPUTE_RETURN_SHIP_DAYS),
     )

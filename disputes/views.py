@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,7 +24,7 @@ from orders import rules as order_rules
 from orders import selectors as order_selectors
 from orders.models import Order
 
-from . import claims, rules, selectors, services, timeline
+from . import claims, presenters, rules, selectors, services, timeline
 from .forms import AppealForm, EvidenceAnswerForm, MessageForm, OfferForm, ReturnShipForm
 from .models import Attachment, Dispute
 from .problems import ALL_PROBLEMS, NOT_AS_DESCRIBED_PROBLEMS, not_received_problems_for
@@ -226,7 +227,8 @@ def _wizard_summary(request: AuthenticatedRequest, order: Order, state: WizardSt
 def _list(request: AuthenticatedRequest, *, as_seller: bool):
     disputes = selectors.dispute_list(user=request.user, as_seller=as_seller)
     page = Paginator(disputes, DISPUTES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "disputes/dispute_list.html", {"page": page, "as_seller": as_seller})
+    rows = [(dispute, presenters.list_status(dispute), presenters.list_line(dispute)) for dispute in page]
+    return render(request, "disputes/dispute_list.html", {"page": page, "rows": rows, "as_seller": as_seller})
 
 
 @login_required
@@ -262,15 +264,36 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
     decisions = list(claim.decisions.all()) if claim else []
     shown_decision = decisions[-1] if decisions else None
     equivalent = selectors.RoubleEquivalents()
+    actions = rules.allowed(dispute, role, now, facts)
+    pending_offer = facts.pending_offer
+    events = list(dispute.events.all())
+    problems, reclassified = presenters.buyer_problems(dispute, events)
+    decision_money, decision_return = (
+        presenters.decision_page_lines(shown_decision, role) if shown_decision else (SafeString(""), "")
+    )
     return {
+        "reclassified": reclassified,
+        "text": presenters.present(
+            dispute,
+            role=role,
+            now=now,
+            actions=actions,
+            claim=claim,
+            decision=shown_decision,
+            pending_offer_role=pending_offer.role if pending_offer else None,
+        ),
+        "decision_money": decision_money,
+        "decision_return": decision_return,
+        "offer_heading": presenters.offer_heading(pending_offer.role, role) if pending_offer else "",
+        "offer_terms": presenters.offer_terms(pending_offer.return_required, role) if pending_offer else "",
         "dispute": dispute,
         "order": order,
         "role": role,
         "now": now,
         "offers": offers,
         "pending_offer": facts.pending_offer,
-        "actions": rules.allowed(dispute, role, now, facts),
-        "problems": [ALL_PROBLEMS[code] for code in dispute.problems if code in ALL_PROBLEMS],
+        "actions": actions,
+        "problems": problems,
         "thread": list(dispute.messages.all()),
         "tracking": list(order.tracking_events.all()),
         "timeline": [
@@ -279,7 +302,7 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
                 timeline.actor_label(event, dispute, for_staff=role not in rules.PARTIES),
                 timeline.describe(event, dispute, for_staff=role not in rules.PARTIES),
             )
-            for event in dispute.events.all()
+            for event in events
         ],
         "requested_equivalent": equivalent(dispute.requested_amount, dispute.currency),
         "resolved_equivalent": equivalent(dispute.resolved_amount, dispute.currency)

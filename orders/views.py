@@ -20,14 +20,13 @@ from core.form_actions import Submission, run_form_action
 from core.signatures import NoticeRejected
 from core.views import run_action
 
-from . import feed, payments, rules, selectors, services, shipping
+from . import feed, payments, presenters, rules, selectors, services, shipping
 from .forms import CancelRequestForm, ExtensionRequestForm, OrderFilterForm, ShipForm, SupportRequestForm
 from .models import Order, OrderItem, ProtectionExtension
 from .rules import Role
 
 ORDERS_PER_PAGE = 10
 # A dispute's statuses once it ended (disputes.outcomes.ENDED; orders does not import disputes).
-DISPUTE_ENDED = frozenset({"refunded", "cancelled", "closed"})
 
 
 class ItemRow(NamedTuple):
@@ -91,11 +90,14 @@ def _detail_context(
     items = list(order.items.all())
     disputes = [item.dispute for item in items if hasattr(item, "dispute")]
     may_open = is_buyer and bool(actions[rules.Action.OPEN_DISPUTE])
+    stalled_since = rules.tracking_stalled_since(tracking[-1].happened_at if tracking else None, order, now)
+    refunds = list(order.refunds.all()) if order.status == order.Status.CANCELLED else []
     return {
+        "text": presenters.present(
+            order, role=role, tracking=tracking, refunds=refunds, stalled_since=stalled_since, disputes=disputes
+        ),
         "order": order,
         "disputes": disputes,
-        # Still running, the order's money waits for it; ended, its outcome is on its page.
-        "dispute_running": any(dispute.status not in DISPUTE_ENDED for dispute in disputes),
         "actions": actions,
         "dispute_refusal": actions[rules.Action.OPEN_DISPUTE].refusal,
         # Each item with its dispute, or whether the buyer may open one about it now.
@@ -118,8 +120,8 @@ def _detail_context(
         "cancel_refusal": actions[rules.Action.CANCEL].refusal,
         "ship_form": ship_form if is_seller else None,
         "tracking": tracking,
-        "stalled_since": rules.tracking_stalled_since(tracking[-1].happened_at if tracking else None, order, now),
-        "refunds": list(order.refunds.all()) if order.status == order.Status.CANCELLED else [],
+        "stalled_since": stalled_since,
+        "refunds": refunds,
     }
 
 
@@ -176,12 +178,12 @@ def order_confirm(request: AuthenticatedRequest, number: str):
             % {"days": days(settings.DISPUTE_WINDOW_AFTER_CONFIRMATION_DAYS)},
         )
         return redirect("orders:detail", number=order.number)
-    context = {
-        "order": order,
-        "ends_now": order.protection_due_at,
-        "ends_after": rules.protection_end_after_confirmation(confirmed_at=now),
-        "window": days(settings.DISPUTE_WINDOW_AFTER_CONFIRMATION_DAYS),
-    }
+    effect, effect_lines = presenters.confirm_effect(
+        order.protection_due_at,
+        rules.protection_end_after_confirmation(confirmed_at=now),
+        days(settings.DISPUTE_WINDOW_AFTER_CONFIRMATION_DAYS),
+    )
+    context = {"order": order, "effect": effect, "effect_lines": effect_lines}
     return render(request, "orders/confirm.html", context)
 
 

@@ -171,7 +171,7 @@ def close_terms_refusal(report: Report, now: datetime, *, outcome: str, sanction
     # A party still within its time to answer is not found at fault before it is heard.
     if outcome == Report.Outcome.UPHELD and report.status == S.AWAITING_ANSWER and not notice_given(report, now):
         return _("Сторона ещё может ответить до %(date)s: признать нарушение можно после ответа или срока.") % {
-            "date": formats.date_format(timezone.localtime(report.answer_due_at), "j E Y, H:i")
+            "date": formats.date_format(timezone.localtime(report.answer_due_at), "j E Y, H:i T")
             if report.answer_due_at
             else ""
         }

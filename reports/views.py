@@ -16,7 +16,7 @@ from core.form_actions import Uploads, run_form_action
 from orders import selectors as order_selectors
 from orders.models import Order
 
-from . import rules, selectors, services
+from . import presenters, rules, selectors, services
 from .forms import AnswerForm, LinkForm, ReportForm
 from .links import ProductLink, parse_product_link
 from .models import Report, ReportFile
@@ -139,6 +139,7 @@ def _detail(request: AuthenticatedRequest, report: Report, answer_form: AnswerFo
     actions = rules.allowed(report, role, now)
     all_files = list(report.files.all())
     context = {
+        "text": presenters.present(report, as_reporter=role == rules.Role.REPORTER),
         "report": report,
         "role": role,
         "as_reporter": role == rules.Role.REPORTER,

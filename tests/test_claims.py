@@ -116,7 +116,7 @@ def test_evidence_request_waits_for_both_parties_and_then_the_claim_is_investiga
     assert sorted(message.to[0] for message in mail.outbox) == sorted(
         [claim_dispute.buyer.email, claim_dispute.store.owner.email]
     )
-    assert "ответьте до" in mail.outbox[0].body
+    assert "Ответить арбитру нужно до" in mail.outbox[0].body and "MSK" in mail.outbox[0].body
     photo = store_upload(claim_dispute.buyer, png_file())
     claims.evidence_answer(dispute=claim_dispute, user=claim_dispute.buyer, text="Видео", attachment_ids=[photo.pk])
     assert stage(claim_dispute) == Claim.Stage.AWAITING_PARTIES  # the seller has not answered yet

@@ -146,7 +146,7 @@ def test_refunded_after_the_marketplace_cancelled_records_the_money_back(client,
     page = Client()
     page.force_login(_order().buyer)
     text = page.get(f"/account/orders/{NUMBER}/").content.decode()
-    assert "Заказ отменила площадка" in text and "Возврат завершён" in text
+    assert "Заказ отменила площадка" in text and "отправлены вам" in text and "банк зачислит их за 3–20 дней" in text
 
 
 def test_refunded_confirms_the_dispute_refund_the_help_centre_asked_for(client, settings):

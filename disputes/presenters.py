@@ -1,0 +1,539 @@
+"""What a person reads about a dispute: the one place that words its state for a viewer.
+
+Pages (the dispute page, the order page's dispute line) and the dispute e-mails read their texts
+from here; templates only lay them out. `present()` turns a dispute, its claim and decision, the
+actions the rulebook allows the viewer now and the moment into the texts of the page:
+
+- `status`: the status line;
+- `next_steps`: what the viewer must do now, one line per action due from them (derived from the
+  rulebook's allowed actions, so "nothing to do" cannot be shown while one is due); `waiting` says
+  what happens next when nothing is due from them;
+- `deadlines`: the "Сроки" lines, dates in the viewer's zone with the zone named and a countdown;
+- `money`: where the money is, how much, in which currency, and when it arrives;
+- `settlement`: what was agreed (only when the parties agreed) or granted (the seller's silence);
+  an arbitration decision has its own block.
+
+`Headline` and the headlines below are the subjects and first lines of the dispute e-mails, one
+wording per reader: each mail names the reader's own side ("вам", "вы").
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils.functional import lazy
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.money import format_money, money_lazy
+from core.rules import Permit, Role
+from core.templatetags.deadlines import deadline
+
+from .models import Claim, Decision, Dispute, DisputeEvent
+from .problems import ALL_PROBLEMS
+from .rules import Action
+
+S = Dispute.Status
+
+# The actions a party must take before a deadline: while one is allowed, the page never says
+# "nothing to do".
+DUE_ACTIONS = (
+    Action.ACCEPT_OFFER,
+    Action.SHIP_RETURN,
+    Action.CONFIRM_RETURN,
+    Action.ANSWER_EVIDENCE,
+)
+NOTHING_TO_DO = gettext_lazy("Сейчас действий не требуется.")
+UNDECIDED = frozenset({Claim.Stage.PROCESSING, Claim.Stage.AWAITING_PARTIES, Claim.Stage.INVESTIGATION})
+
+
+@dataclass(frozen=True)
+class DisputeText:
+    status: str
+    next_steps: list[SafeString]
+    waiting: SafeString | str
+    deadlines: list[SafeString]
+    money: SafeString
+    settlement_heading: str = ""
+    settlement: list[SafeString] = field(default_factory=list)
+
+    @property
+    def nothing_to_do(self) -> str:
+        """ "Nothing to do now", only when no action is due from the viewer."""
+        return "" if self.next_steps else str(NOTHING_TO_DO)
+
+
+def _money(dispute: Dispute, amount: Any) -> str:
+    return format_money(amount, dispute.currency)
+
+
+def _is_allowed(actions: dict[str, Permit], action: Action) -> bool:
+    permit = actions.get(action)
+    return bool(permit)
+
+
+def present(
+    dispute: Dispute,
+    *,
+    role: Role,
+    now: datetime,
+    actions: dict[str, Permit],
+    claim: Claim | None = None,
+    decision: Decision | None = None,
+    pending_offer_role: str | None = None,
+) -> DisputeText:
+    """Every text of the dispute page for `role` (buyer, seller, or staff reading the page)."""
+    settlement_heading, settlement = _settlement(dispute, role, decision)
+    return DisputeText(
+        status=_status(dispute, claim),
+        next_steps=_next_steps(dispute, role, actions, claim),
+        waiting=_waiting(dispute, role, claim, pending_offer_role),
+        deadlines=_deadlines(dispute, actions, claim),
+        money=money_line(dispute, role),
+        settlement_heading=settlement_heading,
+        settlement=settlement,
+    )
+
+
+def _status(dispute: Dispute, claim: Claim | None) -> str:
+    if dispute.status == S.CLAIM and claim is not None:
+        return f"{dispute.get_status_display()}: {claim.get_stage_display().lower()}"
+    return str(dispute.get_status_display())
+
+
+def _next_steps(dispute: Dispute, role: Role, actions: dict[str, Permit], claim: Claim | None) -> list[SafeString]:
+    steps: list[SafeString] = []
+    if _is_allowed(actions, Action.ACCEPT_OFFER):
+        if role == Role.SELLER and dispute.status == S.AWAITING_SELLER:
+            steps.append(
+                format_html(
+                    _(
+                        "Ответьте на требование покупателя до {}: примите его или откажите и предложите свои "
+                        "условия. Если не ответите, требование будет удовлетворено."
+                    ),
+                    deadline(dispute.seller_answer_due_at),
+                )
+            )
+        elif role == Role.SELLER:
+            steps.append(
+                conditional_escape(_("Покупатель ждёт ответа на своё предложение: примите или отклоните его."))
+            )
+        else:
+            steps.append(conditional_escape(_("Продавец ждёт ответа на своё предложение: примите или отклоните его.")))
+    if _is_allowed(actions, Action.SHIP_RETURN):
+        steps.append(
+            format_html(
+                _("Отправьте товар продавцу с трек-номером до {} и укажите трек ниже."),
+                deadline(dispute.return_due_at),
+            )
+        )
+    if _is_allowed(actions, Action.CONFIRM_RETURN):
+        steps.append(
+            format_html(
+                _("Покупатель отправил вам товар, трек {}. Когда он придёт, подтвердите получение ниже."),
+                dispute.return_tracking_number,
+            )
+        )
+    if _is_allowed(actions, Action.ANSWER_EVIDENCE) and claim is not None:
+        steps.append(
+            format_html(_("Арбитр просит у вас доказательства: ответьте до {}."), deadline(claim.evidence_due_at))
+        )
+    return steps
+
+
+def _waiting(dispute: Dispute, role: Role, claim: Claim | None, pending_offer_role: str | None) -> SafeString | str:
+    """What happens next when nothing is due from the viewer."""
+    status = dispute.status
+    if status == S.AWAITING_SELLER and role != Role.SELLER:
+        return format_html(_("Ждём ответа продавца до {}."), deadline(dispute.seller_answer_due_at))
+    if status in (S.AWAITING_SELLER, S.NEGOTIATING):
+        if pending_offer_role == role:
+            return _("Ждём ответа другой стороны на ваше предложение.")
+        return _("Идут переговоры: можно написать сообщение или предложить свои условия.")
+    if status == S.AWAITING_RETURN:
+        return format_html(_("Ждём, пока покупатель отправит товар продавцу (до {})."), deadline(dispute.return_due_at))
+    if status == S.RETURN_SHIPPED:
+        return _("Товар едет к продавцу; продавец подтвердит, что получил его.")
+    if status == S.REFUNDING:
+        return _("Идёт подготовка к возврату денег.")
+    if status == S.CLAIM and claim is not None:
+        if claim.stage in UNDECIDED:
+            return _("Претензию рассматривает арбитр.")
+        if claim.stage == Claim.Stage.DECIDED:
+            return _("Арбитр принял решение; его можно обжаловать до срока, указанного ниже.")
+        if claim.stage == Claim.Stage.APPEAL:
+            return _("Апелляцию рассматривает другой арбитр.")
+        return _("Решение окончательное и исполняется.")
+    return _("Спор закончен.")
+
+
+def _deadlines(dispute: Dispute, actions: dict[str, Permit], claim: Claim | None) -> list[SafeString]:
+    lines: list[SafeString] = []
+    status = dispute.status
+    if status == S.AWAITING_SELLER and dispute.seller_answer_due_at:
+        lines.append(
+            format_html(
+                _("Продавец должен ответить до <strong>{}</strong>; иначе требование покупателя будет удовлетворено."),
+                deadline(dispute.seller_answer_due_at),
+            )
+        )
+    if status in (S.AWAITING_SELLER, S.NEGOTIATING):
+        escalate = actions.get(Action.ESCALATE)
+        if escalate is not None and escalate.opens_later:
+            lines.append(
+                format_html(_("Передать спор в претензию можно с <strong>{}</strong>."), deadline(escalate.opens_at))
+            )
+        elif escalate:
+            lines.append(conditional_escape(_("Спор уже можно передать в претензию.")))
+        if dispute.auto_claim_due_at:
+            lines.append(
+                format_html(
+                    _("Если не договоритесь, спор сам станет претензией <strong>{}</strong>."),
+                    deadline(dispute.auto_claim_due_at),
+                )
+            )
+    if status == S.AWAITING_RETURN and dispute.return_due_at:
+        lines.append(
+            format_html(
+                _("Покупатель должен отправить товар и указать трек до <strong>{}</strong>."),
+                deadline(dispute.return_due_at),
+            )
+        )
+    if status == S.RETURN_SHIPPED:
+        lines.append(
+            format_html(
+                _("Товар отправлен продавцу, трек <code>{}</code>. Продавец подтвердит получение."),
+                dispute.return_tracking_number,
+            )
+        )
+    if status == S.CLAIM and claim is not None:
+        if claim.stage in UNDECIDED:
+            lines.append(
+                format_html(
+                    _("Претензию рассматривает арбитр. Решение будет принято не позже <strong>{}</strong>."),
+                    deadline(claim.overdue_due_at),
+                )
+            )
+        elif claim.stage == Claim.Stage.DECIDED:
+            lines.append(
+                format_html(
+                    _("Решение можно обжаловать до <strong>{}</strong>; потом оно станет окончательным."),
+                    deadline(claim.appeal_due_at),
+                )
+            )
+        elif claim.stage == Claim.Stage.APPEAL:
+            lines.append(
+                conditional_escape(_("Апелляцию рассматривает другой арбитр; его решение будет окончательным."))
+            )
+    if status == S.CANCELLED:
+        lines.append(conditional_escape(_("Спор отменён покупателем. Открыть спор по этому заказу снова нельзя.")))
+    return lines
+
+
+def money_line(dispute: Dispute, role: Role) -> SafeString:
+    """Where the order's money is because of this dispute, for the dispute page and the order page."""
+    status = dispute.status
+    amount = _money(dispute, dispute.resolved_amount) if dispute.resolved_amount is not None else ""
+    to_me = role == Role.BUYER
+    if status == S.REFUNDING:
+        if to_me:
+            return format_html(_("Вам возвращается {amount}: идёт подготовка к возврату."), amount=amount)
+        return format_html(_("Покупателю возвращается {amount}: идёт подготовка к возврату."), amount=amount)
+    if status == S.REFUNDED:
+        date = deadline(dispute.refund_completed_at, countdown=False)
+        if to_me:
+            return format_html(
+                _("{amount} отправлены вам {date}; банк зачислит их за 3–20 дней."), amount=amount, date=date
+            )
+        return format_html(_("{amount} возвращены покупателю {date}."), amount=amount, date=date)
+    if status == S.CLOSED:
+        return conditional_escape(_("Спор закрыт без возврата денег: оплата заказа остаётся продавцу."))
+    if status == S.CANCELLED:
+        return conditional_escape(_("Спор отменён покупателем: оплата заказа остаётся продавцу."))
+    if status in (S.AWAITING_RETURN, S.RETURN_SHIPPED):
+        if to_me:
+            return format_html(_("Вам вернётся {amount}, когда продавец получит товар."), amount=amount)
+        return format_html(_("Покупателю вернётся {amount}, когда вы получите товар."), amount=amount)
+    return conditional_escape(_("По заказу идёт спор: деньги за заказ не уйдут продавцу, пока спор не закончится."))
+
+
+def _settlement(dispute: Dispute, role: Role, decision: Decision | None) -> tuple[str, list[SafeString]]:
+    """ "О чём договорились" only when the parties agreed; the seller's silence says so; an
+    arbitrator's decision has its own block, so nothing here."""
+    if dispute.resolved_amount is None or decision is not None:
+        return "", []
+    lines: list[SafeString] = []
+    if dispute.resolved_amount:
+        lines.append(
+            format_html(_("Возврат покупателю: <strong>{}</strong>"), _money(dispute, dispute.resolved_amount))
+        )
+    else:
+        lines.append(conditional_escape(_("Без возврата денег.")))
+    if dispute.return_required:
+        lines.append(conditional_escape(_("Товар нужно вернуть продавцу.")))
+    elif dispute.resolved_amount:
+        lines.append(conditional_escape(_("Товар остаётся у покупателя.")))
+    if dispute.seller_silent:
+        return _("Требование удовлетворено: продавец не ответил вовремя"), lines
+    return _("О чём договорились"), lines
+
+
+def offer_heading(offer_role: str, viewer: Role) -> str:
+    """A pending offer is labelled by who made it: the viewer's own is "yours"."""
+    if offer_role == viewer:
+        return _("Ваше предложение")
+    return _("Предложение продавца") if offer_role == Role.SELLER else _("Предложение покупателя")
+
+
+def offer_terms(return_required: bool, viewer: Role) -> str:
+    """What happens to the item under an offer, said to the viewer's side."""
+    if return_required:
+        if viewer == Role.BUYER:
+            return _("вы возвращаете товар продавцу")
+        if viewer == Role.SELLER:
+            return _("покупатель возвращает вам товар")
+        return _("товар возвращается продавцу")
+    if viewer == Role.BUYER:
+        return _("товар остаётся у вас")
+    return _("товар остаётся у покупателя")
+
+
+def buyer_problems(dispute: Dispute, events: list[DisputeEvent]) -> tuple[list[str], str]:
+    """What the buyer chose when opening ("Требование покупателя" shows only that), and, when an
+    arbitrator corrected the reason, one line saying what it is now and why."""
+    chosen = list(dispute.problems)
+    note = ""
+    for event in events:
+        details = event.details or {}
+        if event.kind == DisputeEvent.Kind.OPENED and isinstance(details.get("problems"), list):
+            chosen = details["problems"]
+        if event.kind == DisputeEvent.Kind.RECLASSIFIED:
+            note = str(details.get("note", ""))
+    labels = [str(ALL_PROBLEMS[code].label) for code in chosen if code in ALL_PROBLEMS]
+    if sorted(chosen) == sorted(dispute.problems):
+        return labels, ""
+    now_labels = ", ".join(f"«{ALL_PROBLEMS[code].label}»" for code in dispute.problems if code in ALL_PROBLEMS)
+    line = _("Арбитр уточнил причину спора: %(problems)s.") % {"problems": now_labels}
+    if note:
+        line = f"{line} {_reason_line(note)}"
+    return labels, line
+
+
+def _with_date(text: str, moment: datetime | None) -> SafeString:
+    """A translated sentence with %(date)s, the date as the deadline tag draws it (zone, countdown)."""
+    return mark_safe(conditional_escape(text) % {"date": deadline(moment)})
+
+
+def list_status(dispute: Dispute) -> str:
+    """The badge in "Мои споры" and "Споры магазина"."""
+    claim = getattr(dispute, "claim", None) if dispute.status == S.CLAIM else None
+    return str(claim.get_stage_display()) if claim is not None else str(dispute.get_status_display())
+
+
+def list_line(dispute: Dispute) -> SafeString:
+    """The next date of a dispute in the lists: the same moments the dispute page shows."""
+    status = dispute.status
+    claim = getattr(dispute, "claim", None) if status == S.CLAIM else None
+    if status == S.AWAITING_SELLER:
+        return _with_date(_("Продавец отвечает до %(date)s"), dispute.seller_answer_due_at)
+    if status == S.NEGOTIATING:
+        return _with_date(_("Станет претензией %(date)s"), dispute.auto_claim_due_at)
+    if status == S.AWAITING_RETURN:
+        return _with_date(_("Отправить товар до %(date)s"), dispute.return_due_at)
+    if claim is not None and claim.stage == Claim.Stage.AWAITING_PARTIES:
+        return _with_date(_("Арбитр ждёт доказательства до %(date)s"), claim.evidence_due_at)
+    if claim is not None and claim.stage == Claim.Stage.DECIDED:
+        return _with_date(_("Решение принято; обжаловать можно до %(date)s"), claim.appeal_due_at)
+    if claim is not None and claim.stage in UNDECIDED and claim.overdue_due_at:
+        return _with_date(_("Решение не позже %(date)s"), claim.overdue_due_at)
+    if claim is not None and claim.stage == Claim.Stage.APPEAL:
+        return conditional_escape(_("Апелляцию рассматривает другой арбитр."))
+    if status == S.REFUNDING:
+        return conditional_escape(_("Подготовка к возврату денег"))
+    if status == S.REFUNDED and dispute.refund_completed_at:
+        return _with_date(_("Деньги возвращены %(date)s"), dispute.refund_completed_at)
+    return SafeString("")
+
+
+def decision_page_lines(decision: Decision, role: Role) -> tuple[SafeString, str]:
+    """The decision block's money and item lines, said to the reader's side."""
+    amount = format_money(decision.amount, decision.currency)
+    if role == Role.BUYER:
+        money = format_html(_("Вам возвращается <strong>{}</strong>"), amount)
+    else:
+        money = format_html(_("Покупателю возвращается <strong>{}</strong>"), amount)
+    if not decision.return_required:
+        return money, _("Товар возвращать не нужно.")
+    if role == Role.BUYER:
+        return money, _("Отправьте товар продавцу; деньги вернутся, когда продавец его получит.")
+    if role == Role.SELLER:
+        return money, _(
+            "Покупатель отправит вам товар; когда он придёт, подтвердите получение: тогда покупателю вернутся деньги."
+        )
+    return money, _("Товар нужно вернуть продавцу; деньги вернутся после того, как продавец его получит.")
+
+
+# --- e-mails ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Headline:
+    """An e-mail's first line (its subject is the first clause), per reader: `buyer` and `seller`
+    name the reader's own side; `anyone` is for a reader both wordings would fit (staff, or a fact
+    said the same way to both)."""
+
+    anyone: Any = None
+    buyer: Any = None
+    seller: Any = None
+
+    def for_role(self, role: Role) -> Any:
+        text = {Role.BUYER: self.buyer, Role.SELLER: self.seller}.get(role) or self.anyone
+        if text is None:
+            raise ValueError(f"no wording of this e-mail for {role}")
+        return text
+
+
+OPENED = Headline(seller=gettext_lazy("Покупатель открыл спор по заказу {number}. Ответьте за {days}."))
+OFFER_BY_SELLER = Headline(buyer=gettext_lazy("Продавец предложил {amount} по заказу {number}."))
+OFFER_BY_BUYER = Headline(seller=gettext_lazy("Покупатель предложил {amount} по заказу {number}."))
+OFFER_REFUSED = Headline(anyone=gettext_lazy("Ваше предложение по заказу {number} отклонено."))
+MESSAGE = Headline(anyone=gettext_lazy("Новое сообщение в споре по заказу {number}."))
+CANCELLED = Headline(seller=gettext_lazy("Покупатель отменил спор по заказу {number}."))
+ESCALATED = Headline(
+    anyone=gettext_lazy("Спор по заказу {number} передан в претензию: решение примет арбитр за {fastest}–{latest}.")
+)
+RESOLVED_WITH_RETURN = Headline(
+    buyer=gettext_lazy("Спор по заказу {number} решён: отправьте товар продавцу за {days}."),
+    seller=gettext_lazy("Спор по заказу {number} решён: покупатель отправит вам товар за {days}."),
+)
+RESOLVED_REFUND = Headline(
+    buyer=gettext_lazy("Спор по заказу {number} решён: вам возвращается {amount}."),
+    seller=gettext_lazy("Спор по заказу {number} решён: покупателю возвращается {amount}."),
+)
+SELLER_SILENT_WITH_RETURN = Headline(
+    buyer=gettext_lazy(
+        "Продавец не ответил на спор по заказу {number} за {answer_days}, поэтому ваше требование удовлетворено: "
+        "отправьте товар продавцу за {days}."
+    ),
+    seller=gettext_lazy(
+        "Вы не ответили на спор по заказу {number} за {answer_days}, поэтому требование покупателя удовлетворено: "
+        "покупатель отправит вам товар за {days}."
+    ),
+)
+SELLER_SILENT_REFUND = Headline(
+    buyer=gettext_lazy(
+        "Продавец не ответил на спор по заказу {number} за {answer_days}, поэтому ваше требование удовлетворено: "
+        "вам возвращается {amount}."
+    ),
+    seller=gettext_lazy(
+        "Вы не ответили на спор по заказу {number} за {answer_days}, поэтому требование покупателя удовлетворено: "
+        "покупателю возвращается {amount}."
+    ),
+)
+RETURN_SHIPPED = Headline(
+    seller=gettext_lazy("Покупатель отправил вам товар по заказу {number}, трек {tracking}. Подтвердите получение.")
+)
+UNRETURNED = Headline(
+    buyer=gettext_lazy("Вы не отправили товар по заказу {number} за {days}: спор закрыт без возврата денег."),
+    seller=gettext_lazy(
+        "Покупатель не отправил товар по заказу {number} за {days}: спор закрыт без возврата денег, "
+        "оплата остаётся вам."
+    ),
+)
+REFUNDED = Headline(
+    buyer=gettext_lazy("Возврат по заказу {number} завершён: {amount} отправлены вам, банк зачислит их за 3–20 дней."),
+    seller=gettext_lazy("Возврат по заказу {number} завершён: {amount} отправлены покупателю."),
+)
+EVIDENCE_REQUESTED = Headline(anyone=gettext_lazy("Арбитр просит доказательства по претензии по заказу {number}."))
+EVIDENCE_ANSWERED = Headline(
+    anyone=gettext_lazy("Сторона ответила на ваш запрос доказательств по претензии по заказу {number}.")
+)
+EVIDENCE_CLOSED = Headline(
+    anyone=gettext_lazy("Срок ответа на запрос доказательств по заказу {number} прошёл: можно принимать решение.")
+)
+APPEALED = Headline(
+    anyone=gettext_lazy("Решение по претензии по заказу {number} обжаловано: апелляцию рассмотрит другой арбитр.")
+)
+APPEAL_FOR_STAFF = Headline(anyone=gettext_lazy("Новая апелляция по заказу {number}: её нужно рассмотреть."))
+RECLASSIFIED = Headline(
+    anyone=gettext_lazy("Арбитр уточнил причину спора по заказу {number}: было {old}, стало {new}.")
+)
+
+
+def _return_address_line(address: str) -> str:
+    return _("Куда отправить товар: %(address)s") % {"address": address}
+
+
+def _reason_line(note: str) -> str:
+    return _("Почему: %(note)s") % {"note": note}
+
+
+# Lazy, so a line made when the mail is queued is worded in the reader's language when it is sent.
+return_address_line = lazy(_return_address_line, str)
+reason_line = lazy(_reason_line, str)
+RETURN_DUE_LABEL = gettext_lazy("Отправить товар и указать трек нужно до")
+EVIDENCE_DUE_LABEL = gettext_lazy("Ответить арбитру нужно до")
+
+
+def reader_role(dispute: Dispute, user_id: int) -> Role:
+    """The side the reader of an e-mail is on (staff read the neutral wording)."""
+    if user_id == dispute.buyer_id:
+        return Role.BUYER
+    if user_id == dispute.store.owner_id:
+        return Role.SELLER
+    return Role.NONE
+
+
+def decision_mail_lines(dispute: Dispute, decision: Decision, role: Role, *, final: bool = False) -> list[Any]:
+    """The money and the item under an arbitrator's decision, said to the reader's side (lazy: the
+    mail is worded in the reader's language when it is sent)."""
+    amount = money_lazy(decision.amount, decision.currency)
+    asked = money_lazy(dispute.requested_amount, dispute.currency)
+    buyer = role == Role.BUYER
+    if decision.amount <= 0:
+        if final:
+            return [gettext_lazy("Деньги не возвращаются, спор закрыт.")]
+        return [format_lazy(gettext_lazy("Деньги не возвращаются (просили {asked})."), asked=asked)]
+    if final and decision.return_required:
+        text = (
+            gettext_lazy(
+                "Отправьте товар продавцу; после этого вам вернётся {amount}. Адрес и срок — на странице спора."
+            )
+            if buyer
+            else gettext_lazy(
+                "Покупатель отправит вам товар; когда он придёт, подтвердите получение, и покупателю вернётся {amount}."
+            )
+        )
+        return [format_lazy(text, amount=amount)]
+    if final:
+        text = (
+            gettext_lazy("Вам возвращается {amount}: идёт подготовка к возврату.")
+            if buyer
+            else gettext_lazy("Покупателю возвращается {amount}: идёт подготовка к возврату.")
+        )
+        return [format_lazy(text, amount=amount)]
+    lines = [
+        format_lazy(
+            gettext_lazy("Вам возвращается {amount} (вы просили {asked}).")
+            if buyer
+            else gettext_lazy("Покупателю возвращается {amount} (он просил {asked})."),
+            amount=amount,
+            asked=asked,
+        )
+    ]
+    if decision.return_required:
+        lines.append(
+            gettext_lazy(
+                "Товар нужно отправить продавцу обратно: адрес и срок — на странице спора. Деньги вернутся, когда "
+                "продавец подтвердит получение."
+            )
+            if buyer
+            else gettext_lazy(
+                "Покупатель отправит вам товар обратно; когда он придёт, подтвердите получение на странице спора: "
+                "тогда покупателю вернутся деньги."
+            )
+        )
+    return lines
