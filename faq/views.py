@@ -140,8 +140,9 @@ def faq_article_vote_comment(request, category_slug: str, slug: str):
     article = selectors.article_get_published(category_slug=category_slug, slug=slug)
     visitor = _visitor(request)
     comment = request.POST.get("comment", "").strip()[:1000]
-    if visitor and comment and services.article_vote_comment(article=article, visitor=visitor, comment=comment):
-        messages.success(request, _("Спасибо! Поддержка прочитает это и поправит статью."))
+    if visitor and comment:
+        # The thanks is shown where the form was (templates/faq/article.html), not as a message.
+        services.article_vote_comment(article=article, visitor=visitor, comment=comment)
     return redirect(article.get_absolute_url() + "#helpful")
 
 
