@@ -27,7 +27,7 @@ def normalise_query(query: str) -> str:
 
 
 def search_log_record(
-    *, query: str, language: str, results: int, first_article: Article | None, now: datetime | None = None
+    *, query: str, language: str, results: int, first_article_id: int | None, now: datetime | None = None
 ) -> str | None:
     """Keep one search; returns the token its result links carry (None for an empty query)."""
     normalised = normalise_query(query)
@@ -39,7 +39,7 @@ def search_log_record(
         query=normalised,
         language=language[:5],
         results=results,
-        first_result=first_article,
+        first_result_id=first_article_id,
         created_at=now or timezone.now(),
     )
     return token
