@@ -163,14 +163,11 @@ def _relayouted(chunks: list[str], switched: list[str | None], known: set[str]) 
     def unknown(text: str) -> bool:
         return any(word not in known and word not in _SYNONYMS for word in tokens(text))
 
-    def recognised(text: str) -> bool:
-        words = tokens(text)
+    def recognised(text: str | None) -> bool:
+        words = tokens(text or "")
         return bool(words) and all(word in known or word in _SYNONYMS for word in words)
 
-    turn = [
-        bool(other) and unknown(chunk) and recognised(other)
-        for chunk, other in zip(chunks, switched, strict=True)  # type: ignore[arg-type]
-    ]
+    turn = [unknown(chunk) and recognised(other) for chunk, other in zip(chunks, switched, strict=True)]
     if any(turn):
         turn = [
             bool(other) and (wanted or unknown(chunk))
