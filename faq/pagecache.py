@@ -92,7 +92,7 @@ def kept_page_body(request: HttpRequest, language: str, name: str) -> bytes | No
     except CACHE_UNREACHABLE:
         return None  # the view's own path logs it and renders the page
     kept = found.get(_page_key(language, name))
-    if kept is None or kept[0] != found.get(_version_key(language)):
+    if not (isinstance(kept, tuple) and len(kept) == 3 and kept[0] == found.get(_version_key(language))):
         return None
     return _with_csrf_token(request, kept[1])
 
@@ -116,7 +116,8 @@ def kept_public_page(
         logger.warning("Cache unreachable (%s): %s rendered without it", error, request.path)
         return render()
     kept = found.get(page_key)
-    if kept is not None and kept[0] == version:
+    # (version, body, about); an entry of another shape (an earlier release's) is made again.
+    if isinstance(kept, tuple) and len(kept) == 3 and kept[0] == version:
         response = HttpResponse(_with_csrf_token(request, kept[1]))
         response["X-Page-Cache"] = "hit"
         return response, kept[2]
