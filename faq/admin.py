@@ -140,7 +140,7 @@ class ArticleAdmin(HelpCentreAdmin):
         ]
 
     def gaps_view(self, request: HttpRequest) -> HttpResponse:
-        """ "Пробелы справки": searches that found nothing or whose first result nobody opened, and
+        """ "Пробелы справки": searches that found nothing, searches whose first result nobody opened, and
         the articles voted "not helpful" with their comments, for 7 or 30 days; CSV on request."""
         days = 7 if request.GET.get("days") == "7" else 30
         if request.GET.get("format") == "csv":
@@ -150,7 +150,8 @@ class ArticleAdmin(HelpCentreAdmin):
             "opts": self.model._meta,
             "title": _("Пробелы справки"),
             "days": days,
-            "search_gaps": gaps.search_gaps(days=days),
+            "not_found": gaps.searches_not_found(days=days),
+            "not_opened": gaps.searches_first_not_opened(days=days),
             "unhelpful": gaps.unhelpful_articles(days=days),
         }
         return TemplateResponse(request, "admin/faq/gaps.html", context)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .rendering import render_markdown
-from .text import dictionary_words
+from .text import DICTIONARY_FIELDS, dictionary_words
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 ENGLISH_SEPARATOR = re.compile(r"^=== en ===\s*$", re.MULTILINE)
@@ -105,10 +105,7 @@ def load_bundled_content(*, category_model, article_model, search_word_model, ov
             article.save()
             by_slug[article_source.slug] = article
             words = set().union(
-                *(
-                    dictionary_words(text)
-                    for text in (article.title_ru, article.keywords_ru, article.body_text_ru, article.title_en)
-                )
+                *(dictionary_words(text) for text in (getattr(article, name) for name in DICTIONARY_FIELDS))
             )
             search_word_model.objects.bulk_create([search_word_model(word=w) for w in words], ignore_conflicts=True)
             written += 1

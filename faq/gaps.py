@@ -27,7 +27,7 @@ def normalise_query(query: str) -> str:
 
 
 def search_log_record(
-    *, query: str, language: str, results: int, first_article: Article | None, now: datetime | None = None
+    *, query: str, language: str, results: int, first_article_id: int | None, now: datetime | None = None
 ) -> str | None:
     """Keep one search; returns the token its result links carry (None for an empty query)."""
     normalised = normalise_query(query)
@@ -39,7 +39,7 @@ def search_log_record(
         query=normalised,
         language=language[:5],
         results=results,
-        first_result=first_article,
+        first_result_id=first_article_id,
         created_at=now or timezone.now(),
     )
     return token
@@ -57,12 +57,15 @@ class QueryGap:
     no_results: int
     first_not_opened: int
 
+    @property
+    def found(self) -> int:
+        """Searches of this query that found articles."""
+        return self.searches - self.no_results
 
-def search_gaps(*, days: int, now: datetime | None = None, limit: int = 200) -> list[QueryGap]:
-    """Queries of the last `days` that found nothing or whose first result was not opened, the
-    most frequent first: one grouped query over the created_at index."""
+
+def _query_counts(*, days: int, now: datetime | None):
     since = (now or timezone.now()) - timedelta(days=days)
-    rows = (
+    return (
         SearchLog.objects.filter(created_at__gte=since)
         .values("query")
         .annotate(
@@ -70,10 +73,31 @@ def search_gaps(*, days: int, now: datetime | None = None, limit: int = 200) -> 
             no_results=Count("pk", filter=Q(results=0)),
             first_not_opened=Count("pk", filter=Q(results__gt=0, first_opened=False)),
         )
-        .filter(Q(no_results__gt=0) | Q(first_not_opened__gt=0))
-        .order_by("-searches", "query")[:limit]
     )
+
+
+def _gaps(rows) -> list[QueryGap]:
     return [QueryGap(row["query"], row["searches"], row["no_results"], row["first_not_opened"]) for row in rows]
+
+
+def search_gaps(*, days: int, now: datetime | None = None, limit: int = 200) -> list[QueryGap]:
+    """Queries of the last `days` that found nothing or whose first result was not opened, the
+    most frequent first: one grouped query over the created_at index (the CSV's table)."""
+    rows = _query_counts(days=days, now=now).filter(Q(no_results__gt=0) | Q(first_not_opened__gt=0))
+    return _gaps(rows.order_by("-searches", "query")[:limit])
+
+
+def searches_not_found(*, days: int, now: datetime | None = None, limit: int = 200) -> list[QueryGap]:
+    """Queries of the last `days` that found nothing at least once, the most often first. A query
+    that found articles every time is not here, whether or not its first result was opened."""
+    rows = _query_counts(days=days, now=now).filter(no_results__gt=0)
+    return _gaps(rows.order_by("-no_results", "query")[:limit])
+
+
+def searches_first_not_opened(*, days: int, now: datetime | None = None, limit: int = 200) -> list[QueryGap]:
+    """Queries of the last `days` that found articles but whose first result was not opened."""
+    rows = _query_counts(days=days, now=now).filter(first_not_opened__gt=0)
+    return _gaps(rows.order_by("-first_not_opened", "query")[:limit])
 
 
 def unhelpful_articles(*, days: int, now: datetime | None = None, limit: int = 100) -> list[Article]:

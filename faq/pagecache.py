@@ -81,13 +81,74 @@ def _start_new_versions() -> None:
     cache.set_many({_version_key(language): secrets.token_hex(6) for language in LANGUAGES}, timeout=None)
 
 
-def _cacheable(request: HttpRequest, personal_cookies: tuple[str, ...]) -> bool:
+def _cacheable(request: HttpRequest, personal_cookies: tuple[str, ...], *, query: tuple[str, ...] = ()) -> bool:
+    """Nothing personal on the page: GET, none of these cookies, no query string but `query`'s."""
     return (
         settings.FAQ_PAGE_CACHE_SECONDS > 0
         and request.method in ("GET", "HEAD")
-        and not request.META.get("QUERY_STRING")
+        and (set(request.GET) <= set(query) if query else not request.META.get("QUERY_STRING"))
         and not any(name in request.COOKIES for name in personal_cookies)
     )
+
+
+def _page_key(language: str, name: str) -> str:
+    return f"faq:page:{language}:{name}"
+
+
+def _with_csrf_token(request: HttpRequest, body: bytes) -> bytes:
+    return body.replace(CSRF_PLACEHOLDER, get_token(request).encode())
+
+
+def kept_page_body(request: HttpRequest, language: str, name: str) -> bytes | None:
+    """The page kept at the current version under `name` in `language`, with this visitor's CSRF
+    token, or None (not kept, kept at another version, the cache off or unreachable)."""
+    if settings.FAQ_PAGE_CACHE_SECONDS <= 0:
+        return None
+    try:
+        found = cache.get_many([_version_key(language), _page_key(language, name)])
+    except CACHE_UNREACHABLE:
+        return None  # the view's own path logs it and renders the page
+    kept = found.get(_page_key(language, name))
+    if not (isinstance(kept, tuple) and len(kept) == 3 and kept[0] == found.get(_version_key(language))):
+        return None
+    return _with_csrf_token(request, kept[1])
+
+
+def kept_public_page(
+    request: HttpRequest, name: str, render: Callable[[], tuple[HttpResponse, Any]]
+) -> tuple[HttpResponse, Any]:
+    """The page `render()` makes, from the cache when it was kept at the current version in this
+    language, with what `render()` said about it (kept beside it: a search keeps its number of
+    results). The caller has checked the page is the same for every visitor; `name` says which
+    page it is (its path, or the search and its query)."""
+    language = current_language()
+    page_key = _page_key(language, name)
+    try:
+        # One round trip: the current version and the page with the version it was made at.
+        found = cache.get_many([_version_key(language), page_key])
+        version = found.get(_version_key(language)) or _new_version(language)
+    except CACHE_UNREACHABLE as error:
+        # The page is read from the database as if it had never been kept: slower, but the
+        # help centre stays readable while Redis is down (and its one call has timed out).
+        logger.warning("Cache unreachable (%s): %s rendered without it", error, request.path)
+        return render()
+    kept = found.get(page_key)
+    # (version, body, about); an entry of another shape (an earlier release's) is made again.
+    if isinstance(kept, tuple) and len(kept) == 3 and kept[0] == version:
+        response = HttpResponse(_with_csrf_token(request, kept[1]))
+        response["X-Page-Cache"] = "hit"
+        return response, kept[2]
+    response, about = render()
+    if response.status_code != 200 or response.cookies:
+        return response, about
+    body = _CSRF_FIELD.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\2", response.content)
+    try:
+        cache.set(page_key, (version, body, about), timeout=settings.FAQ_PAGE_CACHE_SECONDS)
+    except CACHE_UNREACHABLE as error:
+        logger.warning("Cache unreachable (%s): %s not kept", error, request.path)
+        return response, about
+    response["X-Page-Cache"] = "miss"
+    return response, about
 
 
 def cached_public_page(
@@ -102,30 +163,21 @@ def cached_public_page(
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not _cacheable(request, bypass):
                 return view(request, *args, **kwargs)
-            language = current_language()
-            page_key = f"faq:page:{language}:{request.path}"
-            try:
-                version, kept = _read_at_version(language, page_key)
-            except CACHE_UNREACHABLE as error:
-                # The page is read from the database as if it had never been kept: slower, but the
-                # help centre stays readable while Redis is down (and its one call has timed out).
-                logger.warning("Cache unreachable (%s): %s rendered without it", error, request.path)
-                return view(request, *args, **kwargs)
-            if kept is None or kept[0] != version:
-                response = view(request, *args, **kwargs)
-                if response.status_code != 200 or response.cookies:
-                    return response
-                body = _CSRF_FIELD.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\2", response.content)
-                if _keep(page_key, version, body, what=request.path):
-                    response["X-Page-Cache"] = "miss"
-                return response
-            response = HttpResponse(kept[1].replace(CSRF_PLACEHOLDER, get_token(request).encode()))
-            response["X-Page-Cache"] = "hit"
-            return response
+            return kept_public_page(request, request.path, lambda: (view(request, *args, **kwargs), None))[0]
 
         return wrapper
 
     return decorate
+
+
+def kept_search_page(
+    request: HttpRequest, query: str, render: Callable[[], tuple[HttpResponse, Any]]
+) -> tuple[HttpResponse, Any]:
+    """A search results page (`?q=` and nothing else), kept whole per query, language and version
+    for visitors with nothing personal on the page, like the other pages; else `render()`."""
+    if not _cacheable(request, PERSONAL_COOKIES, query=("q",)):
+        return render()
+    return kept_public_page(request, "search?" + hashlib.sha256(query.encode()).hexdigest(), render)
 
 
 def kept_at_version(name: str, compute: Callable[[], Any]) -> Any:

@@ -18,9 +18,15 @@ from django.db.models import Case, When
 from django.db.models.expressions import RawSQL
 
 from .models import Article, SearchWord
-from .text import TOKEN, fold, tokens
+from .text import TOKEN, fold, other_layout, tokens
 
 MAX_QUERY_WORDS = 8
+# A results page lists at most this many articles, the best first. A word found in every article
+# ("заказ", "товар", "продавец") tells little about which one is meant, and a list of all 17 made
+# the reader scan them all; five fill one phone screen with their snippets, and the search log
+# (faq/gaps.py) shows readers open the first result or ask again with more words. The page says how
+# many more matched and suggests adding words.
+RESULTS_SHOWN = 5
 CANDIDATE_CAP = 300  # rows ranked at most, so a word found in every article stays fast
 SHORTLIST = 100  # of those, the best by ts_rank are ranked again more closely
 PROBE_ROWS = 1000  # words that fill the cap within this many articles are "common"
@@ -97,6 +103,12 @@ class SearchResults:
     hits: list[SearchHit] = field(default_factory=list)
     total: int = 0
     corrections: dict[str, str] = field(default_factory=dict)  # typed word -> word searched instead
+    # The query as searched when some of it was typed on the other keyboard layout, else "".
+    relayouted: str = ""
+
+    @property
+    def searched(self) -> str:
+        return self.relayouted or self.query
 
 
 def query_words(query: str) -> list[str]:
@@ -112,27 +124,65 @@ def _alternatives(word: str, correction: str | None) -> set[str]:
     return words
 
 
-def search_articles(query: str, *, language: str = "ru", limit: int = 10) -> SearchResults:
-    words = query_words(query)
+def search_articles(query: str, *, language: str = "ru", limit: int = RESULTS_SHOWN) -> SearchResults:
     results = SearchResults(query=query)
+    chunks = query.split()
+    switched = [other_layout(chunk) for chunk in chunks]
+    # One dictionary read serves both the layout check and the typo check below.
+    known = _known_words([*tokens(query), *(word for chunk in switched if chunk for word in tokens(chunk))])
+    relayouted = _relayouted(chunks, switched, known)
+    if relayouted != " ".join(chunks):
+        results.relayouted = relayouted
+    words = query_words(results.searched)
     if not words:
         return results
-    results.corrections = _corrections(words)
+    results.corrections = _corrections(words, known)
     groups = [_alternatives(word, results.corrections.get(word)) for word in words]
     if connection.vendor == "postgresql":
         return _search_postgres(results, groups, language=language, limit=limit)
     return _search_python(results, groups, language=language, limit=limit)
 
 
-# --- typo correction ------------------------------------------------------------------------
+# --- wrong keyboard layout and typo correction ----------------------------------------------
 
 
-def _corrections(words: list[str]) -> dict[str, str]:
+def _known_words(words: list[str]) -> set[str]:
+    """Which of `words` the articles use (the search dictionary, both languages)."""
+    asked = {word for word in words if len(word) > 1}
+    if not asked:
+        return set()
+    return set(SearchWord.objects.filter(word__in=asked).values_list("word", flat=True))
+
+
+def _relayouted(chunks: list[str], switched: list[str | None], known: set[str]) -> str:
+    """The query with the words typed on the wrong layout turned back ("ghjlkbnm pfobne" ->
+    "продлить защиту", "куагтв" -> "refund"). A word is turned when the articles do not use it as
+    typed and do use every word it gives on the other layout; once one word shows the wrong layout
+    was on, the other unknown words are turned too (their typos are corrected after)."""
+
+    def unknown(text: str) -> bool:
+        return any(word not in known and word not in _SYNONYMS for word in tokens(text))
+
+    def recognised(text: str | None) -> bool:
+        words = tokens(text or "")
+        return bool(words) and all(word in known or word in _SYNONYMS for word in words)
+
+    turn = [unknown(chunk) and recognised(other) for chunk, other in zip(chunks, switched, strict=True)]
+    if any(turn):
+        turn = [
+            bool(other) and (wanted or unknown(chunk))
+            for chunk, other, wanted in zip(chunks, switched, turn, strict=True)
+        ]
+    return " ".join(
+        other if wanted and other else chunk for chunk, other, wanted in zip(chunks, switched, turn, strict=True)
+    )
+
+
+def _corrections(words: list[str], known: set[str]) -> dict[str, str]:
     """For each word the articles never use, the closest word they do use (if close enough)."""
     candidates = [word for word in words if len(word) >= 4 and word not in _SYNONYMS]
     if not candidates:
         return {}
-    known = set(SearchWord.objects.filter(word__in=candidates).values_list("word", flat=True))
     unknown = [word for word in candidates if word not in known]
     corrections = {}
     for word in unknown:
@@ -271,8 +321,8 @@ def _search_postgres(results: SearchResults, groups, *, language: str, limit: in
                 "need": CANDIDATE_CAP,
                 "window": PROBE_ROWS,
                 "shortlist": SHORTLIST,
-                "raw": results.query,
-                "phrase": " ".join(tokens(results.query)),
+                "raw": results.searched,
+                "phrase": " ".join(tokens(results.searched)),
                 "limit": limit,
             }
             cursor.execute(walk_sql, params)
@@ -340,7 +390,7 @@ def _search_python(results: SearchResults, groups, *, language: str, limit: int)
     )
     # Two-letter words ("не", "на") would match nearly everything as prefixes.
     stem_groups = [{_stem(word) for word in group if len(word) > 2} or set(group) for group in groups]
-    phrase = " ".join(tokens(results.query))
+    phrase = " ".join(tokens(results.searched))
 
     def fields(article):
         if language == "en" and article.body_en:
@@ -363,7 +413,7 @@ def _search_python(results: SearchResults, groups, *, language: str, limit: int)
                     matched_groups += 1
                     score += group_score
             if matched_groups and (matched_groups == len(stem_groups) or not require_all):
-                score += difflib.SequenceMatcher(None, fold(results.query), head[:120]).ratio()
+                score += difflib.SequenceMatcher(None, fold(results.searched), head[:120]).ratio()
                 if phrase and phrase in head:
                     score += 10
                 scored.append((score * matched_groups, article, fields(article)[2]))

@@ -1,3 +1,5 @@
+from typing import NamedTuple
+
 from django.db.models import Count, F, Prefetch, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
@@ -74,7 +76,14 @@ def article_related(article: Article) -> list[Article]:
     return related
 
 
-def visitor_vote(*, article: Article, visitor: str | None) -> bool | None:
+class VisitorVote(NamedTuple):
+    helpful: bool
+    commented: bool  # a "not helpful" voter said what was missing
+
+
+def visitor_vote(*, article: Article, visitor: str | None) -> VisitorVote | None:
+    """This visitor's answer to "was this helpful?" on the article, or None before they answer."""
     if not visitor:
         return None
-    return ArticleVote.objects.filter(article=article, visitor=visitor).values_list("helpful", flat=True).first()
+    row = ArticleVote.objects.filter(article=article, visitor=visitor).values_list("helpful", "comment").first()
+    return VisitorVote(helpful=row[0], commented=bool(row[1])) if row else None

@@ -13,7 +13,7 @@ from core.uploads import reencode_image
 from .models import Article, ArticleImage, ArticleVote, Category, SearchWord
 from .pagecache import faq_pages_invalidate
 from .rendering import render_markdown
-from .text import dictionary_words
+from .text import DICTIONARY_FIELDS, dictionary_words
 
 
 def article_image_urls(article: Article) -> dict[int, str]:
@@ -42,7 +42,7 @@ def article_save(*, article: Article) -> Article:
     if article.status == Article.Status.PUBLISHED and article.published_at is None:
         article.published_at = timezone.now()
     article.save()
-    search_words_add(texts=[article.title_ru, article.keywords_ru, article.body_text_ru, article.title_en])
+    search_words_add(texts=[getattr(article, name) for name in DICTIONARY_FIELDS])
     faq_pages_invalidate()
     return article
 

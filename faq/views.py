@@ -3,7 +3,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -93,38 +93,40 @@ def faq_article_vote(request, category_slug: str, slug: str):
     return response
 
 
+# Stands for the search's own token in the result links of a page kept for every visitor.
+SEARCH_TOKEN_PLACEHOLDER = "faq-search-token-placeholder"
+
+
 def faq_search(request):
     query = request.GET.get("q", "").strip()[:200]
     language = current_language()
-    # Buyers ask the same few questions: the results of a query are kept until the help centre
-    # changes (faq/pagecache.py), not searched again for every visitor. Before, each search cost
-    # 9 queries and ~15,000 Python calls (0.04 x the floor of bench/load.py at 10 connections);
-    # see docs/performance.md. What the visitor typed is still logged on every request.
-    results = (
-        pagecache.kept_at_version(f"search:{query}", lambda: search.search_articles(query, language=language))
-        if query
-        else None
-    )
-    popular = search.popular_articles() if not results or not results.hits else []
-    token = None
-    if results is not None:
-        token = gaps.search_log_record(
-            query=query,
-            language=language,
-            results=results.total,
-            first_article=results.hits[0].article if results.hits else None,
+    context = {"query": query, "support_email": settings.SUPPORT_EMAIL}
+    if not query:
+        return render(request, "faq/search.html", {**context, "results": None, "popular": search.popular_articles()})
+
+    def results_page() -> tuple[HttpResponse, tuple[int, int | None]]:
+        # Buyers ask the same few questions: the results of a query are kept until the help centre
+        # changes (faq/pagecache.py), and so is the whole page for visitors with nothing personal
+        # on it; see docs/performance.md. What the visitor typed is still logged on every request.
+        results = pagecache.kept_at_version(f"search:{query}", lambda: search.search_articles(query, language=language))
+        page = render(
+            request,
+            "faq/search.html",
+            {
+                **context,
+                "results": results,
+                "popular": [] if results.hits else search.popular_articles(),
+                "search_token": SEARCH_TOKEN_PLACEHOLDER,
+            },
         )
-    return render(
-        request,
-        "faq/search.html",
-        {
-            "query": query,
-            "results": results,
-            "popular": popular,
-            "support_email": settings.SUPPORT_EMAIL,
-            "search_token": token,
-        },
-    )
+        return page, (results.total, results.hits[0].article.pk if results.hits else None)
+
+    response, (total, first_pk) = pagecache.kept_search_page(request, query, results_page)
+    token = gaps.search_log_record(query=query, language=language, results=total, first_article_id=first_pk)
+    # A query of no words (punctuation only) finds nothing: its page links to no result.
+    if token:
+        response.content = response.content.replace(SEARCH_TOKEN_PLACEHOLDER.encode(), token.encode())
+    return response
 
 
 def faq_search_open(request, token: str, pk: int):
@@ -140,8 +142,9 @@ def faq_article_vote_comment(request, category_slug: str, slug: str):
     article = selectors.article_get_published(category_slug=category_slug, slug=slug)
     visitor = _visitor(request)
     comment = request.POST.get("comment", "").strip()[:1000]
-    if visitor and comment and services.article_vote_comment(article=article, visitor=visitor, comment=comment):
-        messages.success(request, _("Спасибо! Поддержка прочитает это и поправит статью."))
+    if visitor and comment:
+        # The thanks is shown where the form was (templates/faq/article.html), not as a message.
+        services.article_vote_comment(article=article, visitor=visitor, comment=comment)
     return redirect(article.get_absolute_url() + "#helpful")
 
 

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Kept help-centre pages for anonymous visitors, before the signed-in visitor's middleware.
+    "faq.middleware.KeptFaqPageMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.SignInDeviceMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",

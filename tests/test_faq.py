@@ -498,11 +498,11 @@ def test_postgres_search_walks_to_the_oldest_matches_or_asks_the_index(needs_pos
     # 13 of 30 match, so 20 are within the first 46: walked to in id order, the oldest 20 (all
     # alike, so the lowest ids rank first).
     monkeypatch.setattr(search, "WALK_ROWS", 100)
-    assert found() == (20, [f"kenguru-{number}" for number in range(10)], False)
+    assert found() == (20, [f"kenguru-{number}" for number in range(search.RESULTS_SHOWN)], False)
     # Too far to walk: the index lists the matches.
     monkeypatch.setattr(search, "WALK_ROWS", 40)
     total, slugs, asked_index = found()
-    assert (total, len(slugs), asked_index) == (20, 10, True)
+    assert (total, len(slugs), asked_index) == (20, search.RESULTS_SHOWN, True)
     assert all(slug.startswith("kenguru-") for slug in slugs)
 
 

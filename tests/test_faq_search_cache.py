@@ -52,3 +52,24 @@ def test_an_article_published_after_a_search_is_found_by_the_next_one(client, dj
             )
         )
     assert "Зеркальный шкаф" in search_page(client, "шкаф")
+
+
+def test_a_visitors_search_page_is_kept_whole_yet_each_search_is_logged_with_its_own_token(buyer):
+    from django.test import Client
+
+    from faq.models import SearchLog
+
+    pages = [Client().get("/faq/search/", {"q": "вернуть деньги"}) for _ in range(2)]
+    assert [page["X-Page-Cache"] for page in pages] == ["miss", "hit"]
+    logs = list(SearchLog.objects.order_by("pk"))
+    assert len(logs) == 2 and logs[0].token != logs[1].token
+    assert logs[1].results == logs[0].results > 0 and logs[1].first_result_id == logs[0].first_result_id
+    for page, log in zip(pages, logs, strict=True):
+        text = page.content.decode()
+        assert f"/faq/search/open/{log.token}/{log.first_result_id}/" in text
+        assert "faq-search-token-placeholder" not in text and "@@" not in text
+    signed_in = Client()
+    signed_in.force_login(buyer)
+    page = signed_in.get("/faq/search/", {"q": "вернуть деньги"})
+    assert page.get("X-Page-Cache") is None and "Выйти" in page.content.decode()
+    assert Client().get("/faq/search/", {"q": "вернуть деньги", "utm": "x"}).get("X-Page-Cache") is None
