@@ -14,15 +14,12 @@ the memory each process gives it; the least recently used rows go first.
 
 import hashlib
 from collections.abc import Callable, Hashable, Sequence
-from typing import TypeVar
 
 from django.core.cache import caches
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
 FRAGMENT_CACHE = "fragments"
-
-Row = TypeVar("Row")
 
 
 def _key(kind: str, parts: tuple[Hashable, ...]) -> str:
@@ -32,7 +29,7 @@ def _key(kind: str, parts: tuple[Hashable, ...]) -> str:
     return f"{kind}:{digest}"
 
 
-def rendered_rows(
+def rendered_rows[Row](
     kind: str,
     rows: Sequence[Row],
     *,

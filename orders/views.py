@@ -34,9 +34,7 @@ def _order_list(request: AuthenticatedRequest, *, as_seller: bool):
     status = query = ""
     if form.is_valid():
         status, query = form.cleaned_data["status"], form.cleaned_data["q"]
-    orders = selectors.order_list(
-        user=request.user, as_seller=as_seller, status=status, query=query, with_items=False
-    )
+    orders = selectors.order_list(user=request.user, as_seller=as_seller, status=status, query=query, with_items=False)
     page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [(order, rules.protection_state(order, now)) for order in page.object_list]
