@@ -9,8 +9,11 @@ from .models import Order, OrderItem
 DISPUTED = "disputed"
 
 
-def order_list(*, user: User, as_seller: bool = False, status: str = "", query: str = "") -> QuerySet[Order]:
-    """The buyer's orders, or the seller's store orders, newest first, filtered as asked."""
+def order_list(
+    *, user: User, as_seller: bool = False, status: str = "", query: str = "", with_items: bool = True
+) -> QuerySet[Order]:
+    """The buyer's orders, or the seller's store orders, newest first, filtered as asked; with
+    their items, unless the caller fetches those itself (for the rows it has to draw)."""
     orders = Order.objects.as_seller(user) if as_seller else Order.objects.as_buyer(user)
     if status == DISPUTED:
         orders = orders.filter(has_dispute=True)
@@ -22,7 +25,8 @@ def order_list(*, user: User, as_seller: bool = False, status: str = "", query: 
         orders = orders.filter(Q(number__icontains=digits) | Q(items__title__icontains=query)).distinct()
     # A buyer's own list names the store; only the seller's names the buyer.
     related = ("store", "buyer") if as_seller else ("store",)
-    return orders.select_related(*related).prefetch_related(items_with_disputes()).order_by("-paid_at", "-pk")
+    orders = orders.select_related(*related).order_by("-paid_at", "-pk")
+    return orders.prefetch_related(items_with_disputes()) if with_items else orders
 
 
 def items_with_disputes() -> Prefetch:

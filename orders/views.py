@@ -1,20 +1,23 @@
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedRequest
-from core import files
+from core import files, fragments
 from core.dates import days
 from core.form_actions import Submission, run_form_action
 from core.signatures import NoticeRejected
@@ -26,7 +29,6 @@ from .models import Order, OrderItem, ProtectionExtension
 from .rules import Role
 
 ORDERS_PER_PAGE = 10
-# A dispute's statuses once it ended (disputes.outcomes.ENDED; orders does not import disputes).
 
 
 class ItemRow(NamedTuple):
@@ -42,8 +44,10 @@ def _order_list(request: AuthenticatedRequest, *, as_seller: bool):
     status = query = ""
     if form.is_valid():
         status, query = form.cleaned_data["status"], form.cleaned_data["q"]
-    orders = selectors.order_list(user=request.user, as_seller=as_seller, status=status, query=query)
+    orders = selectors.order_list(user=request.user, as_seller=as_seller, status=status, query=query, with_items=False)
     page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    # The cards' keys name each dispute's status: one query for the page's disputes.
+    prefetch_related_objects(list(page.object_list), "disputes")
     now = timezone.now()
     rows = [(order, rules.protection_state(order, now)) for order in page.object_list]
     filter_query = request.GET.copy()
@@ -51,7 +55,46 @@ def _order_list(request: AuthenticatedRequest, *, as_seller: bool):
     return render(
         request,
         "orders/order_list.html",
-        {"form": form, "page": page, "rows": rows, "as_seller": as_seller, "filter_query": filter_query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "cards": _order_cards(rows, as_seller=as_seller),
+            "as_seller": as_seller,
+            "filter_query": filter_query.urlencode(),
+        },
+    )
+
+
+def _order_card_key(row: tuple[Order, rules.ProtectionState], *, as_seller: bool) -> tuple[Hashable, ...]:
+    """What an order card shows, besides its items (written once, with the order)."""
+    order, protection = row
+    return (
+        as_seller,
+        order.pk,
+        order.updated_at,
+        order.status,
+        order.store.name,
+        order.buyer.username if as_seller else "",
+        tuple((dispute.pk, dispute.status) for dispute in order.disputes.all()),
+        (protection.code, protection.days_left, protection.ending_soon),
+    )
+
+
+def _order_cards(rows: list[tuple[Order, rules.ProtectionState]], *, as_seller: bool) -> list[SafeString]:
+    """Each row's card: kept ones from the fragment cache; only the others read their items."""
+
+    def draw(missing: list[tuple[Order, rules.ProtectionState]]) -> list[str]:
+        prefetch_related_objects([order for order, _protection in missing], selectors.items_with_disputes())
+        return [
+            render_to_string(
+                "orders/_order_card.html",
+                {"order": order, "protection": protection, "as_seller": as_seller, "heading": "h2"},
+            )
+            for order, protection in missing
+        ]
+
+    return fragments.rendered_rows(
+        "order-card", rows, key=lambda row: _order_card_key(row, as_seller=as_seller), render=draw
     )
 
 

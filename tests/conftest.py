@@ -92,9 +92,10 @@ def s3_storage(s3_server, settings):
 @pytest.fixture(autouse=True)
 def _fresh_counters():
     # Throttle counters (sign-in, uploads) live in the cache; each test starts from zero.
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     cache.clear()
+    caches["fragments"].clear()  # rendered rows: a test's pks and times may repeat another's
 
 
 @pytest.fixture
