@@ -151,7 +151,7 @@ def test_a_dispute_from_before_items_covers_the_whole_order(buyer, seller):
     order, watch, strap = watch_and_strap(buyer, seller)
     dispute = open_dispute(order, item_id=watch.pk)
     Dispute.objects.filter(pk=dispute.pk).update(item=None, paid_amount=order.total_amount)
-    migration = importlib.import_module("disputes.migrations.0019_dispute_per_item")
+    migration = importlib.import_module("disputes.migrations.0021_dispute_per_item")
     migration.disputes_link_first_item(apps, None)
     dispute.refresh_from_db()
     assert (dispute.item, dispute.paid_amount) == (watch, Decimal("45.90"))

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0017_orderevent_actor_role"),
+        ("orders", "0018_cancel_overtaken_names_the_request"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

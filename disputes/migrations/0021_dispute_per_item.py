@@ -27,8 +27,8 @@ def disputes_unlink_items(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("disputes", "0018_disputeevent_actor_role"),
-        ("orders", "0018_refund_item"),
+        ("disputes", "0020_policy_recommendations"),
+        ("orders", "0019_refund_item"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0018_disputeevent_actor_role'),
+        ('disputes', '0019_seller_answer_only_in_negotiation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

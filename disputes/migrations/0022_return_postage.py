@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0019_dispute_per_item'),
+        ('disputes', '0021_dispute_per_item'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
