@@ -5,7 +5,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import caches
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from django.db import Error as DatabaseError
 from django.db import connection
@@ -44,10 +45,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def _caches_to_check() -> dict[str, str]:
-    """One cache alias per server (the sessions share Redis with the rest), named as operators know it."""
+    """One cache alias per server (the sessions share Redis with the rest), named as operators know
+    it. A cache in the process's own memory (the kept list rows, core/fragments.py) has no server
+    that could be down."""
     checks: dict[str, str] = {}
     locations: set[str] = set()
     for alias, config in settings.CACHES.items():
+        if isinstance(caches[alias], LocMemCache) and alias != DEFAULT_CACHE_ALIAS:
+            continue
         location = str(config.get("LOCATION", ""))
         if location not in locations:
             locations.add(location)

@@ -30,8 +30,8 @@ def without_csrf(html: str) -> str:
 def test_my_orders_from_kept_cards_is_the_page_drawn_afresh(client, login, buyer, seller):
     for number in range(3):
         order = OrderFactory(buyer=buyer, store=seller.store)
-        OrderItemFactory(order=order, title=f"Чехол {number}")
-    open_dispute(order)
+        case = OrderItemFactory(order=order, title=f"Чехол {number}")
+    open_dispute(order, item_id=case.pk)
     login(buyer)
     url = reverse("orders:list")
     drawn = without_csrf(page_text(client, url))
