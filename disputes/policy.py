@@ -331,6 +331,16 @@ def _delivered_no_evidence(facts: ClaimFacts) -> Verdict:
 # --- not as described -----------------------------------------------------------------------------
 
 
+def _shown_by(facts: ClaimFacts, problem: str, said: StrOrPromise, evidence: Evidence) -> Verdict:
+    """A problem the buyer's evidence must show: fires with that evidence, cannot judge without it,
+    silent for any other problem."""
+    if facts.kind != NAD or problem not in facts.problems:
+        return SILENT
+    if not facts.has(evidence):
+        return cannot_judge(evidence, _problem(said))
+    return fired(_problem(said), facts.shown(evidence))
+
+
 @policy.rule(
     "counterfeit_with_photos",
     title=_("Подделка, есть фото"),
@@ -338,11 +348,7 @@ def _delivered_no_evidence(facts: ClaimFacts) -> Verdict:
     outcome=BUYER_FULL,
 )
 def _counterfeit(facts: ClaimFacts) -> Verdict:
-    if facts.kind != NAD or "counterfeit" not in facts.problems:
-        return SILENT
-    if not facts.has(Evidence.PHOTOS):
-        return cannot_judge(Evidence.PHOTOS, _problem(_("причина: подделка")))
-    return fired(_problem(_("причина: подделка")), facts.shown(Evidence.PHOTOS))
+    return _shown_by(facts, "counterfeit", _("причина: подделка"), Evidence.PHOTOS)
 
 
 @policy.rule(
@@ -352,11 +358,7 @@ def _counterfeit(facts: ClaimFacts) -> Verdict:
     outcome=BUYER_FULL,
 )
 def _damaged(facts: ClaimFacts) -> Verdict:
-    if facts.kind != NAD or "damaged" not in facts.problems:
-        return SILENT
-    if not facts.has(Evidence.UNBOXING_VIDEO):
-        return cannot_judge(Evidence.UNBOXING_VIDEO, _problem(_("причина: повреждение")))
-    return fired(_problem(_("причина: повреждение")), facts.shown(Evidence.UNBOXING_VIDEO))
+    return _shown_by(facts, "damaged", _("причина: повреждение"), Evidence.UNBOXING_VIDEO)
 
 
 @policy.rule(
@@ -366,11 +368,7 @@ def _damaged(facts: ClaimFacts) -> Verdict:
     outcome=BUYER_FULL,
 )
 def _empty_parcel(facts: ClaimFacts) -> Verdict:
-    if facts.kind != NAD or "empty_parcel" not in facts.problems:
-        return SILENT
-    if not facts.has(Evidence.UNBOXING_VIDEO):
-        return cannot_judge(Evidence.UNBOXING_VIDEO, _problem(_("причина: пустая посылка")))
-    return fired(_problem(_("причина: пустая посылка")), facts.shown(Evidence.UNBOXING_VIDEO))
+    return _shown_by(facts, "empty_parcel", _("причина: пустая посылка"), Evidence.UNBOXING_VIDEO)
 
 
 @policy.rule(
@@ -380,11 +378,7 @@ def _empty_parcel(facts: ClaimFacts) -> Verdict:
     outcome=BUYER_FULL,
 )
 def _not_working(facts: ClaimFacts) -> Verdict:
-    if facts.kind != NAD or "not_working" not in facts.problems:
-        return SILENT
-    if not facts.has(Evidence.UNBOXING_VIDEO):
-        return cannot_judge(Evidence.UNBOXING_VIDEO, _problem(_("причина: не работает")))
-    return fired(_problem(_("причина: не работает")), facts.shown(Evidence.UNBOXING_VIDEO))
+    return _shown_by(facts, "not_working", _("причина: не работает"), Evidence.UNBOXING_VIDEO)
 
 
 @policy.rule(
@@ -394,11 +388,9 @@ def _not_working(facts: ClaimFacts) -> Verdict:
     outcome=BUYER_FULL,
 )
 def _different_item(facts: ClaimFacts) -> Verdict:
-    if facts.kind != NAD or "wrong_attributes" not in facts.problems or facts.refund_type != Dispute.RefundType.FULL:
+    if facts.refund_type != Dispute.RefundType.FULL:
         return SILENT
-    if not facts.has(Evidence.UNBOXING_VIDEO):
-        return cannot_judge(Evidence.UNBOXING_VIDEO, _problem(_("причина: другой товар")))
-    return fired(_problem(_("причина: другой товар")), facts.shown(Evidence.UNBOXING_VIDEO))
+    return _shown_by(facts, "wrong_attributes", _("причина: другой товар"), Evidence.UNBOXING_VIDEO)
 
 
 # A partial refund fits what can still be used: the wrong size or colour, poor finish, a piece
