@@ -217,15 +217,16 @@ class SimilarDecisions:
 def similar_decisions(*, kind: str, problems: list[str], exclude_claim_id: int | None = None) -> SimilarDecisions:
     """How the latest first decisions on claims of the same kind and reason went: how often each
     outcome was chosen and its median refund as a share of what was paid (orders are in different
-    currencies, so amounts are compared as shares). One query, bounded by SIMILAR_WINDOW."""
+    currencies, so amounts are compared as shares of what was paid for the disputed item). One
+    query, bounded by SIMILAR_WINDOW."""
     decisions = Decision.objects.filter(
         kind=Decision.Kind.FIRST, claim__dispute__kind=kind, claim__dispute__problems=problems
     )
     if exclude_claim_id is not None:
         decisions = decisions.exclude(claim_id=exclude_claim_id)
-    rows = decisions.order_by("-decided_at", "-pk").values_list(
-        "winner", "amount", "claim__dispute__order__total_amount"
-    )[:SIMILAR_WINDOW]
+    rows = decisions.order_by("-decided_at", "-pk").values_list("winner", "amount", "claim__dispute__paid_amount")[
+        :SIMILAR_WINDOW
+    ]
     shares: dict[str, list[Decimal]] = {}
     for winner, amount, paid in rows:
         shares.setdefault(winner, []).append(amount / paid if paid else Decimal("0"))
