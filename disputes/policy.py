@@ -471,7 +471,7 @@ def facts_of(dispute: Dispute, *, now: datetime) -> ClaimFacts:
         kind=dispute.kind,
         problems=frozenset(dispute.problems),
         refund_type=dispute.refund_type,
-        paid=order.total_amount,
+        paid=dispute.paid_amount,
         requested=dispute.requested_amount,
         has_tracking_number=bool(order.tracking_number),
         scans=tuple(scan.kind for scan in scans),

@@ -270,7 +270,7 @@ def policy_panel(dispute: Dispute, *, now: datetime) -> PolicyPanel:
         similar_decisions(
             kind=dispute.kind, problems=list(dispute.problems), exclude_claim_id=claim.pk if claim else None
         ),
-        dispute.order.total_amount,
+        dispute.paid_amount,
     )
 
 

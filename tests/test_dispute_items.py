@@ -9,12 +9,13 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from core.errors import ActionRefused
 from core.forms import MoneyField
 from core.models import OutgoingWebhook
 from core.money import amount_parse, shares
-from disputes import claims, services
+from disputes import claims, policy, services
 from disputes.admin.forms import DecisionForm
 from disputes.models import Attachment, Dispute
 from orders.models import Order, OrderItem, Refund
@@ -317,3 +318,10 @@ def test_the_dispute_page_and_the_lists_show_the_disputed_item_only(login, buyer
     for url in (reverse("disputes:detail", args=[dispute.pk]), reverse("disputes:list")):
         page = client.get(url).content.decode()
         assert "Ремешок силиконовый" in page and "Смарт-часы" not in page
+
+
+def test_the_arbitration_policy_reads_what_was_paid_for_the_disputed_item(buyer, seller):
+    order, _watch, strap = watch_and_strap(buyer, seller)
+    dispute = open_dispute(order, item_id=strap.pk)
+    facts = policy.facts_of(Dispute.objects.get(pk=dispute.pk), now=timezone.now())
+    assert facts.paid == Decimal("6.40")
