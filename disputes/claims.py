@@ -311,6 +311,9 @@ def _notify_decision(dispute: Dispute, claim: Claim, decision: Decision) -> None
                 "dispute": dispute,
                 "claim": claim,
                 "decision": decision,
+                # As it stood when the decision was made: an appeal filed before the mail goes out
+                # empties the claim's column, and the mail must not then call the decision final.
+                "appeal_due_at": claim.appeal_due_at if decision.kind == Decision.Kind.FIRST else None,
                 "lines": presenters.decision_mail_lines(dispute, decision, presenters.reader_role(dispute, user.pk)),
             },
             dedupe_key=f"claim-decision:{decision.pk}:{user.pk}",
@@ -525,6 +528,9 @@ def claim_finalize(dispute: Dispute, facts: Facts, now: datetime) -> Claim | Non
                 "dispute": dispute,
                 "claim": claim,
                 "decision": decision,
+                # As it stood when the decision was made: an appeal filed before the mail goes out
+                # empties the claim's column, and the mail must not then call the decision final.
+                "appeal_due_at": claim.appeal_due_at if decision.kind == Decision.Kind.FIRST else None,
                 "lines": presenters.decision_mail_lines(
                     dispute, decision, presenters.reader_role(dispute, user.pk), final=True
                 ),

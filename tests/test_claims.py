@@ -10,6 +10,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import OutgoingEmail
 from core import sweeps
 from core.errors import ActionRefused
 from disputes import claims
@@ -18,6 +19,7 @@ from orders.models import Refund
 
 from .disputes_helpers import REASON, decide, escalate, open_dispute, png_file, store_upload
 from .factories import arbitrator, support_agent
+from .mail_helpers import rendered
 
 pytestmark = pytest.mark.django_db
 S = Dispute.Status
@@ -256,6 +258,16 @@ def test_a_decision_opens_the_appeal_window_and_mails_both_parties_whoever_won(
     assert "в пользу продавца" in subject
     assert REASON in body and "обжалуйте решение до" in body
     assert "olga" not in body  # the parties see the arbitrator's role, not the name
+
+
+def test_a_decision_mail_sent_after_an_appeal_was_filed_still_gives_the_appeal_date(claim_dispute, olga):
+    """The mail says what stood when the decision was made, however late the outbox sends it."""
+    decide(claim_dispute, arbitrator=olga, winner="seller")
+    claims.appeal_file(dispute=claim_dispute, user=claim_dispute.buyer, reason="Я не согласна: видео не учли вовсе.")
+    decision_mail = OutgoingEmail.objects.filter(template="claim_decision", recipient=claim_dispute.buyer).get()
+    body = rendered(decision_mail).body
+    assert "обжалуйте решение до" in body
+    assert "Решение окончательное" not in body
 
 
 def test_a_decision_is_never_edited_a_second_first_decision_is_refused(claim_dispute, olga):
