@@ -405,9 +405,16 @@ CANCELLED = Headline(seller=gettext_lazy("Покупатель отменил с
 ESCALATED = Headline(
     anyone=gettext_lazy("Спор по заказу {number} передан в претензию: решение примет арбитр за {fastest}–{latest}.")
 )
+# Agreed, not yet settled: the item still has to travel and the money follows it.
 RESOLVED_WITH_RETURN = Headline(
-    buyer=gettext_lazy("Спор по заказу {number} решён: отправьте товар продавцу за {days}."),
-    seller=gettext_lazy("Спор по заказу {number} решён: покупатель отправит вам товар за {days}."),
+    buyer=gettext_lazy(
+        "Вы договорились с продавцом по заказу {number}: отправьте товар продавцу за {days}; "
+        "деньги вернутся, когда продавец его получит."
+    ),
+    seller=gettext_lazy(
+        "Вы договорились с покупателем по заказу {number}: покупатель отправит вам товар за {days}; "
+        "когда он придёт, подтвердите получение — деньги вернутся покупателю."
+    ),
 )
 RESOLVED_REFUND = Headline(
     buyer=gettext_lazy("Спор по заказу {number} решён: вам возвращается {amount}."),
@@ -475,6 +482,14 @@ def _reason_line(note: str) -> str:
 return_address_line = lazy(_return_address_line, str)
 reason_line = lazy(_reason_line, str)
 RETURN_DUE_LABEL = gettext_lazy("Отправить товар и указать трек нужно до")
+RETURN_DUE_LABEL_FOR_SELLER = gettext_lazy("Покупатель должен отправить товар и указать трек до")
+# What happens to the item under an offer, said in the e-mail to the side that reads it.
+OFFER_ITEM_LINES = {
+    (True, Role.BUYER): gettext_lazy("По этому предложению вы возвращаете товар продавцу."),
+    (True, Role.SELLER): gettext_lazy("По этому предложению покупатель возвращает вам товар."),
+    (False, Role.BUYER): gettext_lazy("По этому предложению товар остаётся у вас."),
+    (False, Role.SELLER): gettext_lazy("По этому предложению товар остаётся у покупателя."),
+}
 EVIDENCE_DUE_LABEL = gettext_lazy("Ответить арбитру нужно до")
 
 

@@ -331,11 +331,12 @@ def _resolve(dispute: Dispute, *, offer: Offer, actor: User | None, now: datetim
     # The agreement mail repeats the return address and who pays the return postage, in each
     # party's words.
     for user, viewer in ((dispute.buyer, Role.BUYER), (dispute.store.owner, Role.SELLER)):
-        lines: tuple[StrOrPromise, ...] = (
-            (presenters.return_address_line(dispute.store.return_address), dispute.return_postage_text(viewer))
-            if offer.return_required
-            else ()
-        )
+        lines: tuple[StrOrPromise, ...] = ()
+        if offer.return_required:
+            postage = dispute.return_postage_text(viewer)
+            # The address is the seller's own: only the buyer, who sends the item, is told it.
+            address = presenters.return_address_line(dispute.store.return_address)
+            lines = (address, postage) if viewer == Role.BUYER else (postage,)
         notify(
             dispute,
             [user],
@@ -343,7 +344,7 @@ def _resolve(dispute: Dispute, *, offer: Offer, actor: User | None, now: datetim
             "resolved",
             lines=lines,
             due_at=dispute.return_due_at if offer.return_required else None,
-            due_label=presenters.RETURN_DUE_LABEL,
+            due_label=presenters.RETURN_DUE_LABEL if viewer == Role.BUYER else presenters.RETURN_DUE_LABEL_FOR_SELLER,
             amount=money_lazy(offer.amount, dispute.currency),
             answer_days=days_lazy(settings.DISPUTE_SELLER_ANSWER_DAYS),
             days=days_lazy(settings.DISPUTE_RETURN_SHIP_DAYS),
@@ -435,11 +436,16 @@ def offer_make(
     else:
         record(dispute, DisputeEvent.Kind.OFFER_MADE, user, offer=offer.pk, amount=str(amount))
     headline = presenters.OFFER_BY_SELLER if role == Role.SELLER else presenters.OFFER_BY_BUYER
+    reader = Role.BUYER if role == Role.SELLER else Role.SELLER
+    lines: tuple[StrOrPromise, ...] = (presenters.OFFER_ITEM_LINES[(offer.return_required, reader)],)
+    if offer.return_required:
+        lines = (*lines, offer.return_postage_text(dispute.currency, reader))
     notify(
         dispute,
         [_other_party(dispute, role)],
         headline,
         f"offer:{offer.pk}",
+        lines=lines,
         amount=money_lazy(amount, dispute.currency),
     )
     return offer

@@ -371,7 +371,7 @@ def offer_accept(request: AuthenticatedRequest, pk: int):
         request,
         pk,
         lambda dispute: services.offer_accept(dispute=dispute, offer_id=_offer_id(request), user=request.user),
-        _("Предложение принято, спор решён."),
+        _("Предложение принято: вы договорились. Что дальше — ниже на странице спора."),
     )
 
 

@@ -197,6 +197,23 @@ def test_reclassifying_mails_both_parties_and_keeps_the_buyers_reason_under_the_
 # --- e-mails ----------------------------------------------------------------------------------
 
 
+def test_the_offer_mail_says_what_happens_to_the_item_and_who_pays_the_postage(order, buyer, seller):
+    dispute = open_dispute(order, return_item=True)
+    services.offer_make(
+        dispute=dispute,
+        user=seller,
+        refund_type=Dispute.RefundType.FULL,
+        amount=None,
+        return_required=True,
+        return_postage_limit=Decimal("5.00"),
+        note="Верните товар, пересылку возместим.",
+        attachment_ids=[],
+    )
+    (to_buyer,) = [text for text in _mails(buyer) if "Продавец предложил" in text]
+    assert "вы возвращаете товар продавцу" in to_buyer
+    assert "продавец возместит её до 5,00" in to_buyer
+
+
 def test_the_refund_mail_tells_the_buyer_the_money_went_to_them(order, buyer, seller):
     dispute = open_dispute(order)
     services.offer_accept(dispute=dispute, offer_id=dispute.offers.get(status=Offer.Status.PENDING).pk, user=seller)
@@ -210,12 +227,16 @@ def test_the_refund_mail_tells_the_buyer_the_money_went_to_them(order, buyer, se
 
 def test_the_agreement_mail_gives_the_return_address_and_date_and_the_seller_its_own_side(order, buyer, seller):
     dispute = _accept_with_return(open_dispute(order, return_item=True))
-    (to_buyer,) = [text for text in _mails(buyer) if "решён" in text]
-    (to_seller,) = [text for text in _mails(seller) if "решён" in text]
+    (to_buyer,) = [text for text in _mails(buyer) if "Вы договорились" in text]
+    (to_seller,) = [text for text in _mails(seller) if "Вы договорились" in text]
+    assert "решён" not in to_buyer + to_seller  # agreed, not settled: the item and the money still travel
     assert "отправьте товар продавцу" in to_buyer
     assert seller.store.return_address in to_buyer
     assert "Отправить товар и указать трек нужно до" in to_buyer and "MSK" in to_buyer
     assert "покупатель отправит вам товар" in to_seller and "отправьте товар продавцу" not in to_seller
+    # The seller is not told to send the item to his own address.
+    assert "Куда отправить товар" not in to_seller
+    assert "Покупатель должен отправить товар и указать трек до" in to_seller
     assert dispute.return_due_at is not None
 
 
