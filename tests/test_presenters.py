@@ -141,6 +141,15 @@ def test_after_a_decision_the_deadlines_say_appeal_not_review_and_nothing_was_ag
     assert "О чём договорились" not in page
 
 
+def test_a_split_decision_tells_the_buyer_what_they_asked_for_in_their_own_words(client, order, buyer, seller):
+    dispute = escalate(open_dispute(order))
+    decide(dispute, winner="split", amount="5.00")
+    to_buyer = _page(client, buyer, "disputes:detail", dispute.pk)
+    to_seller = _page(client, seller, "disputes:detail", dispute.pk)
+    assert "Вы просили" in to_buyer and "Покупатель просил" not in to_buyer
+    assert "Покупатель просил" in to_seller and "Вы просили" not in to_seller
+
+
 def test_after_the_final_appeal_the_order_page_says_where_the_money_went(client, order, buyer, seller):
     dispute = escalate(open_dispute(order))
     first = arbitrator(username="first-arb")
