@@ -72,7 +72,7 @@ def present(
         tracking=tracking_line,
         tracking_given=given,
         refunds=[refund_line(refund, role) for refund in refunds],
-        warning=_warning(tracking, stalled_since),
+        warning=_warning(tracking, stalled_since, role),
         disputes=[_dispute_lines[0](dispute, role) for dispute in disputes] if _dispute_lines else [],
     )
 
@@ -119,8 +119,30 @@ def refund_line(refund: Refund, role: Role) -> SafeString:
     return format_html(_("Покупателю возвращается {amount}: идёт подготовка к возврату."), amount=amount)
 
 
-def _warning(tracking: list[TrackingEvent], stalled_since: datetime | None) -> Warning | None:
+def _warning(tracking: list[TrackingEvent], stalled_since: datetime | None, role: Role) -> Warning | None:
+    """The parcel banner; the advice ("do not wait for protection to end") is the buyer's: the
+    seller reads what the buyer may do."""
     last = tracking[-1] if tracking else None
+    if role != Role.BUYER and last is not None and last.kind == TrackingEvent.Kind.RETURNED:
+        return Warning(
+            heading=_("Посылка возвращается продавцу"),
+            text=_(
+                "Служба доставки отметила %(date)s, что посылка возвращается отправителю: до покупателя она не "
+                "дойдёт. Покупатель может открыть спор, не дожидаясь конца защиты."
+            )
+            % {"date": local_time(last.happened_at)},
+            returned=True,
+        )
+    if role != Role.BUYER and stalled_since is not None:
+        return Warning(
+            heading=_("Посылка давно не двигается"),
+            text=_(
+                "Последнее событие отслеживания — %(date)s. Выясните у службы доставки, что с посылкой: "
+                "покупатель может открыть спор, не дожидаясь конца защиты."
+            )
+            % {"date": local_time(stalled_since)},
+            returned=False,
+        )
     if last is not None and last.kind == TrackingEvent.Kind.RETURNED:
         return Warning(
             heading=_("Посылка возвращается продавцу"),

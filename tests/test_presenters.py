@@ -87,6 +87,14 @@ def test_a_parcel_returning_to_the_seller_gets_a_warning_banner(client, order, b
     assert "Посылка возвращается продавцу" in page and "Открыть спор" in page
 
 
+def test_the_seller_reads_the_parcel_banner_in_the_sellers_words(client, order, seller):
+    _scan(order, "in_transit", 1)
+    _scan(order, "returned", 3)
+    page = _page(client, seller, "orders:detail", order.number)
+    assert "Посылка возвращается продавцу" in page and "Покупатель может открыть спор" in page
+    assert "до вас она не дойдёт" not in page and "откройте спор" not in page
+
+
 def test_confirm_receipt_says_it_shortens_protection_only_when_the_new_end_is_earlier(client, buyer, seller):
     far = OrderFactory(buyer=buyer, store=seller.store, protection_days=60, days_since_shipment=5)
     near = OrderFactory(buyer=buyer, store=seller.store, protection_days=12, days_since_shipment=10)
