@@ -126,14 +126,14 @@ def _next_steps(dispute: Dispute, role: Role, actions: dict[str, Permit], claim:
     if _is_allowed(actions, Action.SHIP_RETURN):
         steps.append(
             format_html(
-                _("Отправьте товар продавцу с трек-номером до {} и укажите трек ниже."),
+                _("Отправьте товар продавцу с трек-номером до {} и укажите трек в форме на этой странице."),
                 deadline(dispute.return_due_at),
             )
         )
     if _is_allowed(actions, Action.CONFIRM_RETURN):
         steps.append(
             format_html(
-                _("Покупатель отправил вам товар, трек {}. Когда он придёт, подтвердите получение ниже."),
+                _("Покупатель отправил вам товар, трек {}. Когда он придёт, подтвердите получение на этой странице."),
                 dispute.return_tracking_number,
             )
         )
@@ -163,7 +163,10 @@ def _waiting(dispute: Dispute, role: Role, claim: Claim | None, pending_offer_ro
         if claim.stage in UNDECIDED:
             return _("Претензию рассматривает арбитр.")
         if claim.stage == Claim.Stage.DECIDED:
-            return _("Арбитр принял решение; его можно обжаловать до срока, указанного ниже.")
+            if claim.appeal_due_at is not None:
+                appeal_until = deadline(claim.appeal_due_at)
+                return format_html(_("Арбитр принял решение; его можно обжаловать до {}."), appeal_until)
+            return _("Арбитр принял решение.")
         if claim.stage == Claim.Stage.APPEAL:
             return _("Апелляцию рассматривает другой арбитр.")
         return _("Решение окончательное и исполняется.")
