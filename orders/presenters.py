@@ -67,13 +67,15 @@ def present(
     disputes: Sequence[Any] = (),
 ) -> OrderText:
     tracking_line, given = _tracking(order, tracking)
+    # Two disputes in the same state (a watch and its strap) say the same line once.
+    dispute_lines = [_dispute_lines[0](dispute, role) for dispute in disputes] if _dispute_lines else []
     return OrderText(
         status=_status(order),
         tracking=tracking_line,
         tracking_given=given,
         refunds=[refund_line(refund, role) for refund in refunds],
         warning=_warning(tracking, stalled_since, role),
-        disputes=[_dispute_lines[0](dispute, role) for dispute in disputes] if _dispute_lines else [],
+        disputes=list(dict.fromkeys(dispute_lines)),
     )
 
 

@@ -229,6 +229,14 @@ def test_the_order_page_shows_each_items_dispute_and_offers_one_for_the_other(lo
     assert client.session[f"dispute-wizard:{order.pk}"]["answers"]["item"] == {"item": watch.pk}
 
 
+def test_two_disputes_in_the_same_state_say_where_the_money_is_once(login, buyer, seller):
+    order, watch, strap = watch_and_strap(buyer, seller)
+    open_dispute(order, item_id=watch.pk)
+    open_dispute(order, item_id=strap.pk)
+    page = login(buyer).get(reverse("orders:detail", args=[order.number])).content.decode()
+    assert page.count('data-testid="protection-dispute"') == 1
+
+
 def test_the_seller_sees_the_items_dispute_but_no_link_to_open_one(login, buyer, seller):
     order, watch, strap = watch_and_strap(buyer, seller)
     open_dispute(order, item_id=strap.pk)
