@@ -125,47 +125,36 @@ def _warning(tracking: list[TrackingEvent], stalled_since: datetime | None, role
     """The parcel banner; the advice ("do not wait for protection to end") is the buyer's: the
     seller reads what the buyer may do."""
     last = tracking[-1] if tracking else None
-    if role != Role.BUYER and last is not None and last.kind == TrackingEvent.Kind.RETURNED:
-        return Warning(
-            heading=_("Посылка возвращается продавцу"),
-            text=_(
-                "Служба доставки отметила %(date)s, что посылка возвращается отправителю: до покупателя она не "
-                "дойдёт. Покупатель может открыть спор, не дожидаясь конца защиты."
-            )
-            % {"date": local_time(last.happened_at)},
-            returned=True,
-        )
-    if role != Role.BUYER and stalled_since is not None:
-        return Warning(
-            heading=_("Посылка давно не двигается"),
-            text=_(
-                "Последнее событие отслеживания — %(date)s. Выясните у службы доставки, что с посылкой: "
-                "покупатель может открыть спор, не дожидаясь конца защиты."
-            )
-            % {"date": local_time(stalled_since)},
-            returned=False,
-        )
+    to_buyer = role == Role.BUYER
     if last is not None and last.kind == TrackingEvent.Kind.RETURNED:
-        return Warning(
-            heading=_("Посылка возвращается продавцу"),
-            text=_(
+        text = (
+            _(
                 "Служба доставки отметила %(date)s, что посылка возвращается отправителю: до вас она не дойдёт. "
                 "Не ждите конца защиты: откройте спор, и продавец вернёт деньги или отправит товар заново."
             )
-            % {"date": local_time(last.happened_at)},
-            returned=True,
+            if to_buyer
+            else _(
+                "Служба доставки отметила %(date)s, что посылка возвращается отправителю: до покупателя она не "
+                "дойдёт. Покупатель может открыть спор, не дожидаясь конца защиты."
+            )
         )
-    if stalled_since is not None:
-        return Warning(
-            heading=_("Посылка давно не двигается"),
-            text=_(
+        heading, moment, returned = _("Посылка возвращается продавцу"), last.happened_at, True
+    elif stalled_since is not None:
+        text = (
+            _(
                 "Последнее событие отслеживания — %(date)s. Так бывает при задержке на сортировке или на таможне, "
                 "но если посылка не сдвинется, не ждите конца защиты."
             )
-            % {"date": local_time(stalled_since)},
-            returned=False,
+            if to_buyer
+            else _(
+                "Последнее событие отслеживания — %(date)s. Выясните у службы доставки, что с посылкой: "
+                "покупатель может открыть спор, не дожидаясь конца защиты."
+            )
         )
-    return None
+        heading, moment, returned = _("Посылка давно не двигается"), stalled_since, False
+    else:
+        return None
+    return Warning(heading=heading, text=text % {"date": local_time(moment)}, returned=returned)
 
 
 def confirm_effect(ends_now: datetime | None, ends_after: datetime, window: str) -> tuple[str, list[SafeString]]:
