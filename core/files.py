@@ -220,11 +220,6 @@ def files_follow_rows(model: type[models.Model]) -> None:
     post_delete.connect(_delete_stored_file, sender=model, dispatch_uid=f"files_follow_rows:{model._meta.label}")
 
 
-def _as_locked(rows: QuerySet[Any]) -> QuerySet[Any]:
-    # The sweep hands the service the row it locked, read by the same statement.
-    return rows
-
-
 def upload_discard_unclaimed(*, upload: StoredFile, now: datetime) -> bool:
     """Delete an upload nothing claimed in time, file and row; the sweep hands it over locked, picked
     by the deadline's own condition (unclaimed, uploaded before the cutoff), and a message or a
@@ -253,7 +248,7 @@ register_deadlines(
         upload_discard_unclaimed,
         "upload",
         "загруженные файлы, которые никто не отправил за сутки, удаляются",
-        row=_as_locked,
+        related=(),  # the service gets the row the sweep locked
     ),
 )
 

@@ -117,6 +117,10 @@ def run(name: str, now: datetime) -> SweepResult:
     return sweep_entry.function(now)
 
 
+# How many due rows a sweep reads the related rows of at once (`related`).
+RELATED_BATCH = 200
+
+
 def sweep(
     name: str,
     due: Callable[[datetime], QuerySet[Any]],
@@ -125,43 +129,32 @@ def sweep(
     now: datetime,
     order_by: str,
     limit: int | None = None,
-    row: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None,
+    related: tuple[str, ...] | None = None,
 ) -> SweepResult:
     """Call `action(pk, now)` for each row of `due(now)`, earliest `order_by` first, one
     transaction per row. `limit` bounds one run (the rest waits for the next one).
 
-    With `row` (e.g. `lambda rows: rows.select_related("order")`), the action gets the row itself,
-    read with what `row` adds by the same statement that locks it, instead of its pk: the service
-    then need not lock and read it a second time."""
+    With `related` (select_related paths, e.g. `("order", "store__owner")`, or `()`), the action
+    gets the locked row itself instead of its pk, with those relations attached: they are read for
+    a batch of due rows at once, without a lock (as a locking query's joined rows are read), so
+    that each row costs one small statement that locks it and reads its own columns."""
     result = SweepResult(name)
     passed_over: set[Any] = set()
+    rows = due(now)
+    with_related = Related(rows, order_by, related) if related else None
 
     # The locking query is built once per run, and again only when a row is passed over (it failed,
-    # or was no longer due); each row takes a copy. Django still compiles it to SQL for every row.
-    # No tie-break on pk: with one, PostgreSQL reads and sorts every row that shares the earliest
-    # deadline before it locks the first (an incremental sort), and a batch that fell due at the
-    # same moment took quadratic time.
+    # or was no longer due); each row takes a copy. No tie-break on pk: with one, PostgreSQL reads
+    # and sorts every row that shares the earliest deadline before it locks the first (an
+    # incremental sort), and a batch that fell due at the same moment took quadratic time.
     def picking_query(passed_over: set[Any]) -> QuerySet[Any]:
-        locking = due(now).order_by(order_by).select_for_update(skip_locked=True, of=("self",))
+        locking = rows.order_by(order_by).select_for_update(skip_locked=True, of=("self",))
         if passed_over:
             locking = locking.exclude(pk__in=passed_over)
-        if row is None:
-            return locking.values_list("pk", flat=True)[:1]
-        # One statement locks the row and reads it with what `row` joins: the earliest due row is
-        # picked and locked by a subquery of its own table alone, and the outer query reads it
-        # with its relations (FOR UPDATE again, which this transaction already holds, so that it
-        # reads the row as locked). Ordering the joined query itself cost Django a third more to
-        # compile (it compares the ORDER BY with each of the ~100 joined columns) and PostgreSQL
-        # more to plan: 9.7 -> 8.6 ms of CPU per dispute here. Picking the pk in a statement of
-        # its own and then reading the row by it (7 statements, not 6) was ~40 % slower.
-        return row(
-            locking.model._default_manager.filter(pk=Subquery(locking.values("pk")[:1]))
-            .select_for_update(of=("self",))
-            .order_by()
-        )
+        return locking.values_list("pk", flat=True)[:1] if related is None else locking[:1]
 
     picking = picking_query(passed_over)
-    while limit is None or result.changed + result.skipped + result.failed < limit:
+    while limit is None or result.taken < limit:
         pk = None
         try:
             # The row's transaction is the durable one: the services a sweep calls for a row
@@ -170,7 +163,9 @@ def sweep(
                 target = next(iter(picking.all()), None)
                 if target is None:
                     break
-                pk = target if row is None else target.pk
+                pk = target if related is None else target.pk
+                if with_related is not None:
+                    with_related.attach(target, passed_over)
                 changed = action(target, now)
         except ActionRefused:
             changed = None
@@ -194,22 +189,48 @@ def sweep(
     return result
 
 
+class Related:
+    """The related rows of the due rows (`paths`, as select_related names them), read
+    RELATED_BATCH rows at a time in the sweep's order, and attached to each row once it is locked."""
+
+    def __init__(self, rows: QuerySet[Any], order_by: str, paths: tuple[str, ...]) -> None:
+        self.rows, self.order_by, self.paths = rows, order_by, paths
+        self.fields = [rows.model._meta.get_field(path.split("__")[0]) for path in paths]
+        self.read: dict[Any, Any] = {}
+
+    def attach(self, target: Any, passed_over: set[Any]) -> None:
+        source = self.read.pop(target.pk, None)
+        if source is None:
+            # The next due rows from this one on (another worker may be taking some of them).
+            self.read = {row.pk: row for row in self.batch(self.rows.exclude(pk__in=passed_over))}
+            source = self.read.pop(target.pk, None)
+        if source is None:  # not among them (it fell due since): read alone
+            [source] = self.batch(self.rows.model._default_manager.filter(pk=target.pk))
+        for field in self.fields:
+            # The same related row the locked one points to (a foreign key a sweep does not change).
+            if getattr(source, field.attname) == getattr(target, field.attname):
+                setattr(target, field.name, getattr(source, field.name))
+
+    def batch(self, rows: QuerySet[Any]) -> list[Any]:
+        return list(rows.order_by(self.order_by).select_related(*self.paths)[:RELATED_BATCH])
+
+
 @dataclass(frozen=True)
 class DeadlineSweep:
     """A sweep over the due rows of one or more of a rulebook's deadlines (core.rules.Deadline).
 
-    Each row goes to `service(**{takes: row}, now=now)`: its pk, or with `row` (e.g.
-    `lambda rows: rows.select_related("order")`) the row itself, read with what `row` adds by the
-    statement that locks it. `limit` bounds one run. `locked=False` is for a service that claims
-    its row itself and must run with no transaction open (the outbox sends mail): the sweep then
-    only lists the due pks, without a lock or a transaction."""
+    Each row goes to `service(**{takes: row}, now=now)`: its pk, or with `related` (select_related
+    paths, e.g. `("order", "store__owner")`, or `()`) the locked row itself with those relations
+    attached (core.sweeps.sweep). `limit` bounds one run. `locked=False` is for a service that
+    claims its row itself and must run with no transaction open (the outbox sends mail): the sweep
+    then only lists the due pks, without a lock or a transaction."""
 
     name: str
     action: str | tuple[str, ...]
     service: Callable[..., object]
     takes: str
     description: str | Promise
-    row: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None
+    related: tuple[str, ...] | None = None
     limit: int | None = None
     locked: bool = True
 
@@ -252,7 +273,7 @@ def _run_deadlines(
                         now=now,
                         order_by=deadline.column,
                         limit=left,
-                        row=entry.row,
+                        related=entry.related,
                     )
                 else:
                     result += _each_unlocked(entry.name, rows, call, now=now, order_by=deadline.column, limit=left)

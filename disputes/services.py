@@ -49,11 +49,6 @@ def dispute_lock(dispute_id: int) -> Dispute:
     return Dispute.objects.select_for_update(of=("self",)).select_related(*DISPUTE_RELATED).get(pk=dispute_id)
 
 
-def with_parties(disputes: QuerySet[Dispute]) -> QuerySet[Dispute]:
-    """A sweep's locking query, made to read what dispute_lock() reads (core.sweeps.sweep's `row`)."""
-    return disputes.select_related(*DISPUTE_RELATED)
-
-
 def deadline_row(dispute_id: int | None, dispute: Dispute | None) -> Dispute:
     """The dispute a deadline service acts on: the one its sweep has locked and read, or, by id,
     locked here."""

@@ -21,8 +21,8 @@ _overdue_days = days_lazy(settings.CLAIM_DECISION_OVERDUE_DAYS)
 def _dispute_deadline(
     name: str, action: Action, service: Callable[..., object], description: StrOrPromise
 ) -> DeadlineSweep:
-    # Each service takes the dispute its sweep has locked and read with its order and parties.
-    return DeadlineSweep(name, action, service, "dispute", description, row=services.with_parties)
+    # Each service takes the dispute its sweep has locked, with its order and parties.
+    return DeadlineSweep(name, action, service, "dispute", description, related=services.DISPUTE_RELATED)
 
 
 register_deadlines(

@@ -205,12 +205,13 @@ def test_a_swept_dispute_costs_six_statements_however_many_are_due(dispute_facto
     with CaptureQueriesContext(connection) as captured:
         assert sweeps.run("auto-claim", later).changed == count
     statements = _statements(captured.captured_queries)
-    # Lock and read the dispute with its order and parties; supersede the pending offer; move the
-    # dispute; its event; its claim; both parties' e-mails in one INSERT.
+    # Lock and read the dispute row; supersede the pending offer; move the dispute; its event; its
+    # claim; both parties' e-mails in one INSERT.
     per_dispute = 6
-    # Per run: the last pick finds nothing. Nothing else: no statement prepared by hand (it breaks
-    # behind PgBouncer in transaction mode) and no session setting switched.
-    fixed = 1
+    # Per run: the due disputes' orders and parties, read once for the batch; the last pick finds
+    # nothing. Nothing else: no statement prepared by hand (it breaks behind PgBouncer in
+    # transaction mode) and no session setting switched.
+    fixed = 2
     assert len(statements) == per_dispute * count + fixed, "\n".join(statements)
     assert not [sql for sql in statements if sql.startswith(("PREPARE", "EXECUTE", "DEALLOCATE", "SET", "RESET"))]
     assert sum("accounts_outgoingemail" in sql for sql in statements) == count
