@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Sum
 from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete
 from django.http import FileResponse

@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet, Subquery
+from django.db.models import QuerySet
 from django.utils.functional import Promise
 
 from .errors import ActionRefused
@@ -195,7 +195,12 @@ class Related:
 
     def __init__(self, rows: QuerySet[Any], order_by: str, paths: tuple[str, ...]) -> None:
         self.rows, self.order_by, self.paths = rows, order_by, paths
-        self.fields = [rows.model._meta.get_field(path.split("__")[0]) for path in paths]
+        meta = rows.model._meta
+        self.relations = [meta.get_field(path.split("__")[0]) for path in paths]
+        # The row's own columns come from the statement that locks it: here only its keys are read.
+        self.deferred = [
+            field.name for field in meta.concrete_fields if not field.is_relation and not field.primary_key
+        ]
         self.read: dict[Any, Any] = {}
 
     def attach(self, target: Any, passed_over: set[Any]) -> None:
@@ -206,13 +211,14 @@ class Related:
             source = self.read.pop(target.pk, None)
         if source is None:  # not among them (it fell due since): read alone
             [source] = self.batch(self.rows.model._default_manager.filter(pk=target.pk))
-        for field in self.fields:
+        for relation in self.relations:
             # The same related row the locked one points to (a foreign key a sweep does not change).
-            if getattr(source, field.attname) == getattr(target, field.attname):
-                setattr(target, field.name, getattr(source, field.name))
+            if getattr(source, relation.attname) == getattr(target, relation.attname):
+                setattr(target, relation.name, getattr(source, relation.name))
 
     def batch(self, rows: QuerySet[Any]) -> list[Any]:
-        return list(rows.order_by(self.order_by).select_related(*self.paths)[:RELATED_BATCH])
+        related = rows.order_by(self.order_by).select_related(*self.paths).defer(*self.deferred)
+        return list(related[:RELATED_BATCH])
 
 
 @dataclass(frozen=True)
