@@ -320,6 +320,7 @@ def main() -> None:
         + (f"  CHECK FAILED: {problems}" if problems else "")
     )
 
+    print("load average (1, 5, 15 min) before the sweep runs: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
     result, elapsed, statements, python_cpu, database_cpu = sweep_counting(sweeps, connection, timezone.now())
     rate = result.changed / elapsed
     with connection.cursor() as cursor:
@@ -353,6 +354,7 @@ def main() -> None:
             "(Python and PostgreSQL backends together)"
         )
 
+    print("load average after them: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
     start = time.perf_counter()
     again = sweeps.run("auto-claim", timezone.now())
     print(f"the same sweep again: {again.changed} escalated in {(time.perf_counter() - start) * 1000:.1f} ms")

@@ -6,13 +6,19 @@ and `manage.py deadlines` all read this one registry. A deadline sweep is regist
 app's rulebook with `register_deadlines()`: the rulebook says which rows are due (statuses and
 the indexed deadline column), the registration which service takes them.
 
-A sweep takes the due rows one at a time, each in its own transaction: the row is picked with
-`FOR UPDATE SKIP LOCKED OF <table>`, so that several workers (or two beats by mistake) share the
-rows and never take the same one, and handed (its pk, or the row itself read with what the
-service needs) to the same service a button calls. The service
-re-checks its rule under the lock and returns something falsy, or raises ActionRefused, when the
-row is no longer due (a user acted first). A row whose service fails unexpectedly is rolled back
-alone, logged with its id and counted; the other rows go on, and the next run tries it again.
+A sweep takes the due rows one at a time, earliest deadline first, each in its own transaction.
+The transaction starts with one small statement that picks the earliest due row and locks it,
+`SELECT <the row's own columns> ... ORDER BY <deadline> LIMIT 1 FOR UPDATE OF <table> SKIP
+LOCKED`, so that several workers (or two beats by mistake) share the rows and never take the same
+one. The row goes (its pk, or the row itself) to the same service a button calls. What the
+service needs besides the row (`related`: a dispute's order and parties) is read without a lock
+for a batch of due rows at once, in the same order, and attached to each row once it is locked:
+a related row is read just as a locking query's joined rows would be (they are never locked
+either), and each swept row costs one statement to lock it instead of a joined query that
+PostgreSQL plans every time. The service re-checks its rule under the lock and returns something
+falsy, or raises ActionRefused, when the row is no longer due (a user acted first). A row whose
+service fails unexpectedly is rolled back alone, logged with its id and counted; the other rows go
+on, and the next run tries it again.
 
 A sweep locks the row it picks before the service runs, so a sweep's service must not lock a
 row that user actions lock before this one (the project's lock order is: order, then dispute).
