@@ -217,3 +217,27 @@ def test_a_swept_dispute_costs_six_statements_however_many_are_due(dispute_facto
     assert sum("accounts_outgoingemail" in sql for sql in statements) == count
     assert sum('"accounts_user"' in sql and "JOIN" in sql for sql in statements) >= 1
     assert DisputeEvent.objects.filter(dispute__in=disputes, kind="escalated").count() == count
+
+
+@pytest.mark.django_db
+def test_a_swept_row_gets_its_order_and_parties_from_the_batch_read_or_alone_when_it_is_not_there(
+    dispute_factory, django_assert_num_queries
+):
+    disputes, later = _due_for_auto_claim(dispute_factory, 3)
+    parties = {
+        dispute.pk: (dispute.order.number, dispute.buyer.email, dispute.store.owner.email) for dispute in disputes
+    }
+    due = rules.book.due(rules.Action.AUTO_CLAIM, later)
+    related = sweeps.Related(due, "auto_claim_due_at", services.DISPUTE_RELATED)
+    first, second, third = (Dispute.objects.get(pk=dispute.pk) for dispute in disputes)
+    with django_assert_num_queries(1):  # the due rows' orders and parties, read once
+        related.attach(first, set())
+        related.attach(second, set())
+    with django_assert_num_queries(0):
+        assert (second.order.number, second.buyer.email, second.store.owner.email) == parties[second.pk]
+    # A row the batch did not read (here: one this run passed over) is read alone.
+    related = sweeps.Related(due, "auto_claim_due_at", services.DISPUTE_RELATED)
+    with django_assert_num_queries(2):
+        related.attach(third, {third.pk})
+    with django_assert_num_queries(0):
+        assert (third.order.number, third.buyer.email, third.store.owner.email) == parties[third.pk]
