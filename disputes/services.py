@@ -423,6 +423,10 @@ def offer_make(
     )
     message = Message.objects.create(dispute=dispute, author=user, kind=Message.Kind.OFFER, text=note.strip())
     claim_attachments(owner=user, ids=attachment_ids or [], message=message)
+    # The history says what was offered, the return and its postage included.
+    terms: dict[str, Any] = {"offer": offer.pk, "amount": str(amount)}
+    if return_required:
+        terms |= {"return_required": True, "postage_limit": str(return_postage_limit or "")}
     if dispute.status == S.AWAITING_SELLER:
         dispute_transition(
             dispute,
@@ -430,11 +434,10 @@ def offer_make(
             event=DisputeEvent.Kind.OFFER_MADE,
             actor=user,
             changes={"seller_answer_due_at": None},
-            offer=offer.pk,
-            amount=str(amount),
+            **terms,
         )
     else:
-        record(dispute, DisputeEvent.Kind.OFFER_MADE, user, offer=offer.pk, amount=str(amount))
+        record(dispute, DisputeEvent.Kind.OFFER_MADE, user, **terms)
     headline = presenters.OFFER_BY_SELLER if role == Role.SELLER else presenters.OFFER_BY_BUYER
     reader = Role.BUYER if role == Role.SELLER else Role.SELLER
     lines: tuple[StrOrPromise, ...] = (presenters.OFFER_ITEM_LINES[(offer.return_required, reader)],)
