@@ -38,7 +38,7 @@ from accounts.marketplace import MARKETPLACE_ID, MarketplaceAccounts, Person, St
 from accounts.models import User
 from core.errors import ActionRefused
 from core.rules import Role
-from core.signatures import NoticeRejected, notice_json, notice_verify
+from core.signatures import NoticeRejected, notice_json, notice_verify_from
 
 from . import payments, rules, services, shipping
 from .models import Currency, FeedEvent, Order, OrderCancellation, OrderEvent, OrderItem, Refund, TrackingEvent
@@ -343,13 +343,7 @@ def feed_receive(*, body: bytes, signature_header: str, now: datetime | None = N
     """One signed event from the marketplace; raises NoticeRejected (400 with the reason for a body
     or header that cannot be read, 401 for a bad signature, 503 without a configured secret)."""
     now = now or timezone.now()
-    notice_verify(
-        secret=settings.MARKETPLACE_FEED_SECRET,
-        header=signature_header,
-        body=body,
-        now=now,
-        tolerance_seconds=settings.MARKETPLACE_FEED_TOLERANCE_SECONDS,
-    )
+    notice_verify_from("MARKETPLACE_FEED", header=signature_header, body=body, now=now)
     return feed_body_apply(body, source=FeedEvent.Source.FEED, now=now)
 
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.errors import ActionRefused
-from core.signatures import NoticeRejected, notice_json, notice_object, notice_text, notice_verify
+from core.signatures import NoticeRejected, notice_json, notice_object, notice_text, notice_verify_from
 
 from . import rules
 from .models import Order, OrderItem, PaymentNotice, Refund
@@ -188,13 +188,7 @@ def refund_watchers() -> list[User]:
 
 def _verify(*, header: str, body: bytes, now: datetime) -> None:
     # An old notice replayed with its real signature is refused by the tolerance: it changes nothing.
-    notice_verify(
-        secret=settings.PAYMENT_WEBHOOK_SECRET,
-        header=header,
-        body=body,
-        now=now,
-        tolerance_seconds=settings.PAYMENT_WEBHOOK_TOLERANCE_SECONDS,
-    )
+    notice_verify_from("PAYMENT_WEBHOOK", header=header, body=body, now=now)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.emails import email_queue
 from accounts.models import User
 from core.errors import ActionRefused
+from core.rules import save_move
 
 from . import rules
 from .models import Order, OrderEvent, ProtectionExtension, SupportRequest
@@ -50,12 +51,7 @@ def order_transition(
     # The action's own rule first: its reason says more than "the order moved on".
     if action is not None:
         rules.require(action, order, _role(order, actor), now)
-    if message := rules.transition_refusal(order, to_status):
-        raise ActionRefused(message)
-    order.status = to_status
-    for field, value in (changes or {}).items():
-        setattr(order, field, value)
-    order.save(update_fields=["status", "updated_at", *(changes or {})])
+    save_move(order, to_status, rules.transition_refusal(order, to_status), changes)
     _record(order, event, actor, **(details or {}))
     return order
 

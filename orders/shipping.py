@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.emails import email_queue
 from accounts.models import User
 from core.errors import ActionRefused
-from core.signatures import NoticeRejected, notice_json, notice_text, notice_verify
+from core.signatures import NoticeRejected, notice_json, notice_text, notice_verify_from
 from core.tracking_numbers import (
     MAX_LENGTH,
     MAX_TYPED_LENGTH,
@@ -310,13 +309,7 @@ def tracking_notice_receive(*, body: bytes, signature_header: str, now: datetime
     """One signed notice from the logistics system (tracking_notice_fields says what it holds).
     Returns "processed" or "duplicate"; raises NoticeRejected otherwise."""
     now = now or timezone.now()
-    notice_verify(
-        secret=settings.TRACKING_WEBHOOK_SECRET,
-        header=signature_header,
-        body=body,
-        now=now,
-        tolerance_seconds=settings.TRACKING_WEBHOOK_TOLERANCE_SECONDS,
-    )
+    notice_verify_from("TRACKING_WEBHOOK", header=signature_header, body=body, now=now)
     notice = tracking_notice_fields(body)
     # The number is matched in the spelling every form and service stores (core.tracking_numbers).
     order = Order.objects.filter(tracking_number=notice.tracking_number).first()
