@@ -96,6 +96,34 @@ def refund_request(
     return refund
 
 
+def refund_already_completed(
+    order: Order,
+    *,
+    amount: Decimal,
+    currency: str,
+    reference: str,
+    requested_at: datetime,
+    completed_at: datetime,
+    confirmed_by: str,
+    gateway_reference: str = "",
+) -> Refund:
+    """The ledger row of a cancellation's refund that was paid back outside this site (the
+    marketplace's own, or the demo's story): completed already, nothing to send."""
+    return Refund.objects.create(
+        order=order,
+        purpose=Refund.Purpose.CANCELLATION,
+        amount=amount,
+        currency=currency,
+        reference=reference,
+        status=Refund.Status.COMPLETED,
+        requested_at=requested_at,
+        sent_at=requested_at,
+        completed_at=completed_at,
+        confirmed_by=confirmed_by,
+        gateway_reference=gateway_reference,
+    )
+
+
 def _hand_to_worker(refund_id: int) -> None:
     from .tasks import send_refund
 

@@ -31,18 +31,28 @@ def _role(order: Order, actor: User | None) -> Role:
 _record = OrderEvent.record
 
 
+# The event that records an order's move into each status: a status is entered one way.
+ENTERED_BY = {
+    Order.Status.IN_TRANSIT: OrderEvent.Kind.SHIPPED,
+    Order.Status.DELIVERED: OrderEvent.Kind.DELIVERED,
+    Order.Status.CONFIRMED: OrderEvent.Kind.CONFIRMED,
+    Order.Status.COMPLETED: OrderEvent.Kind.COMPLETED,
+    Order.Status.CANCELLED: OrderEvent.Kind.CANCELLED,
+}
+
+
 def order_transition(
     *,
     order_id: int,
     to_status: str,
-    event: str,
     actor: User | None,
     now: datetime,
     action: rules.Action | None = None,
     changes: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
 ) -> Order:
-    """Move an order to `to_status`, the only way an order's status changes.
+    """Move an order to `to_status`, the only way an order's status changes, with the event that
+    enters that status (ENTERED_BY).
 
     Must run inside a transaction. `action` is the rulebook's action that must still be allowed
     to `actor` (the system when None) once the row is locked.
@@ -52,7 +62,7 @@ def order_transition(
     if action is not None:
         rules.require(action, order, _role(order, actor), now)
     save_move(order, to_status, rules.transition_refusal(order, to_status), changes)
-    _record(order, event, actor, **(details or {}))
+    _record(order, ENTERED_BY[to_status], actor, **(details or {}))
     return order
 
 
@@ -62,7 +72,6 @@ def order_confirm_receipt(*, order: Order, buyer: User, now: datetime | None = N
     return order_transition(
         order_id=order.pk,
         to_status=Order.Status.CONFIRMED,
-        event=OrderEvent.Kind.CONFIRMED,
         actor=buyer,
         now=now,
         action=Action.CONFIRM,
@@ -165,7 +174,6 @@ def order_complete_expired(*, order_id: int, now: datetime | None = None, notify
         order = order_transition(
             order_id=order_id,
             to_status=Order.Status.COMPLETED,
-            event=OrderEvent.Kind.COMPLETED,
             actor=None,
             now=now,
             action=Action.COMPLETE,

@@ -51,7 +51,6 @@ def order_ship(*, order: Order, seller: User, tracking_number: str, now: datetim
     order = order_transition(
         order_id=order.pk,
         to_status=Order.Status.IN_TRANSIT,
-        event=OrderEvent.Kind.SHIPPED,
         actor=seller,
         now=now,
         action=Action.SHIP,
@@ -141,7 +140,6 @@ def _cancel(order: Order, *, reason: str, actor: User | None, now: datetime) -> 
     order = order_transition(
         order_id=order.pk,
         to_status=Order.Status.CANCELLED,
-        event=OrderEvent.Kind.CANCELLED,
         actor=actor,
         now=now,
         changes={"cancelled_at": now, "cancel_reason": reason},
@@ -243,7 +241,6 @@ def tracking_event_record(
         order = order_transition(
             order_id=order.pk,
             to_status=Order.Status.DELIVERED,
-            event=OrderEvent.Kind.DELIVERED,
             actor=None,
             now=now,
             changes=changes,
