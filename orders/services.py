@@ -32,7 +32,7 @@ _record = OrderEvent.record
 
 
 # The event that records an order's move into each status: a status is entered one way.
-ENTERED_BY = {
+ENTERED_BY: dict[str, str] = {
     Order.Status.IN_TRANSIT: OrderEvent.Kind.SHIPPED,
     Order.Status.DELIVERED: OrderEvent.Kind.DELIVERED,
     Order.Status.CONFIRMED: OrderEvent.Kind.CONFIRMED,
