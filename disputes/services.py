@@ -22,6 +22,7 @@ from accounts.models import User
 from core.dates import days_lazy
 from core.errors import ActionRefused
 from core.money import money_lazy
+from core.rules import save_move
 from core.tracking_numbers import tracking_number_normalise, tracking_number_problem
 from orders import rules as order_rules
 from orders import selectors as order_selectors
@@ -159,12 +160,7 @@ def dispute_transition(
     Call inside transaction.atomic with the row locked by dispute_lock(). Refuses a move the
     pipeline does not allow from the status the row holds now.
     """
-    if message := rules.transition_refusal(dispute, to):
-        raise ActionRefused(message)
-    dispute.status = to
-    for field, value in (changes or {}).items():
-        setattr(dispute, field, value)
-    dispute.save(update_fields=["status", "updated_at", *(changes or {})])
+    save_move(dispute, to, rules.transition_refusal(dispute, to), changes)
     record(dispute, event, actor, **details)
     if to in outcomes.ENDED:
         outcomes.dispute_closed(dispute, now=dispute.closed_at or timezone.now())
