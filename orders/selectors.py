@@ -1,4 +1,4 @@
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from accounts.models import User
@@ -50,6 +50,12 @@ def undisputed_items(order: Order, items: list[OrderItem] | None = None) -> froz
 
 def _has_dispute(item: OrderItem) -> bool:
     return hasattr(item, "dispute")
+
+
+def tracking_events_read(order: Order) -> None:
+    """Reads the carrier's events of an order read without them (order_get()), in one query, for
+    the page that turns out to show them."""
+    prefetch_related_objects([order], "tracking_events")
 
 
 def order_get(*, user: User, number: str, with_tracking: bool = False) -> Order:
