@@ -18,7 +18,7 @@ def choice_input(choice: BoundWidget) -> SafeString:
     """The option's <input> as django/forms/widgets/input.html draws it: type, name, value, then
     its attributes in their order, a True one by its name alone, a False one left out."""
     widget = choice.data
-    parts = [format_html('<input type="{}" name="{}"', widget["type"], widget["name"])]
+    parts: list[str] = [format_html('<input type="{}" name="{}"', widget["type"], widget["name"])]
     if widget["value"] is not None:
         parts.append(format_html(' value="{}"', widget["value"]))
     for name, value in widget["attrs"].items():
