@@ -139,6 +139,8 @@ def attachment_get(*, user: User, token: str) -> Attachment:
 
 
 def pending_uploads(*, user: User, ids: list[int]) -> list[Attachment]:
+    if not ids:
+        return []  # a draft without files (most steps): nothing to compile or ask
     return list(Attachment.objects.filter(Attachment.unclaimed(), owner=user, pk__in=ids).order_by("pk"))
 
 

@@ -29,7 +29,7 @@ from .forms import AppealForm, EvidenceAnswerForm, MessageForm, OfferForm, Retur
 from .models import Attachment, Dispute
 from .problems import ALL_PROBLEMS, NOT_AS_DESCRIBED_PROBLEMS, not_received_problems_for
 from .store_record import store_record
-from .wizard import WizardState, tracking_suggestion
+from .wizard import PROBLEM, REFUND, WizardState, tracking_suggestion
 
 DISPUTES_PER_PAGE = 10
 
@@ -79,7 +79,7 @@ def _form_on_detail(
 
 
 def _buyer_order(request: AuthenticatedRequest, number: str) -> Order:
-    order = order_selectors.order_get(user=request.user, number=number, with_tracking=True)
+    order = order_selectors.order_get(user=request.user, number=number)
     if order.buyer_id != request.user.pk:
         raise Http404
     return order
@@ -112,7 +112,9 @@ def dispute_wizard(request: AuthenticatedRequest, number: str, step: str = ""):
         return redirect("disputes:wizard", number=order.number, step=detour)
     if step == "summary":
         return _wizard_summary(request, order, state)
-
+    if step == PROBLEM:
+        # Only the problem step shows the carrier's events (and suggests a reason from them).
+        order_selectors.tracking_events_read(order)
     uploaded = selectors.pending_uploads(user=request.user, ids=state.attachment_ids)
     if request.method != "POST":
         form = state.form(step, uploaded=uploaded)
@@ -161,7 +163,9 @@ def _store_new_files(request: AuthenticatedRequest, form: Form, uploads: list, *
 
 
 def _wizard_context(order: Order, state: WizardState, step: str, **extra: Any) -> dict[str, Any]:
-    return {
+    """What the wizard's page shows at `step`; the carrier's events and the exchange rate are read
+    only for the one step that shows each (the problem step, the refund step)."""
+    context = {
         "order": order,
         "step": step,
         "step_number": state.number(step),
@@ -171,14 +175,16 @@ def _wizard_context(order: Order, state: WizardState, step: str, **extra: Any) -
         "paid": state.paid,
         "several_items": len(state.items) > 1,
         "not_received_problems": not_received_problems_for(has_tracking=bool(order.tracking_number)),
-        "tracking": list(order.tracking_events.all()),
-        "tracking_suggestion": tracking_suggestion(order),
         "not_as_described_problems": NOT_AS_DESCRIBED_PROBLEMS,
         "received": state.received,
-        "equivalent_rate": selectors.rouble_equivalent(order.total_amount, order.currency),
         "max_files": settings.UPLOAD_MAX_FILES,
-        **extra,
     }
+    if step == PROBLEM:
+        context["tracking"] = list(order.tracking_events.all())
+        context["tracking_suggestion"] = tracking_suggestion(order)
+    if step == REFUND:
+        context["equivalent_rate"] = selectors.rouble_equivalent(order.total_amount, order.currency)
+    return {**context, **extra}
 
 
 def _wizard_summary(request: AuthenticatedRequest, order: Order, state: WizardState):

@@ -1,9 +1,9 @@
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from accounts.models import User
 
-from .models import Order, OrderItem
+from .models import Order, OrderItem, OrderQuerySet
 
 # The "with a dispute" choice of the orders filter, beside the order statuses.
 DISPUTED = "disputed"
@@ -52,18 +52,26 @@ def _has_dispute(item: OrderItem) -> bool:
     return hasattr(item, "dispute")
 
 
+def tracking_events_read(order: Order) -> None:
+    """Reads the carrier's events of an order read without them (order_get()), in one query, for
+    the page that turns out to show them."""
+    prefetch_related_objects([order], "tracking_events")
+
+
 def order_get(*, user: User, number: str, with_tracking: bool = False) -> Order:
     """The order for its buyer, its seller or staff; anyone else gets 404, as for a missing one.
     `with_tracking` fetches the carrier's events too (one more query) for pages that show them."""
     prefetch: list[str | Prefetch] = (
         [items_with_disputes(), "tracking_events"] if with_tracking else [items_with_disputes()]
     )
+    # A reader who may open only their own purchases (no store, not staff) can only be the order's
+    # buyer: the order gets that account from the caller instead of a second join of the accounts.
+    buyer_only = user.own_store() is None and not user.has_perm(OrderQuerySet.staff_permission)
+    related = ("store__owner", "cancellation") if buyer_only else ("store__owner", "buyer", "cancellation")
     try:
-        return (
-            Order.objects.visible_to(user)
-            .select_related("store__owner", "buyer", "cancellation")
-            .prefetch_related(*prefetch)
-            .get(number=number)
-        )
+        order = Order.objects.visible_to(user).select_related(*related).prefetch_related(*prefetch).get(number=number)
     except Order.DoesNotExist:
         raise Http404 from None
+    if buyer_only:
+        order.buyer = user
+    return order

@@ -46,8 +46,9 @@ def _order_list(request: AuthenticatedRequest, *, as_seller: bool):
         status, query = form.cleaned_data["status"], form.cleaned_data["q"]
     orders = selectors.order_list(user=request.user, as_seller=as_seller, status=status, query=query, with_items=False)
     page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
-    # The cards' keys name each dispute's status: one query for the page's disputes.
-    prefetch_related_objects(list(page.object_list), "disputes")
+    # The cards' keys name each dispute's status: one query for the disputes of the page's orders
+    # that have any (none at all when no order on the page has a dispute).
+    prefetch_related_objects([order for order in page.object_list if order.has_dispute], "disputes")
     now = timezone.now()
     rows = [(order, rules.protection_state(order, now)) for order in page.object_list]
     filter_query = request.GET.copy()
@@ -75,7 +76,8 @@ def _order_card_key(row: tuple[Order, rules.ProtectionState], *, as_seller: bool
         order.status,
         order.store.name,
         order.buyer.username if as_seller else "",
-        tuple((dispute.pk, dispute.status) for dispute in order.disputes.all()),
+        # A card names its disputes only when the order has any (order.has_dispute).
+        tuple((dispute.pk, dispute.status) for dispute in order.disputes.all()) if order.has_dispute else (),
         (protection.code, protection.days_left, protection.ending_soon),
     )
 

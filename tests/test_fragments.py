@@ -111,3 +111,21 @@ def test_admin_sidebar_follows_a_staff_members_new_group(client, login, django_c
     with django_capture_on_commit_callbacks(execute=True):  # the permission cache's new version
         member.groups.add(Group.objects.get(name="support"))
     assert articles_link in page_text(client, reverse("admin:orders_order_changelist"))
+
+
+def test_the_kept_header_and_footer_follow_the_zone_the_language_and_signing_out(client, login, buyer):
+    login(buyer)
+    russian = page_text(client, reverse("orders:list"))
+    assert 'href="/faq/"' in russian and "Справка" in russian and 'value="en"' in russian
+    assert "Москва (UTC+3)" in russian
+    buyer.time_zone = "Asia/Yekaterinburg"
+    buyer.save(update_fields=["time_zone"])
+    moved = page_text(client, reverse("orders:list"))
+    assert "Екатеринбург (UTC+5)" in moved and "Москва (UTC+3)" not in moved
+    assert reverse("accounts:settings") in moved
+    english = page_text(client, "/en" + reverse("orders:list"))
+    assert 'href="/en/faq/"' in english and 'value="ru"' in english and 'value="en"' not in english
+    assert "Справка" not in english
+    client.logout()
+    visitor = page_text(client, "/faq/")
+    assert "Москва (UTC+3)" in visitor and reverse("accounts:settings") not in visitor

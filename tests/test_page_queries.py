@@ -31,8 +31,9 @@ def add_rows(buyer, seller) -> None:
 
 # page: (who looks, its address, the most queries it may take): what each took once the reader's
 # permissions came from the cache (accounts/permission_cache.py) and a buyer was no longer asked
-# for a store; the order page, the dispute page and the wizard take one more for the tracking
-# timeline.
+# for a store; the order page and the dispute page take one more for the tracking timeline. The
+# wizard's first step reads only the order and its items (the carrier's events and the exchange
+# rate are read by the steps that show them).
 PAGES = {
     "my orders": ("buyer", lambda order: reverse("orders:list"), 5),
     "my orders, disputed only": ("buyer", lambda order: reverse("orders:list") + "?status=disputed", 5),
@@ -40,7 +41,7 @@ PAGES = {
     "my disputes": ("buyer", lambda order: reverse("disputes:list"), 5),
     "a dispute": ("buyer", lambda order: reverse("disputes:detail", args=[order.disputes.get().pk]), 10),
     "support requests": ("buyer", lambda order: reverse("orders:support") + f"?order={order.number}", 5),
-    "the wizard": ("buyer", lambda order: reverse("disputes:wizard_start", args=[order.number]), 6),
+    "the wizard": ("buyer", lambda order: reverse("disputes:wizard_start", args=[order.number]), 4),
     "store orders": ("seller", lambda order: reverse("orders:store_list"), 6),
     "store disputes": ("seller", lambda order: reverse("disputes:store_list"), 5),
 }
