@@ -2,6 +2,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from statistics import median
+from typing import Any
 
 from django.core.cache import caches
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
@@ -166,13 +167,11 @@ def rouble_equivalent_of(dispute: Dispute, amount: Decimal | None) -> tuple[Deci
     dispute (no query)."""
     if not hasattr(dispute, "rate_pk"):  # not read by claim_case_get()
         return rouble_equivalent(amount, dispute.currency)
-    if amount is None or dispute.currency == "RUB" or dispute.rate_pk is None:
+    read: Any = dispute  # with claim_case_get()'s annotations
+    if amount is None or dispute.currency == "RUB" or read.rate_pk is None:
         return None
     rate = ExchangeRate(
-        pk=dispute.rate_pk,  # type: ignore[attr-defined]
-        currency=dispute.currency,
-        rub_per_unit=dispute.rate_rub_per_unit,  # type: ignore[attr-defined]
-        as_of=dispute.rate_as_of,  # type: ignore[attr-defined]
+        pk=read.rate_pk, currency=dispute.currency, rub_per_unit=read.rate_rub_per_unit, as_of=read.rate_as_of
     )
     return to_cents(amount * rate.rub_per_unit), rate
 
@@ -306,7 +305,7 @@ def similar_decisions(
             caches[KEPT_FIGURES].set(key, kept, KEPT_FIGURES_SECONDS)
         latest = kept
     shares: dict[str, list[Decimal]] = {}
-    for claim_id, winner, share in [row for row in latest if row[0] != exclude_claim_id][:SIMILAR_WINDOW]:
+    for _claim, winner, share in [row for row in latest if row[0] != exclude_claim_id][:SIMILAR_WINDOW]:
         shares.setdefault(winner, []).append(share)
     total = sum(len(values) for values in shares.values())
     labels = dict(Winner.choices)
@@ -341,8 +340,9 @@ def policy_panel(dispute: Dispute, *, now: datetime) -> PolicyPanel:
     similar decisions), whatever the case holds."""
     # claim_case_get() reads the latest switch's and decision's keys with the dispute: the kept
     # figures then cost no query.
-    folded = hasattr(dispute, "latest_switch_pk")
-    off = switched_off_rules_as_of(dispute.latest_switch_pk) if folded else switched_off_rules()  # type: ignore[attr-defined]
+    read: Any = dispute  # with claim_case_get()'s annotations, or without
+    folded = hasattr(read, "latest_switch_pk")
+    off = switched_off_rules_as_of(read.latest_switch_pk) if folded else switched_off_rules()
     facts = policy.facts_of(dispute, now=now)
     recommendation = policy.policy.recommend(facts, switched_off=off)
     claim = claim_of(dispute)
@@ -353,7 +353,7 @@ def policy_panel(dispute: Dispute, *, now: datetime) -> PolicyPanel:
             kind=dispute.kind,
             problems=list(dispute.problems),
             exclude_claim_id=claim.pk if claim else None,
-            kept_as_of=(dispute.latest_decision_pk,) if folded else None,  # type: ignore[attr-defined]
+            kept_as_of=(read.latest_decision_pk,) if folded else None,
         ),
         dispute.paid_amount,
     )

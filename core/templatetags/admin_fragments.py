@@ -63,7 +63,11 @@ def changelist_filters_key(changelist: Any) -> str:
             changelist.has_active_filters,
             changelist.is_facets_optional,
             [
-                (type(spec).__name__, str(spec.title), [(str(value), str(label)) for value, label in spec.lookup_choices])
+                (
+                    type(spec).__name__,
+                    str(spec.title),
+                    [(str(value), str(label)) for value, label in spec.lookup_choices],
+                )
                 for spec in specs
             ],
         )

@@ -159,7 +159,9 @@ def queue_rows(values: Iterable[tuple[Any, ...]]) -> list[SafeString]:
     keyed = [(*value, timesince(value[2], now) if value[2] else "") for value in values]
 
     def draw(missing: list[tuple[Any, ...]]) -> list[str]:
-        return [render_to_string("admin/disputes/claim/_queue_row.html", {"row": row}) for row in queue_row_texts(missing)]
+        return [
+            render_to_string("admin/disputes/claim/_queue_row.html", {"row": row}) for row in queue_row_texts(missing)
+        ]
 
     return fragments.rendered_rows("claim-queue-row", keyed, key=lambda value: value, render=draw)
 
