@@ -1,7 +1,12 @@
 """Shared start-up for the benchmarks: Django on a PostgreSQL database of their own."""
 
 import os
+import signal
+import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +40,30 @@ def django_on_bench_database(name: str, *, fresh: bool = True) -> str:
 
     call_command("migrate", verbosity=0)
     return url
+
+
+def test_client_settings(redis_cache_url: str) -> None:
+    """Production settings (cached templates, no debug) served to Django's test client; Redis for
+    the cache (counters, sessions, the store record beside claims). Call before Django starts."""
+    for name, value in {
+        "CELERY_BROKER_URL": "memory://",
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "DJANGO_DEBUG": "0",
+        "REDIS_CACHE_URL": redis_cache_url,
+        "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "EMAIL_URL": "consolemail://",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+    }.items():
+        os.environ.setdefault(name, value)
+
+
+def django_for_test_client(name: str) -> None:
+    """Django on a fresh bench database `name`, with the static files collected (production
+    settings serve them from the manifest)."""
+    django_on_bench_database(name)
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -84,3 +113,89 @@ def copy_generated_articles(
         "$$SELECT to_tsvector('simple', title_ru || ' ' || body_text_ru) FROM faq_article$$) "
         "WHERE length(word) BETWEEN 3 AND 64 ON CONFLICT DO NOTHING"
     )
+
+
+# The orders' columns the benchmarks fill by bare SQL.
+ORDER_COLUMNS = (
+    "number, buyer_id, store_id, status, currency, total_amount, shipping_method, tracking_number, "
+    "protection_days, paid_at, shipped_at, protection_due_at, has_dispute, created_at, updated_at"
+)
+
+
+def measure(function: Callable[[], object], repeat: int) -> tuple[int, float, float]:
+    """One warm-up call, the SQL statements of a second, then the median and p99 milliseconds of
+    `repeat` more."""
+    from django.db import connection
+
+    function()
+    executed: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        function()
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        timings.append((time.perf_counter() - started) * 1000)
+    return len(executed), percentile(timings, 0.5), percentile(timings, 0.99)
+
+
+def bench_parties(arbitrators: int = 1):
+    """A buyer, a seller's store and `arbitrators` staff in the arbitrators' group (named
+    bench-arbitrator, or bench-arbitrator-N when there are several)."""
+    from django.contrib.auth.models import Group
+
+    from accounts.models import Store, User
+
+    buyer = User.objects.create(username="bench-buyer", email="buyer@bench.local")
+    seller = User.objects.create(username="bench-seller", email="seller@bench.local", role="seller")
+    store = Store.objects.create(owner=seller, name="Bench Store")
+    group = Group.objects.get(name="arbitrators")
+    staff = []
+    for number in range(1, arbitrators + 1):
+        name = "bench-arbitrator" if arbitrators == 1 else f"bench-arbitrator-{number}"
+        arbitrator = User.objects.create(username=name, is_staff=True)
+        arbitrator.groups.add(group)
+        staff.append(arbitrator)
+    return buyer, store, staff
+
+
+def print_page_table(rows: list[tuple[int, str, int, float, float]], size_title: str = "claims") -> None:
+    print(f"{size_title:>7}  {'page':32} {'queries':>7} {'median ms':>10} {'p99 ms':>8}")
+    for size, name, queries, median, p99 in rows:
+        print(f"{size:>7,}  {name:32} {queries:>7} {median:>10.1f} {p99:>8.1f}")
+
+
+def start_gunicorn(
+    app_dir: Path, port: int, workers: int, env: dict[str, str] | None = None, *, keep_stderr: bool = True
+) -> subprocess.Popen:
+    """gunicorn serving the checkout `app_dir` in its own process group, once /healthz answers;
+    keep_stderr=False for a run whose errors are expected (its log would fill the pipe)."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "helpcenter.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"],
+        cwd=app_dir,
+        env={**os.environ, **(env or {}), "DJANGO_SETTINGS_MODULE": "helpcenter.settings"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE if keep_stderr else subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except OSError as error:
+            if process.poll() is not None:
+                stderr = process.stderr.read().decode() if process.stderr else ""
+                raise SystemExit(f"gunicorn in {app_dir} did not start: {stderr}") from error
+            time.sleep(0.2)
+    raise SystemExit(f"gunicorn in {app_dir} did not answer /healthz in 30 s")
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)

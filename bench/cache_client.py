@@ -1,16 +1,15 @@
 """What a cache read costs through Django's own Redis cache, against one Redis client kept and reused.
 
-Django's `RedisCache` builds a `redis.Redis` around its connection pool on every call. Until
-issue 22 the project kept one client per pool by overriding private methods of Django's client
-(core/cache.py); that class is gone and the site uses Django's backend with public OPTIONS only
-(socket timeouts, helpcenter/settings.py). This script measures what that costs, in one run and
-against one Redis:
+Django's `RedisCache` builds a `redis.Redis` around its connection pool on every call. The site
+uses `core.redis_cache.RedisCache` (a backend of its own on Django's public `BaseCache`, which
+keeps one client per process). This script measures, in one run and against one Redis:
 
 - baseline: one `redis.Redis` on a connection pool, reused for every GET, the value unpickled as
   Django does (what the removed class did on each read, without Django around it);
 - Django: `caches[...].get(key)`, as the site reads a session, a counter or a cached page, with the
   site's OPTIONS;
-- the same through `get_many` of two keys (the page cache and the permission cache read so).
+- the same through `get_many` of two keys (the page cache and the permission cache read so);
+- the site's backend, `core.redis_cache.RedisCache`, for `get` and `get_many`.
 
 Prints microseconds per call and each as a ratio to the baseline. Needs a Redis (BENCH_REDIS_URL,
 default redis://127.0.0.1:6379/12; one key is written there).
@@ -53,12 +52,17 @@ def main() -> None:
     # The site's OPTIONS (helpcenter/settings.py); timeouts change nothing while Redis answers.
     options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     backend = "django.core.cache.backends.redis.RedisCache"
-    settings.configure(CACHES={"default": {"BACKEND": backend, "LOCATION": url, "OPTIONS": options}})
+    settings.configure(
+        CACHES={
+            "default": {"BACKEND": backend, "LOCATION": url, "OPTIONS": options},
+            "site": {"BACKEND": "core.redis_cache.RedisCache", "LOCATION": url, "OPTIONS": options},
+        }
+    )
     django.setup()
     import redis
     from django.core.cache import caches
 
-    cache = caches["default"]
+    cache, site = caches["default"], caches["site"]
     value = {"_auth_user_id": "42", "_auth_user_backend": "accounts.auth.SignInBackend", "_auth_user_hash": "x" * 64}
     cache.set("bench:cache-client", value, 600)
     cache.set("bench:cache-client:2", value, 600)
@@ -77,17 +81,29 @@ def main() -> None:
     def django_get_many() -> object:
         return cache.get_many(["bench:cache-client", "bench:cache-client:2"])
 
+    def site_get() -> object:
+        return site.get("bench:cache-client")
+
+    def site_get_many() -> object:
+        return site.get_many(["bench:cache-client", "bench:cache-client:2"])
+
     def new_client() -> object:
         return redis.Redis(connection_pool=pool)
 
-    assert baseline() == django_get() == value
-    timings: dict[str, list[float]] = {"baseline": [], "get": [], "get_many": [], "client": []}
+    assert baseline() == django_get() == site_get() == value
+    variants = {
+        "baseline": baseline,
+        "get": django_get,
+        "get_many": django_get_many,
+        "client": new_client,
+        "site_get": site_get,
+        "site_get_many": site_get_many,
+    }
+    timings: dict[str, list[float]] = {name: [] for name in variants}
     # Interleaved rounds, so a neighbour's load on this shared machine falls on every variant alike.
     for _ in range(args.rounds):
-        timings["baseline"].append(per_call_microseconds(baseline, args.calls))
-        timings["get"].append(per_call_microseconds(django_get, args.calls))
-        timings["get_many"].append(per_call_microseconds(django_get_many, args.calls))
-        timings["client"].append(per_call_microseconds(new_client, args.calls))
+        for name, call in variants.items():
+            timings[name].append(per_call_microseconds(call, args.calls))
     floor = statistics.median(timings["baseline"])
     print(f"{args.calls} calls x {args.rounds} rounds against {url}; median of the rounds")
     print(f"{'variant':<58} {'µs/call':>8} {'x baseline':>10}")
@@ -96,6 +112,8 @@ def main() -> None:
         ("Django RedisCache.get (a new redis.Redis per call)", timings["get"]),
         ("Django RedisCache.get_many, 2 keys", timings["get_many"]),
         ("of which: building one redis.Redis (no round trip)", timings["client"]),
+        ("core.redis_cache.RedisCache.get (the site's)", timings["site_get"]),
+        ("core.redis_cache.RedisCache.get_many, 2 keys", timings["site_get_many"]),
     ]
     for name, values in rows:
         median = statistics.median(values)

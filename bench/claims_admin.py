@@ -7,25 +7,12 @@ Usage: python bench/claims_admin.py [--claims 10000] [--repeat 30]
 """
 
 import argparse
-import os
-import time
 
-# Production settings (cached templates, no debug), served to Django's test client.
-os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("DJANGO_DEBUG", "0")
-# Production settings want Redis for the cache (counters, sessions, the store record beside claims).
-os.environ.setdefault("REDIS_CACHE_URL", "redis://127.0.0.1:6379/12")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-os.environ.setdefault("EMAIL_URL", "consolemail://")
-os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+from _setup import ORDER_COLUMNS, bench_parties, django_for_test_client, print_page_table, test_client_settings
+from _setup import measure as measure_calls
 
-from _setup import django_on_bench_database, percentile
+test_client_settings("redis://127.0.0.1:6379/12")
 
-ORDER_COLUMNS = (
-    "number, buyer_id, store_id, status, currency, total_amount, shipping_method, tracking_number, "
-    "protection_days, paid_at, shipped_at, protection_due_at, has_dispute, created_at, updated_at"
-)
 DISPUTE_COLUMNS = (
     "order_id, buyer_id, store_id, kind, problems, held_by_customs, wrong_address, refund_type, requested_amount, "
     "currency, return_item, request_text, status, opened_at, escalation_opens_at, return_required, "
@@ -104,51 +91,35 @@ def add_claims(cursor, *, count: int, buyer_id: int, store_id: int, arbitrator_i
 
 
 def measure(client, url: str, repeat: int) -> tuple[int, float, float]:
-    from django.db import connection
+    """measure_calls of a GET of `url` that must answer 200."""
 
-    client.get(url)
-    executed: list[str] = []
-
-    def count(execute, sql, params, many, context):
-        executed.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
+    def get() -> None:
         response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    captured = executed
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-    return len(captured), percentile(timings, 0.5), percentile(timings, 0.99)
+        assert response.status_code == 200, (url, response.status_code)
+
+    return measure_calls(get, repeat)
+
+
+def claims_arguments(description: str | None, *, repeat: int, database: str) -> argparse.Namespace:
+    """The command line of the benchmarks that grow the claims table: --claims, --repeat, --database."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--claims", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=repeat)
+    parser.add_argument("--database", default=database)
+    return parser.parse_args()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--claims", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--database", default="helpcenter_bench_claims")
-    args = parser.parse_args()
+    args = claims_arguments(__doc__, repeat=30, database="helpcenter_bench_claims")
 
-    django_on_bench_database(args.database)
-    from django.contrib.auth.models import Group
-    from django.core.management import call_command
-
-    call_command("collectstatic", interactive=False, verbosity=0)
+    django_for_test_client(args.database)
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
 
-    from accounts.models import Store, User
     from disputes.models import Claim
 
-    buyer = User.objects.create(username="bench-buyer", email="buyer@bench.local")
-    seller = User.objects.create(username="bench-seller", email="seller@bench.local", role="seller")
-    store = Store.objects.create(owner=seller, name="Bench Store")
-    arbitrator = User.objects.create(username="bench-arbitrator", is_staff=True)
-    arbitrator.groups.add(Group.objects.get(name="arbitrators"))
+    buyer, store, (arbitrator,) = bench_parties()
     client = Client()
     client.force_login(arbitrator)
 
@@ -170,9 +141,7 @@ def main() -> None:
             queries, median, p99 = measure(client, url, args.repeat)
             rows.append((size, name, queries, median, p99))
 
-    print(f"{'claims':>7}  {'page':32} {'queries':>7} {'median ms':>10} {'p99 ms':>8}")
-    for size, name, queries, median, p99 in rows:
-        print(f"{size:>7,}  {name:32} {queries:>7} {median:>10.1f} {p99:>8.1f}")
+    print_page_table(rows)
 
 
 if __name__ == "__main__":

@@ -25,12 +25,8 @@ from typing import Any
 
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")  # measure the sweep, not a mail server
 
-from _setup import django_on_bench_database
+from _setup import ORDER_COLUMNS, django_on_bench_database
 
-ORDER_COLUMNS = (
-    "number, buyer_id, store_id, status, currency, total_amount, shipping_method, tracking_number, "
-    "protection_days, paid_at, shipped_at, protection_due_at, has_dispute, created_at, updated_at"
-)
 DISPUTE_COLUMNS = (
     "order_id, buyer_id, store_id, kind, problems, held_by_customs, wrong_address, refund_type, requested_amount, "
     "currency, return_item, request_text, status, opened_at, seller_answer_due_at, escalation_opens_at, "

@@ -17,7 +17,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,13 @@ PRODUCTION_ENV = {
 for _name, _value in PRODUCTION_ENV.items():
     os.environ.setdefault(_name, _value)
 
-from _setup import copy_generated_articles, django_on_bench_database, shipped_vocabulary  # noqa: E402
+from _setup import (  # noqa: E402
+    copy_generated_articles,
+    django_on_bench_database,
+    shipped_vocabulary,
+    start_gunicorn,
+    stop_gunicorn,
+)
 
 
 @dataclass
@@ -317,28 +322,6 @@ def count_queries(page: Page) -> int:
     return len(executed)
 
 
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn), "helpcenter.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "helpcenter.settings"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except OSError as error:
-            if process.poll() is not None:
-                stderr = process.stderr.read().decode() if process.stderr else ""
-                raise SystemExit(f"gunicorn did not start: {stderr}") from error
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer /healthz in 20 s")
-
-
 LATENCY = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 
 
@@ -392,7 +375,7 @@ def main() -> None:
 
     connections.close_all()
 
-    server = start_gunicorn(args.port, args.workers)
+    server = start_gunicorn(ROOT, args.port, args.workers)
     levels = [int(level) for level in args.connections.split(",")]
     try:
         print(
@@ -413,8 +396,7 @@ def main() -> None:
                     flush=True,
                 )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_gunicorn(server)
 
 
 if __name__ == "__main__":

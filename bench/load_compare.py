@@ -18,11 +18,8 @@ Usage: python bench/load_compare.py --checkouts /path/to/before,/path/to/after [
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
@@ -30,7 +27,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import load  # noqa: E402  (sets the production environment before Django starts)
-from _setup import django_on_bench_database  # noqa: E402
+from _setup import django_on_bench_database, start_gunicorn, stop_gunicorn  # noqa: E402
 
 FLOOR = "health check (floor)"
 
@@ -87,39 +84,6 @@ def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
-def start(checkout: Path, port: int, workers: int) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn), "helpcenter.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"],
-        cwd=checkout,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "helpcenter.settings",
-            "PYTHONPATH": str(checkout),
-            # Connections live through the whole run, so that the backends' CPU can be counted.
-            "DATABASE_CONN_MAX_AGE": "3600",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except OSError as error:
-            if process.poll() is not None:
-                stderr = process.stderr.read().decode() if process.stderr else ""
-                raise SystemExit(f"gunicorn in {checkout} did not start: {stderr}") from error
-            time.sleep(0.2)
-    raise SystemExit(f"gunicorn in {checkout} did not answer /healthz in 30 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkouts", required=True, help="two or more checkouts, comma-separated")
@@ -173,7 +137,13 @@ def main() -> None:
             ]
             names = [page.name for page in pages]
             connections.close_all()
-            server = start(checkout, args.port, args.workers)
+            server = start_gunicorn(
+                checkout,
+                args.port,
+                args.workers,
+                # Connections live through the whole run, so that the backends' CPU can be counted.
+                {"PYTHONPATH": str(checkout), "DATABASE_CONN_MAX_AGE": "3600"},
+            )
             try:
                 print(f"\nround {round_number}, {checkout}", flush=True)
                 floor_url = f"http://127.0.0.1:{args.port}/healthz"
@@ -204,7 +174,7 @@ def main() -> None:
                             flush=True,
                         )
             finally:
-                stop(server)
+                stop_gunicorn(server)
 
     for title, table in (
         ("Requests/s as a ratio to the floor run just before (range over rounds)", ratios),

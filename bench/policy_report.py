@@ -8,19 +8,10 @@ appealed), so the ratio shows whether a page's cost follows what it shows or the
 Usage: python bench/policy_report.py [--claims 10000] [--repeat 20]
 """
 
-import argparse
-import os
+from _setup import bench_parties, django_for_test_client, print_page_table, test_client_settings
+from claims_admin import add_claims, claims_arguments, measure
 
-os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("DJANGO_DEBUG", "0")
-os.environ.setdefault("REDIS_CACHE_URL", "redis://127.0.0.1:6379/6")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-os.environ.setdefault("EMAIL_URL", "consolemail://")
-os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
-
-from _setup import django_on_bench_database
-from claims_admin import add_claims, measure
+test_client_settings("redis://127.0.0.1:6379/6")
 
 
 def add_decisions(cursor, *, arbitrator_ids: list[int]) -> None:
@@ -65,32 +56,16 @@ def add_decisions(cursor, *, arbitrator_ids: list[int]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--claims", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--database", default="helpcenter_bench_policy")
-    args = parser.parse_args()
+    args = claims_arguments(__doc__, repeat=20, database="helpcenter_bench_policy")
 
-    django_on_bench_database(args.database)
-    from django.contrib.auth.models import Group
-    from django.core.management import call_command
-
-    call_command("collectstatic", interactive=False, verbosity=0)
+    django_for_test_client(args.database)
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
 
-    from accounts.models import Store, User
     from disputes.models import Claim
 
-    buyer = User.objects.create(username="bench-buyer", email="buyer@bench.local")
-    seller = User.objects.create(username="bench-seller", email="seller@bench.local", role="seller")
-    store = Store.objects.create(owner=seller, name="Bench Store")
-    arbitrators = []
-    for number in range(1, 6):
-        arbitrator = User.objects.create(username=f"bench-arbitrator-{number}", is_staff=True)
-        arbitrator.groups.add(Group.objects.get(name="arbitrators"))
-        arbitrators.append(arbitrator)
+    buyer, store, arbitrators = bench_parties(arbitrators=5)
     client = Client()
     client.force_login(arbitrators[0])
 
@@ -116,9 +91,7 @@ def main() -> None:
             queries, median, p99 = measure(client, url, args.repeat)
             rows.append((size, name, queries, median, p99))
 
-    print(f"{'claims':>7}  {'page':32} {'queries':>7} {'median ms':>10} {'p99 ms':>8}")
-    for size, name, queries, median, p99 in rows:
-        print(f"{size:>7,}  {name:32} {queries:>7} {median:>10.1f} {p99:>8.1f}")
+    print_page_table(rows)
 
 
 if __name__ == "__main__":

@@ -13,16 +13,9 @@ import argparse
 import os
 import time
 
-os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("DJANGO_DEBUG", "0")
-# Production settings want Redis for the cache (counters, sessions, the store record beside claims).
-os.environ.setdefault("REDIS_CACHE_URL", "redis://127.0.0.1:6379/12")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-os.environ.setdefault("EMAIL_URL", "consolemail://")
-os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+from _setup import django_for_test_client, measure, test_client_settings
 
-from _setup import django_on_bench_database, percentile
+test_client_settings("redis://127.0.0.1:6379/12")
 
 
 def build(cursor, *, orders: int, disputes: int, arbitrator_id: int) -> None:
@@ -115,26 +108,6 @@ def build(cursor, *, orders: int, disputes: int, arbitrator_id: int) -> None:
     cursor.execute("ANALYZE")
 
 
-def measure(function, repeat: int) -> tuple[int, float, float]:
-    from django.db import connection
-
-    function()
-    executed: list[str] = []
-
-    def count(execute, sql, params, many, context):
-        executed.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        function()
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        timings.append((time.perf_counter() - started) * 1000)
-    return len(executed), percentile(timings, 0.5), percentile(timings, 0.99)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=100_000)
@@ -143,11 +116,8 @@ def main() -> None:
     parser.add_argument("--database", default="helpcenter_bench_store_record")
     args = parser.parse_args()
 
-    django_on_bench_database(args.database)
+    django_for_test_client(args.database)
     from django.contrib.auth.models import Group
-    from django.core.management import call_command
-
-    call_command("collectstatic", interactive=False, verbosity=0)
     from django.db import connection
     from django.test import Client
     from django.urls import reverse

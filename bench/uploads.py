@@ -34,7 +34,6 @@ import json
 import os
 import re
 import resource
-import signal
 import struct
 import subprocess
 import sys
@@ -49,6 +48,8 @@ from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
 from typing import Any
+
+from _setup import start_gunicorn, stop_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -281,32 +282,6 @@ def make_buyers(count: int) -> list[tuple[str, int]]:
     return made
 
 
-def start_gunicorn(app_dir: Path, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn), "helpcenter.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"],
-        cwd=app_dir,
-        env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": "helpcenter.settings"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit("gunicorn did not start") from None
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer /healthz in 30 s")
-
-
-def stop_gunicorn(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
-
-
 def health_while(site: Site, busy: threading.Event, done: threading.Event) -> list[float]:
     """/healthz every 50 ms from the moment `busy` is set until `done` is."""
     latencies: list[float] = []
@@ -368,7 +343,7 @@ def attack_scenario(args: argparse.Namespace, media: Path) -> None:
 
     connections.close_all()
     site = Site(args.port)
-    server = start_gunicorn(args.app_dir, args.port, args.workers, {"MEDIA_ROOT": str(media)})
+    server = start_gunicorn(args.app_dir, args.port, args.workers, {"MEDIA_ROOT": str(media)}, keep_stderr=False)
     try:
         idle = sorted(site.healthz_seconds() for _ in range(40))
         alone = site.post_message(*buyers[3], photos)
@@ -424,7 +399,7 @@ def frozen_storage_scenario(args: argparse.Namespace) -> None:
             "S3_SECRET_ACCESS_KEY": storage.server.secret_key,
         }
         site = Site(args.port)
-        server = start_gunicorn(args.app_dir, args.port, args.workers, env)
+        server = start_gunicorn(args.app_dir, args.port, args.workers, env, keep_stderr=False)
         try:
             answering = site.post_message(*buyers[0], one_photo)
             storage.freeze()

@@ -90,6 +90,20 @@ def refuse(message: str, *, opens_at: datetime | None = None) -> Permit:
     return Permit(False, message, opens_at=opens_at)
 
 
+def save_move(
+    row: Model, to: str, refusal: str | None, changes: dict[str, Any] | None = None, *, field: str = "status"
+) -> None:
+    """The tail of every transition function (order, dispute, claim): refuse with the rulebook's
+    reason for not moving, else set `field` to `to` and the other changed fields on the locked row
+    and save only those, with updated_at."""
+    if refusal:
+        raise ActionRefused(refusal)
+    setattr(row, field, to)
+    for name, value in (changes or {}).items():
+        setattr(row, name, value)
+    row.save(update_fields=[field, "updated_at", *(changes or {})])
+
+
 def is_due(deadline: datetime | None, now: datetime) -> bool:
     """A deadline has passed: the same comparison for the pages and the sweeps."""
     return deadline is not None and deadline <= now

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+
 MAX_HEADER_LENGTH = 500
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: int() also reads other scripts' digits
 _SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
@@ -68,6 +70,18 @@ def notice_verify(*, secret: str, header: str, body: bytes, now: datetime, toler
         raise NoticeRejected(401, "bad signature")
     if abs(now.timestamp() - timestamp) > tolerance_seconds:
         raise NoticeRejected(401, "timestamp outside the tolerance")
+
+
+def notice_verify_from(sender: str, *, header: str, body: bytes, now: datetime) -> None:
+    """notice_verify with the secret and tolerance the settings give `sender`: `<sender>_SECRET` and
+    `<sender>_TOLERANCE_SECONDS` (PAYMENT_WEBHOOK, TRACKING_WEBHOOK, MARKETPLACE_FEED)."""
+    notice_verify(
+        secret=getattr(settings, f"{sender}_SECRET"),
+        header=header,
+        body=body,
+        now=now,
+        tolerance_seconds=getattr(settings, f"{sender}_TOLERANCE_SECONDS"),
+    )
 
 
 def _finite(text: str) -> float:

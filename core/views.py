@@ -7,7 +7,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
 from django.db import Error as DatabaseError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +15,7 @@ from django.views import defaults
 
 from .cache_outage import CACHE_UNREACHABLE, cache_outage_response, is_cache_outage
 from .errors import ActionRefused
+from .redis_cache import RedisCache
 
 logger = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.emails import email_queue
 from accounts.models import User
 from core.errors import ActionRefused
+from core.rules import save_move
 
 from . import outcomes, policy, presenters, rules, selectors, services
 from .links import evidence_link_clean
@@ -65,13 +66,9 @@ def _move(
     **details: Any,
 ) -> None:
     """The one place a claim's stage changes (CLAIM_PIPELINE in rules)."""
-    if message := rules.claim_transition_refusal(claim, to):
-        raise ActionRefused(message)
+    refusal = rules.claim_transition_refusal(claim, to)
     details.setdefault("stage", {"old": claim.stage, "new": to})
-    claim.stage = to
-    for field, value in (changes or {}).items():
-        setattr(claim, field, value)
-    claim.save(update_fields=["stage", "updated_at", *(changes or {})])
+    save_move(claim, to, refusal, changes, field="stage")
     services.record(dispute, event, actor, **details)
 
 

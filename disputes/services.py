@@ -22,6 +22,7 @@ from accounts.models import User
 from core.dates import days_lazy
 from core.errors import ActionRefused
 from core.money import money_lazy
+from core.rules import save_move
 from core.tracking_numbers import tracking_number_normalise, tracking_number_problem
 from orders import rules as order_rules
 from orders import selectors as order_selectors
@@ -159,12 +160,7 @@ def dispute_transition(
     Call inside transaction.atomic with the row locked by dispute_lock(). Refuses a move the
     pipeline does not allow from the status the row holds now.
     """
-    if message := rules.transition_refusal(dispute, to):
-        raise ActionRefused(message)
-    dispute.status = to
-    for field, value in (changes or {}).items():
-        setattr(dispute, field, value)
-    dispute.save(update_fields=["status", "updated_at", *(changes or {})])
+    save_move(dispute, to, rules.transition_refusal(dispute, to), changes)
     record(dispute, event, actor, **details)
     if to in outcomes.ENDED:
         outcomes.dispute_closed(dispute, now=dispute.closed_at or timezone.now())
@@ -423,6 +419,10 @@ def offer_make(
     )
     message = Message.objects.create(dispute=dispute, author=user, kind=Message.Kind.OFFER, text=note.strip())
     claim_attachments(owner=user, ids=attachment_ids or [], message=message)
+    # The history says what was offered, the return and its postage included.
+    terms: dict[str, Any] = {"offer": offer.pk, "amount": str(amount)}
+    if return_required:
+        terms |= {"return_required": True, "postage_limit": str(return_postage_limit or "")}
     if dispute.status == S.AWAITING_SELLER:
         dispute_transition(
             dispute,
@@ -430,11 +430,10 @@ def offer_make(
             event=DisputeEvent.Kind.OFFER_MADE,
             actor=user,
             changes={"seller_answer_due_at": None},
-            offer=offer.pk,
-            amount=str(amount),
+            **terms,
         )
     else:
-        record(dispute, DisputeEvent.Kind.OFFER_MADE, user, offer=offer.pk, amount=str(amount))
+        record(dispute, DisputeEvent.Kind.OFFER_MADE, user, **terms)
     headline = presenters.OFFER_BY_SELLER if role == Role.SELLER else presenters.OFFER_BY_BUYER
     reader = Role.BUYER if role == Role.SELLER else Role.SELLER
     lines: tuple[StrOrPromise, ...] = (presenters.OFFER_ITEM_LINES[(offer.return_required, reader)],)

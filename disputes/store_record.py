@@ -97,10 +97,6 @@ class StoreRecord:
         return sorted({currency for figures in self.windows for currency in figures.refunds})
 
     @property
-    def pending_currencies(self) -> list[str]:
-        return sorted({currency for figures in self.windows for currency in figures.refunds_pending})
-
-    @property
     def figure_rows(self) -> list[FigureRow]:
         """Every figure with its value in each window, in the order the page and the CSV show them."""
 
@@ -134,26 +130,29 @@ class StoreRecord:
                 lambda figures: figures.claims_not_final,
             ),
         ]
-        rows += [
-            FigureRow(
-                _("Возвращено покупателям (деньги зачислены), %(currency)s") % {"currency": currency},
-                [figures.refunds.get(currency) for figures in self.windows],
-                currency=currency,
-            )
-            for currency in self.currencies
-        ] or [
+
+        def money_rows(label: str, amounts: Callable[[WindowFigures], dict[str, Decimal]]) -> list[FigureRow]:
+            """One line per currency any window has an amount in; `label` names it by %(currency)s."""
+            currencies = sorted({currency for figures in self.windows for currency in amounts(figures)})
+            return [
+                FigureRow(
+                    label % {"currency": currency},
+                    [amounts(figures).get(currency) for figures in self.windows],
+                    currency=currency,
+                )
+                for currency in currencies
+            ]
+
+        rows += money_rows(
+            _("Возвращено покупателям (деньги зачислены), %(currency)s"), lambda figures: figures.refunds
+        ) or [
             FigureRow(
                 _("Возвращено покупателям (деньги зачислены)"), [None for _figures in self.windows], placeholder=True
             )
         ]
-        rows += [
-            FigureRow(
-                _("Возвраты в пути (запрошены, ещё не зачислены), %(currency)s") % {"currency": currency},
-                [figures.refunds_pending.get(currency) for figures in self.windows],
-                currency=currency,
-            )
-            for currency in self.pending_currencies
-        ]
+        rows += money_rows(
+            _("Возвраты в пути (запрошены, ещё не зачислены), %(currency)s"), lambda figures: figures.refunds_pending
+        )
         rows.append(
             row(_("Подтверждённых жалоб на магазин (закрыты за период)"), lambda figures: figures.reports_upheld)
         )

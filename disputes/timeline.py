@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.money import format_money
 
-from .models import Claim, Dispute, DisputeEvent, Winner
+from .models import Claim, Dispute, DisputeEvent, Winner, return_postage_sentence
 from .problems import ALL_PROBLEMS
 
 
@@ -61,6 +61,9 @@ def describe(event: DisputeEvent, dispute: Dispute, *, for_staff: bool) -> list[
         lines.append(str(Winner(details["winner"]).label))
     if details.get("return_required"):
         lines.append(_("товар вернуть продавцу"))
+        if "postage_limit" in details:
+            limit = details["postage_limit"]
+            lines.append(str(return_postage_sentence(Decimal(limit) if limit else None, currency, "")))
     if "tracking_number" in details:
         lines.append(_("трек: %(number)s") % {"number": details["tracking_number"]})
     if event.kind == DisputeEvent.Kind.EVIDENCE_REQUESTED:

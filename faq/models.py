@@ -1,3 +1,5 @@
+from typing import overload
+
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +17,22 @@ def _in_language(obj, field: str, language: str | None = None) -> str:
         if english:
             return english
     return getattr(obj, f"{field}_ru")
+
+
+class InLanguage:
+    """A text kept twice, as `<name>_ru` and `<name>_en`, read in the page's language (_in_language)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.field = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> "InLanguage": ...
+
+    @overload
+    def __get__(self, obj: models.Model, owner: type | None = None) -> str: ...
+
+    def __get__(self, obj: models.Model | None, owner: type | None = None) -> "str | InLanguage":
+        return self if obj is None else _in_language(obj, self.field)
 
 
 class Category(models.Model):
@@ -36,13 +54,9 @@ class Category(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("faq:category", args=[self.slug])
 
-    @property
-    def title(self) -> str:
-        return _in_language(self, "title")
-
-    @property
-    def description(self) -> str:
-        return _in_language(self, "description")
+    # The texts in the page's language.
+    title = InLanguage()
+    description = InLanguage()
 
 
 class Article(models.Model):
@@ -103,17 +117,10 @@ class Article(models.Model):
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
-    @property
-    def title(self) -> str:
-        return _in_language(self, "title")
-
-    @property
-    def summary(self) -> str:
-        return _in_language(self, "summary")
-
-    @property
-    def body_html(self) -> str:
-        return _in_language(self, "body_html")
+    # The texts in the page's language.
+    title = InLanguage()
+    summary = InLanguage()
+    body_html = InLanguage()
 
     @property
     def toc(self) -> list:

@@ -281,19 +281,20 @@ REDIS_CACHE_TIMEOUT_SECONDS = env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=0
 # What a page that needed Redis tells the browser (the Retry-After header of the 503 page).
 REDIS_OUTAGE_RETRY_AFTER_SECONDS = 30
 if _cache_url:
+    # Django's Redis cache with one redis-py client kept per process (core/redis_cache.py).
     _redis_options = {
         "socket_connect_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
         "socket_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.redis_cache.RedisCache",
             "LOCATION": _cache_url,
             "OPTIONS": _redis_options,
         },
         # Sessions apart from the rest, so that clearing the page cache never signs anyone out.
         "sessions": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.redis_cache.RedisCache",
             "LOCATION": _cache_url,
             "KEY_PREFIX": "session",
             "OPTIONS": _redis_options,

@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw
 from accounts.models import User
 from core.demo import demo_step
 
-from . import feed, services
-from .models import FeedEvent, Order, OrderEvent, OrderItem, Refund, SupportRequest, TrackingEvent
+from . import feed, payments, services
+from .models import FeedEvent, Order, OrderItem, Refund, SupportRequest, TrackingEvent
 
 # number, buyer, store owner, state, days since paid, protection days, currency, tracking, items
 DEMO_ORDERS = [
@@ -337,21 +337,17 @@ def _after_the_feed(order: Order, state: str, now: datetime) -> None:
             services.order_transition(
                 order_id=order.pk,
                 to_status=Order.Status.CANCELLED,
-                event=OrderEvent.Kind.CANCELLED,
                 actor=None,
                 now=cancelled_at,
                 changes={"cancelled_at": cancelled_at, "cancel_reason": Order.CancelReason.NOT_SHIPPED},
                 details={"reason": Order.CancelReason.NOT_SHIPPED},
             )
-        Refund.objects.create(
-            order=order,
-            purpose=Refund.Purpose.CANCELLATION,
+        payments.refund_already_completed(
+            order,
             amount=order.total_amount,
             currency=order.currency,
             reference=f"RF-{order.number}-DEMO",
-            status=Refund.Status.COMPLETED,
             requested_at=cancelled_at,
-            sent_at=cancelled_at,
             completed_at=cancelled_at + timedelta(hours=2),
             confirmed_by=Refund.ConfirmedBy.GATEWAY,
         )

@@ -38,7 +38,7 @@ from accounts.marketplace import MARKETPLACE_ID, MarketplaceAccounts, Person, St
 from accounts.models import User
 from core.errors import ActionRefused
 from core.rules import Role
-from core.signatures import NoticeRejected, notice_json, notice_verify
+from core.signatures import NoticeRejected, notice_json, notice_verify_from
 
 from . import payments, rules, services, shipping
 from .models import Currency, FeedEvent, Order, OrderCancellation, OrderEvent, OrderItem, Refund, TrackingEvent
@@ -217,15 +217,23 @@ def _marketplace_id(container: dict[str, Any], path: str) -> str:
     return value
 
 
+def _checked_text(
+    container: dict[str, Any], key: str, path: str, *, max_length: int, check: Callable[[str], None], must_be: str
+) -> str:
+    """An optional text that, when given, passes `check` (a Django validator)."""
+    value = _text(container, key, path, max_length=max_length, required=False)
+    if value:
+        try:
+            check(value)
+        except ValidationError:
+            raise FeedInvalid(f"{path}{key} must be {must_be}") from None
+    return value
+
+
 def _person(container: dict[str, Any], key: str, path: str) -> Person:
     who = _object(container, key, path)
     where = f"{path}{key}."
-    email = _text(who, "email", where, max_length=254, required=False)
-    if email:
-        try:
-            _valid_email(email)
-        except ValidationError:
-            raise FeedInvalid(f"{where}email must be an e-mail address") from None
+    email = _checked_text(who, "email", where, max_length=254, check=_valid_email, must_be="an e-mail address")
     return Person(_marketplace_id(who, where), email, _text(who, "name", where, max_length=150, required=False))
 
 
@@ -248,12 +256,9 @@ def _snapshot(order: dict[str, Any]) -> Snapshot:
         where = f"order.items[{index}]."
         if not isinstance(raw, dict):
             raise FeedInvalid(f"order.items[{index}] must be an object")
-        image_url = _text(raw, "image_url", where, max_length=500, required=False)
-        if image_url:
-            try:
-                _valid_url(image_url)
-            except ValidationError:
-                raise FeedInvalid(f"{where}image_url must be an http(s) address") from None
+        image_url = _checked_text(
+            raw, "image_url", where, max_length=500, check=_valid_url, must_be="an http(s) address"
+        )
         items.append(
             Item(
                 title=_text(raw, "title", where, max_length=255),
@@ -343,13 +348,7 @@ def feed_receive(*, body: bytes, signature_header: str, now: datetime | None = N
     """One signed event from the marketplace; raises NoticeRejected (400 with the reason for a body
     or header that cannot be read, 401 for a bad signature, 503 without a configured secret)."""
     now = now or timezone.now()
-    notice_verify(
-        secret=settings.MARKETPLACE_FEED_SECRET,
-        header=signature_header,
-        body=body,
-        now=now,
-        tolerance_seconds=settings.MARKETPLACE_FEED_TOLERANCE_SECONDS,
-    )
+    notice_verify_from("MARKETPLACE_FEED", header=signature_header, body=body, now=now)
     return feed_body_apply(body, source=FeedEvent.Source.FEED, now=now)
 
 
@@ -588,7 +587,6 @@ def _shipped(order: Order, event: OrderFeedEvent, context: _Context) -> None:
     shipped = services.order_transition(
         order_id=order.pk,
         to_status=Order.Status.IN_TRANSIT,
-        event=OrderEvent.Kind.SHIPPED,
         actor=None,
         now=context.now,
         changes={
@@ -644,7 +642,6 @@ def _cancel(order: Order, event: OrderFeedEvent, context: _Context) -> Order:
     cancelled = services.order_transition(
         order_id=order.pk,
         to_status=Order.Status.CANCELLED,
-        event=OrderEvent.Kind.CANCELLED,
         actor=None,
         now=context.now,
         changes={"cancelled_at": event.occurred_at, "cancel_reason": Order.CancelReason.MARKETPLACE},
@@ -708,15 +705,12 @@ def _refunded(order: Order, event: OrderFeedEvent, context: _Context) -> None:
         raise _stale(f"order {order.number}'s cancellation is already refunded here")
     if event.amount > order.total_amount:
         raise _Refused(f"order {order.number} was paid {order.total_amount} {order.currency}, less than {event.amount}")
-    Refund.objects.create(
-        order=order,
-        purpose=Refund.Purpose.CANCELLATION,
+    payments.refund_already_completed(
+        order,
         amount=event.amount,
         currency=event.currency,
         reference=f"MP-{order.number}",
-        status=Refund.Status.COMPLETED,
         requested_at=event.occurred_at,
-        sent_at=event.occurred_at,
         completed_at=event.occurred_at,
         confirmed_by=Refund.ConfirmedBy.FEED,
         gateway_reference=event.event_id[:80],

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.emails import email_queue
 from accounts.models import User
 from core.errors import ActionRefused
+from core.rules import save_move
 
 from . import rules
 from .models import Order, OrderEvent, ProtectionExtension, SupportRequest
@@ -30,18 +31,28 @@ def _role(order: Order, actor: User | None) -> Role:
 _record = OrderEvent.record
 
 
+# The event that records an order's move into each status: a status is entered one way.
+ENTERED_BY: dict[str, str] = {
+    Order.Status.IN_TRANSIT: OrderEvent.Kind.SHIPPED,
+    Order.Status.DELIVERED: OrderEvent.Kind.DELIVERED,
+    Order.Status.CONFIRMED: OrderEvent.Kind.CONFIRMED,
+    Order.Status.COMPLETED: OrderEvent.Kind.COMPLETED,
+    Order.Status.CANCELLED: OrderEvent.Kind.CANCELLED,
+}
+
+
 def order_transition(
     *,
     order_id: int,
     to_status: str,
-    event: str,
     actor: User | None,
     now: datetime,
     action: rules.Action | None = None,
     changes: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
 ) -> Order:
-    """Move an order to `to_status`, the only way an order's status changes.
+    """Move an order to `to_status`, the only way an order's status changes, with the event that
+    enters that status (ENTERED_BY).
 
     Must run inside a transaction. `action` is the rulebook's action that must still be allowed
     to `actor` (the system when None) once the row is locked.
@@ -50,13 +61,8 @@ def order_transition(
     # The action's own rule first: its reason says more than "the order moved on".
     if action is not None:
         rules.require(action, order, _role(order, actor), now)
-    if message := rules.transition_refusal(order, to_status):
-        raise ActionRefused(message)
-    order.status = to_status
-    for field, value in (changes or {}).items():
-        setattr(order, field, value)
-    order.save(update_fields=["status", "updated_at", *(changes or {})])
-    _record(order, event, actor, **(details or {}))
+    save_move(order, to_status, rules.transition_refusal(order, to_status), changes)
+    _record(order, ENTERED_BY[to_status], actor, **(details or {}))
     return order
 
 
@@ -66,7 +72,6 @@ def order_confirm_receipt(*, order: Order, buyer: User, now: datetime | None = N
     return order_transition(
         order_id=order.pk,
         to_status=Order.Status.CONFIRMED,
-        event=OrderEvent.Kind.CONFIRMED,
         actor=buyer,
         now=now,
         action=Action.CONFIRM,
@@ -169,7 +174,6 @@ def order_complete_expired(*, order_id: int, now: datetime | None = None, notify
         order = order_transition(
             order_id=order_id,
             to_status=Order.Status.COMPLETED,
-            event=OrderEvent.Kind.COMPLETED,
             actor=None,
             now=now,
             action=Action.COMPLETE,

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.emails import email_queue
 from accounts.models import User
 from core.errors import ActionRefused
-from core.signatures import NoticeRejected, notice_json, notice_text, notice_verify
+from core.signatures import NoticeRejected, notice_json, notice_text, notice_verify_from
 from core.tracking_numbers import (
     MAX_LENGTH,
     MAX_TYPED_LENGTH,
@@ -52,7 +51,6 @@ def order_ship(*, order: Order, seller: User, tracking_number: str, now: datetim
     order = order_transition(
         order_id=order.pk,
         to_status=Order.Status.IN_TRANSIT,
-        event=OrderEvent.Kind.SHIPPED,
         actor=seller,
         now=now,
         action=Action.SHIP,
@@ -142,7 +140,6 @@ def _cancel(order: Order, *, reason: str, actor: User | None, now: datetime) -> 
     order = order_transition(
         order_id=order.pk,
         to_status=Order.Status.CANCELLED,
-        event=OrderEvent.Kind.CANCELLED,
         actor=actor,
         now=now,
         changes={"cancelled_at": now, "cancel_reason": reason},
@@ -244,7 +241,6 @@ def tracking_event_record(
         order = order_transition(
             order_id=order.pk,
             to_status=Order.Status.DELIVERED,
-            event=OrderEvent.Kind.DELIVERED,
             actor=None,
             now=now,
             changes=changes,
@@ -310,13 +306,7 @@ def tracking_notice_receive(*, body: bytes, signature_header: str, now: datetime
     """One signed notice from the logistics system (tracking_notice_fields says what it holds).
     Returns "processed" or "duplicate"; raises NoticeRejected otherwise."""
     now = now or timezone.now()
-    notice_verify(
-        secret=settings.TRACKING_WEBHOOK_SECRET,
-        header=signature_header,
-        body=body,
-        now=now,
-        tolerance_seconds=settings.TRACKING_WEBHOOK_TOLERANCE_SECONDS,
-    )
+    notice_verify_from("TRACKING_WEBHOOK", header=signature_header, body=body, now=now)
     notice = tracking_notice_fields(body)
     # The number is matched in the spelling every form and service stores (core.tracking_numbers).
     order = Order.objects.filter(tracking_number=notice.tracking_number).first()

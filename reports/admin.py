@@ -1,7 +1,9 @@
 """Support's report queue and report page in admin: both sides' evidence on one page, and the
 moves the rulebook allows now (ask the reported party, take it without asking, decide)."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib import admin
@@ -13,6 +15,7 @@ from django.urls import URLPattern
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from accounts.http import signed_in_user
 from core.admin_actions import AdminActionsMixin
@@ -53,6 +56,13 @@ class WaitingOnFilter(admin.SimpleListFilter):
         if self.value() == "party":
             return queryset.filter(status=Report.Status.AWAITING_ANSWER)
         return queryset
+
+
+# The one-click steps of a report's handling (POST to <pk>/<step>/): the service and what staff are told.
+STEPS: dict[str, tuple[Callable[..., object], StrOrPromise]] = {
+    "notify": (services.report_notify, _("Сторона уведомлена; срок ответа записан.")),
+    "take": (services.report_take, _("Жалоба у вас в работе.")),
+}
 
 
 @admin.register(Report)
@@ -107,8 +117,7 @@ class ReportAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         return [
-            self.object_url("notify", self.notify_view),
-            self.object_url("take", self.take_view),
+            *(self.object_url(step, partial(self.step_view, step=step)) for step in STEPS),
             self.object_url("close", self.close_view),
             *super().get_urls(),
         ]
@@ -151,21 +160,14 @@ class ReportAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
             request, "admin/reports/report/page.html", context, status=400 if decision_form else 200
         )
 
-    def notify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def step_view(self, request: HttpRequest, pk: int, *, step: str) -> HttpResponse:
+        """A one-click step of the handling (STEPS): the service runs for the signed-in staff member."""
         report = self.report_case(request, pk)
+        service, success = STEPS[step]
         return self.run_action(
             request,
-            lambda: services.report_notify(report=report, staff=signed_in_user(request)),
-            success=_("Сторона уведомлена; срок ответа записан."),
-            back=self.change_url(pk),
-        )
-
-    def take_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        report = self.report_case(request, pk)
-        return self.run_action(
-            request,
-            lambda: services.report_take(report=report, staff=signed_in_user(request)),
-            success=_("Жалоба у вас в работе."),
+            lambda: service(report=report, staff=signed_in_user(request)),
+            success=success,
             back=self.change_url(pk),
         )
 

@@ -31,29 +31,34 @@ def seed_reports(now: datetime) -> None:
         item_id = order.items.all()[0].item_id
         return ProductLink(item_id=item_id, url=f"https://aliexpress.ru/item/{item_id}.html")
 
-    # Waiting for the seller's answer: `seller` sees it in "Жалобы на меня".
-    waiting, _created = services.report_file(
-        reporter=buyer,
-        order=headphones,
-        link=item_link(headphones),
-        reason="pay_outside",
-        description="Продавец написал в чате, что отправит быстрее, если я переведу 10 $ ему на карту напрямую.",
-        attachment_ids=[],
-        now=now - timedelta(days=3),
-    )
-    services.report_notify(report=waiting, staff=support, now=now - timedelta(days=2))
+    def notified(order: Order, reason: str, description: str, *, days_ago: int) -> Report:
+        """A report on the order's item filed `days_ago` days ago, support notifying the seller a day later."""
+        report, _created = services.report_file(
+            reporter=buyer,
+            order=order,
+            link=item_link(order),
+            reason=reason,
+            description=description,
+            attachment_ids=[],
+            now=now - timedelta(days=days_ago),
+        )
+        services.report_notify(report=report, staff=support, now=now - timedelta(days=days_ago - 1))
+        return report
 
-    # Closed as upheld with a warning after the seller let its time run out.
-    closed, _created = services.report_file(
-        reporter=buyer,
-        order=power_bank,
-        link=item_link(power_bank),
-        reason="false_specs",
-        description="Заявлено 20000 мА·ч, а тестер показывает 6200 мА·ч: ёмкость завышена втрое.",
-        attachment_ids=[],
-        now=now - timedelta(days=12),
+    # Waiting for the seller's answer: `seller` sees it in "Жалобы на меня".
+    notified(
+        headphones,
+        "pay_outside",
+        "Продавец написал в чате, что отправит быстрее, если я переведу 10 $ ему на карту напрямую.",
+        days_ago=3,
     )
-    services.report_notify(report=closed, staff=support, now=now - timedelta(days=11))
+    # Closed as upheld with a warning after the seller let its time run out.
+    closed = notified(
+        power_bank,
+        "false_specs",
+        "Заявлено 20000 мА·ч, а тестер показывает 6200 мА·ч: ёмкость завышена втрое.",
+        days_ago=12,
+    )
     # A sweep's row action: it runs in the caller's transaction, which the demo opens as the sweep would.
     with transaction.atomic(durable=True):
         services.report_close_answer_window(report_id=closed.pk, now=now - timedelta(days=5))

@@ -247,14 +247,14 @@ def test_healthz_says_the_database_is_unavailable_when_it_does_not_answer(redis,
     assert caches and all(line.endswith(": ok") for line in caches)
 
 
-def test_production_gives_up_on_redis_within_a_second_and_uses_djangos_own_backend():
+def test_production_gives_up_on_redis_within_a_second_and_keeps_one_redis_client_per_process():
     production = production_cache_settings("redis://redis.example:6379/1")
     for alias, cache in production["CACHES"].items():
         if alias == FRAGMENT_CACHE:
             # Rendered rows live in each process's memory on purpose (core/fragments.py).
             assert cache["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
             continue
-        assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache", alias
+        assert cache["BACKEND"] == "core.redis_cache.RedisCache", alias
         assert 0 < cache["OPTIONS"]["socket_connect_timeout"] <= 1, alias
         assert 0 < cache["OPTIONS"]["socket_timeout"] <= 1, alias
 

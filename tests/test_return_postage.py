@@ -85,3 +85,27 @@ def test_covering_postage_without_a_return_is_refused_by_the_service_and_next_to
     assert response.status_code == 400
     assert 'id="offer-postage-error"' in page and "только если товар возвращается" in page
     assert "Моё пояснение" in page
+
+
+def history(client, url: str) -> str:
+    text = page_text(client, url)
+    return text[text.index("История спора") :]
+
+
+def test_the_history_keeps_each_offers_return_and_postage_after_a_new_offer_replaced_it(login, order, buyer, seller):
+    dispute = open_dispute(order)
+    offer_with_return(dispute, seller, postage="5.00")
+    services.offer_make(
+        dispute=dispute,
+        user=seller,
+        refund_type="partial",
+        amount=Decimal("15"),
+        return_required=False,
+        note="Без возврата.",
+    )
+    for reader in (buyer, seller):
+        lines = history(login(reader), reverse("disputes:detail", args=[dispute.pk]))
+        assert "товар вернуть продавцу" in lines
+        assert "Пересылку обратно оплачивает покупатель, продавец возмещает её до 5,00 $." in lines
+        # The later offer had no return: its line says only the amount.
+        assert lines.count("товар вернуть продавцу") == 1

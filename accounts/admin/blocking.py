@@ -1,6 +1,9 @@
 """Blocking and unblocking an account from its admin page: a small form each (the reason the user
 will read, or the answer), for staff with accounts.block_user, calling accounts/blocking.py."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -13,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from core.admin_actions import AdminActionsMixin
 
@@ -37,6 +41,35 @@ class AnswerForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
     )
+
+
+@dataclass(frozen=True)
+class Step:
+    """Blocking or unblocking: its form, the page's title (of %(user)s), the service and what staff
+    are told once it is done."""
+
+    form: type[forms.Form]
+    title: StrOrPromise
+    service: Callable[..., object]
+    success: StrOrPromise
+    refusal_on_form: bool = False  # the refusal shown on the form, which keeps what was typed
+
+
+STEPS = {
+    "block": Step(
+        BlockForm,
+        _("Заблокировать %(user)s"),
+        blocking.account_block,
+        _("Аккаунт заблокирован; пользователю отправлено письмо с причиной."),
+        refusal_on_form=True,
+    ),
+    "unblock": Step(
+        AnswerForm,
+        _("Разблокировать %(user)s"),
+        blocking.account_unblock,
+        _("Аккаунт разблокирован; пользователю отправлено письмо."),
+    ),
+}
 
 
 def blocking_refusal(*, staff: User, user: User) -> str | None:
@@ -95,8 +128,10 @@ class BlockingScreens(AdminActionsMixin):
 
     def get_urls(self) -> list[URLPattern]:
         return [
-            self.object_url("block", self.block_view, permission="accounts.block_user"),
-            self.object_url("unblock", self.unblock_view, permission="accounts.block_user"),
+            *(
+                self.object_url(step, partial(self.step_view, step=step), permission="accounts.block_user")
+                for step in STEPS
+            ),
             *super().get_urls(),
         ]
 
@@ -119,38 +154,22 @@ class BlockingScreens(AdminActionsMixin):
         }
         return TemplateResponse(request, "admin/accounts/user/blocking.html", context)
 
-    def block_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def step_view(self, request: HttpRequest, pk: int, *, step: str) -> HttpResponse:
+        """The step's form (GET, or POST with errors) or its service run for the signed-in staff member."""
         user = self.subject(request, pk)
         if isinstance(user, HttpResponse):
             return user
-        form = BlockForm(request.POST or None)
-        title = str(_("Заблокировать %(user)s") % {"user": user})
+        chosen = STEPS[step]
+        form = chosen.form(request.POST or None)
+        title = str(chosen.title % {"user": user})
         if request.method != "POST":
             return self.form_page(request, user, form, title)
         return self.run_action(
             request,
-            lambda: blocking.account_block(user=user, staff=signed_in_user(request), **form.cleaned_data),
+            lambda: chosen.service(user=user, staff=signed_in_user(request), **form.cleaned_data),
             form=form,
             form_page=lambda form: self.form_page(request, user, form, title),
-            # Shown on the form, which keeps the reason and the note typed.
-            refusal_on_form=True,
-            success=_("Аккаунт заблокирован; пользователю отправлено письмо с причиной."),
-            back=self.change_url(user.pk),
-        )
-
-    def unblock_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = self.subject(request, pk)
-        if isinstance(user, HttpResponse):
-            return user
-        form = AnswerForm(request.POST or None)
-        title = str(_("Разблокировать %(user)s") % {"user": user})
-        if request.method != "POST":
-            return self.form_page(request, user, form, title)
-        return self.run_action(
-            request,
-            lambda: blocking.account_unblock(user=user, staff=signed_in_user(request), **form.cleaned_data),
-            form=form,
-            form_page=lambda form: self.form_page(request, user, form, title),
-            success=_("Аккаунт разблокирован; пользователю отправлено письмо."),
+            refusal_on_form=chosen.refusal_on_form,
+            success=chosen.success,
             back=self.change_url(user.pk),
         )
