@@ -2,7 +2,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from statistics import median
+from typing import Any
 
+from django.core.cache import caches
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
@@ -73,8 +75,21 @@ def claim_case_get(*, user: User, claim_pk: int) -> Dispute:
     claim's id; the people the page names (buyer, the store's owner, the arbitrator, the messages'
     authors) come in one query by primary key instead of more tables in the joins (on the bench
     database three accounts in the dispute's join tripled PostgreSQL's planning time)."""
+    rate = ExchangeRate.objects.filter(currency=OuterRef("currency")).order_by("pk")
     try:
-        dispute = dispute_page_queryset(user=user).get(claim__pk=claim_pk)
+        dispute = (
+            dispute_page_queryset(user=user)
+            .annotate(
+                # The policy panel's reads, folded into this query (policy_panel(), rouble_equivalent_of()):
+                # the versions its kept figures are keyed on, and the rate of the dispute's currency.
+                latest_decision_pk=Subquery(Decision.objects.order_by("-pk").values("pk")[:1]),
+                latest_switch_pk=Subquery(PolicyRuleSwitch.objects.order_by("-pk").values("pk")[:1]),
+                rate_pk=Subquery(rate.values("pk")[:1]),
+                rate_rub_per_unit=Subquery(rate.values("rub_per_unit")[:1]),
+                rate_as_of=Subquery(rate.values("as_of")[:1]),
+            )
+            .get(claim__pk=claim_pk)
+        )
     except Dispute.DoesNotExist:
         raise Http404 from None
     claim: Claim = dispute.claim
@@ -149,6 +164,20 @@ def rouble_equivalent(amount: Decimal | None, currency: str) -> tuple[Decimal, E
     return RoubleEquivalents()(amount, currency)
 
 
+def rouble_equivalent_of(dispute: Dispute, amount: Decimal | None) -> tuple[Decimal, ExchangeRate] | None:
+    """rouble_equivalent() in the dispute's currency, from the rate claim_case_get() read with the
+    dispute (no query)."""
+    if not hasattr(dispute, "rate_pk"):  # not read by claim_case_get()
+        return rouble_equivalent(amount, dispute.currency)
+    read: Any = dispute  # with claim_case_get()'s annotations
+    if amount is None or dispute.currency == "RUB" or read.rate_pk is None:
+        return None
+    rate = ExchangeRate(
+        pk=read.rate_pk, currency=dispute.currency, rub_per_unit=read.rate_rub_per_unit, as_of=read.rate_as_of
+    )
+    return to_cents(amount * rate.rub_per_unit), rate
+
+
 class RoubleEquivalents:
     """Rouble equivalents for one page: each currency's rate is read once, however many amounts
     (request, offer, agreement, decision) the page shows beside it."""
@@ -197,6 +226,28 @@ def switched_off_rules() -> frozenset[str]:
     return frozenset(rule for rule, enabled in latest.items() if not enabled)
 
 
+# The claim page's policy figures are kept in each process's memory (the `fragments` cache) under
+# the primary key of the latest row of the table they are read from, which claim_case_get() reads
+# with the dispute: switches and decisions are only ever added (claims.policy_rule_switch,
+# claims.claim_decide), so a new row makes a new key and a kept figure is never stale. The timeout
+# only bounds how long an unused one stays.
+KEPT_FIGURES = "fragments"
+KEPT_FIGURES_SECONDS = 300
+
+
+def switched_off_rules_as_of(latest_switch_pk: int | None) -> frozenset[str]:
+    """switched_off_rules() when the latest switch has primary key `latest_switch_pk` (None: there
+    is none, so every rule is on)."""
+    if latest_switch_pk is None:
+        return frozenset()
+    key = f"policy-off:{latest_switch_pk}"
+    kept: frozenset[str] | None = caches[KEPT_FIGURES].get(key)
+    if kept is None:
+        kept = switched_off_rules()
+        caches[KEPT_FIGURES].set(key, kept, KEPT_FIGURES_SECONDS)
+    return kept
+
+
 # How many of the latest decided claims of the same kind and reason the claim page sums up.
 SIMILAR_WINDOW = 500
 
@@ -216,22 +267,48 @@ class SimilarDecisions:
     outcomes: list[OutcomeShare]
 
 
-def similar_decisions(*, kind: str, problems: list[str], exclude_claim_id: int | None = None) -> SimilarDecisions:
+def _latest_shares(*, kind: str, problems: list[str], limit: int) -> list[tuple[int, str, Decimal]]:
+    """(claim id, winner, refund as a share of what was paid) of the latest `limit` first
+    decisions on claims of this kind and reason, the latest first."""
+    rows = (
+        Decision.objects.filter(kind=Decision.Kind.FIRST, claim__dispute__kind=kind, claim__dispute__problems=problems)
+        .order_by("-decided_at", "-pk")
+        .values_list("claim_id", "winner", "amount", "claim__dispute__paid_amount")[:limit]
+    )
+    return [(claim_id, winner, amount / paid if paid else Decimal("0")) for claim_id, winner, amount, paid in rows]
+
+
+def similar_decisions(
+    *,
+    kind: str,
+    problems: list[str],
+    exclude_claim_id: int | None = None,
+    kept_as_of: tuple[int | None] | None = None,
+) -> SimilarDecisions:
     """How the latest first decisions on claims of the same kind and reason went: how often each
     outcome was chosen and its median refund as a share of what was paid (orders are in different
     currencies, so amounts are compared as shares of what was paid for the disputed item). One
-    query, bounded by SIMILAR_WINDOW."""
-    decisions = Decision.objects.filter(
-        kind=Decision.Kind.FIRST, claim__dispute__kind=kind, claim__dispute__problems=problems
-    )
-    if exclude_claim_id is not None:
-        decisions = decisions.exclude(claim_id=exclude_claim_id)
-    rows = decisions.order_by("-decided_at", "-pk").values_list("winner", "amount", "claim__dispute__paid_amount")[
-        :SIMILAR_WINDOW
-    ]
+    query, bounded by SIMILAR_WINDOW; none when the caller gives the latest decision's primary key
+    (`kept_as_of=(pk,)`, `(None,)` when there is no decision at all) and this process has read the
+    figures as of that decision already (they are kept per kind and reason, without leaving out
+    the claim, which is left out here)."""
+    # One more than the window: a claim has at most one first decision, so leaving it out of the
+    # latest SIMILAR_WINDOW + 1 leaves the latest SIMILAR_WINDOW of the others.
+    limit = SIMILAR_WINDOW + 1
+    if kept_as_of is None:
+        latest = _latest_shares(kind=kind, problems=problems, limit=limit)
+    elif kept_as_of[0] is None:
+        latest = []
+    else:
+        key = f"similar:{kept_as_of[0]}:{kind}:{','.join(problems)}"
+        kept: list[tuple[int, str, Decimal]] | None = caches[KEPT_FIGURES].get(key)
+        if kept is None:
+            kept = _latest_shares(kind=kind, problems=problems, limit=limit)
+            caches[KEPT_FIGURES].set(key, kept, KEPT_FIGURES_SECONDS)
+        latest = kept
     shares: dict[str, list[Decimal]] = {}
-    for winner, amount, paid in rows:
-        shares.setdefault(winner, []).append(amount / paid if paid else Decimal("0"))
+    for _claim, winner, share in [row for row in latest if row[0] != exclude_claim_id][:SIMILAR_WINDOW]:
+        shares.setdefault(winner, []).append(share)
     total = sum(len(values) for values in shares.values())
     labels = dict(Winner.choices)
     outcomes = [
@@ -260,9 +337,14 @@ class PolicyPanel:
 
 
 def policy_panel(dispute: Dispute, *, now: datetime) -> PolicyPanel:
-    """The panel from a dispute read by claim_case_get(): two queries (the switched-off rules, the
+    """The panel from a dispute read by claim_case_get(): no query while this process keeps the
+    figures as of the latest switch and decision, else two (the switched-off rules, the
     similar decisions), whatever the case holds."""
-    off = switched_off_rules()
+    # claim_case_get() reads the latest switch's and decision's keys with the dispute: the kept
+    # figures then cost no query.
+    read: Any = dispute  # with claim_case_get()'s annotations, or without
+    folded = hasattr(read, "latest_switch_pk")
+    off = switched_off_rules_as_of(read.latest_switch_pk) if folded else switched_off_rules()
     facts = policy.facts_of(dispute, now=now)
     recommendation = policy.policy.recommend(facts, switched_off=off)
     claim = claim_of(dispute)
@@ -270,7 +352,10 @@ def policy_panel(dispute: Dispute, *, now: datetime) -> PolicyPanel:
         recommendation,
         policy.gaps(facts, recommendation, switched_off=off),
         similar_decisions(
-            kind=dispute.kind, problems=list(dispute.problems), exclude_claim_id=claim.pk if claim else None
+            kind=dispute.kind,
+            problems=list(dispute.problems),
+            exclude_claim_id=claim.pk if claim else None,
+            kept_as_of=(read.latest_decision_pk,) if folded else None,
         ),
         dispute.paid_amount,
     )

@@ -569,3 +569,24 @@ def test_the_claim_page_keeps_a_fixed_number_of_queries(client, claim_dispute, o
         days_given=3,
     )
     assert _queries(client, url) == few
+
+
+def test_the_claim_page_shows_the_requested_amount_in_roubles_at_the_current_rate(client, claim_dispute, olga):
+    import re
+
+    from disputes.models import ExchangeRate
+
+    def equivalent() -> str | None:
+        found = re.search(r"\(≈ ([^)]*)\)", client.get(url).content.decode())
+        return found and found.group(1)
+
+    client.force_login(olga)
+    url = reverse("admin:disputes_claim_change", args=[claim_dispute.claim.pk])
+    assert equivalent() is None
+    rate = ExchangeRate.objects.create(currency="USD", rub_per_unit=Decimal("90"), as_of="2026-11-22")
+    at_90 = equivalent()
+    rate.rub_per_unit = Decimal("100")
+    rate.save()
+    at_100 = equivalent()
+    assert at_90 is not None and at_100 is not None and at_90 != at_100
+    assert at_90.replace("\xa0", " ").startswith(f"{claim_dispute.requested_amount * 90:,.0f}".replace(",", " "))

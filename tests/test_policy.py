@@ -365,6 +365,7 @@ def test_the_claim_page_and_the_report_read_a_fixed_number_of_queries_as_decisio
     before = (_queries(client, page), _queries(client, report), _queries(client, report + "?format=csv"))
     for winner in ("buyer", "split", "buyer"):
         decide(_damaged_claim(with_video=False), winner=winner, amount="5" if winner == "split" else None)
+    client.get(page)  # a new decision makes new kept figures of similar claims: the first request reads them
     after = (_queries(client, page), _queries(client, report), _queries(client, report + "?format=csv"))
     assert after == before
 
@@ -400,3 +401,18 @@ def test_the_consistency_report_downloads_as_csv_through_the_export_helper(db, c
     lines = text.splitlines()
     assert lines[0].startswith('"\ufeffгруппа"') or lines[0].startswith('\ufeff"группа"')
     assert any(line.startswith('"арбитр",') and ",1,1,100,0," in line for line in lines)
+
+
+def test_the_claim_page_sums_up_a_new_decision_at_once(db, client, login):
+    # The similar claims' figures are kept per process under the latest decision: a new one shows
+    # on the next request, and the claim on the page is never counted among its similar claims.
+    decide(_damaged_claim(with_video=False), winner="buyer")
+    dispute = _damaged_claim(with_video=False)
+    staff = arbitrator()
+    login(staff)
+    page = reverse("admin:disputes_claim_change", args=[dispute.claim.pk])
+    assert "1 (100%)" in client.get(page).content.decode()
+    decide(_damaged_claim(with_video=False), winner="seller")
+    content = client.get(page).content.decode()
+    assert "1 (50%)" in content
+    assert content.count("(50%)") == 2

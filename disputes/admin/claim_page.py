@@ -131,7 +131,7 @@ class ClaimPageAdmin(ClaimQueueAdmin):
             ],
             "evidence_form": forms_with_errors.get("evidence_form") or EvidenceRequestForm(),
             "reclassify_form": forms_with_errors.get("reclassify_form") or ReclassifyForm(dispute=dispute),
-            "requested_equivalent": selectors.rouble_equivalent(dispute.requested_amount, dispute.currency),
+            "requested_equivalent": selectors.rouble_equivalent_of(dispute, dispute.requested_amount),
         }
         status = 400 if forms_with_errors else 200
         return TemplateResponse(request, "admin/disputes/claim/page.html", context, status=status)

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.models import Group
 from django.db.models import CharField, QuerySet, TextField, Value
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 from django.http import HttpRequest
@@ -106,15 +105,14 @@ class ArbitratorFilter(admin.SimpleListFilter):
     parameter_name = "arbitrator"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        # Four columns and a semi-join rather than whole rows under DISTINCT over a five-table
-        # join: planned and read in ~0.7 ms instead of ~1.3 ms on every page of the queue.
-        deciding_groups = Group.permissions.through.objects.filter(permission__codename="decide_claim")
-        in_groups = User.groups.through.objects.filter(group_id__in=deciding_groups.values("group_id"))
+        # Two columns under DISTINCT over the groups' join: a query Django builds in half the time
+        # of a semi-join over the through-tables, on every page of the queue (docs/performance.md).
         arbitrators = (
-            User.objects.filter(pk__in=in_groups.values("user_id"))
+            User.objects.filter(groups__permissions__codename="decide_claim")
             .annotate(name=STAFF_NAME)
             .order_by("name", "pk")
             .values_list("pk", "name")
+            .distinct()
         )
         return [("me", _("мои")), ("nobody", _("никто не взял"))] + [(str(pk), name) for pk, name in arbitrators]
 

@@ -6,7 +6,8 @@ it in one query. Its six-table `select_related` join (claim, dispute, order, buy
 arbitrator) took ~3.5 ms to *plan* for 25 rows and fetched ~110 columns; the order number and
 the three names come here as scalar subqueries beside a claim+dispute join instead (planned in
 ~0.3 ms), with only the columns a row shows. The rows' texts are then made once per request in
-Python (labels translated once, one address pattern) rather than per cell in the template.
+Python (labels translated once, one address pattern) rather than per cell in the template, and each
+row's HTML is kept (core/fragments.py) under the values it shows.
 """
 
 from collections.abc import Iterable
@@ -18,14 +19,17 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from accounts.models import Store, User
+from core import fragments
 from core.admin_actions import AdminActionsMixin
 from core.admin_russian import RussianAdminMixin
 from core.money import format_money
@@ -44,9 +48,9 @@ from .filters import (
     WaitingFilter,
 )
 
-# What a row shows; anything else stays in the database (a deferred field read here would cost
-# a query per row: tests/test_claims.py counts the queue's queries).
-ROW_FIELDS = (
+# What a row shows, read as plain values (no model instances): the claim's fields, its dispute's,
+# and the order number and three names as subqueries beside the claim+dispute join.
+ROW_COLUMNS = (
     "pk",
     "stage",
     "opened_at",
@@ -58,23 +62,23 @@ ROW_FIELDS = (
     "dispute__problems",
     "dispute__requested_amount",
     "dispute__currency",
+    "order_number",
+    "buyer_username",
+    "store_name",
+    "arbitrator_name",
 )
 
 
-def slim(claims: QuerySet[Claim]) -> QuerySet[Claim]:
-    """The queue's claims with their dispute's row fields and the four names as subqueries."""
-    return (
-        claims.select_related("dispute")
-        .only(*ROW_FIELDS)
-        .annotate(
-            order_number=Subquery(Order.objects.filter(pk=OuterRef("dispute__order_id")).order_by().values("number")),
-            buyer_username=Subquery(User.objects.filter(pk=OuterRef("dispute__buyer_id")).values("username")),
-            store_name=Subquery(Store.objects.filter(pk=OuterRef("dispute__store_id")).values("name")),
-            arbitrator_name=Subquery(
-                User.objects.filter(pk=OuterRef("assigned_to_id")).annotate(name=STAFF_NAME).values("name")
-            ),
-        )
-    )
+def row_values(claims: QuerySet[Claim]) -> QuerySet[Claim, tuple[Any, ...]]:
+    """The queue's claims as tuples of ROW_COLUMNS."""
+    return claims.annotate(
+        order_number=Subquery(Order.objects.filter(pk=OuterRef("dispute__order_id")).order_by().values("number")),
+        buyer_username=Subquery(User.objects.filter(pk=OuterRef("dispute__buyer_id")).values("username")),
+        store_name=Subquery(Store.objects.filter(pk=OuterRef("dispute__store_id")).values("name")),
+        arbitrator_name=Subquery(
+            User.objects.filter(pk=OuterRef("assigned_to_id")).annotate(name=STAFF_NAME).values("name")
+        ),
+    ).values_list(*ROW_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,49 +103,77 @@ def local_date(moment: datetime) -> str:
     return formats.date_format(timezone.localtime(moment), "j E Y, H:i T")
 
 
-def queue_rows(claims: Iterable[Claim]) -> list[QueueRow]:
+def queue_row_texts(values: list[tuple[Any, ...]]) -> list[QueueRow]:
+    """The rows' texts from row_values()' tuples, each followed by its "waited" text."""
     stages = {value: str(label) for value, label in Claim.Stage.choices}
     kinds = {value: str(label) for value, label in Dispute.Kind.choices}
     problem_labels = {code: str(problem.label) for code, problem in ALL_PROBLEMS.items()}
     # The change page's address for pk 0, whose last two parts are the pk's and "change/".
     head = reverse("admin:disputes_claim_change", args=[0]).removesuffix("0/change/")
-    now = timezone.now()
     rows = []
-    for claim in claims:
-        dispute: Any = claim.dispute
-        undecided = claim.stage in rules.UNDECIDED_STAGES
+    for value in values:
+        (
+            pk,
+            stage,
+            _opened_at,
+            next_due_at,
+            flagged_at,
+            overdue_at,
+            assigned_to_id,
+            kind,
+            problems,
+            requested_amount,
+            currency,
+            order_number,
+            buyer_username,
+            store_name,
+            arbitrator_name,
+            waited,
+        ) = value
+        undecided = stage in rules.UNDECIDED_STAGES
         rows.append(
             QueueRow(
-                pk=claim.pk,
-                url=f"{head}{claim.pk}/change/",
-                order_number=claim.order_number,  # type: ignore[attr-defined]
-                kind=kinds.get(dispute.kind, dispute.kind),
-                stage=stages.get(claim.stage, claim.stage),
-                next_due=local_date(claim.next_due_at) if claim.next_due_at else "",
-                waited=timesince(claim.opened_at, now) if claim.opened_at else "",
-                late="overdue"
-                if claim.overdue_at and undecided
-                else "flagged"
-                if claim.flagged_at and undecided
-                else "",
-                problems="; ".join(problem_labels[code] for code in dispute.problems if code in problem_labels),
-                buyer=claim.buyer_username,  # type: ignore[attr-defined]
-                store=claim.store_name,  # type: ignore[attr-defined]
-                asked=format_money(dispute.requested_amount, dispute.currency),
-                arbitrator=claim.arbitrator_name if claim.assigned_to_id else "—",  # type: ignore[attr-defined]
+                pk=pk,
+                url=f"{head}{pk}/change/",
+                order_number=order_number,
+                kind=kinds.get(kind, kind),
+                stage=stages.get(stage, stage),
+                next_due=local_date(next_due_at) if next_due_at else "",
+                waited=waited,
+                late="overdue" if overdue_at and undecided else "flagged" if flagged_at and undecided else "",
+                problems="; ".join(problem_labels[code] for code in problems if code in problem_labels),
+                buyer=buyer_username,
+                store=store_name,
+                asked=format_money(requested_amount, currency),
+                arbitrator=arbitrator_name if assigned_to_id else "—",
             )
         )
     return rows
 
 
+def queue_rows(values: Iterable[tuple[Any, ...]]) -> list[SafeString]:
+    """Each row's HTML (templates/admin/disputes/claim/_queue_row.html), kept in the `fragments`
+    cache under everything it shows (core/fragments.py): the values read and the "waited" text,
+    which moves with the clock; only the rows not kept are written out."""
+    now = timezone.now()
+    keyed = [(*value, timesince(value[2], now) if value[2] else "") for value in values]
+
+    def draw(missing: list[tuple[Any, ...]]) -> list[str]:
+        return [
+            render_to_string("admin/disputes/claim/_queue_row.html", {"row": row}) for row in queue_row_texts(missing)
+        ]
+
+    return fragments.rendered_rows("claim-queue-row", keyed, key=lambda value: value, render=draw)
+
+
 class ClaimQueue(ChangeList):
-    """Admin's change list whose `result_list` is the page's rows, ready to write out."""
+    """Admin's change list whose `result_list` is the page's rows, written out."""
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
-        # Slimmed only now, on the page's slice: the subqueries' join to the dispute would
+        # Narrowed only now, on the page's slice: the subqueries' join to the dispute would
         # otherwise stay in the paginator's COUNT (10,000 rows: 2.5 ms became 10 ms).
-        self.result_list = queue_rows(slim(self.result_list))
+        self.result_list = queue_rows(row_values(self.result_list))
 
 
 def sort_column(description: StrOrPromise, ordering: str | None = None) -> Any:
