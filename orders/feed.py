@@ -597,6 +597,7 @@ def _shipped(order: Order, event: OrderFeedEvent, context: _Context) -> None:
             ),
         },
         details={"tracking_number": event.tracking_number, "carrier": event.carrier, "source": "marketplace"},
+        happened_at=event.occurred_at,
     )
     overtaken = _close_pending_cancellation(shipped, OrderCancellation.Status.SHIPPED, context.now)
     if overtaken:
@@ -646,6 +647,7 @@ def _cancel(order: Order, event: OrderFeedEvent, context: _Context) -> Order:
         now=context.now,
         changes={"cancelled_at": event.occurred_at, "cancel_reason": Order.CancelReason.MARKETPLACE},
         details={"reason": Order.CancelReason.MARKETPLACE, **({"note": event.note} if event.note else {})},
+        happened_at=event.occurred_at,
     )
     _close_pending_cancellation(cancelled, OrderCancellation.Status.OVERTAKEN, context.now)
     if context.notify:

@@ -50,19 +50,22 @@ def order_transition(
     action: rules.Action | None = None,
     changes: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
+    happened_at: datetime | None = None,
 ) -> Order:
     """Move an order to `to_status`, the only way an order's status changes, with the event that
-    enters that status (ENTERED_BY).
+    enters that status (ENTERED_BY), dated `happened_at` (`now` by default).
 
     Must run inside a transaction. `action` is the rulebook's action that must still be allowed
-    to `actor` (the system when None) once the row is locked.
+    to `actor` (the system when None) once the row is locked. `happened_at` is for news that
+    arrives after the fact (the marketplace's feed says when the parcel left): the history shows
+    when it happened, not when the site heard of it.
     """
     order = order_lock(order_id)
     # The action's own rule first: its reason says more than "the order moved on".
     if action is not None:
         rules.require(action, order, _role(order, actor), now)
     save_move(order, to_status, rules.transition_refusal(order, to_status), changes)
-    _record(order, ENTERED_BY[to_status], actor, **(details or {}))
+    _record(order, ENTERED_BY[to_status], actor, min(happened_at or now, now), **(details or {}))
     return order
 
 

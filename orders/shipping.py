@@ -245,6 +245,7 @@ def tracking_event_record(
             now=now,
             changes=changes,
             details={"happened_at": happened_at.isoformat()},
+            happened_at=happened_at,
         )
         if notify and not order.has_dispute:
             email_queue(

@@ -4,11 +4,13 @@ and malformed input (never a 500)."""
 import json
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from django.utils.formats import date_format
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -119,6 +121,24 @@ def test_delivered_starts_the_15_day_dispute_window(client):
     assert order.protection_due_at == protection_end_after_confirmation(confirmed_at=delivered_at)
     scan = order.tracking_events.get()
     assert (scan.kind, scan.source, scan.location) == ("delivered", TrackingEvent.Source.FEED, "Москва 101000")
+
+
+def test_the_order_history_dates_the_feeds_shipment_and_delivery_when_they_happened(client, login):
+    post_event(client, event("paid", at=ago(days=12)))
+    shipped_at, delivered_at = ago(days=10), ago(days=2)
+    post_event(client, shipped(at=shipped_at))
+    post_event(client, event("delivered", at=delivered_at, delivery={"location": "Москва 101000"}))
+    order = _order()
+    assert order.events.get(kind=OrderEvent.Kind.SHIPPED).created_at == shipped_at
+    assert order.events.get(kind=OrderEvent.Kind.DELIVERED).created_at == delivered_at
+    order.buyer.set_password(PASSWORD)
+    order.buyer.save()
+    login(order.buyer)
+    page = client.get(f"/account/orders/{order.number}/").content.decode()
+    history = page[page.index("История заказа") :]
+    for moment in (shipped_at, delivered_at):
+        day = date_format(timezone.localtime(moment, ZoneInfo("Europe/Moscow")), "j E Y")
+        assert day in history, "the history shows each move on the day it happened, not the day we heard of it"
 
 
 def test_cancelled_by_the_marketplace_cancels_an_unshipped_order_without_our_refund(client):
