@@ -161,13 +161,7 @@ def evidence_request(
 
 @transaction.atomic(durable=True)
 def evidence_answer(
-    *,
-    dispute: Dispute,
-    user: User,
-    text: str,
-    attachment_ids: list[int] | None = None,
-    link: str = "",
-    now: datetime | None = None,
+    *, dispute: Dispute, user: User, now: datetime | None = None, **words: Unpack[services.Words]
 ) -> Message:
     """A party answers the arbitrator's request with text and files; once everyone asked has
     answered, the arbitrator investigates."""
@@ -175,19 +169,12 @@ def evidence_answer(
     dispute, claim, facts = _locked(dispute.pk, user, Action.ANSWER_EVIDENCE, now)
     request = facts.evidence_request
     assert request is not None  # the rule refused otherwise
-    link = evidence_link_clean(link)
-    if not text.strip() and not attachment_ids and not link:
-        raise ActionRefused(_("Напишите ответ или приложите файлы."))
-    role = rules.role_of(dispute, user)
-    message = Message.objects.create(
-        dispute=dispute,
-        author=user,
-        kind=Message.Kind.ANSWER,
-        text=text.strip(),
-        link=link,
-        evidence_request=request,
+    link = evidence_link_clean(words.get("link", ""))
+    empty = _("Напишите ответ или приложите файлы.")
+    message = services.words_message(
+        dispute, user, Message.Kind.ANSWER, words, link=link, empty=empty, evidence_request=request
     )
-    services.claim_attachments(owner=user, ids=attachment_ids or [], message=message)
+    role = rules.role_of(dispute, user)
     if role == Role.BUYER:
         request.buyer_answered_at = now
     else:
