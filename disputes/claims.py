@@ -187,14 +187,7 @@ def evidence_answer(
     request.save(update_fields=["buyer_answered_at", "seller_answered_at", "closed_at"])
     services.record(dispute, DisputeEvent.Kind.EVIDENCE_ANSWERED, user, request=request.pk, message=message.pk)
     if everyone_answered:
-        _move(
-            claim,
-            dispute,
-            to=Claim.Stage.INVESTIGATION,
-            event=DisputeEvent.Kind.EVIDENCE_CLOSED,
-            actor=None,
-            changes={"evidence_due_at": None},
-        )
+        _evidence_in(claim, dispute)
     if claim.assigned_to is not None:
         services.notify(
             dispute,
@@ -203,6 +196,20 @@ def evidence_answer(
             f"evidence-answer:{message.pk}",
         )
     return message
+
+
+def _evidence_in(claim: Claim, dispute: Dispute, **details: Any) -> None:
+    """The evidence request is closed (everyone asked has answered, or its deadline passed): the
+    arbitrator investigates with the evidence there is."""
+    _move(
+        claim,
+        dispute,
+        to=Claim.Stage.INVESTIGATION,
+        event=DisputeEvent.Kind.EVIDENCE_CLOSED,
+        actor=None,
+        changes={"evidence_due_at": None},
+        **details,
+    )
 
 
 def _claim_deadline_facts(dispute: Dispute) -> Facts:
@@ -225,16 +232,7 @@ def evidence_request_close(dispute: Dispute, facts: Facts, now: datetime) -> Cla
     assert request is not None
     request.closed_at = now
     request.save(update_fields=["closed_at"])
-    _move(
-        claim,
-        dispute,
-        to=Claim.Stage.INVESTIGATION,
-        event=DisputeEvent.Kind.EVIDENCE_CLOSED,
-        actor=None,
-        changes={"evidence_due_at": None},
-        request=request.pk,
-        deadline_passed=True,
-    )
+    _evidence_in(claim, dispute, request=request.pk, deadline_passed=True)
     recipients = [user for user in (claim.assigned_to,) if user is not None]
     services.notify(
         dispute,
