@@ -7,7 +7,7 @@ actions with their old and new values) and queues mail after commit.
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.conf import settings
 from django.db import transaction
@@ -161,13 +161,7 @@ def evidence_request(
 
 @transaction.atomic(durable=True)
 def evidence_answer(
-    *,
-    dispute: Dispute,
-    user: User,
-    text: str,
-    attachment_ids: list[int] | None = None,
-    link: str = "",
-    now: datetime | None = None,
+    *, dispute: Dispute, user: User, now: datetime | None = None, **words: Unpack[services.Words]
 ) -> Message:
     """A party answers the arbitrator's request with text and files; once everyone asked has
     answered, the arbitrator investigates."""
@@ -175,19 +169,12 @@ def evidence_answer(
     dispute, claim, facts = _locked(dispute.pk, user, Action.ANSWER_EVIDENCE, now)
     request = facts.evidence_request
     assert request is not None  # the rule refused otherwise
-    link = evidence_link_clean(link)
-    if not text.strip() and not attachment_ids and not link:
-        raise ActionRefused(_("Напишите ответ или приложите файлы."))
-    role = rules.role_of(dispute, user)
-    message = Message.objects.create(
-        dispute=dispute,
-        author=user,
-        kind=Message.Kind.ANSWER,
-        text=text.strip(),
-        link=link,
-        evidence_request=request,
+    link = evidence_link_clean(words.get("link", ""))
+    empty = _("Напишите ответ или приложите файлы.")
+    message = services.words_message(
+        dispute, user, Message.Kind.ANSWER, words, link=link, empty=empty, evidence_request=request
     )
-    services.claim_attachments(owner=user, ids=attachment_ids or [], message=message)
+    role = rules.role_of(dispute, user)
     if role == Role.BUYER:
         request.buyer_answered_at = now
     else:
@@ -200,14 +187,7 @@ def evidence_answer(
     request.save(update_fields=["buyer_answered_at", "seller_answered_at", "closed_at"])
     services.record(dispute, DisputeEvent.Kind.EVIDENCE_ANSWERED, user, request=request.pk, message=message.pk)
     if everyone_answered:
-        _move(
-            claim,
-            dispute,
-            to=Claim.Stage.INVESTIGATION,
-            event=DisputeEvent.Kind.EVIDENCE_CLOSED,
-            actor=None,
-            changes={"evidence_due_at": None},
-        )
+        _evidence_in(claim, dispute)
     if claim.assigned_to is not None:
         services.notify(
             dispute,
@@ -216,6 +196,20 @@ def evidence_answer(
             f"evidence-answer:{message.pk}",
         )
     return message
+
+
+def _evidence_in(claim: Claim, dispute: Dispute, **details: Any) -> None:
+    """The evidence request is closed (everyone asked has answered, or its deadline passed): the
+    arbitrator investigates with the evidence there is."""
+    _move(
+        claim,
+        dispute,
+        to=Claim.Stage.INVESTIGATION,
+        event=DisputeEvent.Kind.EVIDENCE_CLOSED,
+        actor=None,
+        changes={"evidence_due_at": None},
+        **details,
+    )
 
 
 def _claim_deadline_facts(dispute: Dispute) -> Facts:
@@ -238,16 +232,7 @@ def evidence_request_close(dispute: Dispute, facts: Facts, now: datetime) -> Cla
     assert request is not None
     request.closed_at = now
     request.save(update_fields=["closed_at"])
-    _move(
-        claim,
-        dispute,
-        to=Claim.Stage.INVESTIGATION,
-        event=DisputeEvent.Kind.EVIDENCE_CLOSED,
-        actor=None,
-        changes={"evidence_due_at": None},
-        request=request.pk,
-        deadline_passed=True,
-    )
+    _evidence_in(claim, dispute, request=request.pk, deadline_passed=True)
     recipients = [user for user in (claim.assigned_to,) if user is not None]
     services.notify(
         dispute,
@@ -299,11 +284,12 @@ def problem_names(codes: list[str]) -> str:
     return ", ".join(str(ALL_PROBLEMS[code].label) for code in codes if code in ALL_PROBLEMS)
 
 
-def _notify_decision(dispute: Dispute, claim: Claim, decision: Decision) -> None:
+def _notify_decision(dispute: Dispute, claim: Claim, decision: Decision, *, final: bool = False) -> None:
+    """Both parties read the decision; `final` when nobody appealed in time and it is carried out."""
     for user in (dispute.buyer, dispute.store.owner):
         email_queue(
             user=user,
-            template="claim_decision",
+            template="claim_final" if final else "claim_decision",
             context={
                 "dispute": dispute,
                 "claim": claim,
@@ -311,42 +297,31 @@ def _notify_decision(dispute: Dispute, claim: Claim, decision: Decision) -> None
                 # As it stood when the decision was made: an appeal filed before the mail goes out
                 # empties the claim's column, and the mail must not then call the decision final.
                 "appeal_due_at": claim.appeal_due_at if decision.kind == Decision.Kind.FIRST else None,
-                "lines": presenters.decision_mail_lines(dispute, decision, presenters.reader_role(dispute, user.pk)),
+                "lines": presenters.decision_mail_lines(
+                    dispute, decision, presenters.reader_role(dispute, user.pk), final=final
+                ),
             },
-            dedupe_key=f"claim-decision:{decision.pk}:{user.pk}",
+            dedupe_key=f"claim-final:{claim.pk}:{user.pk}" if final else f"claim-decision:{decision.pk}:{user.pk}",
         )
+
+
+class DecisionFields(TypedDict):
+    """What the arbitrator decides, first or on appeal (the decision form's fields)."""
+
+    winner: str
+    amount: Decimal | None
+    return_required: bool
+    reason: str
+    deviation_reason: NotRequired[str]  # why the policy's recommendation was not followed
 
 
 @transaction.atomic(durable=True)
 def claim_decide(
-    *,
-    dispute: Dispute,
-    arbitrator: User,
-    winner: str,
-    amount: Decimal | None,
-    return_required: bool,
-    reason: str,
-    deviation_reason: str = "",
-    now: datetime | None = None,
+    *, dispute: Dispute, arbitrator: User, now: datetime | None = None, **fields: Unpack[DecisionFields]
 ) -> Decision:
     """The arbitrator's decision. Either party may appeal it once within CLAIM_APPEAL_DAYS; after
     that it is carried out."""
-    now = now or timezone.now()
-    dispute, claim, _facts = _locked(dispute.pk, arbitrator, Action.DECIDE_CLAIM, now)
-    decision = _record_decision(
-        dispute,
-        claim,
-        Decision.Kind.FIRST,
-        arbitrator=arbitrator,
-        outcome=(winner, amount, return_required, reason),
-        deviation_reason=deviation_reason,
-        now=now,
-        to=Claim.Stage.DECIDED,
-        event=DisputeEvent.Kind.DECIDED,
-        changes={"appeal_due_at": rules.appeal_due(now), "flag_due_at": None, "overdue_due_at": None},
-    )
-    _notify_decision(dispute, claim, decision)
-    return decision
+    return _decide(dispute, arbitrator, Decision.Kind.FIRST, fields, now or timezone.now())
 
 
 @transaction.atomic(durable=True)
@@ -392,53 +367,24 @@ def appeal_file(
 
 @transaction.atomic(durable=True)
 def appeal_decide(
-    *,
-    dispute: Dispute,
-    arbitrator: User,
-    winner: str,
-    amount: Decimal | None,
-    return_required: bool,
-    reason: str,
-    deviation_reason: str = "",
-    now: datetime | None = None,
+    *, dispute: Dispute, arbitrator: User, now: datetime | None = None, **fields: Unpack[DecisionFields]
 ) -> Decision:
     """A second arbitrator decides the appeal: the decision is final and carried out at once."""
-    now = now or timezone.now()
-    dispute, claim, _facts = _locked(dispute.pk, arbitrator, Action.DECIDE_APPEAL, now)
-    decision = _record_decision(
-        dispute,
-        claim,
-        Decision.Kind.APPEAL,
-        arbitrator=arbitrator,
-        outcome=(winner, amount, return_required, reason),
-        deviation_reason=deviation_reason,
-        now=now,
-        to=Claim.Stage.FINAL,
-        event=DisputeEvent.Kind.APPEAL_DECIDED,
-        changes={"final_at": now},
-    )
-    _carry_out(dispute, decision, now=now)
-    _notify_decision(dispute, claim, decision)
-    return decision
+    return _decide(dispute, arbitrator, Decision.Kind.APPEAL, fields, now or timezone.now())
 
 
-def _record_decision(
-    dispute: Dispute,
-    claim: Claim,
-    kind: str,
-    *,
-    arbitrator: User,
-    outcome: tuple[str, Decimal | None, bool, str],
-    deviation_reason: str,
-    now: datetime,
-    to: str,
-    event: str,
-    changes: dict[str, Any],
-) -> Decision:
+def _decide(dispute: Dispute, arbitrator: User, kind: str, fields: DecisionFields, now: datetime) -> Decision:
     """Check a decision (first or on appeal) against the rules, store it with the policy's
-    recommendation (and why the arbitrator went against it), and move the claim."""
-    winner, amount, return_required, reason = outcome
-    check = rules.decision_check(dispute, winner=winner, amount=amount, return_required=return_required, reason=reason)
+    recommendation (and why the arbitrator went against it), move the claim and tell the parties."""
+    appeal = kind == Decision.Kind.APPEAL
+    dispute, claim, _facts = _locked(
+        dispute.pk, arbitrator, Action.DECIDE_APPEAL if appeal else Action.DECIDE_CLAIM, now
+    )
+    winner, return_required, reason = fields["winner"], fields["return_required"], fields["reason"]
+    deviation_reason = fields.get("deviation_reason", "")
+    check = rules.decision_check(
+        dispute, winner=winner, amount=fields["amount"], return_required=return_required, reason=reason
+    )
     if check.problems:
         raise ActionRefused(check.problems[0][1])
     amount = check.amount
@@ -468,6 +414,12 @@ def _record_decision(
         followed_recommendation=followed,
         deviation_reason="" if followed is not False else deviation_reason.strip(),
     )
+    changes: dict[str, Any]
+    if appeal:
+        to, event, changes = Claim.Stage.FINAL, DisputeEvent.Kind.APPEAL_DECIDED, {"final_at": now}
+    else:
+        to, event = Claim.Stage.DECIDED, DisputeEvent.Kind.DECIDED
+        changes = {"appeal_due_at": rules.appeal_due(now), "flag_due_at": None, "overdue_due_at": None}
     _move(
         claim,
         dispute,
@@ -483,6 +435,9 @@ def _record_decision(
         followed_recommendation=followed,
         **({"deviation_reason": decision.deviation_reason} if decision.deviation_reason else {}),
     )
+    if appeal:
+        _carry_out(dispute, decision, now=now)
+    _notify_decision(dispute, claim, decision)
     return decision
 
 
@@ -517,23 +472,7 @@ def claim_finalize(dispute: Dispute, facts: Facts, now: datetime) -> Claim | Non
         changes={"appeal_due_at": None, "final_at": now},
     )
     _carry_out(dispute, decision, now=now)
-    for user in (dispute.buyer, dispute.store.owner):
-        email_queue(
-            user=user,
-            template="claim_final",
-            context={
-                "dispute": dispute,
-                "claim": claim,
-                "decision": decision,
-                # As it stood when the decision was made: an appeal filed before the mail goes out
-                # empties the claim's column, and the mail must not then call the decision final.
-                "appeal_due_at": claim.appeal_due_at if decision.kind == Decision.Kind.FIRST else None,
-                "lines": presenters.decision_mail_lines(
-                    dispute, decision, presenters.reader_role(dispute, user.pk), final=True
-                ),
-            },
-            dedupe_key=f"claim-final:{claim.pk}:{user.pk}",
-        )
+    _notify_decision(dispute, claim, decision, final=True)
     return claim
 
 
@@ -541,21 +480,14 @@ def claim_finalize(dispute: Dispute, facts: Facts, now: datetime) -> Claim | Non
 @services.deadline_service(Action.FLAG_CLAIM, facts=_claim_locked)
 def claim_flag_undecided(dispute: Dispute, facts: Facts, now: datetime) -> Claim:
     """A claim waiting too long for a decision: flagged for arbitrators (list filter, digest)."""
-    claim = dispute.claim
-    claim.flagged_at, claim.flag_due_at = now, None
-    claim.save(update_fields=["flagged_at", "flag_due_at", "updated_at"])
-    services.record(dispute, DisputeEvent.Kind.CLAIM_FLAGGED, None)
-    return claim
+    return _deadline_passed(dispute, DisputeEvent.Kind.CLAIM_FLAGGED, now, at="flagged_at", due="flag_due_at")
 
 
 @transaction.atomic(savepoint=False)
 @services.deadline_service(Action.MARK_CLAIM_OVERDUE, facts=_claim_locked)
 def claim_mark_overdue(dispute: Dispute, facts: Facts, now: datetime) -> Claim:
     """A claim past the longest time for a decision: overdue, and the head of arbitration is told."""
-    claim = dispute.claim
-    claim.overdue_at, claim.overdue_due_at = now, None
-    claim.save(update_fields=["overdue_at", "overdue_due_at", "updated_at"])
-    services.record(dispute, DisputeEvent.Kind.CLAIM_OVERDUE, None)
+    claim = _deadline_passed(dispute, DisputeEvent.Kind.CLAIM_OVERDUE, now, at="overdue_at", due="overdue_due_at")
     for head in arbitration_heads():
         email_queue(
             user=head,
@@ -563,6 +495,16 @@ def claim_mark_overdue(dispute: Dispute, facts: Facts, now: datetime) -> Claim:
             context={"dispute": dispute, "claim": claim},
             dedupe_key=f"claim-overdue:{dispute.pk}:{head.pk}",
         )
+    return claim
+
+
+def _deadline_passed(dispute: Dispute, event: str, now: datetime, *, at: str, due: str) -> Claim:
+    """A claim's deadline passed: when is kept in `at`, the deadline in `due` is cleared."""
+    claim = dispute.claim
+    setattr(claim, at, now)
+    setattr(claim, due, None)
+    claim.save(update_fields=[at, due, "updated_at"])
+    services.record(dispute, event, None)
     return claim
 
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, TypedDict, Unpack
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -464,24 +464,36 @@ def offer_refuse(*, dispute: Dispute, offer_id: int, user: User, now: datetime |
 # --- messages -------------------------------------------------------------------------------
 
 
-@transaction.atomic(durable=True)
-def message_post(
-    *,
-    dispute: Dispute,
-    user: User,
-    text: str,
-    attachment_ids: list[int] | None = None,
-    link: str = "",
-    now: datetime | None = None,
+class Words(TypedDict):
+    """What a party writes in the thread (a message, an answer to the arbitrator): text, the ids of
+    files uploaded for it and a link to a video."""
+
+    text: str
+    attachment_ids: NotRequired[list[int] | None]
+    link: NotRequired[str]
+
+
+def words_message(
+    dispute: Dispute, user: User, kind: str, words: Words, *, link: str, empty: str, **fields: Any
 ) -> Message:
+    """The party's words as a message with their files; `link` as evidence_link_clean() left it,
+    `empty` the refusal when there is neither text nor a file nor a link."""
+    text, attachment_ids = words["text"].strip(), words.get("attachment_ids") or []
+    if not text and not attachment_ids and not link:
+        raise ActionRefused(empty)
+    message = Message.objects.create(dispute=dispute, author=user, kind=kind, text=text, link=link, **fields)
+    claim_attachments(owner=user, ids=attachment_ids, message=message)
+    return message
+
+
+@transaction.atomic(durable=True)
+def message_post(*, dispute: Dispute, user: User, now: datetime | None = None, **words: Unpack[Words]) -> Message:
     now = now or timezone.now()
-    link = evidence_link_clean(link)
+    link = evidence_link_clean(words.get("link", ""))
     dispute, role = _locked_for(Action.POST_MESSAGE, dispute, user, now)
-    if not text.strip() and not attachment_ids and not link:
-        raise ActionRefused(_("Напишите сообщение, приложите файл или ссылку на видео."))
-    kind = Message.Kind.EVIDENCE if attachment_ids or link else Message.Kind.MESSAGE
-    message = Message.objects.create(dispute=dispute, author=user, kind=kind, text=text.strip(), link=link)
-    claim_attachments(owner=user, ids=attachment_ids or [], message=message)
+    kind = Message.Kind.EVIDENCE if words.get("attachment_ids") or link else Message.Kind.MESSAGE
+    empty = _("Напишите сообщение, приложите файл или ссылку на видео.")
+    message = words_message(dispute, user, kind, words, link=link, empty=empty)
     record(dispute, DisputeEvent.Kind.MESSAGE, user, message=message.pk)
     recipients = [_other_party(dispute, role)] if role in rules.PARTIES else [dispute.buyer, dispute.store.owner]
     notify(
