@@ -57,3 +57,25 @@ def test_demo_claims_cover_the_stages_arbitrators_and_parties_meet(settings):
     assert {"processing", "awaiting_parties", "decided", "appeal"} <= stages
     assert Claim.objects.filter(stage="processing", assigned_to__isnull=True).exists()
     assert User.objects.get(username="head").groups.filter(name="arbitration_heads").exists()
+
+
+def test_demo_histories_agree_with_the_dates_their_pages_show(settings):
+    """Every dated step of a demo story (events, messages, offers) stands where the headers put it:
+    the claim opens when the history says it was escalated, the decision when it was decided."""
+    from disputes.models import Claim, Dispute, DisputeEvent
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    for dispute in Dispute.objects.all():
+        opened = dispute.events.get(kind=DisputeEvent.Kind.OPENED).created_at
+        assert opened == dispute.opened_at
+        for rows in (dispute.events.all(), dispute.messages.all(), dispute.offers.all()):
+            assert all(opened <= row.created_at < dispute.updated_at for row in rows), dispute.order.number
+        request = dispute.messages.order_by("pk").first()
+        assert request is not None and request.created_at == opened
+    for claim in Claim.objects.select_related("dispute"):
+        escalated = claim.dispute.events.get(kind=DisputeEvent.Kind.ESCALATED)
+        assert escalated.created_at == claim.opened_at
+        for decision in claim.decisions.all():
+            kind = DisputeEvent.Kind.DECIDED if decision.kind == "first" else DisputeEvent.Kind.APPEAL_DECIDED
+            assert claim.dispute.events.get(kind=kind).created_at == decision.decided_at
