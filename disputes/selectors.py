@@ -5,7 +5,7 @@ from statistics import median
 from typing import Any
 
 from django.core.cache import caches
-from django.db.models import CharField, Exists, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import CharField, Exists, OuterRef, Prefetch, QuerySet, Subquery, Value, prefetch_related_objects
 from django.http import Http404
 
 from accounts.models import Store, User
@@ -74,17 +74,16 @@ def dispute_page_get(*, user: User, pk: int) -> Dispute:
     events, carrier's events and pending offer are read by page_versions() and, when a block of the
     page is drawn afresh, by page_thread(), page_events(), page_tracking() and page_offer()."""
     try:
-        return (
-            Dispute.objects.visible_to(user)
-            .select_related("order", "item", "store", "claim__appeal")
-            .prefetch_related(
-                Prefetch("claim__decisions", queryset=Decision.objects.order_by("decided_at", "pk")),
-                Prefetch("claim__evidence_requests", queryset=EvidenceRequest.objects.order_by("created_at", "pk")),
-            )
-            .get(pk=pk)
-        )
+        dispute = Dispute.objects.visible_to(user).select_related("order", "item", "store", "claim__appeal").get(pk=pk)
     except Dispute.DoesNotExist:
         raise Http404 from None
+    if claim_of(dispute) is not None:  # most disputes never become claims: no prefetch to set up
+        prefetch_related_objects(
+            [dispute],
+            Prefetch("claim__decisions", queryset=Decision.objects.order_by("decided_at", "pk")),
+            Prefetch("claim__evidence_requests", queryset=EvidenceRequest.objects.order_by("created_at", "pk")),
+        )
+    return dispute
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -334,10 +335,18 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
             if shown_decision and shown_decision.amount
             else None
         ),
-        "offer_form": forms.get("offer_form") or OfferForm(max_amount=dispute.paid_amount, currency=order.currency),
-        "message_form": forms.get("message_form") or MessageForm(),
-        "return_form": forms.get("return_form") or ReturnShipForm(),
-        "answer_form": forms.get("answer_form") or EvidenceAnswerForm(),
+        # An empty offer or message form is kept rendered (below its CSRF token) and made only when
+        # drawn; a refused one, with its errors and what was typed, is drawn each time.
+        "keep_offer_form": "offer_form" not in forms,
+        "offer_form_version": presenters.page_version(
+            dispute.kind, dispute.currency, order.currency, dispute.paid_amount, bool(store.return_address)
+        ),
+        "offer_form": forms.get("offer_form")
+        or SimpleLazyObject(lambda: OfferForm(max_amount=dispute.paid_amount, currency=order.currency)),
+        "keep_message_form": "message_form" not in forms,
+        "message_form": forms.get("message_form") or SimpleLazyObject(MessageForm),
+        "return_form": forms.get("return_form") or SimpleLazyObject(ReturnShipForm),
+        "answer_form": forms.get("answer_form") or SimpleLazyObject(EvidenceAnswerForm),
     }
 
 

@@ -1,6 +1,6 @@
 """The dispute page's blocks kept rendered per process (the messages, the timeline, the buyer's
-request, the carrier's events): a page drawn from them is the page drawn afresh for every reader,
-and whatever they show that changes shows on the next request."""
+request, the carrier's events, the empty offer and message forms): a page drawn from them is the
+page drawn afresh for every reader, and whatever they show that changes shows on the next request."""
 
 import re
 from datetime import timedelta
@@ -156,3 +156,44 @@ def test_the_timeline_kept_in_russian_is_not_shown_in_english(client, login, dis
     assert "Покупатель открыл спор" in timeline(page(client, dispute))
     english = timeline(page(client, dispute, language="/en"))
     assert "Покупатель открыл спор" not in english
+
+
+SELLER_HINT = "Чтобы просить товар назад, сначала укажите"
+
+
+@pytest.mark.parametrize("first", ["buyer", "seller"])
+def test_the_kept_offer_form_of_one_party_is_never_shown_to_the_other(client, login, dispute, first):
+    dispute.store.return_address = ""
+    dispute.store.save(update_fields=["return_address"])
+    seller_counter_offer(dispute)  # both parties may now make an offer
+    readers = {"buyer": dispute.buyer, "seller": dispute.store.owner}
+    for name in (first, *(other for other in readers if other != first)):
+        client.logout()
+        login(readers[name])
+        html = page(client, dispute)
+        assert 'id="make-offer-heading"' in html
+        # Only a seller without a return address is told to add one before asking for the item back.
+        assert (SELLER_HINT in html) == (name == "seller")
+
+
+def test_the_kept_offer_form_follows_the_stores_return_address(client, login, dispute):
+    dispute.store.return_address = ""
+    dispute.store.save(update_fields=["return_address"])
+    login(dispute.store.owner)
+    assert SELLER_HINT in page(client, dispute)
+    dispute.store.return_address = "Гуанчжоу, ул. Складская, 1"
+    dispute.store.save(update_fields=["return_address"])
+    assert SELLER_HINT not in page(client, dispute)
+
+
+def test_a_refused_offer_is_drawn_with_what_was_typed_and_the_kept_form_stays_empty(client, login, dispute):
+    login(dispute.store.owner)
+    page(client, dispute)  # the empty form is kept
+    refused = client.post(
+        reverse("disputes:offer_create", args=[dispute.pk]),
+        {"refund_type": "partial", "amount": "99999", "note": "Моё пояснение"},
+    )
+    assert refused.status_code == 400
+    assert "Нельзя вернуть больше" in refused.content.decode() and "Моё пояснение" in refused.content.decode()
+    again = page(client, dispute)
+    assert "Моё пояснение" not in again and "Нельзя вернуть больше" not in again
