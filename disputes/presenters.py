@@ -17,8 +17,11 @@ actions the rulebook allows the viewer now and the moment into the texts of the 
 wording per reader: each mail names the reader's own side ("вам", "вы").
 """
 
+import hashlib
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.utils.functional import lazy
@@ -32,6 +35,7 @@ from core.money import format_money, money_lazy
 from core.rules import Permit, Role
 from core.templatetags.deadlines import deadline
 
+from . import timeline
 from .models import Claim, Decision, Dispute, DisputeEvent
 from .problems import ALL_PROBLEMS
 from .rules import Action
@@ -323,6 +327,51 @@ def buyer_problems(dispute: Dispute, events: list[DisputeEvent]) -> tuple[list[s
     if note:
         line = f"{line} {_reason_line(note)}"
     return labels, line
+
+
+class DisputeHistory:
+    """The dispute's events as its page words them (the buyer's request and the timeline), read
+    from `events` (a queryset) only when first asked: a page whose blocks are kept rendered asks
+    nothing."""
+
+    def __init__(self, dispute: Dispute, events: Iterable[DisputeEvent], *, for_staff: bool) -> None:
+        self.dispute = dispute
+        self._source = events
+        self.for_staff = for_staff
+
+    @cached_property
+    def events(self) -> list[DisputeEvent]:
+        return list(self._source)
+
+    @cached_property
+    def _request(self) -> tuple[list[str], str]:
+        return buyer_problems(self.dispute, self.events)
+
+    @property
+    def problems(self) -> list[str]:
+        return self._request[0]
+
+    @property
+    def reclassified(self) -> str:
+        return self._request[1]
+
+    @cached_property
+    def timeline(self) -> list[tuple[DisputeEvent, str, list[str]]]:
+        dispute, for_staff = self.dispute, self.for_staff
+        return [
+            (
+                event,
+                timeline.actor_label(event, dispute, for_staff=for_staff),
+                timeline.describe(event, dispute, for_staff=for_staff),
+            )
+            for event in self.events
+        ]
+
+
+def page_version(*parts: Hashable) -> str:
+    """A short key for a block of the dispute page kept rendered, from everything it shows that
+    can change (a `{% cache %}` tag joins its parts with ":", which a store's name may hold)."""
+    return hashlib.md5(repr(parts).encode(), usedforsecurity=False).hexdigest()
 
 
 def _with_date(text: str, moment: datetime | None) -> SafeString:

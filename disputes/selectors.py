@@ -5,11 +5,12 @@ from statistics import median
 from typing import Any
 
 from django.core.cache import caches
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import CharField, Exists, OuterRef, Prefetch, QuerySet, Subquery, Value, prefetch_related_objects
 from django.http import Http404
 
 from accounts.models import Store, User
 from core.money import to_cents
+from orders.models import TrackingEvent
 
 from . import policy
 from .models import (
@@ -65,6 +66,90 @@ def dispute_get(*, user: User, pk: int) -> Dispute:
         return dispute_page_queryset(user=user).get(pk=pk)
     except Dispute.DoesNotExist:
         raise Http404 from None
+
+
+def dispute_page_get(*, user: User, pk: int) -> Dispute:
+    """The dispute for its page on the site, with its order, item, store and claim (and the
+    claim's decisions and evidence requests when there is one); 404 as dispute_get(). Its messages,
+    events, carrier's events and pending offer are read by page_versions() and, when a block of the
+    page is drawn afresh, by page_thread(), page_events(), page_tracking() and page_offer()."""
+    try:
+        dispute = Dispute.objects.visible_to(user).select_related("order", "item", "store", "claim__appeal").get(pk=pk)
+    except Dispute.DoesNotExist:
+        raise Http404 from None
+    if claim_of(dispute) is not None:  # most disputes never become claims: no prefetch to set up
+        prefetch_related_objects(
+            [dispute],
+            Prefetch("claim__decisions", queryset=Decision.objects.order_by("decided_at", "pk")),
+            Prefetch("claim__evidence_requests", queryset=EvidenceRequest.objects.order_by("created_at", "pk")),
+        )
+    return dispute
+
+
+@dataclass(frozen=True)
+class PageVersions:
+    """The primary keys of the rows behind the dispute page's kept blocks, sorted: messages,
+    their files, the dispute's events, the carrier's events of its order; and its pending offer's."""
+
+    messages: tuple[int, ...] = ()
+    files: tuple[int, ...] = ()
+    events: tuple[int, ...] = ()
+    tracking: tuple[int, ...] = ()
+    pending_offer_pk: int | None = None
+
+
+def page_versions(dispute: Dispute) -> PageVersions:
+    """Which messages, files, events, carrier's events and pending offer the dispute has now, in
+    one query of primary keys (cheaper to build than a subquery for each in the dispute's query):
+    a block kept under them is drawn afresh as soon as a row is added or removed."""
+
+    def keys(rows: QuerySet[Any], kind: str) -> QuerySet[Any]:
+        return rows.order_by().values_list(Value(kind, output_field=CharField()), "pk")
+
+    rows = keys(Message.objects.filter(dispute=dispute), "messages").union(
+        keys(Attachment.objects.filter(message__dispute=dispute), "files"),
+        keys(DisputeEvent.objects.filter(dispute=dispute), "events"),
+        keys(TrackingEvent.objects.filter(order_id=dispute.order_id), "tracking"),
+        keys(Offer.objects.filter(dispute=dispute, status=Offer.Status.PENDING), "offer"),
+        all=True,
+    )
+    found: dict[str, list[int]] = {"messages": [], "files": [], "events": [], "tracking": [], "offer": []}
+    for kind, key in rows.order_by():
+        found[kind].append(key)
+    offer = found.pop("offer")
+    return PageVersions(
+        **{kind: tuple(sorted(keys_found)) for kind, keys_found in found.items()},
+        pending_offer_pk=offer[0] if offer else None,
+    )
+
+
+def page_offer(versions: PageVersions) -> Offer | None:
+    """The pending offer page_versions() found: no query when there is none."""
+    if versions.pending_offer_pk is None:
+        return None
+    # Answered since: the page shows none, as it would have a moment later.
+    return Offer.objects.filter(pk=versions.pending_offer_pk, status=Offer.Status.PENDING).first()
+
+
+def page_thread(dispute: Dispute) -> QuerySet[Message]:
+    """The dispute's messages with their files (`attached_files`), read when iterated."""
+    return dispute.messages.prefetch_related(
+        # A plain list: the page asks every message for its files, and a prefetched manager builds
+        # a new queryset for each question.
+        Prefetch("attachments", queryset=Attachment.objects.order_by("pk"), to_attr="attached_files")
+    )
+
+
+def page_events(dispute: Dispute, *, with_actors: bool) -> QuerySet[DisputeEvent]:
+    """The dispute's events, read when iterated; with their actors' accounts for staff, who read
+    staff by name (parties read a role stored with the event)."""
+    events = dispute.events.all()
+    return events.select_related("actor") if with_actors else events
+
+
+def page_tracking(dispute: Dispute) -> QuerySet[TrackingEvent]:
+    """The carrier's events of the dispute's order, read when iterated."""
+    return dispute.order.tracking_events.all()
 
 
 def claim_case_get(*, user: User, claim_pk: int) -> Dispute:

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,7 +25,7 @@ from orders import rules as order_rules
 from orders import selectors as order_selectors
 from orders.models import Order
 
-from . import claims, presenters, rules, selectors, services, timeline
+from . import claims, presenters, rules, selectors, services
 from .forms import AppealForm, EvidenceAnswerForm, MessageForm, OfferForm, ReturnShipForm
 from .models import Attachment, Dispute
 from .problems import ALL_PROBLEMS, NOT_AS_DESCRIBED_PROBLEMS, not_received_problems_for
@@ -49,7 +50,8 @@ def _discard(request: AuthenticatedRequest, ids: list[int]) -> None:
 
 def _detail_again(request: AuthenticatedRequest, dispute: Dispute, **forms: Form) -> HttpResponse:
     """The dispute page drawn again with a refused form (400), its errors and what was typed."""
-    return render(request, "disputes/dispute_detail.html", _detail_context(request, dispute, **forms), status=400)
+    page = selectors.dispute_page_get(user=request.user, pk=dispute.pk)
+    return render(request, "disputes/dispute_detail.html", _detail_context(request, page, **forms), status=400)
 
 
 def _form_on_detail(
@@ -261,24 +263,27 @@ def store_dispute_list(request: AuthenticatedRequest):
 
 
 def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Form) -> dict[str, Any]:
+    """The dispute page's context, from a dispute read by selectors.dispute_page_get()."""
     now = timezone.now()
     role = rules.role_of(dispute, request.user)
-    offers = list(dispute.offers.all())
-    facts = selectors.page_facts(dispute, user=request.user, offers=offers)
+    for_staff = role not in rules.PARTIES
+    versions = selectors.page_versions(dispute)
+    pending_offer = selectors.page_offer(versions)
+    facts = selectors.page_facts(dispute, user=request.user, offers=[pending_offer] if pending_offer else [])
     order = dispute.order
+    store = dispute.store
     claim = rules.claim_of(dispute)
     decisions = list(claim.decisions.all()) if claim else []
     shown_decision = decisions[-1] if decisions else None
     equivalent = selectors.RoubleEquivalents()
     actions = rules.allowed(dispute, role, now, facts)
-    pending_offer = facts.pending_offer
-    events = list(dispute.events.all())
-    problems, reclassified = presenters.buyer_problems(dispute, events)
+    history = presenters.DisputeHistory(
+        dispute, selectors.page_events(dispute, with_actors=for_staff), for_staff=for_staff
+    )
     decision_money, decision_return = (
         presenters.decision_page_lines(shown_decision, role) if shown_decision else (SafeString(""), "")
     )
     return {
-        "reclassified": reclassified,
         "text": presenters.present(
             dispute,
             role=role,
@@ -296,26 +301,30 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
         "order": order,
         "role": role,
         "now": now,
-        "offers": offers,
-        "pending_offer": facts.pending_offer,
+        "pending_offer": pending_offer,
         "actions": actions,
-        "problems": problems,
-        "thread": list(dispute.messages.all()),
-        "tracking": list(order.tracking_events.all()),
-        "timeline": [
-            (
-                event,
-                timeline.actor_label(event, dispute, for_staff=role not in rules.PARTIES),
-                timeline.describe(event, dispute, for_staff=role not in rules.PARTIES),
-            )
-            for event in events
-        ],
+        # The blocks below are kept rendered (the `fragments` cache) under a version of all they
+        # show besides the reader's role, language and zone, which their {% cache %} tags add; their
+        # rows are read only when a block is drawn afresh.
+        "history": history,
+        "request_version": presenters.page_version(versions.events, tuple(dispute.problems)),
+        # Parties read the timeline's actors by role; staff read staff by name, which can change:
+        # their timeline is drawn afresh.
+        "keep_timeline": not for_staff,
+        "timeline_version": presenters.page_version(versions.events, dispute.currency),
+        "thread": selectors.page_thread(dispute),
+        "thread_version": presenters.page_version(
+            versions.messages, versions.files, dispute.buyer_id, store.owner_id, store.name
+        ),
+        "tracking": selectors.page_tracking(dispute),
+        "tracking_count": len(versions.tracking),
+        "tracking_version": presenters.page_version(order.pk, versions.tracking),
         "requested_equivalent": equivalent(dispute.requested_amount, dispute.currency),
         "resolved_equivalent": equivalent(dispute.resolved_amount, dispute.currency)
         if dispute.resolved_amount
         else None,
-        "offer_equivalent": equivalent(facts.pending_offer.amount, dispute.currency)
-        if facts.pending_offer and facts.pending_offer.amount
+        "offer_equivalent": equivalent(pending_offer.amount, dispute.currency)
+        if pending_offer and pending_offer.amount
         else None,
         "claim": claim,
         "evidence_request": facts.evidence_request,
@@ -326,16 +335,24 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
             if shown_decision and shown_decision.amount
             else None
         ),
-        "offer_form": forms.get("offer_form") or OfferForm(max_amount=dispute.paid_amount, currency=order.currency),
-        "message_form": forms.get("message_form") or MessageForm(),
-        "return_form": forms.get("return_form") or ReturnShipForm(),
-        "answer_form": forms.get("answer_form") or EvidenceAnswerForm(),
+        # An empty offer or message form is kept rendered (below its CSRF token) and made only when
+        # drawn; a refused one, with its errors and what was typed, is drawn each time.
+        "keep_offer_form": "offer_form" not in forms,
+        "offer_form_version": presenters.page_version(
+            dispute.kind, dispute.currency, order.currency, dispute.paid_amount, bool(store.return_address)
+        ),
+        "offer_form": forms.get("offer_form")
+        or SimpleLazyObject(lambda: OfferForm(max_amount=dispute.paid_amount, currency=order.currency)),
+        "keep_message_form": "message_form" not in forms,
+        "message_form": forms.get("message_form") or SimpleLazyObject(MessageForm),
+        "return_form": forms.get("return_form") or SimpleLazyObject(ReturnShipForm),
+        "answer_form": forms.get("answer_form") or SimpleLazyObject(EvidenceAnswerForm),
     }
 
 
 @login_required
 def dispute_detail(request: AuthenticatedRequest, pk: int):
-    dispute = selectors.dispute_get(user=request.user, pk=pk)
+    dispute = selectors.dispute_page_get(user=request.user, pk=pk)
     return render(request, "disputes/dispute_detail.html", _detail_context(request, dispute))
 
 

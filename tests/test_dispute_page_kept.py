@@ -1,0 +1,201 @@
+"""The dispute page's blocks kept rendered per process (the messages, the timeline, the buyer's
+request, the carrier's events, the empty offer and message forms): a page drawn from them is the
+page drawn afresh for every reader, and whatever they show that changes shows on the next request."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.cache import caches
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from disputes import claims
+from disputes import services as dispute_services
+from orders.models import TrackingEvent
+
+from .disputes_helpers import escalate, open_dispute, png_file, seller_counter_offer, store_upload
+from .factories import arbitrator
+
+
+def page(client, dispute, *, language: str = "") -> str:
+    with translation.override("ru"):  # the address without its language prefix
+        address = reverse("disputes:detail", args=[dispute.pk])
+    response = client.get(language + address)
+    assert response.status_code == 200
+    # The CSRF token differs on every answer, whatever is kept.
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+def timeline(html: str) -> str:
+    return html[html.index('id="timeline-heading"') :]
+
+
+def thread(html: str) -> str:
+    return html[html.index('id="thread"') : html.index('id="timeline-heading"')]
+
+
+@pytest.fixture
+def dispute(order):
+    return open_dispute(order)
+
+
+def test_a_message_posted_after_the_page_was_kept_shows_on_the_next_request(client, login, dispute):
+    login(dispute.buyer)
+    assert "Пришлите фото" not in page(client, dispute)
+    dispute_services.message_post(dispute=dispute, user=dispute.store.owner, text="Пришлите фото, пожалуйста.")
+    html = page(client, dispute)
+    assert "Пришлите фото, пожалуйста." in thread(html)
+    assert "Новое сообщение" in timeline(html)
+
+
+def test_files_sent_after_the_page_was_kept_show_on_the_next_request(client, login, dispute):
+    login(dispute.buyer)
+    page(client, dispute)
+    photo = store_upload(dispute.buyer, png_file("unboxing.png"))
+    dispute_services.message_post(dispute=dispute, user=dispute.buyer, text="", attachment_ids=[photo.pk])
+    assert reverse("disputes:attachment", args=[photo.token]) in thread(page(client, dispute))
+
+
+def test_an_offer_made_after_the_page_was_kept_shows_on_the_next_request(client, login, dispute):
+    login(dispute.buyer)
+    before = page(client, dispute)
+    assert "Предложение продавца" not in before and "Новое предложение" not in timeline(before)
+    seller_counter_offer(dispute, amount="7")
+    html = page(client, dispute)
+    assert 'id="offer-heading">Предложение продавца<' in html
+    assert "Предлагаем 7" in thread(html)
+    assert "Новое предложение" in timeline(html)
+
+
+def test_an_event_after_the_page_was_kept_shows_in_the_timeline_and_the_request(client, login, dispute):
+    escalate(dispute)
+    official = arbitrator()
+    claims.claim_take(dispute=dispute, arbitrator=official)
+    login(dispute.buyer)
+    assert 'data-testid="reclassified"' not in page(client, dispute)
+    claims.claim_reclassify(dispute=dispute, arbitrator=official, problems=["damaged"], note="На фото трещина корпуса.")
+    html = page(client, dispute)
+    assert "Арбитр уточнил причину спора" in timeline(html)
+    assert 'data-testid="reclassified"' in html and "На фото трещина корпуса." in html
+
+
+def test_a_carrier_scan_after_the_page_was_kept_shows_on_the_next_request(client, login, dispute):
+    now = timezone.now()
+
+    def scan(kind: str, number: int) -> None:
+        TrackingEvent.objects.create(
+            order=dispute.order,
+            kind=kind,
+            happened_at=now - timedelta(hours=10 - number),
+            location="Москва",
+            source=TrackingEvent.Source.CARRIER,
+            external_id=f"scan-after-kept-{number}",
+            received_at=now,
+        )
+
+    login(dispute.buyer)
+    assert 'data-testid="tracking"' not in page(client, dispute)
+    scan(TrackingEvent.Kind.ARRIVED, 1)
+    html = page(client, dispute)
+    assert 'data-testid="tracking"' in html and "Прибыло в страну назначения" in html
+    assert "Таможенное оформление" not in html
+    scan(TrackingEvent.Kind.CUSTOMS, 2)
+    html = page(client, dispute)
+    # The latest scan first, as the order page shows them.
+    assert html.index("Таможенное оформление") < html.index("Прибыло в страну назначения")
+
+
+@pytest.mark.parametrize("first", ["buyer", "seller", "staff"])
+def test_every_reader_gets_the_page_drawn_afresh_whoever_kept_it_first(client, login, dispute, first):
+    official = arbitrator(first_name="Ирина", last_name="Арбитрова")
+    seller_counter_offer(dispute)
+    dispute_services.message_post(dispute=dispute, user=dispute.buyer, text="Не согласна.")
+    readers = {"buyer": dispute.buyer, "seller": dispute.store.owner, "staff": official}
+    order = [first, *(name for name in readers if name != first)]
+
+    def pages() -> dict[tuple[str, str], str]:
+        drawn = {}
+        for name in order:
+            client.logout()
+            login(readers[name])
+            for language in ("", "/en"):
+                drawn[name, language] = page(client, dispute, language=language)
+        return drawn
+
+    caches["fragments"].clear()
+    kept_in_turn = pages()  # each reader after the ones before kept their blocks
+    afresh = {}
+    for key in kept_in_turn:
+        caches["fragments"].clear()
+        client.logout()
+        login(readers[key[0]])
+        afresh[key] = page(client, dispute, language=key[1])
+    assert kept_in_turn == afresh
+
+
+def test_staff_read_the_arbitrator_by_name_where_the_buyer_kept_a_role(client, login, dispute):
+    escalate(dispute)
+    official = arbitrator(first_name="Ирина", last_name="Арбитрова")
+    claims.claim_take(dispute=dispute, arbitrator=official)
+    login(dispute.buyer)
+    assert "(Арбитр)" in timeline(page(client, dispute))
+    assert "Арбитрова" not in timeline(page(client, dispute))
+    client.logout()
+    login(official)
+    assert "(Ирина Арбитрова)" in timeline(page(client, dispute))
+    # A staff member's new name shows at once: the staff timeline is never kept.
+    official.last_name = "Судейская"
+    official.save(update_fields=["last_name"])
+    assert "(Ирина Судейская)" in timeline(page(client, dispute))
+    client.logout()
+    login(dispute.buyer)
+    assert "Ирина" not in timeline(page(client, dispute))
+
+
+def test_the_timeline_kept_in_russian_is_not_shown_in_english(client, login, dispute):
+    login(dispute.buyer)
+    assert "Покупатель открыл спор" in timeline(page(client, dispute))
+    english = timeline(page(client, dispute, language="/en"))
+    assert "Покупатель открыл спор" not in english
+
+
+SELLER_HINT = "Чтобы просить товар назад, сначала укажите"
+
+
+@pytest.mark.parametrize("first", ["buyer", "seller"])
+def test_the_kept_offer_form_of_one_party_is_never_shown_to_the_other(client, login, dispute, first):
+    dispute.store.return_address = ""
+    dispute.store.save(update_fields=["return_address"])
+    seller_counter_offer(dispute)  # both parties may now make an offer
+    readers = {"buyer": dispute.buyer, "seller": dispute.store.owner}
+    for name in (first, *(other for other in readers if other != first)):
+        client.logout()
+        login(readers[name])
+        html = page(client, dispute)
+        assert 'id="make-offer-heading"' in html
+        # Only a seller without a return address is told to add one before asking for the item back.
+        assert (SELLER_HINT in html) == (name == "seller")
+
+
+def test_the_kept_offer_form_follows_the_stores_return_address(client, login, dispute):
+    dispute.store.return_address = ""
+    dispute.store.save(update_fields=["return_address"])
+    login(dispute.store.owner)
+    assert SELLER_HINT in page(client, dispute)
+    dispute.store.return_address = "Гуанчжоу, ул. Складская, 1"
+    dispute.store.save(update_fields=["return_address"])
+    assert SELLER_HINT not in page(client, dispute)
+
+
+def test_a_refused_offer_is_drawn_with_what_was_typed_and_the_kept_form_stays_empty(client, login, dispute):
+    login(dispute.store.owner)
+    page(client, dispute)  # the empty form is kept
+    refused = client.post(
+        reverse("disputes:offer_create", args=[dispute.pk]),
+        {"refund_type": "partial", "amount": "99999", "note": "Моё пояснение"},
+    )
+    assert refused.status_code == 400
+    assert "Нельзя вернуть больше" in refused.content.decode() and "Моё пояснение" in refused.content.decode()
+    again = page(client, dispute)
+    assert "Моё пояснение" not in again and "Нельзя вернуть больше" not in again
