@@ -5,8 +5,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import CharField, QuerySet, TextField, Value
-from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
+from django.db.models import CharField, QuerySet, TextField
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -92,12 +93,9 @@ class ProblemFilter(admin.SimpleListFilter):
 
 
 # A staff member as the queue names them, in its filter and its column alike: the full name
-# (User.get_full_name()), the login only without one.
-STAFF_NAME = Coalesce(
-    NullIf(Trim(Concat("first_name", Value(" "), "last_name", output_field=CharField())), Value("")),
-    "username",
-    output_field=CharField(),
-)
+# (User.get_full_name()), the login only without one; as SQL on the user table named {user}, which
+# costs a fraction of the same ORM expression to build on every page of the queue.
+STAFF_NAME_SQL = "COALESCE(NULLIF(TRIM({user}.first_name || ' ' || {user}.last_name), ''), {user}.username)"
 
 
 class ArbitratorFilter(admin.SimpleListFilter):
@@ -109,7 +107,8 @@ class ArbitratorFilter(admin.SimpleListFilter):
         # of a semi-join over the through-tables, on every page of the queue (docs/performance.md).
         arbitrators = (
             User.objects.filter(groups__permissions__codename="decide_claim")
-            .annotate(name=STAFF_NAME)
+            # The query's base table is named by its table name.
+            .annotate(name=RawSQL(STAFF_NAME_SQL.format(user=User._meta.db_table), (), output_field=CharField()))
             .order_by("name", "pk")
             .values_list("pk", "name")
             .distinct()
