@@ -175,3 +175,23 @@ def test_a_new_claim_and_an_assignment_show_in_the_queue_at_the_next_request(
     decide(claim_dispute, arbitrator=olga, winner="seller")
     decided = rows(page_text(client, url))
     assert claim_dispute.order.number not in decided and newer.order.number in decided
+
+
+def test_the_queue_filters_by_arbitrator_named_as_in_its_column(client, claim_dispute, olga, dispute_factory):
+    ivan = arbitrator(username="ivan")
+    support_agent(username="sveta", first_name="Светлана")
+    claims.claim_take(dispute=claim_dispute, arbitrator=olga)
+    other = escalate(dispute_factory())
+    client.force_login(ivan)
+    url = reverse("admin:disputes_claim_changelist")
+    page = page_text(client, url)
+    filters = page.split('id="changelist-filter"')[1]
+    # Arbitrators only, by full name or else login, in that order.
+    assert filters.index(f"?arbitrator={ivan.pk}") < filters.index(f"?arbitrator={olga.pk}")
+    assert ">ivan<" in filters and ">Ольга Арбитрова<" in filters and "Светлана" not in filters
+    olgas = rows(page_text(client, f"{url}?arbitrator={olga.pk}"))
+    assert claim_dispute.order.number in olgas and other.order.number not in olgas
+    nobodys = rows(page_text(client, f"{url}?arbitrator=nobody"))
+    assert other.order.number in nobodys and claim_dispute.order.number not in nobodys
+    arbitrator(username="anna", first_name="Анна")
+    assert ">Анна<" in page_text(client, url).split('id="changelist-filter"')[1]

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
 from django.db.models import CharField, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
@@ -103,15 +104,21 @@ class ArbitratorFilter(admin.SimpleListFilter):
     parameter_name = "arbitrator"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        # Two columns under DISTINCT over the groups' join: a query Django builds in half the time
-        # of a semi-join over the through-tables, on every page of the queue (docs/performance.md).
+        # The accounts in a group that may decide claims, found by plain SQL over the two
+        # through-tables: the same query built from `groups__permissions__codename` took most of
+        # the filters' Python time on every page of the queue.
+        user_groups, group_permissions = User.groups.through._meta.db_table, Group.permissions.through._meta.db_table
+        deciders = RawSQL(
+            f"SELECT ug.user_id FROM {user_groups} ug JOIN {group_permissions} gp ON gp.group_id = ug.group_id "
+            f"JOIN {Permission._meta.db_table} p ON p.id = gp.permission_id WHERE p.codename = %s",
+            ("decide_claim",),
+        )
         arbitrators = (
-            User.objects.filter(groups__permissions__codename="decide_claim")
+            User.objects.filter(pk__in=deciders)
             # The query's base table is named by its table name.
             .annotate(name=RawSQL(STAFF_NAME_SQL.format(user=User._meta.db_table), (), output_field=CharField()))
             .order_by("name", "pk")
             .values_list("pk", "name")
-            .distinct()
         )
         return [("me", _("мои")), ("nobody", _("никто не взял"))] + [(str(pk), name) for pk, name in arbitrators]
 
