@@ -18,7 +18,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from django.core.cache import caches
-from django.db.models import Model
+from django.db.models import DateField, DecimalField, Field, Model
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
@@ -45,10 +45,10 @@ from ..models import (
 FOLDED = ("latest_decision_pk", "latest_switch_pk", "rate_pk", "rate_rub_per_unit", "rate_as_of")
 
 
-def _of_dispute(sql: str, *params: Any) -> RawSQL:
+def _of_dispute(sql: str, *params: Any, output_field: "Field[Any, Any] | None" = None) -> RawSQL:
     # A scalar subquery, correlated by the dispute's table name (the query's base table, which
     # Django names by its table); plain SQL that PostgreSQL and SQLite share, and cheap to build.
-    return RawSQL(sql.format(dispute=Dispute._meta.db_table), params)
+    return RawSQL(sql.format(dispute=Dispute._meta.db_table), params, output_field=output_field)
 
 
 def _rows_version(model: type[Model], where: str, *moments: str, params: tuple[Any, ...] = ()) -> RawSQL:
@@ -68,8 +68,10 @@ def _version_columns(claim_pk: int) -> dict[str, RawSQL]:
         "latest_decision_pk": _of_dispute(f"SELECT MAX(d.id) FROM {Decision._meta.db_table} d"),
         "latest_switch_pk": _of_dispute(f"SELECT MAX(s.id) FROM {PolicyRuleSwitch._meta.db_table} s"),
         "rate_pk": _of_dispute(f"SELECT x.id {rate_of}"),
-        "rate_rub_per_unit": _of_dispute(f"SELECT x.rub_per_unit {rate_of}"),
-        "rate_as_of": _of_dispute(f"SELECT x.as_of {rate_of}"),
+        "rate_rub_per_unit": _of_dispute(
+            f"SELECT x.rub_per_unit {rate_of}", output_field=DecimalField(max_digits=12, decimal_places=4)
+        ),
+        "rate_as_of": _of_dispute(f"SELECT x.as_of {rate_of}", output_field=DateField()),
         # The case's lists.
         "v_events": _rows_version(DisputeEvent, of_dispute),
         "v_offers": _rows_version(Offer, of_dispute, "decided_at"),
@@ -130,7 +132,7 @@ def case_get(*, user: User, claim_pk: int) -> tuple[Dispute, str]:
     names = sorted(
         (pk, person.username, person.first_name, person.last_name, person.email) for pk, person in people.items()
     )
-    shown = (version, row["rate_pk"], str(row["rate_rub_per_unit"]), names)
+    shown = (version, row["rate_pk"], str(row["rate_rub_per_unit"]), str(row["rate_as_of"]), names)
     return dispute, hashlib.md5(repr(shown).encode(), usedforsecurity=False).hexdigest()
 
 

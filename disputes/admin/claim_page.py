@@ -82,10 +82,10 @@ class ClaimPageAdmin(ClaimQueueAdmin):
         """The page; a form sent back with errors is drawn as sent (and the page answers 400).
         The case comes from this process's cache while its version holds (case.py); the forms'
         views act on a case read afresh (claim_case())."""
-        dispute, case_key = case.case_get(user=signed_in_user(request), claim_pk=pk)
+        user = signed_in_user(request)
+        dispute, case_key = case.case_get(user=user, claim_pk=pk)
         claim = rules.claim_of(dispute)
         assert claim is not None
-        user = signed_in_user(request)
         now = timezone.now()
         offers = list(dispute.offers.all())
         facts = selectors.page_facts(dispute, user=user, offers=offers)
