@@ -195,3 +195,18 @@ def test_the_queue_filters_by_arbitrator_named_as_in_its_column(client, claim_di
     assert other.order.number in nobodys and claim_dispute.order.number not in nobodys
     arbitrator(username="anna", first_name="Анна")
     assert ">Анна<" in page_text(client, url).split('id="changelist-filter"')[1]
+
+
+def queries_for(client, url: str) -> int:
+    page_text(client, url)  # kept from here on
+    with CaptureQueriesContext(connection) as queries:
+        page_text(client, url)
+    return len(queries)
+
+
+def test_a_kept_claim_page_costs_the_same_queries_whatever_its_case_holds(client, claim_dispute, olga, dispute_factory):
+    client.force_login(olga)
+    bare = queries_for(client, claim_url(escalate(dispute_factory())))
+    decide(claim_dispute, arbitrator=olga, winner="seller")
+    claims.appeal_file(dispute=claim_dispute, user=claim_dispute.buyer, reason="Не согласен: товар не работает.")
+    assert queries_for(client, claim_url(claim_dispute)) == bare
