@@ -24,6 +24,7 @@ from .. import claims, policy, rules, selectors, timeline
 from ..models import Claim, Dispute, DisputeEvent
 from ..problems import ALL_PROBLEMS
 from ..store_record import store_record, store_record_recent, store_record_rows
+from . import case
 from .forms import DecisionForm, EvidenceRequestForm, ReclassifyForm
 from .queue import ClaimQueueAdmin
 
@@ -78,9 +79,13 @@ class ClaimPageAdmin(ClaimQueueAdmin):
         return self.claim_page(request, int(object_id))
 
     def claim_page(self, request: HttpRequest, pk: int, **forms_with_errors: forms.Form) -> TemplateResponse:
-        """The page; a form sent back with errors is drawn as sent (and the page answers 400)."""
-        claim, dispute = self.claim_case(request, pk)
+        """The page; a form sent back with errors is drawn as sent (and the page answers 400).
+        The case comes from this process's cache while its version holds (case.py); the forms'
+        views act on a case read afresh (claim_case())."""
         user = signed_in_user(request)
+        dispute, case_key = case.case_get(user=user, claim_pk=pk)
+        claim = rules.claim_of(dispute)
+        assert claim is not None
         now = timezone.now()
         offers = list(dispute.offers.all())
         facts = selectors.page_facts(dispute, user=user, offers=offers)
@@ -103,7 +108,8 @@ class ClaimPageAdmin(ClaimQueueAdmin):
             "record": store_record_recent(store=dispute.store),
             "show_as_of": True,
             "may_open_files": user.has_perm("disputes.view_attachment"),
-            "timeline": [
+            # Drawn only when the case's kept HTML is missing (the template calls it then).
+            "timeline": lambda: [
                 TimelineLine(
                     event,
                     timeline.actor_label(event, dispute, for_staff=True),
@@ -111,6 +117,7 @@ class ClaimPageAdmin(ClaimQueueAdmin):
                 )
                 for event in dispute.events.all()
             ],
+            "case_key": case_key,
             "decisions": list(claim.decisions.all()),
             "evidence_requests": list(claim.evidence_requests.all()),
             "evidence_request": facts.evidence_request,

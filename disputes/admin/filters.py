@@ -5,8 +5,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import CharField, QuerySet, TextField, Value
-from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
+from django.contrib.auth.models import Group, Permission
+from django.db.models import CharField, QuerySet, TextField
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -92,12 +94,9 @@ class ProblemFilter(admin.SimpleListFilter):
 
 
 # A staff member as the queue names them, in its filter and its column alike: the full name
-# (User.get_full_name()), the login only without one.
-STAFF_NAME = Coalesce(
-    NullIf(Trim(Concat("first_name", Value(" "), "last_name", output_field=CharField())), Value("")),
-    "username",
-    output_field=CharField(),
-)
+# (User.get_full_name()), the login only without one; as SQL on the user table named {user}, which
+# costs a fraction of the same ORM expression to build on every page of the queue.
+STAFF_NAME_SQL = "COALESCE(NULLIF(TRIM({user}.first_name || ' ' || {user}.last_name), ''), {user}.username)"
 
 
 class ArbitratorFilter(admin.SimpleListFilter):
@@ -105,14 +104,21 @@ class ArbitratorFilter(admin.SimpleListFilter):
     parameter_name = "arbitrator"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        # Two columns under DISTINCT over the groups' join: a query Django builds in half the time
-        # of a semi-join over the through-tables, on every page of the queue (docs/performance.md).
+        # The accounts in a group that may decide claims, found by plain SQL over the two
+        # through-tables: the same query built from `groups__permissions__codename` took most of
+        # the filters' Python time on every page of the queue.
+        user_groups, group_permissions = User.groups.through._meta.db_table, Group.permissions.through._meta.db_table
+        deciders = RawSQL(
+            f"SELECT ug.user_id FROM {user_groups} ug JOIN {group_permissions} gp ON gp.group_id = ug.group_id "
+            f"JOIN {Permission._meta.db_table} p ON p.id = gp.permission_id WHERE p.codename = %s",
+            ("decide_claim",),
+        )
         arbitrators = (
-            User.objects.filter(groups__permissions__codename="decide_claim")
-            .annotate(name=STAFF_NAME)
+            User.objects.filter(pk__in=deciders)
+            # The query's base table is named by its table name.
+            .annotate(name=RawSQL(STAFF_NAME_SQL.format(user=User._meta.db_table), (), output_field=CharField()))
             .order_by("name", "pk")
             .values_list("pk", "name")
-            .distinct()
         )
         return [("me", _("мои")), ("nobody", _("никто не взял"))] + [(str(pk), name) for pk, name in arbitrators]
 
