@@ -153,13 +153,14 @@ def name_people(dispute: Dispute) -> dict[int, User]:
         *(decision.decided_by_id for decision in decisions),
     }
     people = User.objects.in_bulk(wanted - {None})
-    Dispute.buyer.field.set_cached_value(dispute, people[dispute.buyer_id])
-    Store.owner.field.set_cached_value(store, people[store.owner_id])
-    Claim.assigned_to.field.set_cached_value(claim, people.get(claim.assigned_to_id))
+    # Assigning the same account through each relation puts it in the relation's cache.
+    dispute.buyer = people[dispute.buyer_id]
+    store.owner = people[store.owner_id]
+    claim.assigned_to = people.get(claim.assigned_to_id) if claim.assigned_to_id else None
     for message in messages:
-        Message.author.field.set_cached_value(message, people[message.author_id])
+        message.author = people[message.author_id]
     for event in events:
-        DisputeEvent.actor.field.set_cached_value(event, people.get(event.actor_id))
+        event.actor = people.get(event.actor_id) if event.actor_id else None
     for decision in decisions:
-        Decision.decided_by.field.set_cached_value(decision, people[decision.decided_by_id])
+        decision.decided_by = people[decision.decided_by_id]
     return people
