@@ -137,6 +137,7 @@ def sweep(
     limit: int | None = None,
     related: tuple[str, ...] | None = None,
     read_with: Mapping[str, Any] | None = None,
+    fields: tuple[str, ...] | None = None,
 ) -> SweepResult:
     """Call `action(pk, now)` for each row of `due(now)`, earliest `order_by` first, one
     transaction per row. `limit` bounds one run (the rest waits for the next one).
@@ -149,7 +150,10 @@ def sweep(
     `read_with` (with `related`): annotations the batch read adds to each row (`{"name":
     expression}`), set on the locked row as attributes. They were read before the lock, so they
     are hints a service may use to skip a statement, never facts it may decide on: the row's
-    service must check them under the lock (see disputes.services.dispute_auto_claim)."""
+    service must check them under the lock (see disputes.services.dispute_auto_claim).
+
+    `fields` (with `related`): the locked row's fields the action reads; the locking statement
+    reads only those (and the pk), the others are deferred (`QuerySet.only()`)."""
     result = SweepResult(name)
     passed_over: set[Any] = set()
     rows = due(now)
@@ -163,6 +167,8 @@ def sweep(
     # incremental sort), and a batch that fell due at the same moment took quadratic time.
     def picking_query(passed_over: set[Any]) -> QuerySet[Any]:
         locking = rows.order_by(order_by).select_for_update(skip_locked=True, of=("self",))
+        if fields is not None:
+            locking = locking.only(*fields)
         if passed_over:
             locking = locking.exclude(pk__in=passed_over)
         return locking.values_list("pk", flat=True)[:1] if related is None else locking[:1]
@@ -262,6 +268,9 @@ class DeadlineSweep:
     locked: bool = True
     # Annotations read with the related rows (core.sweeps.sweep's `read_with`): hints only.
     read_with: Mapping[str, Any] | None = None
+    # The locked row's fields the service reads (None: all of them). The others are deferred, and
+    # a service that reads one costs a statement more a row (the sweep's statement count shows it).
+    fields: tuple[str, ...] | None = None
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -304,6 +313,7 @@ def _run_deadlines(
                         limit=left,
                         related=entry.related,
                         read_with=entry.read_with,
+                        fields=entry.fields,
                     )
                 else:
                     result += _each_unlocked(entry.name, rows, call, now=now, order_by=deadline.column, limit=left)

@@ -723,6 +723,20 @@ def dispute_grant_for_seller_silence(dispute: Dispute, facts: rules.Facts, now: 
     return _resolve(dispute, offer=offer, actor=None, now=now)
 
 
+# What escalating by the deadline reads of the locked dispute (its sweep reads no other column):
+# the rule (status, the deadline), the event (seller_silent, escalated_at) and the parties' keys.
+AUTO_CLAIM_READS = (
+    "status",
+    "auto_claim_due_at",
+    "seller_silent",
+    "escalated_at",
+    "seller_answered_at",
+    "order",
+    "buyer",
+    "store",
+)
+
+
 @transaction.atomic(savepoint=False)
 @deadline_service(Action.AUTO_CLAIM)
 def dispute_auto_claim(dispute: Dispute, facts: rules.Facts, now: datetime) -> Dispute:

@@ -42,6 +42,7 @@ register_deadlines(
         # Escalating needs the order's number and both parties, not the item.
         related=("order", "buyer", "store__owner"),
         read_with={services.OFFER_PENDING_HINT: services.OFFER_PENDING},
+        fields=services.AUTO_CLAIM_READS,
     ),
     _dispute_deadline(
         "return-deadlines",
