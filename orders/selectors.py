@@ -9,11 +9,33 @@ from .models import Order, OrderItem, OrderQuerySet
 DISPUTED = "disputed"
 
 
+# What an order card (templates/orders/_order_card.html), its key and its protection line read
+# of the order and its store; the list reads no other column (the buyer's name: see order_list).
+ORDER_CARD_FIELDS = (
+    "number",
+    "status",
+    "currency",
+    "total_amount",
+    "paid_at",
+    "protection_due_at",
+    "has_dispute",
+    "updated_at",
+    "store__name",
+)
+
+
 def order_list(
-    *, user: User, as_seller: bool = False, status: str = "", query: str = "", with_items: bool = True
+    *,
+    user: User,
+    as_seller: bool = False,
+    status: str = "",
+    query: str = "",
+    with_items: bool = True,
+    card_fields_only: bool = False,
 ) -> QuerySet[Order]:
     """The buyer's orders, or the seller's store orders, newest first, filtered as asked; with
-    their items, unless the caller fetches those itself (for the rows it has to draw)."""
+    their items, unless the caller fetches those itself (for the rows it has to draw). With
+    `card_fields_only`, only what an order card shows is read (ORDER_CARD_FIELDS)."""
     orders = Order.objects.as_seller(user) if as_seller else Order.objects.as_buyer(user)
     if status == DISPUTED:
         orders = orders.filter(has_dispute=True)
@@ -26,7 +48,26 @@ def order_list(
     # A buyer's own list names the store; only the seller's names the buyer.
     related = ("store", "buyer") if as_seller else ("store",)
     orders = orders.select_related(*related).order_by("-paid_at", "-pk")
+    if card_fields_only:
+        orders = orders.only(*ORDER_CARD_FIELDS, *(["buyer__username"] if as_seller else []))
     return orders.prefetch_related(items_with_disputes()) if with_items else orders
+
+
+def dispute_states(order_ids: list[int]) -> dict[int, tuple[tuple[int, str], ...]]:
+    """Each order's disputes as (pk, status), in pk order, for the orders `order_ids` (no query
+    for none)."""
+    if not order_ids:
+        return {}
+    states: dict[int, tuple[tuple[int, str], ...]] = {}
+    # Through the reverse relation: orders come before disputes in the layers and cannot import them.
+    rows = (
+        Order.objects.filter(pk__in=order_ids, disputes__isnull=False)
+        .order_by("disputes__pk")
+        .values_list("pk", "disputes__pk", "disputes__status")
+    )
+    for order_id, pk, status in rows:
+        states[order_id] = (*states.get(order_id, ()), (pk, status))
+    return states
 
 
 def items_with_disputes() -> Prefetch:
