@@ -78,16 +78,9 @@ def _form_on_detail(
 # --- the opening wizard ---------------------------------------------------------------------
 
 
-def _buyer_order(request: AuthenticatedRequest, number: str) -> Order:
-    order = order_selectors.order_get(user=request.user, number=number)
-    if order.buyer_id != request.user.pk:
-        raise Http404
-    return order
-
-
 @login_required
 def dispute_wizard(request: AuthenticatedRequest, number: str, step: str = ""):
-    order = _buyer_order(request, number)
+    order = order_selectors.order_for_new_dispute(buyer=request.user, number=number)
     state = WizardState(request.session, order)
     if refusal := order_rules.refusal(
         order_rules.Action.OPEN_DISPUTE,

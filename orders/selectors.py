@@ -75,6 +75,14 @@ def items_with_disputes() -> Prefetch:
     return Prefetch("items", queryset=OrderItem.objects.select_related("dispute"))
 
 
+def items_with_dispute_amounts() -> Prefetch:
+    """An order's items, each with its dispute (if any) read in the same query, of which only what
+    was paid for it (undisputed_items' reading): for pages that show no dispute."""
+    own = [field.name for field in OrderItem._meta.concrete_fields]
+    items = OrderItem.objects.select_related("dispute").only(*own, "dispute__paid_amount")
+    return Prefetch("items", queryset=items)
+
+
 def undisputed_items(order: Order, items: list[OrderItem] | None = None) -> frozenset[int] | None:
     """The order's items (pks) that may still get a dispute, for the rulebook's facts; reads the
     prefetched items (items_with_disputes), or queries them. None for an order without item rows.
@@ -97,6 +105,34 @@ def tracking_events_read(order: Order) -> None:
     """Reads the carrier's events of an order read without them (order_get()), in one query, for
     the page that turns out to show them."""
     prefetch_related_objects([order], "tracking_events")
+
+
+# What the dispute wizard reads of the order: the rule for opening a dispute (status, whether it
+# had one, the protection's end), and what its pages show (number, amount, whether it has tracking).
+NEW_DISPUTE_ORDER_FIELDS = (
+    "number",
+    "buyer",
+    "status",
+    "has_dispute",
+    "protection_due_at",
+    "currency",
+    "total_amount",
+    "tracking_number",
+)
+
+
+def order_for_new_dispute(*, buyer: User, number: str) -> Order:
+    """The buyer's own order for the dispute wizard (NEW_DISPUTE_ORDER_FIELDS), with its items and
+    what was paid for each disputed one (undisputed_items); anyone else's is 404, as a missing one.
+    Neither the store nor a cancellation is read: the wizard shows neither, and opening the dispute
+    reads the order again under its lock."""
+    orders = Order.objects.as_buyer(buyer).only(*NEW_DISPUTE_ORDER_FIELDS)
+    try:
+        order = orders.prefetch_related(items_with_dispute_amounts()).get(number=number)
+    except Order.DoesNotExist:
+        raise Http404 from None
+    order.buyer = buyer
+    return order
 
 
 def order_get(*, user: User, number: str, with_tracking: bool = False) -> Order:
