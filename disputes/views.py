@@ -165,6 +165,7 @@ def _wizard_context(order: Order, state: WizardState, step: str, **extra: Any) -
         "step_count": state.count(),
         "previous_step": state.previous(step),
         "item": state.item,
+        "items": state.items,
         "paid": state.paid,
         "several_items": len(state.items) > 1,
         "not_received_problems": not_received_problems_for(has_tracking=bool(order.tracking_number)),

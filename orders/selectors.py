@@ -1,4 +1,6 @@
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from decimal import Decimal
+
+from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from accounts.models import User
@@ -75,12 +77,16 @@ def items_with_disputes() -> Prefetch:
     return Prefetch("items", queryset=OrderItem.objects.select_related("dispute"))
 
 
-def items_with_dispute_amounts() -> Prefetch:
-    """An order's items, each with its dispute (if any) read in the same query, of which only what
-    was paid for it (undisputed_items' reading): for pages that show no dispute."""
-    own = [field.name for field in OrderItem._meta.concrete_fields]
-    items = OrderItem.objects.select_related("dispute").only(*own, "dispute__paid_amount")
-    return Prefetch("items", queryset=items)
+# The attribute items_with_dispute_amounts() gives each item: what was paid for the item its
+# dispute is about, None when it has none (a dispute's paid_amount is never null).
+DISPUTE_PAID = "dispute_paid"
+
+
+def items_with_dispute_amounts(order: Order) -> list[OrderItem]:
+    """The order's items in pk order, each with DISPUTE_PAID read in the same query (no dispute
+    row is made): for pages that show no dispute (undisputed_among)."""
+    items = OrderItem.objects.filter(order=order).annotate(**{DISPUTE_PAID: F("dispute__paid_amount")})
+    return list(items.order_by("pk"))
 
 
 def undisputed_items(order: Order, items: list[OrderItem] | None = None) -> frozenset[int] | None:
@@ -89,12 +95,22 @@ def undisputed_items(order: Order, items: list[OrderItem] | None = None) -> froz
     A dispute opened before disputes were per item bounded by the whole order's total covers every
     item. `items`: the order's items with their disputes, when the caller read them itself."""
     items = list(order.items.all()) if items is None else items
-    if not items:
+    return _undisputed(order, {item.pk: item.dispute.paid_amount if _has_dispute(item) else None for item in items})
+
+
+def undisputed_among(order: Order, items: list[OrderItem]) -> frozenset[int] | None:
+    """undisputed_items() of the items items_with_dispute_amounts() read."""
+    return _undisputed(order, {item.pk: getattr(item, DISPUTE_PAID) for item in items})
+
+
+def _undisputed(order: Order, paid: dict[int, Decimal | None]) -> frozenset[int] | None:
+    # `paid`: by item pk, what was paid for the item its dispute is about; None for one without.
+    if not paid:
         return None
-    disputes = [item.dispute for item in items if _has_dispute(item)]
-    if len(items) > 1 and any(dispute.paid_amount >= order.total_amount for dispute in disputes):
+    disputed = [amount for amount in paid.values() if amount is not None]
+    if len(paid) > 1 and any(amount >= order.total_amount for amount in disputed):
         return frozenset()
-    return frozenset(item.pk for item in items if not _has_dispute(item))
+    return frozenset(pk for pk, amount in paid.items() if amount is None)
 
 
 def _has_dispute(item: OrderItem) -> bool:
@@ -122,13 +138,12 @@ NEW_DISPUTE_ORDER_FIELDS = (
 
 
 def order_for_new_dispute(*, buyer: User, number: str) -> Order:
-    """The buyer's own order for the dispute wizard (NEW_DISPUTE_ORDER_FIELDS), with its items and
-    what was paid for each disputed one (undisputed_items); anyone else's is 404, as a missing one.
-    Neither the store nor a cancellation is read: the wizard shows neither, and opening the dispute
-    reads the order again under its lock."""
-    orders = Order.objects.as_buyer(buyer).only(*NEW_DISPUTE_ORDER_FIELDS)
+    """The buyer's own order for the dispute wizard (NEW_DISPUTE_ORDER_FIELDS), without its items
+    (items_with_dispute_amounts); anyone else's is 404, as a missing one. Neither the store nor a
+    cancellation is read: the wizard shows neither, and opening the dispute reads the order again
+    under its lock."""
     try:
-        order = orders.prefetch_related(items_with_dispute_amounts()).get(number=number)
+        order = Order.objects.as_buyer(buyer).only(*NEW_DISPUTE_ORDER_FIELDS).get(number=number)
     except Order.DoesNotExist:
         raise Http404 from None
     order.buyer = buyer
