@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from .factories import OrderItemFactory
+from .factories import OrderFactory, OrderItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +56,16 @@ def test_every_wizard_step_takes_a_fixed_number_of_queries(login, order, buyer, 
     if received == "no":
         del expected["refund"]
     assert counts == expected
+
+
+def test_the_kept_breadcrumbs_name_each_order_in_the_readers_language(login, buyer, seller):
+    first, second = OrderFactory(buyer=buyer, store=seller.store), OrderFactory(buyer=buyer, store=seller.store)
+    client = login(buyer)
+    for order in (first, second):
+        page = client.get(step_url(order, "received")).content.decode()
+        assert f'href="{reverse("orders:detail", args=[order.number])}">{order.number}</a>' in page
+        other = second if order is first else first
+        assert other.number not in page
+    russian_link = reverse("orders:detail", args=[first.number])
+    english = client.get("/en" + step_url(first, "received")).content.decode()
+    assert f'href="/en{russian_link}">{first.number}</a>' in english and "My orders" in english
