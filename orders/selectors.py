@@ -61,12 +61,10 @@ def dispute_states(order_ids: list[int]) -> dict[int, tuple[tuple[int, str], ...
     if not order_ids:
         return {}
     states: dict[int, tuple[tuple[int, str], ...]] = {}
-    # Through the reverse relation: orders come before disputes in the layers and cannot import them.
-    rows = (
-        Order.objects.filter(pk__in=order_ids, disputes__isnull=False)
-        .order_by("disputes__pk")
-        .values_list("pk", "disputes__pk", "disputes__status")
-    )
+    # The dispute model through the reverse relation (orders come before disputes in the layers and
+    # cannot import it); its own table alone: a join of the orders cost PostgreSQL more to plan.
+    disputes = Order._meta.get_field("disputes").related_model._default_manager
+    rows = disputes.filter(order__in=order_ids).order_by("pk").values_list("order_id", "pk", "status")
     for order_id, pk, status in rows:
         states[order_id] = (*states.get(order_id, ()), (pk, status))
     return states
