@@ -25,7 +25,7 @@ row that user actions lock before this one (the project's lock order is: order, 
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -136,6 +136,8 @@ def sweep(
     order_by: str,
     limit: int | None = None,
     related: tuple[str, ...] | None = None,
+    read_with: Mapping[str, Any] | None = None,
+    fields: tuple[str, ...] | None = None,
 ) -> SweepResult:
     """Call `action(pk, now)` for each row of `due(now)`, earliest `order_by` first, one
     transaction per row. `limit` bounds one run (the rest waits for the next one).
@@ -143,11 +145,21 @@ def sweep(
     With `related` (select_related paths, e.g. `("order", "store__owner")`, or `()`), the action
     gets the locked row itself instead of its pk, with those relations attached: they are read for
     a batch of due rows at once, without a lock (as a locking query's joined rows are read), so
-    that each row costs one small statement that locks it and reads its own columns."""
+    that each row costs one small statement that locks it and reads its own columns.
+
+    `read_with` (with `related`): annotations the batch read adds to each row (`{"name":
+    expression}`), set on the locked row as attributes. They were read before the lock, so they
+    are hints a service may use to skip a statement, never facts it may decide on: the row's
+    service must check them under the lock (see disputes.services.dispute_auto_claim).
+
+    `fields` (with `related`): the locked row's fields the action reads; the locking statement
+    reads only those (and the pk), the others are deferred (`QuerySet.only()`)."""
     result = SweepResult(name)
     passed_over: set[Any] = set()
     rows = due(now)
-    with_related = Related(rows, order_by, related) if related else None
+    if read_with and related is None:
+        raise ValueError("read_with annotates the locked row itself: give `related` too, () for none")
+    with_related = Related(rows, order_by, related or (), read_with) if related or read_with else None
 
     # The locking query is built once per run, and again only when a row is passed over (it failed,
     # or was no longer due); each row takes a copy. No tie-break on pk: with one, PostgreSQL reads
@@ -155,6 +167,8 @@ def sweep(
     # incremental sort), and a batch that fell due at the same moment took quadratic time.
     def picking_query(passed_over: set[Any]) -> QuerySet[Any]:
         locking = rows.order_by(order_by).select_for_update(skip_locked=True, of=("self",))
+        if fields is not None:
+            locking = locking.only(*fields)
         if passed_over:
             locking = locking.exclude(pk__in=passed_over)
         return locking.values_list("pk", flat=True)[:1] if related is None else locking[:1]
@@ -196,11 +210,14 @@ def sweep(
 
 
 class Related:
-    """The related rows of the due rows (`paths`, as select_related names them), read
-    RELATED_BATCH rows at a time in the sweep's order, and attached to each row once it is locked."""
+    """The related rows of the due rows (`paths`, as select_related names them) and the
+    annotations `read_with`, read RELATED_BATCH rows at a time in the sweep's order, and attached
+    to each row once it is locked."""
 
-    def __init__(self, rows: QuerySet[Any], order_by: str, paths: tuple[str, ...]) -> None:
-        self.rows, self.order_by, self.paths = rows, order_by, paths
+    def __init__(
+        self, rows: QuerySet[Any], order_by: str, paths: tuple[str, ...], read_with: Mapping[str, Any] | None = None
+    ) -> None:
+        self.rows, self.order_by, self.paths, self.read_with = rows, order_by, paths, read_with or {}
         meta = rows.model._meta
         self.relations = [meta.get_field(path.split("__")[0]) for path in paths]
         # The row's own columns come from the statement that locks it: here only its keys are read.
@@ -221,9 +238,13 @@ class Related:
             # The same related row the locked one points to (a foreign key a sweep does not change).
             if getattr(source, relation.attname) == getattr(target, relation.attname):
                 setattr(target, relation.name, getattr(source, relation.name))
+        for name in self.read_with:
+            setattr(target, name, getattr(source, name))
 
     def batch(self, rows: QuerySet[Any]) -> list[Any]:
         related = rows.order_by(self.order_by).select_related(*self.paths).defer(*self.deferred)
+        if self.read_with:
+            related = related.annotate(**self.read_with)
         return list(related[:RELATED_BATCH])
 
 
@@ -245,6 +266,11 @@ class DeadlineSweep:
     related: tuple[str, ...] | None = None
     limit: int | None = None
     locked: bool = True
+    # Annotations read with the related rows (core.sweeps.sweep's `read_with`): hints only.
+    read_with: Mapping[str, Any] | None = None
+    # The locked row's fields the service reads (None: all of them). The others are deferred, and
+    # a service that reads one costs a statement more a row (the sweep's statement count shows it).
+    fields: tuple[str, ...] | None = None
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -286,6 +312,8 @@ def _run_deadlines(
                         order_by=deadline.column,
                         limit=left,
                         related=entry.related,
+                        read_with=entry.read_with,
+                        fields=entry.fields,
                     )
                 else:
                     result += _each_unlocked(entry.name, rows, call, now=now, order_by=deadline.column, limit=left)

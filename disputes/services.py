@@ -11,6 +11,7 @@ from typing import Any, NotRequired, Protocol, TypedDict, Unpack
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -155,6 +156,11 @@ def dispute_transition(
     pipeline does not allow from the status the row holds now.
     """
     save_move(dispute, to, rules.transition_refusal(dispute, to), changes)
+    return _moved(dispute, to=to, event=event, actor=actor, **details)
+
+
+def _moved(dispute: Dispute, *, to: str, event: str, actor: User | None, **details: Any) -> Dispute:
+    """What follows a dispute's move once its row is saved: the event, and the outcome if it ended."""
     record(dispute, event, actor, **details)
     if to in outcomes.ENDED:
         outcomes.dispute_closed(dispute, now=dispute.closed_at or timezone.now())
@@ -509,15 +515,54 @@ def message_post(*, dispute: Dispute, user: User, now: datetime | None = None, *
 
 
 def _end_negotiation(
-    dispute: Dispute, *, to: str, event: str, actor: User | None, now: datetime, changes: dict[str, Any], **details: Any
+    dispute: Dispute,
+    *,
+    to: str,
+    event: str,
+    actor: User | None,
+    now: datetime,
+    changes: dict[str, Any],
+    offer_pending: bool = True,
+    **details: Any,
 ) -> None:
     """The parties stop negotiating (the buyer cancels, or it becomes a claim): pending offers lapse
-    and the negotiation's deadlines stop."""
+    and the negotiation's deadlines stop.
+
+    `offer_pending=False` is a sweep's hint, read before the lock, that the dispute has no pending
+    offer: the dispute's row is then saved on condition that it still has none, and the offers'
+    UPDATE is left out; if one was made meanwhile, the save does nothing and the offers' UPDATE
+    and the save follow as without the hint."""
+    changes = {**changes, "seller_answer_due_at": None, "auto_claim_due_at": None}
+    if not offer_pending and _move_unless_offer_pending(dispute, to=to, changes=changes):
+        _moved(dispute, to=to, event=event, actor=actor, **details)
+        return
     Offer.objects.filter(dispute=dispute, status=Offer.Status.PENDING).update(
         status=Offer.Status.SUPERSEDED, decided_at=now
     )
-    changes = {**changes, "seller_answer_due_at": None, "auto_claim_due_at": None}
     dispute_transition(dispute, to=to, event=event, actor=actor, changes=changes, **details)
+
+
+# Read by the auto-claim sweep with its batch of due disputes (core.sweeps.sweep's `read_with`)
+# and set on each locked dispute as this attribute: a hint that it had a pending offer then.
+OFFER_PENDING_HINT = "offer_pending"
+OFFER_PENDING = Exists(Offer.objects.filter(dispute=OuterRef("pk"), status=Offer.Status.PENDING))
+# Built once: each row's UPDATE filters a copy by pk, and the subquery is not resolved again.
+_WITHOUT_PENDING_OFFER = Dispute.objects.filter(~OFFER_PENDING)
+
+
+def _move_unless_offer_pending(dispute: Dispute, *, to: str, changes: dict[str, Any]) -> bool:
+    """save_move() for a locked dispute, on condition that it has no pending offer; False when it
+    has one (and nothing was saved). Offers are made only under the dispute's lock, which this
+    transaction holds, and the UPDATE reads the offers as committed when it starts: no offer can be
+    made between that read and the end of the transaction."""
+    if refusal := rules.transition_refusal(dispute, to):
+        raise ActionRefused(refusal)
+    fields = {"status": to, **changes, "updated_at": timezone.now()}
+    if not _WITHOUT_PENDING_OFFER.filter(pk=dispute.pk).update(**fields):
+        return False
+    for name, value in fields.items():
+        setattr(dispute, name, value)
+    return True
 
 
 @transaction.atomic(durable=True)
@@ -546,8 +591,8 @@ def dispute_escalate(*, dispute: Dispute, user: User, now: datetime | None = Non
     return _escalate(dispute, actor=user, now=now)
 
 
-def _escalate(dispute: Dispute, *, actor: User | None, now: datetime) -> Dispute:
-    """Turn a locked, checked dispute into a claim."""
+def _escalate(dispute: Dispute, *, actor: User | None, now: datetime, offer_pending: bool = True) -> Dispute:
+    """Turn a locked, checked dispute into a claim (`offer_pending`: see _end_negotiation)."""
     _end_negotiation(
         dispute,
         to=S.CLAIM,
@@ -555,6 +600,7 @@ def _escalate(dispute: Dispute, *, actor: User | None, now: datetime) -> Dispute
         actor=actor,
         now=now,
         changes={"escalated_at": now},
+        offer_pending=offer_pending,
         automatic=actor is None,
     )
     Claim.objects.create(
@@ -689,11 +735,27 @@ def dispute_grant_for_seller_silence(dispute: Dispute, facts: rules.Facts, now: 
     return _resolve(dispute, offer=offer, actor=None, now=now)
 
 
+# What escalating by the deadline reads of the locked dispute (its sweep reads no other column):
+# the rule (status, the deadline), the event (seller_silent, escalated_at) and the parties' keys.
+AUTO_CLAIM_READS = (
+    "status",
+    "auto_claim_due_at",
+    "seller_silent",
+    "escalated_at",
+    "seller_answered_at",
+    "order",
+    "buyer",
+    "store",
+)
+
+
 @transaction.atomic(savepoint=False)
 @deadline_service(Action.AUTO_CLAIM)
 def dispute_auto_claim(dispute: Dispute, facts: rules.Facts, now: datetime) -> Dispute:
-    """Unresolved for too long: the dispute becomes a claim by itself."""
-    return _escalate(dispute, actor=None, now=now)
+    """Unresolved for too long: the dispute becomes a claim by itself. Its sweep reads with each
+    batch whether a dispute had a pending offer (`offer_pending`, OFFER_PENDING): one without
+    skips the offers' UPDATE, safely (_end_negotiation)."""
+    return _escalate(dispute, actor=None, now=now, offer_pending=getattr(dispute, OFFER_PENDING_HINT, True))
 
 
 @transaction.atomic(savepoint=False)

@@ -33,11 +33,16 @@ register_deadlines(
         services.dispute_grant_for_seller_silence,
         _("продавец не ответил вовремя: требование покупателя удовлетворено"),
     ),
-    _dispute_deadline(
+    DeadlineSweep(
         "auto-claim",
         Action.AUTO_CLAIM,
         services.dispute_auto_claim,
+        "dispute",
         _("спор без решения слишком долго: становится претензией"),
+        # Escalating needs the order's number and both parties, not the item.
+        related=("order", "buyer", "store__owner"),
+        read_with={services.OFFER_PENDING_HINT: services.OFFER_PENDING},
+        fields=services.AUTO_CLAIM_READS,
     ),
     _dispute_deadline(
         "return-deadlines",

@@ -80,16 +80,9 @@ def _form_on_detail(
 # --- the opening wizard ---------------------------------------------------------------------
 
 
-def _buyer_order(request: AuthenticatedRequest, number: str) -> Order:
-    order = order_selectors.order_get(user=request.user, number=number)
-    if order.buyer_id != request.user.pk:
-        raise Http404
-    return order
-
-
 @login_required
 def dispute_wizard(request: AuthenticatedRequest, number: str, step: str = ""):
-    order = _buyer_order(request, number)
+    order = order_selectors.order_for_new_dispute(buyer=request.user, number=number)
     state = WizardState(request.session, order)
     if refusal := order_rules.refusal(
         order_rules.Action.OPEN_DISPUTE,
@@ -174,6 +167,7 @@ def _wizard_context(order: Order, state: WizardState, step: str, **extra: Any) -
         "step_count": state.count(),
         "previous_step": state.previous(step),
         "item": state.item,
+        "items": state.items,
         "paid": state.paid,
         "several_items": len(state.items) > 1,
         "not_received_problems": not_received_problems_for(has_tracking=bool(order.tracking_number)),

@@ -44,8 +44,8 @@ class WizardState:
         self.data: dict[str, Any] = session.get(self.key) or {"answers": {}, "attachment_ids": []}
         # Content hashes of the draft's files ({hash: attachment id}); drafts begun before lack it.
         self.data.setdefault("hashes", {})
-        self.items: list[OrderItem] = list(order.items.all())
-        self.undisputed = order_selectors.undisputed_items(order)
+        self.items: list[OrderItem] = order_selectors.items_with_dispute_amounts(order)
+        self.undisputed = order_selectors.undisputed_among(order, self.items)
 
     def save(self) -> None:
         self.session[self.key] = self.data

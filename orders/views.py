@@ -44,13 +44,16 @@ def _order_list(request: AuthenticatedRequest, *, as_seller: bool):
     status = query = ""
     if form.is_valid():
         status, query = form.cleaned_data["status"], form.cleaned_data["q"]
-    orders = selectors.order_list(user=request.user, as_seller=as_seller, status=status, query=query, with_items=False)
+    orders = selectors.order_list(
+        user=request.user, as_seller=as_seller, status=status, query=query, with_items=False, card_fields_only=True
+    )
     page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    page_orders = list(page.object_list)
     # The cards' keys name each dispute's status: one query for the disputes of the page's orders
     # that have any (none at all when no order on the page has a dispute).
-    prefetch_related_objects([order for order in page.object_list if order.has_dispute], "disputes")
-    now = timezone.now()
-    rows = [(order, rules.protection_state(order, now)) for order in page.object_list]
+    disputes = selectors.dispute_states([order.pk for order in page_orders if order.has_dispute])
+    rows = [CardRow(order, rules.protection_state(order, now), disputes.get(order.pk, ())) for order in page_orders]
     filter_query = request.GET.copy()
     filter_query.pop("page", None)
     return render(
@@ -62,13 +65,23 @@ def _order_list(request: AuthenticatedRequest, *, as_seller: bool):
             "cards": _order_cards(rows, as_seller=as_seller),
             "as_seller": as_seller,
             "filter_query": filter_query.urlencode(),
+            # The filter form's HTML follows from these two values as sent (and the language).
+            "filter_key": repr((request.GET.get("q"), request.GET.get("status"))),
         },
     )
 
 
-def _order_card_key(row: tuple[Order, rules.ProtectionState], *, as_seller: bool) -> tuple[Hashable, ...]:
+class CardRow(NamedTuple):
+    """An order of the list, what its protection line says, and its disputes (pk, status)."""
+
+    order: Order
+    protection: rules.ProtectionState
+    disputes: tuple[tuple[int, str], ...]
+
+
+def _order_card_key(row: CardRow, *, as_seller: bool) -> tuple[Hashable, ...]:
     """What an order card shows, besides its items (written once, with the order)."""
-    order, protection = row
+    order, protection, disputes = row
     return (
         as_seller,
         order.pk,
@@ -77,22 +90,22 @@ def _order_card_key(row: tuple[Order, rules.ProtectionState], *, as_seller: bool
         order.store.name,
         order.buyer.username if as_seller else "",
         # A card names its disputes only when the order has any (order.has_dispute).
-        tuple((dispute.pk, dispute.status) for dispute in order.disputes.all()) if order.has_dispute else (),
+        disputes,
         (protection.code, protection.days_left, protection.ending_soon),
     )
 
 
-def _order_cards(rows: list[tuple[Order, rules.ProtectionState]], *, as_seller: bool) -> list[SafeString]:
+def _order_cards(rows: list[CardRow], *, as_seller: bool) -> list[SafeString]:
     """Each row's card: kept ones from the fragment cache; only the others read their items."""
 
-    def draw(missing: list[tuple[Order, rules.ProtectionState]]) -> list[str]:
-        prefetch_related_objects([order for order, _protection in missing], selectors.items_with_disputes())
+    def draw(missing: list[CardRow]) -> list[str]:
+        prefetch_related_objects([row.order for row in missing], selectors.items_with_disputes())
         return [
             render_to_string(
                 "orders/_order_card.html",
-                {"order": order, "protection": protection, "as_seller": as_seller, "heading": "h2"},
+                {"order": row.order, "protection": row.protection, "as_seller": as_seller, "heading": "h2"},
             )
-            for order, protection in missing
+            for row in missing
         ]
 
     return fragments.rendered_rows(

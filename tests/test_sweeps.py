@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import OutgoingEmail, Store, User
 from core import sweeps
 from disputes import rules, services
-from disputes.models import Dispute, DisputeEvent
+from disputes.models import Dispute, DisputeEvent, Offer
 from orders.models import Order
 from orders.services import order_lock
 
@@ -198,16 +198,30 @@ def _statements(captured) -> list[str]:
     return [query["sql"] for query in captured if not query["sql"].startswith(control)]
 
 
+def _refused(dispute: Dispute) -> Dispute:
+    """The buyer refuses the seller's offer: negotiating, with no offer pending."""
+    services.offer_refuse(
+        dispute=dispute, offer_id=dispute.offers.get(status=Offer.Status.PENDING).pk, user=dispute.buyer
+    )
+    return dispute
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("count", [1, 4])
-def test_a_swept_dispute_costs_six_statements_however_many_are_due(dispute_factory, count):
+@pytest.mark.parametrize("offer_pending", [True, False])
+def test_a_swept_dispute_costs_six_statements_or_five_without_a_pending_offer_however_many_are_due(
+    dispute_factory, count, offer_pending
+):
     disputes, later = _due_for_auto_claim(dispute_factory, count)
+    if not offer_pending:
+        disputes = [_refused(dispute) for dispute in disputes]
     with CaptureQueriesContext(connection) as captured:
         assert sweeps.run("auto-claim", later).changed == count
     statements = _statements(captured.captured_queries)
     # Lock and read the dispute row; supersede the pending offer; move the dispute; its event; its
-    # claim; both parties' e-mails in one INSERT.
-    per_dispute = 6
+    # claim; both parties' e-mails in one INSERT. Without a pending offer when the batch was read,
+    # the move is made on condition that there is still none, and the offers are left alone.
+    per_dispute = 6 if offer_pending else 5
     # Per run: the due disputes' orders and parties, read once for the batch; the last pick finds
     # nothing. Nothing else: no statement prepared by hand (it breaks behind PgBouncer in
     # transaction mode) and no session setting switched.
@@ -217,6 +231,8 @@ def test_a_swept_dispute_costs_six_statements_however_many_are_due(dispute_facto
     assert sum("accounts_outgoingemail" in sql for sql in statements) == count
     assert sum('"accounts_user"' in sql and "JOIN" in sql for sql in statements) >= 1
     assert DisputeEvent.objects.filter(dispute__in=disputes, kind="escalated").count() == count
+    assert Dispute.objects.filter(pk__in=[dispute.pk for dispute in disputes], status=S.CLAIM).count() == count
+    assert not Offer.objects.filter(dispute__in=disputes, status=Offer.Status.PENDING).exists()
 
 
 @pytest.mark.django_db
@@ -241,3 +257,54 @@ def test_a_swept_row_gets_its_order_and_parties_from_the_batch_read_or_alone_whe
         related.attach(third, {third.pk})
     with django_assert_num_queries(0):
         assert (third.order.number, third.buyer.email, third.store.owner.email) == parties[third.pk]
+
+
+@pytest.mark.django_db
+def test_an_offer_made_after_the_batch_read_is_still_superseded_when_the_dispute_becomes_a_claim(
+    dispute_factory, monkeypatch
+):
+    disputes, later = _due_for_auto_claim(dispute_factory, 2)
+    disputes = [_refused(dispute) for dispute in disputes]
+    read_batch = sweeps.Related.batch
+    late_offers = []
+
+    def batch_then_offers(self, rows):
+        batch = read_batch(self, rows)
+        # Both disputes were read without a pending offer; one is made for each before its lock.
+        for dispute in disputes:
+            late_offers.append(
+                Offer.objects.create(
+                    dispute=dispute,
+                    author=dispute.store.owner,
+                    role=Offer.Role.SELLER,
+                    refund_type="partial",
+                    amount="4",
+                    note="Последнее предложение",
+                )
+            )
+        return batch
+
+    monkeypatch.setattr(sweeps.Related, "batch", batch_then_offers)
+    assert sweeps.run("auto-claim", later).changed == 2
+    for offer in late_offers:
+        offer.refresh_from_db()
+        assert offer.status == Offer.Status.SUPERSEDED and offer.decided_at == later
+    for dispute in disputes:
+        dispute.refresh_from_db()
+        assert dispute.status == S.CLAIM and dispute.auto_claim_due_at is None
+    assert DisputeEvent.objects.filter(dispute__in=disputes, kind="escalated").count() == 2
+
+
+@pytest.mark.django_db
+def test_a_dispute_read_without_a_pending_offer_that_has_one_under_the_lock_loses_it(dispute_factory):
+    [dispute], later = _due_for_auto_claim(dispute_factory, 1)
+    pending = dispute.offers.get(status=Offer.Status.PENDING)
+    with transaction.atomic():
+        locked = services.dispute_lock(dispute.pk)
+        # What a batch read before the offer was made would say.
+        setattr(locked, services.OFFER_PENDING_HINT, False)
+        assert services.dispute_auto_claim(dispute=locked, now=later) is not None
+    pending.refresh_from_db()
+    dispute.refresh_from_db()
+    assert pending.status == Offer.Status.SUPERSEDED
+    assert (dispute.status, dispute.escalated_at, dispute.seller_answer_due_at) == (S.CLAIM, later, None)
