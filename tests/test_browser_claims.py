@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from disputes.models import Claim, Dispute
 
@@ -61,7 +62,7 @@ def test_a_claim_from_escalation_to_the_final_appeal_decision(as_user, tmp_path)
     anna = as_user("anna")
     anna.goto(anna.base_url + url)
     anna.get_by_role("button", name="Передать в претензию").click()
-    assert anna.get_by_text("Переговоры между покупателем и продавцом закончатся").is_visible()
+    expect(anna.get_by_text("Переговоры между покупателем и продавцом закончатся")).to_be_visible()
     anna.get_by_role("button", name="Да, передать арбитру").click()
     anna.wait_for_url(f"**{url}")
     assert anna.get_by_test_id("claim-stage").inner_text() == "Передана арбитру"
@@ -74,11 +75,11 @@ def test_a_claim_from_escalation_to_the_final_appeal_decision(as_user, tmp_path)
     olga.get_by_role("checkbox", name="У покупателя").check()
     olga.get_by_label("Что нужно прислать (увидят стороны)").fill("Пришлите видео распаковки без монтажа.")
     olga.get_by_role("button", name="Запросить").click()
-    assert olga.get_by_text("Арбитр ждёт доказательства").first.is_visible()
+    expect(olga.get_by_text("Арбитр ждёт доказательства").first).to_be_visible()
 
     # The buyer answers with a file.
     anna.goto(anna.base_url + url)
-    assert anna.get_by_text("Пришлите видео распаковки без монтажа.").is_visible()
+    expect(anna.get_by_text("Пришлите видео распаковки без монтажа.")).to_be_visible()
     anna.get_by_label("Ваш ответ арбитру").fill("Видео распаковки прилагаю.")
     anna.locator("#answer-files").set_input_files(str(photo(tmp_path)))
     anna.get_by_role("button", name="Отправить ответ арбитру").click()
@@ -91,10 +92,10 @@ def test_a_claim_from_escalation_to_the_final_appeal_decision(as_user, tmp_path)
     olga.get_by_label("Сумма возврата, USD").fill("10")
     olga.get_by_label("Обоснование (его прочтут обе стороны)").fill(REASON)
     olga.get_by_role("button", name="Проверить и отправить…").click()
-    assert olga.get_by_text("Так решение увидят покупатель и продавец").is_visible()
-    assert olga.get_by_text(REASON).is_visible()
+    expect(olga.get_by_text("Так решение увидят покупатель и продавец")).to_be_visible()
+    expect(olga.get_by_text(REASON)).to_be_visible()
     olga.get_by_role("button", name="Подтвердить решение").click()
-    assert olga.get_by_text("Решение записано").is_visible()
+    expect(olga.get_by_text("Решение записано")).to_be_visible()
 
     # Both parties see the decision; the buyer appeals.
     for page in (anna, shop):
@@ -102,7 +103,7 @@ def test_a_claim_from_escalation_to_the_final_appeal_decision(as_user, tmp_path)
         decision = page.get_by_test_id("decision")
         assert "частично в пользу покупателя" in decision.inner_text().lower()
         assert "10,00" in decision.inner_text() and REASON in decision.inner_text()
-        assert page.get_by_role("link", name="Обжаловать решение").is_visible()
+        expect(page.get_by_role("link", name="Обжаловать решение")).to_be_visible()
     anna.get_by_role("link", name="Обжаловать решение").click()
     anna.get_by_label("С чем вы не согласны и почему").fill("Трещина через весь корпус, телефоном нельзя пользоваться.")
     anna.get_by_role("button", name="Подать апелляцию").click()
@@ -111,7 +112,7 @@ def test_a_claim_from_escalation_to_the_final_appeal_decision(as_user, tmp_path)
 
     # Olga cannot decide her own decision's appeal; Ivan can.
     olga.reload()
-    assert olga.get_by_text("Апелляцию рассматривает другой арбитр").is_visible()
+    expect(olga.get_by_text("Апелляцию рассматривает другой арбитр")).to_be_visible()
     assert olga.get_by_role("button", name="Проверить и отправить…").count() == 0
     ivan = as_user("ivan", desktop=True)
     ivan.goto(ivan.base_url + f"/admin/disputes/claim/{dispute.claim.pk}/change/")
@@ -119,7 +120,7 @@ def test_a_claim_from_escalation_to_the_final_appeal_decision(as_user, tmp_path)
     ivan.get_by_label("Обоснование (его прочтут обе стороны)").fill(REASON.replace("часть стоимости", "вся стоимость"))
     ivan.get_by_role("button", name="Проверить и отправить…").click()
     ivan.get_by_role("button", name="Подтвердить решение").click()
-    assert ivan.get_by_text("Решение по апелляции записано").is_visible()
+    expect(ivan.get_by_text("Решение по апелляции записано")).to_be_visible()
 
     # Both parties see the final outcome, and the money is back (the payment system pays at once here).
     for page in (anna, shop):

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from disputes import services
 from disputes.models import Dispute, Offer
@@ -108,8 +109,8 @@ def test_escalating_to_a_claim_asks_first_and_going_back_changes_nothing(request
     browser_login(page, "olga")
     page.goto(f"{page.base_url}/account/disputes/{dispute.pk}/")
     page.get_by_role("button", name="Передать в претензию").click()
-    assert page.get_by_role("heading", name="Передать спор в претензию?").is_visible()
-    assert page.get_by_text("вернуть спор к переговорам будет нельзя").is_visible()
+    expect(page.get_by_role("heading", name="Передать спор в претензию?")).to_be_visible()
+    expect(page.get_by_text("вернуть спор к переговорам будет нельзя")).to_be_visible()
     page.get_by_role("link", name="Нет, вернуться к спору").click()
     dispute.refresh_from_db()
     assert dispute.status == Dispute.Status.NEGOTIATING
