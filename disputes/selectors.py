@@ -182,11 +182,12 @@ def claim_case_get(*, user: User, claim_pk: int) -> Dispute:
     messages = list(dispute.messages.all())
     wanted = {dispute.buyer_id, store.owner_id, claim.assigned_to_id, *(message.author_id for message in messages)}
     people = User.objects.in_bulk(wanted - {None})
-    Dispute.buyer.field.set_cached_value(dispute, people[dispute.buyer_id])
-    Store.owner.field.set_cached_value(store, people[store.owner_id])
-    Claim.assigned_to.field.set_cached_value(claim, people.get(claim.assigned_to_id))
+    # Assigning the same account through each relation puts it in the relation's cache.
+    dispute.buyer = people[dispute.buyer_id]
+    store.owner = people[store.owner_id]
+    claim.assigned_to = people.get(claim.assigned_to_id) if claim.assigned_to_id else None
     for message in messages:
-        Message.author.field.set_cached_value(message, people[message.author_id])
+        message.author = people[message.author_id]
     return dispute
 
 

@@ -210,3 +210,14 @@ def test_a_kept_claim_page_costs_the_same_queries_whatever_its_case_holds(client
     decide(claim_dispute, arbitrator=olga, winner="seller")
     claims.appeal_file(dispute=claim_dispute, user=claim_dispute.buyer, reason="Не согласен: товар не работает.")
     assert queries_for(client, claim_url(claim_dispute)) == bare
+
+
+def test_the_claim_page_says_who_appealed_and_that_another_arbitrator_decides(client, claim_dispute, olga):
+    client.force_login(olga)
+    url = claim_url(claim_dispute)
+    decide(claim_dispute, arbitrator=olga, winner="seller")
+    assert "Апелляция</dt>" not in page_text(client, url)
+    claims.appeal_file(dispute=claim_dispute, user=claim_dispute.buyer, reason="Не согласен: товар не работает.")
+    summary = page_text(client, url).split('id="summary-heading"')[1].split("</section>")[0]
+    assert "Апелляция</dt>" in summary and "(покупатель)" in summary
+    assert "решает другой арбитр" in summary
