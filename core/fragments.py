@@ -22,11 +22,15 @@ from django.utils.safestring import SafeString, mark_safe
 FRAGMENT_CACHE = "fragments"
 
 
+def digest(parts: object) -> str:
+    """A short key part naming everything in `parts`: repr() of ints, strings, dates and tuples is
+    stable from one process to the next; hashed to keep the key short whatever the parts are (a
+    store's name, a list of file ids, text with the ":" a {% cache %} tag joins its parts with)."""
+    return hashlib.md5(repr(parts).encode(), usedforsecurity=False).hexdigest()
+
+
 def _key(kind: str, parts: tuple[Hashable, ...]) -> str:
-    # repr() of ints, strings, dates and tuples is stable from one process to the next; hashed to
-    # keep the key short whatever the parts are (a store's name, a list of file ids).
-    digest = hashlib.md5(repr(parts).encode(), usedforsecurity=False).hexdigest()
-    return f"{kind}:{digest}"
+    return f"{kind}:{digest(parts)}"
 
 
 def rendered_rows[Row](

@@ -17,7 +17,6 @@ actions the rulebook allows the viewer now and the moment into the texts of the 
 wording per reader: each mail names the reader's own side ("вам", "вы").
 """
 
-import hashlib
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +30,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.fragments import digest
 from core.money import format_money, money_lazy
 from core.rules import Permit, Role
 from core.templatetags.deadlines import deadline
@@ -371,7 +371,7 @@ class DisputeHistory:
 def page_version(*parts: Hashable) -> str:
     """A short key for a block of the dispute page kept rendered, from everything it shows that
     can change (a `{% cache %}` tag joins its parts with ":", which a store's name may hold)."""
-    return hashlib.md5(repr(parts).encode(), usedforsecurity=False).hexdigest()
+    return digest(parts)
 
 
 def _with_date(text: str, moment: datetime | None) -> SafeString:

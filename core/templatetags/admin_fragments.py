@@ -2,7 +2,6 @@
 core/fragments.py, in each process's memory). A key names everything its fragment shows, with the
 reader's language, so a kept fragment is never stale and nothing is ever invalidated."""
 
-import hashlib
 from typing import Any
 
 from django import template
@@ -10,11 +9,9 @@ from django.contrib import admin
 from django.template.defaultfilters import urlencode
 from django.utils import translation
 
+from core.fragments import digest
+
 register = template.Library()
-
-
-def _digest(parts: object) -> str:
-    return hashlib.md5(repr(parts).encode(), usedforsecurity=False).hexdigest()
 
 
 @register.filter
@@ -22,7 +19,7 @@ def nav_sidebar_key(available_apps: list[dict[str, Any]], path: str) -> str:
     """The key of admin's navigation (admin/nav_sidebar.html): the apps and models the reader may
     open, their names and addresses, and which of them the address `path` is in."""
     here = urlencode(path)
-    return _digest(
+    return digest(
         (
             translation.get_language(),
             [
@@ -56,7 +53,7 @@ def changelist_filters_key(changelist: Any) -> str:
     specs = changelist.filter_specs
     if changelist.add_facets or not all(isinstance(spec, admin.SimpleListFilter) for spec in specs):
         return ""
-    return _digest(
+    return digest(
         (
             translation.get_language(),
             sorted((name, str(value)) for name, value in changelist.params.items()),

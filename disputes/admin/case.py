@@ -13,7 +13,6 @@ set on the kept dispute, as claim_case_get() reads them with it.
 A kept case is model instances pickled by the local-memory cache (supported by Django within one
 version; a new release starts new processes with an empty cache)."""
 
-import hashlib
 from collections.abc import Hashable
 from typing import Any
 
@@ -23,7 +22,7 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accounts.models import Store, User
-from core.fragments import FRAGMENT_CACHE
+from core.fragments import FRAGMENT_CACHE, digest
 from orders.models import OrderItem, TrackingEvent
 
 from .. import selectors
@@ -133,7 +132,7 @@ def case_get(*, user: User, claim_pk: int) -> tuple[Dispute, str]:
         (pk, person.username, person.first_name, person.last_name, person.email) for pk, person in people.items()
     )
     shown = (version, row["rate_pk"], str(row["rate_rub_per_unit"]), str(row["rate_as_of"]), names)
-    return dispute, hashlib.md5(repr(shown).encode(), usedforsecurity=False).hexdigest()
+    return dispute, digest(shown)
 
 
 def name_people(dispute: Dispute) -> dict[int, User]:
