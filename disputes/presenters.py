@@ -17,7 +17,7 @@ actions the rulebook allows the viewer now and the moment into the texts of the 
 wording per reader: each mail names the reader's own side ("вам", "вы").
 """
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -331,17 +331,17 @@ def buyer_problems(dispute: Dispute, events: list[DisputeEvent]) -> tuple[list[s
 
 class DisputeHistory:
     """The dispute's events as its page words them (the buyer's request and the timeline), read
-    from `events` (a queryset) only when first asked: a page whose blocks are kept rendered asks
-    nothing."""
+    by `events()` only when first asked: a page whose blocks are kept rendered asks nothing, not
+    even to build the query."""
 
-    def __init__(self, dispute: Dispute, events: Iterable[DisputeEvent], *, for_staff: bool) -> None:
+    def __init__(self, dispute: Dispute, events: Callable[[], Iterable[DisputeEvent]], *, for_staff: bool) -> None:
         self.dispute = dispute
         self._source = events
         self.for_staff = for_staff
 
     @cached_property
     def events(self) -> list[DisputeEvent]:
-        return list(self._source)
+        return list(self._source())
 
     @cached_property
     def _request(self) -> tuple[list[str], str]:

@@ -269,10 +269,10 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
     claim = rules.claim_of(dispute)
     decisions = list(claim.decisions.all()) if claim else []
     shown_decision = decisions[-1] if decisions else None
-    equivalent = selectors.RoubleEquivalents()
+    equivalent = selectors.RoubleEquivalents(known={dispute.currency: versions.rate})
     actions = rules.allowed(dispute, role, now, facts)
     history = presenters.DisputeHistory(
-        dispute, selectors.page_events(dispute, with_actors=for_staff), for_staff=for_staff
+        dispute, lambda: selectors.page_events(dispute, with_actors=for_staff), for_staff=for_staff
     )
     decision_money, decision_return = (
         presenters.decision_page_lines(shown_decision, role) if shown_decision else (SafeString(""), "")
@@ -306,12 +306,16 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
         # their timeline is drawn afresh.
         "keep_timeline": not for_staff,
         "timeline_version": presenters.page_version(versions.events, dispute.currency),
-        "thread": selectors.page_thread(dispute),
+        # Called by the template only when the block is drawn afresh.
+        "thread": lambda: selectors.page_thread(dispute),
         "thread_version": presenters.page_version(
             versions.messages, versions.files, dispute.buyer_id, store.owner_id, store.name
         ),
-        "tracking": selectors.page_tracking(dispute),
-        "tracking_count": len(versions.tracking),
+        "tracking": lambda: selectors.page_tracking(dispute),
+        # A dispute about the whole order (no item) lists the order's items: most such orders
+        # have none, and their list is then not asked for.
+        "order_items": versions.order_items,
+        "tracking_count": versions.tracking_count,
         "tracking_version": presenters.page_version(order.pk, versions.tracking),
         "requested_equivalent": equivalent(dispute.requested_amount, dispute.currency),
         "resolved_equivalent": equivalent(dispute.resolved_amount, dispute.currency)

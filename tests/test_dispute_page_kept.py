@@ -3,7 +3,8 @@ request, the carrier's events, the empty offer and message forms): a page drawn 
 page drawn afresh for every reader, and whatever they show that changes shows on the next request."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.cache import caches
@@ -199,3 +200,64 @@ def test_a_refused_offer_is_drawn_with_what_was_typed_and_the_kept_form_stays_em
     assert "Нельзя вернуть больше" in refused.content.decode() and "Моё пояснение" in refused.content.decode()
     again = page(client, dispute)
     assert "Моё пояснение" not in again and "Нельзя вернуть больше" not in again
+
+
+def test_a_carrier_scan_removed_by_staff_leaves_the_tracking_on_the_next_request(client, login, dispute):
+    # Lists are versioned by their row count and newest key: a removed row (admin's delete) changes
+    # the count even when a newer row is still there.
+    now = timezone.now()
+    scans = [
+        TrackingEvent.objects.create(
+            order=dispute.order,
+            kind=kind,
+            happened_at=now - timedelta(hours=hours),
+            location=place,
+            source=TrackingEvent.Source.CARRIER,
+            external_id=f"scan-removed-{hours}",
+            received_at=now,
+        )
+        for kind, hours, place in (
+            (TrackingEvent.Kind.ARRIVED, 5, "Внуково"),
+            (TrackingEvent.Kind.CUSTOMS, 2, "Шереметьево"),
+        )
+    ]
+    login(dispute.buyer)
+    assert "Внуково" in page(client, dispute)
+    scans[0].delete()
+    html = page(client, dispute)
+    assert "Шереметьево" in html and "Внуково" not in html
+
+
+def test_the_request_shows_the_rate_of_the_disputes_currency_as_it_is_on_each_request(client, login, dispute):
+    from disputes.models import ExchangeRate
+
+    def rate_line() -> str | None:
+        found = re.search(r"по курсу ([^<]*)</span>", page(client, dispute))
+        return found and found.group(1).replace("\xa0", " ")
+
+    login(dispute.buyer)
+    assert dispute.currency == "USD" and rate_line() is None
+    rate = ExchangeRate.objects.create(currency="USD", rub_per_unit=Decimal("92.5"), as_of="2026-11-22")
+    assert rate_line() == "92,50 на 22 ноября"
+    rate.rub_per_unit, rate.as_of = Decimal("100.1251"), date(2026, 11, 23)
+    rate.save()
+    assert rate_line() == "100,13 на 23 ноября"
+    ExchangeRate.objects.create(currency="EUR", rub_per_unit=Decimal("101"), as_of="2026-11-23")
+    assert rate_line() == "100,13 на 23 ноября"  # another currency's rate is not this dispute's
+    rate.delete()
+    assert rate_line() is None
+
+
+def test_a_dispute_about_the_whole_order_lists_the_orders_items(client, login, dispute):
+    from disputes.models import Dispute
+
+    item = dispute.order.items.get()
+    login(dispute.buyer)
+    assert 'data-testid="dispute-item"' in page(client, dispute)
+    Dispute.objects.filter(pk=dispute.pk).update(item=None)  # a dispute from before items
+    html = page(client, dispute)
+    assert 'aria-label="Товары заказа"' in html and item.title in html
+    item.dispute = None
+    dispute.order.items.all().delete()
+    html = page(client, dispute)
+    assert 'aria-label="Товары заказа"' in html and item.title not in html
