@@ -30,7 +30,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -110,6 +110,10 @@ def account_for_login(login: str) -> User | None:
     return user
 
 
+# Every column, whatever the model adds later: raw() sets each field from the column of its name.
+_USER_BY_PK = f"SELECT * FROM {User._meta.db_table} WHERE {User._meta.pk.column} = %s"
+
+
 class SignInBackend(ModelBackend):
     """Django's backend, signing in by username or e-mail, refusing while throttled.
 
@@ -141,6 +145,17 @@ class SignInBackend(ModelBackend):
         signin_limits.try_failed(attempt, time.time())
         _record(request, SignInOutcome(attempt))
         return None
+
+    def get_user(self, user_id: Any) -> User | None:
+        """Django's answer (the account of a signed-in session, asked on every signed-in request),
+        read by a statement written once (QuerySet.raw()), which costs half the Python of the query
+        the ORM builds for `get(pk=...)`."""
+        try:
+            pk = User._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        user = next(iter(User.objects.raw(_USER_BY_PK, [pk])), None)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         # Django's answer, kept between requests (accounts.permission_cache): the same rule for

@@ -34,6 +34,7 @@ from core.fragments import digest
 from core.money import format_money, money_lazy
 from core.rules import Permit, Role
 from core.templatetags.deadlines import deadline
+from orders.models import OrderItem
 
 from . import timeline
 from .models import Claim, Decision, Dispute, DisputeEvent
@@ -372,6 +373,22 @@ def page_version(*parts: Hashable) -> str:
     """A short key for a block of the dispute page kept rendered, from everything it shows that
     can change (a `{% cache %}` tag joins its parts with ":", which a store's name may hold)."""
     return digest(parts)
+
+
+def item_shown(item: OrderItem | None, currency: str) -> tuple[Hashable, ...]:
+    """What an item's line (orders/_item_line.html) shows, for the key of a block kept with it."""
+    if item is None:
+        return ()
+    return (
+        item.pk,
+        item.title,
+        item.variant,
+        item.quantity,
+        item.unit_price,
+        item.image.name,
+        item.image_url,
+        currency,
+    )
 
 
 def _with_date(text: str, moment: datetime | None) -> SafeString:

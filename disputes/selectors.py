@@ -83,16 +83,19 @@ def dispute_get(*, user: User, pk: int) -> Dispute:
 
 def dispute_page_get(*, user: User, pk: int) -> Dispute:
     """The dispute for its page on the site, with its order, item, store and claim (and the
-    claim's decisions and evidence requests when there is one); 404 as dispute_get(). Its messages,
+    claim's appeal, decisions and evidence requests when there is one); 404 as dispute_get(). Its messages,
     events, carrier's events and pending offer are read by page_versions() and, when a block of the
     page is drawn afresh, by page_thread(), page_events(), page_tracking() and page_offer()."""
     try:
-        dispute = Dispute.objects.visible_to(user).select_related("order", "item", "store", "claim__appeal").get(pk=pk)
+        dispute = Dispute.objects.visible_to(user).select_related("order", "item", "store", "claim").get(pk=pk)
     except Dispute.DoesNotExist:
         raise Http404 from None
     if claim_of(dispute) is not None:  # most disputes never become claims: no prefetch to set up
         prefetch_related_objects(
             [dispute],
+            # Read here rather than joined: the appeal's columns in every dispute's query cost more
+            # to build than this query costs the few disputes that became claims.
+            "claim__appeal",
             Prefetch("claim__decisions", queryset=Decision.objects.order_by("decided_at", "pk")),
             Prefetch("claim__evidence_requests", queryset=EvidenceRequest.objects.order_by("created_at", "pk")),
         )

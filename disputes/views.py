@@ -301,6 +301,12 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
         # show besides the reader's role, language and zone, which their {% cache %} tags add; their
         # rows are read only when a block is drawn afresh.
         "history": history,
+        # The line under the heading and the item: a dispute about the whole order lists rows of
+        # its order that no version here names, and is drawn afresh.
+        "keep_head": dispute.item is not None or not versions.order_items,
+        "head_version": presenters.page_version(
+            order.number, dispute.kind, dispute.opened_at, presenters.item_shown(dispute.item, order.currency)
+        ),
         "request_version": presenters.page_version(versions.events, tuple(dispute.problems)),
         # Parties read the timeline's actors by role; staff read staff by name, which can change:
         # their timeline is drawn afresh.

@@ -205,3 +205,31 @@ def test_pages_send_a_content_security_policy(client):
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert "object-src 'none'" in policy
+
+
+# --- the account of a signed-in session -------------------------------------------------------
+
+
+def test_the_session_account_is_read_with_every_field_and_refused_when_it_cannot_sign_in(db):
+    from accounts.auth import SignInBackend
+
+    person = UserFactory(first_name="Анна", time_zone="Asia/Vladivostok", preferred_language="en")
+    read = SignInBackend().get_user(person.pk)
+    expected = User.objects.get(pk=person.pk)
+    assert read is not None
+    assert [getattr(read, field.attname) for field in User._meta.concrete_fields] == [
+        getattr(expected, field.attname) for field in User._meta.concrete_fields
+    ]
+    assert SignInBackend().get_user(person.pk + 1000) is None
+    assert SignInBackend().get_user("not a key") is None
+    User.objects.filter(pk=person.pk).update(is_active=False)
+    assert SignInBackend().get_user(person.pk) is None
+
+
+def test_a_signed_in_page_reads_the_account_afresh_on_every_request(client, db):
+    person = UserFactory()
+    client.force_login(person)
+    assert client.get(reverse("accounts:home")).status_code == 200
+    User.objects.filter(pk=person.pk).update(is_active=False)
+    response = client.get(reverse("accounts:home"))
+    assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
