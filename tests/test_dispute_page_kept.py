@@ -261,3 +261,43 @@ def test_a_dispute_about_the_whole_order_lists_the_orders_items(client, login, d
     dispute.order.items.all().delete()
     html = page(client, dispute)
     assert 'aria-label="Товары заказа"' in html and item.title not in html
+
+
+def test_the_item_line_kept_under_the_heading_follows_the_item(client, login, dispute):
+    item = dispute.item
+    login(dispute.buyer)
+    assert item.title in page(client, dispute)
+    type(item).objects.filter(pk=item.pk).update(title="Наушники, исправленное название", unit_price=Decimal("31.50"))
+    html = page(client, dispute)
+    assert "Наушники, исправленное название" in html and "31,50" in html and item.title not in html
+
+
+def test_the_kept_offer_heading_follows_the_disputes_state(client, login, dispute):
+    from disputes.models import Dispute
+
+    login(dispute.store.owner)
+    assert 'id="make-offer-heading">Отказать и предложить свои условия<' in page(client, dispute)
+    Dispute.objects.filter(pk=dispute.pk).update(status=Dispute.Status.NEGOTIATING)
+    assert 'id="make-offer-heading">Предложить свои условия<' in page(client, dispute)
+
+
+def test_each_session_posts_from_the_kept_forms_with_its_own_csrf_token(db, dispute):
+    from django.test import Client
+
+    seller_counter_offer(dispute)  # both parties may now make an offer and write
+    address = reverse("disputes:detail", args=[dispute.pk])
+    sessions = []
+    for person in (dispute.buyer, dispute.store.owner, dispute.buyer):
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(person)
+        html = browser.get(address).content.decode()
+        for form in ("offers", "messages"):
+            opened = html.index(f'action="{address}{form}/"')
+            sent = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html[opened:])
+            assert sent is not None
+            sessions.append((browser, form, sent.group(1)))
+    assert len({browser.cookies["csrftoken"].value for browser, _form, _token in sessions}) == 3
+    for number, (browser, form, token) in enumerate(sessions):
+        if form == "messages":
+            answer = browser.post(f"{address}messages/", {"csrfmiddlewaretoken": token, "text": f"Сообщение {number}"})
+            assert answer.status_code == 302, answer.content.decode()[:300]
