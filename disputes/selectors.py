@@ -23,7 +23,7 @@ from django.http import Http404
 
 from accounts.models import Store, User
 from core.money import to_cents
-from orders.models import OrderItem, TrackingEvent
+from orders.models import Order, OrderItem, TrackingEvent
 
 from . import policy
 from .models import (
@@ -81,13 +81,14 @@ def dispute_get(*, user: User, pk: int) -> Dispute:
         raise Http404 from None
 
 
-def dispute_page_get(*, user: User, pk: int) -> Dispute:
-    """The dispute for its page on the site, with its order, item, store and claim (and the
-    claim's appeal, decisions and evidence requests when there is one); 404 as dispute_get(). Its messages,
-    events, carrier's events and pending offer are read by page_versions() and, when a block of the
-    page is drawn afresh, by page_thread(), page_events(), page_tracking() and page_offer()."""
+def dispute_page_get(*, user: User, pk: int) -> tuple[Dispute, "PageVersions"]:
+    """The dispute for its page on the site, with its item, store and claim (and the claim's
+    appeal, decisions and evidence requests when there is one), and what page_versions() reads
+    with its order; 404 as dispute_get(). Its messages, events, carrier's events and pending offer
+    are read, when a block of the page is drawn afresh, by page_thread(), page_events(),
+    page_tracking() and page_offer()."""
     try:
-        dispute = Dispute.objects.visible_to(user).select_related("order", "item", "store", "claim").get(pk=pk)
+        dispute = Dispute.objects.visible_to(user).select_related("item", "store", "claim").get(pk=pk)
     except Dispute.DoesNotExist:
         raise Http404 from None
     if claim_of(dispute) is not None:  # most disputes never become claims: no prefetch to set up
@@ -99,7 +100,10 @@ def dispute_page_get(*, user: User, pk: int) -> Dispute:
             Prefetch("claim__decisions", queryset=Decision.objects.order_by("decided_at", "pk")),
             Prefetch("claim__evidence_requests", queryset=EvidenceRequest.objects.order_by("created_at", "pk")),
         )
-    return dispute
+    versions = page_versions(dispute)
+    # Assigned, it is the relation's cached order (plain assignment, public API).
+    dispute.order = versions.order
+    return dispute, versions
 
 
 @dataclass(frozen=True)
@@ -107,16 +111,19 @@ class PageVersions:
     """What the dispute page's kept blocks are drawn from, as read on this request: for its
     messages, their files, the dispute's events and the carrier's events of its order, how many
     rows there are and the newest one's key (a version of the list: see page_versions()); the
-    pending offer's key; how many item rows its order has; the rate of the dispute's currency."""
+    pending offer's key; how many item rows its order has; the rate of the dispute's currency;
+    its order, with the columns the page shows (number and currency; any other is read when
+    first asked, as with QuerySet.only())."""
 
-    messages: str = ""
-    files: str = ""
-    events: str = ""
-    tracking: str = ""
-    tracking_count: int = 0
-    pending_offer_pk: int | None = None
-    order_items: int = 0
-    rate: ExchangeRate | None = None
+    order: Order
+    messages: str
+    files: str
+    events: str
+    tracking: str
+    tracking_count: int
+    pending_offer_pk: int | None
+    order_items: int
+    rate: ExchangeRate | None
 
 
 @cache
@@ -147,6 +154,7 @@ def _page_versions_sql() -> str:
     )
     order_items = f"(SELECT COUNT(*) FROM {table(OrderItem)} r WHERE r.{column(OrderItem, 'order')} = %s)"
     rate = ", ".join(f"x.{column(ExchangeRate, name)}" for name in ("id", "rub_per_unit", "as_of"))
+    order = ", ".join(f"o.{column(Order, name)}" for name in ORDER_ON_PAGE)
     columns = [
         count_and_newest(Message, f"r.{column(Message, 'dispute')} = %s"),
         count_and_newest(Attachment, files_of_dispute),
@@ -155,17 +163,25 @@ def _page_versions_sql() -> str:
         pending_offer,
         order_items,
         rate,
+        order,
     ]
     # One rate per currency (a unique column): the dispute's currency's, if there is one.
     return (
-        f"SELECT {', '.join(columns)} FROM (SELECT 1 AS one) page"
+        f"SELECT {', '.join(columns)} FROM {table(Order)} o"
         f" LEFT JOIN {table(ExchangeRate)} x ON x.{column(ExchangeRate, 'currency')} = %s"
+        f" WHERE o.{column(Order, 'id')} = %s"
     )
+
+
+# The order's columns the dispute page shows (its number in the heading and links, its currency in
+# the offer form), read with page_versions() rather than joined to the dispute's query, where its
+# other columns cost Python to compile and PostgreSQL to plan on every request.
+ORDER_ON_PAGE = ["id", "number", "currency"]
 
 
 def page_versions(dispute: Dispute) -> PageVersions:
     """What the dispute's messages, files, events and carrier's events are now, its pending offer,
-    its order's item rows and its currency's rate, in one query.
+    its order's item rows, its currency's rate and its order's number and currency, in one query.
 
     The rows of those four lists are only ever added (admin shows them read-only; a row goes only
     when admin deletes it or its dispute), and primary keys only grow, so a list's row count and
@@ -174,9 +190,12 @@ def page_versions(dispute: Dispute) -> PageVersions:
     with the thread."""
     params: list[int | str] = [dispute.pk, dispute.pk, dispute.pk, dispute.order_id, dispute.pk, Offer.Status.PENDING]
     with connection.cursor() as cursor:
-        cursor.execute(_page_versions_sql(), [*params, dispute.order_id, dispute.currency])
-        messages, files, events, tracking, offer_pk, order_items, rate_pk, rub_per_unit, as_of = cursor.fetchone()
+        cursor.execute(_page_versions_sql(), [*params, dispute.order_id, dispute.currency, dispute.order_id])
+        messages, files, events, tracking, offer_pk, order_items, rate_pk, rub_per_unit, as_of, *order = (
+            cursor.fetchone()
+        )
     return PageVersions(
+        order=Order.from_db(connection.alias, ORDER_ON_PAGE, order),
         messages=messages,
         files=files,
         events=events,

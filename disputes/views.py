@@ -50,8 +50,9 @@ def _discard(request: AuthenticatedRequest, ids: list[int]) -> None:
 
 def _detail_again(request: AuthenticatedRequest, dispute: Dispute, **forms: Form) -> HttpResponse:
     """The dispute page drawn again with a refused form (400), its errors and what was typed."""
-    page = selectors.dispute_page_get(user=request.user, pk=dispute.pk)
-    return render(request, "disputes/dispute_detail.html", _detail_context(request, page, **forms), status=400)
+    page, versions = selectors.dispute_page_get(user=request.user, pk=dispute.pk)
+    context = _detail_context(request, page, versions, **forms)
+    return render(request, "disputes/dispute_detail.html", context, status=400)
 
 
 def _form_on_detail(
@@ -256,12 +257,13 @@ def store_dispute_list(request: AuthenticatedRequest):
     return _list(request, as_seller=True)
 
 
-def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Form) -> dict[str, Any]:
-    """The dispute page's context, from a dispute read by selectors.dispute_page_get()."""
+def _detail_context(
+    request: AuthenticatedRequest, dispute: Dispute, versions: selectors.PageVersions, **forms: Form
+) -> dict[str, Any]:
+    """The dispute page's context, from what selectors.dispute_page_get() read."""
     now = timezone.now()
     role = rules.role_of(dispute, request.user)
     for_staff = role not in rules.PARTIES
-    versions = selectors.page_versions(dispute)
     pending_offer = selectors.page_offer(versions)
     facts = selectors.page_facts(dispute, user=request.user, offers=[pending_offer] if pending_offer else [])
     order = dispute.order
@@ -356,8 +358,8 @@ def _detail_context(request: AuthenticatedRequest, dispute: Dispute, **forms: Fo
 
 @login_required
 def dispute_detail(request: AuthenticatedRequest, pk: int):
-    dispute = selectors.dispute_page_get(user=request.user, pk=pk)
-    return render(request, "disputes/dispute_detail.html", _detail_context(request, dispute))
+    dispute, versions = selectors.dispute_page_get(user=request.user, pk=pk)
+    return render(request, "disputes/dispute_detail.html", _detail_context(request, dispute, versions))
 
 
 def _act(request: AuthenticatedRequest, pk: int, action: Any, success: str) -> HttpResponse:

@@ -301,3 +301,27 @@ def test_each_session_posts_from_the_kept_forms_with_its_own_csrf_token(db, disp
         if form == "messages":
             answer = browser.post(f"{address}messages/", {"csrfmiddlewaretoken": token, "text": f"Сообщение {number}"})
             assert answer.status_code == 302, answer.content.decode()[:300]
+
+
+@pytest.mark.parametrize("state", ["negotiating", "claim"])
+def test_the_page_reads_no_column_of_the_order_it_does_not_show(client, login, dispute, state):
+    # The order comes with the blocks' versions, with only its number and currency: a page that
+    # asked for another column would read the order again (an ORM query names it quoted).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    seller_counter_offer(dispute)
+    dispute_services.message_post(dispute=dispute, user=dispute.buyer, text="Не согласна.")
+    official = arbitrator()
+    if state == "claim":
+        escalate(dispute)
+        claims.claim_take(dispute=dispute, arbitrator=official)
+    for reader in (dispute.buyer, dispute.store.owner, official):
+        client.logout()
+        login(reader)
+        for kept in (False, True):
+            if not kept:
+                caches["fragments"].clear()
+            with CaptureQueriesContext(connection) as captured:
+                page(client, dispute)
+            assert not [query["sql"] for query in captured if '"orders_order"' in query["sql"]]
