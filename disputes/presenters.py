@@ -20,6 +20,7 @@ wording per reader: each mail names the reader's own side ("вам", "вы").
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -37,7 +38,7 @@ from core.templatetags.deadlines import deadline
 from orders.models import OrderItem
 
 from . import timeline
-from .models import Claim, Decision, Dispute, DisputeEvent
+from .models import Claim, Decision, Dispute, DisputeEvent, ExchangeRate
 from .problems import ALL_PROBLEMS
 from .rules import Action
 
@@ -388,6 +389,23 @@ def item_shown(item: OrderItem | None, currency: str) -> tuple[Hashable, ...]:
         item.image.name,
         item.image_url,
         currency,
+    )
+
+
+def request_shown(dispute: Dispute, equivalent: tuple[Decimal, ExchangeRate] | None) -> tuple[Hashable, ...]:
+    """What the dispute page's block of the buyer's request shows besides its events' wording
+    (disputes/_request.html), for the key it is kept under."""
+    rate = (equivalent[0], equivalent[1].rub_per_unit, equivalent[1].as_of) if equivalent else None
+    return (
+        tuple(dispute.problems),
+        dispute.kind,
+        dispute.held_by_customs,
+        dispute.wrong_address,
+        dispute.refund_type,
+        dispute.requested_amount,
+        dispute.currency,
+        dispute.return_item,
+        rate,
     )
 
 

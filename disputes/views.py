@@ -276,6 +276,11 @@ def _detail_context(
     history = presenters.DisputeHistory(
         dispute, lambda: selectors.page_events(dispute, with_actors=for_staff), for_staff=for_staff
     )
+    requested_equivalent = equivalent(dispute.requested_amount, dispute.currency)
+    # The buyer's request is headed as the original one once an agreement or another sum is on the table.
+    request_superseded = dispute.resolved_amount is not None or (
+        pending_offer is not None and pending_offer.amount != dispute.requested_amount
+    )
     decision_money, decision_return = (
         presenters.decision_page_lines(shown_decision, role) if shown_decision else (SafeString(""), "")
     )
@@ -309,7 +314,10 @@ def _detail_context(
         "head_version": presenters.page_version(
             order.number, dispute.kind, dispute.opened_at, presenters.item_shown(dispute.item, order.currency)
         ),
-        "request_version": presenters.page_version(versions.events, tuple(dispute.problems)),
+        "request_superseded": request_superseded,
+        "request_version": presenters.page_version(
+            versions.events, presenters.request_shown(dispute, requested_equivalent), request_superseded
+        ),
         # Parties read the timeline's actors by role; staff read staff by name, which can change:
         # their timeline is drawn afresh.
         "keep_timeline": not for_staff,
@@ -325,7 +333,7 @@ def _detail_context(
         "order_items": versions.order_items,
         "tracking_count": versions.tracking_count,
         "tracking_version": presenters.page_version(order.pk, versions.tracking),
-        "requested_equivalent": equivalent(dispute.requested_amount, dispute.currency),
+        "requested_equivalent": requested_equivalent,
         "resolved_equivalent": equivalent(dispute.resolved_amount, dispute.currency)
         if dispute.resolved_amount
         else None,

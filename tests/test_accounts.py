@@ -233,3 +233,18 @@ def test_a_signed_in_page_reads_the_account_afresh_on_every_request(client, db):
     User.objects.filter(pk=person.pk).update(is_active=False)
     response = client.get(reverse("accounts:home"))
     assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+
+
+def test_each_session_signs_out_with_its_own_token_from_the_kept_header(db):
+    from django.test import Client
+
+    # The header's account links are kept rendered per language; the sign-out form's token is not.
+    logout = reverse("accounts:logout")
+    for person in (UserFactory(), UserFactory()):
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(person)
+        html = browser.get(reverse("accounts:home")).content.decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html[html.index(f'action="{logout}"') :])
+        assert token is not None
+        assert browser.post(logout, {"csrfmiddlewaretoken": token.group(1)}).status_code == 302
+        assert "_auth_user_id" not in browser.session

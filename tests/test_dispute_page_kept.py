@@ -325,3 +325,10 @@ def test_the_page_reads_no_column_of_the_order_it_does_not_show(client, login, d
             with CaptureQueriesContext(connection) as captured:
                 page(client, dispute)
             assert not [query["sql"] for query in captured if '"orders_order"' in query["sql"]]
+
+
+def test_the_kept_request_is_headed_as_the_original_once_another_sum_is_offered(client, login, dispute):
+    login(dispute.buyer)
+    assert 'id="request-heading">Требование покупателя<' in page(client, dispute)
+    seller_counter_offer(dispute, amount="7")
+    assert 'id="request-heading">Первоначальное требование покупателя<' in page(client, dispute)
