@@ -116,3 +116,33 @@ def test_the_queues_index_holds_the_undecided_stages():
     assert index.condition is not None
     (lookup, stages) = index.condition.children[0]
     assert lookup == "stage__in" and set(stages) == UNDECIDED_STAGES
+
+
+def sidebar(response) -> str:
+    return response.content.decode().split('id="nav-sidebar"')[1].split("</nav>")[0]
+
+
+def test_the_kept_navigation_shows_a_new_permission_at_the_next_request(client, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Permission
+
+    olga = arbitrator(username="olga")
+    client.force_login(olga)
+    before = sidebar(client.get(queue_url()))
+    # A model an arbitrator does not see in admin.
+    app, model = next(
+        (app, model)
+        for app, model in [("faq", "article"), ("reports", "report"), ("orders", "order"), ("accounts", "store")]
+        if reverse(f"admin:{app}_{model}_changelist") not in before
+    )
+    with django_capture_on_commit_callbacks(execute=True):  # the kept permission sets are read again after commit
+        olga.user_permissions.add(Permission.objects.get(content_type__app_label=app, codename=f"view_{model}"))
+    assert f'href="{reverse(f"admin:{app}_{model}_changelist")}"' in sidebar(client.get(queue_url()))
+
+
+def test_the_kept_navigation_marks_the_model_of_the_address(client, dispute_factory):
+    client.force_login(arbitrator(username="olga"))
+    claim = escalate(dispute_factory()).claim
+    for url in (queue_url(), reverse("admin:disputes_claim_change", args=[claim.pk])):
+        assert 'class="model-claim current-model"' in sidebar(client.get(url))
+    disputes = sidebar(client.get(reverse("admin:disputes_dispute_changelist")))
+    assert 'class="model-dispute current-model"' in disputes and "model-claim current-model" not in disputes

@@ -7,7 +7,6 @@ from typing import Any
 from django import template
 from django.contrib import admin
 from django.core.cache import caches
-from django.template.defaultfilters import urlencode
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import get_script_prefix
 from django.utils import translation
@@ -17,37 +16,6 @@ from django.utils.safestring import mark_safe
 from core.fragments import FRAGMENT_CACHE, digest
 
 register = template.Library()
-
-
-@register.filter
-def nav_sidebar_key(available_apps: list[dict[str, Any]], path: str) -> str:
-    """The key of admin's navigation (admin/nav_sidebar.html): the apps and models the reader may
-    open, their names and addresses, and which of them the address `path` is in."""
-    here = urlencode(path)
-    return digest(
-        (
-            translation.get_language(),
-            [
-                (
-                    app["app_label"],
-                    str(app["name"]),
-                    app["app_url"],
-                    app["app_url"] in here,
-                    [
-                        (
-                            model["object_name"],
-                            str(model["name"]),
-                            model.get("admin_url"),
-                            model.get("add_url"),
-                            model.get("admin_url") is not None and model["admin_url"] in here,
-                        )
-                        for model in app["models"]
-                    ],
-                )
-                for app in available_apps
-            ],
-        )
-    )
 
 
 @register.filter
