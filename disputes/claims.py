@@ -24,6 +24,7 @@ from .links import evidence_link_clean
 from .models import Appeal, Claim, Decision, Dispute, DisputeEvent, EvidenceRequest, Message, PolicyRuleSwitch
 from .problems import ALL_PROBLEMS, problems_refusal
 from .rules import Action, Facts, Role
+from .timeline import staff_name
 
 S = Dispute.Status
 
@@ -84,9 +85,10 @@ def claim_take(*, dispute: Dispute, arbitrator: User, now: datetime | None = Non
     """An arbitrator takes the claim (from the queue, or over from a colleague)."""
     now = now or timezone.now()
     dispute, claim, _facts = _locked(dispute.pk, arbitrator, Action.TAKE_CLAIM, now)
+    # Named as staff screens name them at the time (the full name), not by login.
     handover = {
-        "old": claim.assigned_to.get_username() if claim.assigned_to else None,
-        "new": arbitrator.get_username(),
+        "old": staff_name(claim.assigned_to) if claim.assigned_to else None,
+        "new": staff_name(arbitrator),
     }
     if claim.stage == Claim.Stage.PROCESSING:
         _move(

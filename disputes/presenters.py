@@ -578,6 +578,10 @@ OFFER_ITEM_LINES = {
     (False, Role.SELLER): gettext_lazy("По этому предложению товар остаётся у покупателя."),
 }
 EVIDENCE_DUE_LABEL = gettext_lazy("Ответить арбитру нужно до")
+# The seller's answer date in the "dispute opened" mail, with what silence costs, as the page says.
+SELLER_ANSWER_DUE_LABEL = gettext_lazy(
+    "Если не ответить, требование покупателя будет удовлетворено автоматически. Ответить нужно до"
+)
 
 
 def reader_role(dispute: Dispute, user_id: int) -> Role:

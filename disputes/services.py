@@ -282,6 +282,8 @@ def dispute_open(
         [order.store.owner],
         presenters.OPENED,
         "opened",
+        due_at=dispute.seller_answer_due_at,
+        due_label=presenters.SELLER_ANSWER_DUE_LABEL,
         days=days_lazy(settings.DISPUTE_SELLER_ANSWER_DAYS),
     )
     return dispute

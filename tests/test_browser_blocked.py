@@ -5,6 +5,7 @@ import io
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from accounts import blocking
 from accounts.models import AccountAppeal, BlockReason
@@ -50,10 +51,9 @@ def test_a_blocked_buyer_appeals_and_support_unblocks_in_admin(blocked_buyer_pag
     anna.fill("input[name=password]", PASSWORD)
     anna.get_by_role("button", name="Войти", exact=True).last.click()
     anna.wait_for_url("**/account/blocked/")
-    assert anna.get_by_role("heading", name="Ваш аккаунт заблокирован").is_visible()
+    expect(anna.get_by_role("heading", name="Ваш аккаунт заблокирован")).to_be_visible()
     assert anna.get_by_test_id("block-reason").inner_text() == "Злоупотребление спорами: заведомо ложные требования"
-    assert anna.get_by_text(NOTE).is_visible()
-
+    expect(anna.get_by_text(NOTE)).to_be_visible()
     # My disputes leads back to the block page.
     anna.goto(anna.base_url + "/account/disputes/")
     anna.wait_for_url("**/account/blocked/")
@@ -65,9 +65,9 @@ def test_a_blocked_buyer_appeals_and_support_unblocks_in_admin(blocked_buyer_pag
     anna.locator("#appeal-files").set_input_files(str(unboxing_photo(tmp_path)))
     anna.get_by_role("button", name="Отправить обращение").click()
     anna.get_by_text("Обращение отправлено.").wait_for()
-    assert anna.get_by_text("Ваше обжалование уже на рассмотрении: дождитесь ответа.").is_visible()
-    assert anna.get_by_text("На рассмотрении", exact=True).is_visible()
-    assert anna.get_by_role("link", name="unboxing.jpg").is_visible()
+    expect(anna.get_by_text("Ваше обжалование уже на рассмотрении: дождитесь ответа.")).to_be_visible()
+    expect(anna.get_by_text("На рассмотрении", exact=True)).to_be_visible()
+    expect(anna.get_by_role("link", name="unboxing.jpg")).to_be_visible()
     assert anna.get_by_role("button", name="Отправить обращение").count() == 0
 
     # Support opens the appeal in admin, sees the evidence and unblocks.
@@ -75,8 +75,8 @@ def test_a_blocked_buyer_appeals_and_support_unblocks_in_admin(blocked_buyer_pag
     denis.goto(denis.base_url + "/admin/accounts/accountappeal/")
     denis.get_by_role("link", name="anna").click()
     denis.wait_for_url("**/admin/accounts/accountappeal/*/change/")
-    assert denis.get_by_role("link", name="unboxing.jpg").is_visible()
-    assert denis.get_by_text(NOTE).is_visible()
+    expect(denis.get_by_role("link", name="unboxing.jpg")).to_be_visible()
+    expect(denis.get_by_text(NOTE)).to_be_visible()
     denis.get_by_label("Ответ пользователю (его прочтут на странице блокировки и в письме)").fill(
         "Фото подтверждает вскрытие в пути. Блокировка снята."
     )
@@ -89,5 +89,5 @@ def test_a_blocked_buyer_appeals_and_support_unblocks_in_admin(blocked_buyer_pag
     anna.wait_for_url("**/account/")
     anna.get_by_role("link", name="Мои споры").first.click()
     anna.wait_for_url("**/account/disputes/")
-    assert anna.get_by_role("heading", name="Мои споры").is_visible()
-    assert anna.get_by_text(order.number).first.is_visible()
+    expect(anna.get_by_role("heading", name="Мои споры")).to_be_visible()
+    expect(anna.get_by_text(order.number).first).to_be_visible()

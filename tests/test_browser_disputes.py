@@ -2,6 +2,7 @@ import io
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from disputes.models import Dispute
 
@@ -39,11 +40,11 @@ def test_buyer_opens_a_not_received_dispute(browser_page, people):
     page.get_by_role("button", name="Дальше").click()
     page.get_by_label("Ваше требование своими словами").fill("Трек-номера нет, продавец молчит уже месяц.")
     page.get_by_role("button", name="Дальше").click()
-    assert page.get_by_text("Продавец не дал трек-номер").is_visible()
+    expect(page.get_by_text("Продавец не дал трек-номер")).to_be_visible()
     page.get_by_role("button", name="Открыть спор").click()
     page.wait_for_url("**/account/disputes/*/")
     assert page.get_by_test_id("dispute-status").inner_text() == "Ждёт ответа продавца"
-    assert page.get_by_role("listitem").filter(has_text="Продавец должен ответить до").is_visible()
+    expect(page.get_by_role("listitem").filter(has_text="Продавец должен ответить до")).to_be_visible()
     assert Dispute.objects.get(order=order).kind == "not_received"
 
 
@@ -95,11 +96,11 @@ def test_partial_refund_with_photo_counter_offer_accepted_and_refunded(browser_p
     page.goto(f"{page.base_url}/account/disputes/{dispute.pk}/")
     assert "7,00" in page.get_by_test_id("offer-amount").inner_text()
     page.get_by_role("button", name="Принять предложение").click()
-    assert page.get_by_role("heading", name="Принять и закрыть спор?").is_visible()
+    expect(page.get_by_role("heading", name="Принять и закрыть спор?")).to_be_visible()
     page.get_by_role("button", name="Да, принять").click()
     page.wait_for_url(f"**/account/disputes/{dispute.pk}/")
     assert page.get_by_test_id("dispute-status").inner_text() in ("Подготовка к возврату", "Возврат завершён")
-    assert page.get_by_text("Деньги возвращены покупателю").is_visible()
+    expect(page.get_by_text("Деньги возвращены покупателю")).to_be_visible()
 
 
 def test_the_same_flow_without_javascript(browser_page_no_js, people, tmp_path):

@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +22,7 @@ def test_visitor_marks_an_article_helpful_without_javascript(browser_page_no_js)
     page = browser_page_no_js
     page.goto(page.base_url + "/faq/spory/otmena-spora/")
     page.get_by_role("button", name="Да").click()
-    assert page.get_by_text("Спасибо! Рады, что помогли.").is_visible()
+    expect(page.get_by_text("Спасибо! Рады, что помогли.")).to_be_visible()
 
 
 def test_the_thanks_for_a_comment_stands_where_the_form_was_without_javascript(browser_page_no_js):
@@ -32,7 +33,7 @@ def test_the_thanks_for_a_comment_stands_where_the_form_was_without_javascript(b
     page.get_by_role("button", name="Отправить").click()
     page.wait_for_url("**/faq/spory/otmena-spora/#helpful")
     helpful = page.locator("#helpful")
-    assert helpful.get_by_text("Спасибо! Поддержка прочитает это и поправит статью.").is_visible()
+    expect(helpful.get_by_text("Спасибо! Поддержка прочитает это и поправит статью.")).to_be_visible()
     assert helpful.locator("textarea").count() == 0
     assert page.get_by_text("Спасибо! Поддержка прочитает это и поправит статью.").count() == 1
 
@@ -43,5 +44,5 @@ def test_visitor_types_with_the_latin_layout_on_and_finds_the_russian_article(br
     page.get_by_role("searchbox").first.fill("ghjlkbnm pfobne")
     page.get_by_role("button", name="Найти").first.click()
     page.wait_for_url("**/faq/search/?q=*")
-    assert page.get_by_text("Запрос набран в другой раскладке клавиатуры").is_visible()
+    expect(page.get_by_text("Запрос набран в другой раскладке клавиатуры")).to_be_visible()
     assert page.locator(".search-results li a").first.inner_text().startswith("Срок защиты")

@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from core.demo import DEMO_PASSWORD
 from orders.models import Order
@@ -20,7 +21,7 @@ def test_demo_buyer_opens_an_order_and_sees_when_protection_ends(browser_page, s
     browser_login(page, "buyer", DEMO_PASSWORD)
     page.get_by_role("link", name="Мои заказы").first.click()
     page.wait_for_url("**/account/orders/")
-    assert page.get_by_role("heading", name="Мои заказы").is_visible()
+    expect(page.get_by_role("heading", name="Мои заказы")).to_be_visible()
     # The demo buyer has more orders than one page shows: find this one by its number.
     page.get_by_label("Номер заказа или товар").fill("8100 0000 0000 0001")
     page.get_by_label("Номер заказа или товар").press("Enter")

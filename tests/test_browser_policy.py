@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from disputes import claims, policy
 from disputes.models import Decision, EvidenceRequest, Message
@@ -47,13 +48,12 @@ def test_arbitrator_sees_the_recommendation_requests_the_video_and_decides_again
 
     # The recommendation, the rule with its facts linked to the photo, and what is missing.
     assert "частично в пользу покупателя" in page.get_by_test_id("recommendation").inner_text().lower()
-    assert page.get_by_text("Частично соответствует описанию, есть фото").is_visible()
+    expect(page.get_by_text("Частично соответствует описанию, есть фото")).to_be_visible()
     assert page.get_by_role("link", name="фото товара").get_attribute("href") == f"#message-{message.pk}"
-    assert page.get_by_text("Повреждён, есть видео распаковки: нет видео распаковки").is_visible()
-
+    expect(page.get_by_text("Повреждён, есть видео распаковки: нет видео распаковки")).to_be_visible()
     # One click asks the buyer for the video, with the text and the deadline filled in.
     page.get_by_role("button", name="Попросить у покупателя: видео распаковки").click()
-    assert page.get_by_text("Запрос отправлен сторонам.").is_visible()
+    expect(page.get_by_text("Запрос отправлен сторонам.")).to_be_visible()
     request = EvidenceRequest.objects.get()
     assert (request.of_buyer, request.of_seller, request.text) == (
         True,
@@ -68,13 +68,12 @@ def test_arbitrator_sees_the_recommendation_requests_the_video_and_decides_again
     page.get_by_label("в пользу продавца").check()
     page.get_by_label("Обоснование (его прочтут обе стороны)").fill(REASON)
     page.get_by_role("button", name="Проверить и отправить…").click()
-    assert page.get_by_text("Решение расходится с рекомендацией правил").is_visible()
+    expect(page.get_by_text("Решение расходится с рекомендацией правил")).to_be_visible()
     assert page.get_by_label("Обоснование (его прочтут обе стороны)").input_value() == REASON
     page.get_by_label("Если решаете не так, как рекомендуют правила").fill(WHY_NOT)
     page.get_by_role("button", name="Проверить и отправить…").click()
     page.get_by_role("button", name="Подтвердить решение").click()
-    assert page.get_by_text("Решение записано").is_visible()
-
+    expect(page.get_by_text("Решение записано")).to_be_visible()
     decision = Decision.objects.get()
     assert (decision.winner, decision.recommended_rule, decision.followed_recommendation) == (
         "seller",

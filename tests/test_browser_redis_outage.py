@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from playwright.sync_api import expect
 
 from disputes.models import Message
 
@@ -153,7 +154,7 @@ def test_a_message_sent_while_redis_is_stopped_is_kept_and_posted_once_when_it_i
 
     assert answer.value.status == 503
     assert int(answer.value.headers["retry-after"]) > 0
-    assert page.get_by_role("heading", name="Сайт ненадолго недоступен").is_visible()
+    expect(page.get_by_role("heading", name="Сайт ненадолго недоступен")).to_be_visible()
     assert page.get_by_label("Ваш текст").input_value() == TEXT
     assert session_cookie(context) == signed_in_cookie
     assert not Message.objects.filter(dispute=dispute, text=TEXT).exists()
@@ -164,8 +165,8 @@ def test_a_message_sent_while_redis_is_stopped_is_kept_and_posted_once_when_it_i
     page.get_by_role("button", name="Отправить ещё раз").click()
     page.wait_for_url(f"**/account/disputes/{dispute.pk}/**")
 
-    assert page.locator("#thread").get_by_text(TEXT).is_visible()
-    assert page.get_by_role("button", name="Выйти").is_visible()
+    expect(page.locator("#thread").get_by_text(TEXT)).to_be_visible()
+    expect(page.get_by_role("button", name="Выйти")).to_be_visible()
     assert Message.objects.filter(dispute=dispute, text=TEXT).count() == 1
     assert session_cookie(context) == signed_in_cookie
 
@@ -181,13 +182,13 @@ def test_a_page_opened_while_redis_hangs_is_a_503_and_the_next_one_is_signed_in(
     try:
         response = page.goto(f"{site_on_own_redis}/account/")
         assert response is not None and response.status == 503
-        assert page.get_by_role("heading", name="Сайт ненадолго недоступен").is_visible()
+        expect(page.get_by_role("heading", name="Сайт ненадолго недоступен")).to_be_visible()
         assert session_cookie(context) == signed_in_cookie
     finally:
         own_redis.resume()
 
     page.get_by_role("link", name="Попробовать ещё раз").click()
     page.wait_for_load_state()
-    assert page.get_by_role("button", name="Выйти").is_visible()
+    expect(page.get_by_role("button", name="Выйти")).to_be_visible()
     assert page.get_by_role("heading", name="Сайт ненадолго недоступен").count() == 0
     assert session_cookie(context) == signed_in_cookie

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from reports.models import Report
 
@@ -38,34 +39,33 @@ def test_a_listing_report_from_link_to_upheld_warning(as_user, tmp_path):  # noq
     anna.get_by_role("link", name="Пожаловаться на товар").click()
     anna.get_by_label("Ссылка на товар").fill("aliexpress.ru.evil.example/item/1.html")
     anna.get_by_role("button", name="Дальше").click()
-    assert anna.get_by_text("Это ссылка не на AliExpress").is_visible()
+    expect(anna.get_by_text("Это ссылка не на AliExpress")).to_be_visible()
     anna.get_by_label("Ссылка на товар").fill(f"https://m.aliexpress.ru/item/{item_id}.html?spm=a2g0o#reviews")
     anna.get_by_role("button", name="Дальше").click()
-    assert anna.get_by_text(f"Товар № {item_id}").is_visible()
-    assert anna.get_by_text(f"Магазин: {seller.store.name}").is_visible()
+    expect(anna.get_by_text(f"Товар № {item_id}")).to_be_visible()
+    expect(anna.get_by_text(f"Магазин: {seller.store.name}")).to_be_visible()
     anna.get_by_label("Цена вводит в заблуждение").check()
     anna.get_by_label("Опишите, что не так").fill(DESCRIPTION)
     anna.get_by_role("button", name="Отправить жалобу").click()
     anna.get_by_text("Жалоба подана. Мы напишем").wait_for()
     report = Report.objects.get()
     anna.get_by_role("link", name="Мои жалобы").first.click()
-    assert anna.get_by_role("link", name=f"Жалоба № {report.pk}").is_visible()
-    assert anna.get_by_text("Подана", exact=True).is_visible()
-
+    expect(anna.get_by_role("link", name=f"Жалоба № {report.pk}")).to_be_visible()
+    expect(anna.get_by_text("Подана", exact=True)).to_be_visible()
     # Support asks the seller to answer.
     denis = as_user("support-denis", desktop=True)
     denis.goto(denis.base_url + "/admin/reports/report/")
     denis.get_by_role("link", name=str(report.pk), exact=True).click()
-    assert denis.get_by_text(DESCRIPTION).is_visible()
+    expect(denis.get_by_text(DESCRIPTION)).to_be_visible()
     denis.get_by_role("button", name="Уведомить сторону и ждать ответа").click()
     denis.get_by_text("Сторона уведомлена; срок ответа записан").wait_for()
 
     # The seller sees what it is accused of, not who, and answers with a file.
     shop = as_user("gadget-shop")
     shop.get_by_role("link", name="Жалобы на меня").click()
-    assert shop.get_by_text("Ожидает вашего ответа").is_visible()
+    expect(shop.get_by_text("Ожидает вашего ответа")).to_be_visible()
     shop.get_by_role("link", name=f"Жалоба № {report.pk}").click()
-    assert shop.get_by_text(DESCRIPTION).is_visible()
+    expect(shop.get_by_text(DESCRIPTION)).to_be_visible()
     assert shop.get_by_text("anna").count() == 0
     shop.get_by_label("Ваш ответ").fill("Цена 19 $ указана для чехла, это отдельный вариант; исправим описание.")
     shop.locator("#answer-files").set_input_files(str(price_screenshot(tmp_path)))
@@ -86,6 +86,6 @@ def test_a_listing_report_from_link_to_upheld_warning(as_user, tmp_path):  # noq
     # Both see the outcome.
     for page in (anna, shop):
         page.goto(page.base_url + f"/account/reports/{report.pk}/")
-        assert page.get_by_role("heading", name="Решение поддержки").is_visible()
-        assert page.get_by_text("это обман поиска").is_visible()
-        assert page.get_by_text("предупреждение").first.is_visible()
+        expect(page.get_by_role("heading", name="Решение поддержки")).to_be_visible()
+        expect(page.get_by_text("это обман поиска")).to_be_visible()
+        expect(page.get_by_text("предупреждение").first).to_be_visible()

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from core import sweeps
 from orders.models import Order, OrderCancellation
@@ -44,7 +45,7 @@ def test_buyer_cancels_an_unshipped_order_the_silent_seller_cannot_stall_it(requ
     seller_page.goto(f"{page.base_url}/account/orders/{order.number}/")
     seller_box = seller_page.get_by_test_id("cancellation").inner_text()
     assert "Увидела тот же рюкзак дешевле" in seller_box and "Согласиться на отмену" in seller_box
-    assert seller_page.get_by_role("button", name="Заказ отправлен").is_visible()
+    expect(seller_page.get_by_role("button", name="Заказ отправлен")).to_be_visible()
     seller_page.close()
 
     cancellation = OrderCancellation.objects.get(order=order)

@@ -5,6 +5,7 @@ wait the form asks for (issue 21, point 2)."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.models import OutgoingEmail
 
@@ -55,7 +56,9 @@ def test_a_known_phone_gets_in_at_once_while_a_stranger_guesses(from_address):
     stranger = from_address("10.6.6.6")
     for _ in range(5):
         submit(stranger, "gadget-shop", "guess-123")
-    assert stranger.get_by_text("Слишком много неудачных попыток входа. Попробуйте снова через 15 минут").is_visible()
+    expect(
+        stranger.get_by_text("Слишком много неудачных попыток входа. Попробуйте снова через 15 минут")
+    ).to_be_visible()
     # The stranger's own address is refused the right password too.
     submit(stranger, "gadget-shop", PASSWORD)
     assert "/account/login/" in stranger.url
@@ -67,7 +70,7 @@ def test_a_known_phone_gets_in_at_once_while_a_stranger_guesses(from_address):
     laptop = from_address("10.0.0.3")
     submit(laptop, "gadget-shop", PASSWORD)
     asked = laptop.get_by_text(re.compile(r"Подождите \d+ секунд"))
-    assert asked.is_visible()
+    expect(asked).to_be_visible()
     found = re.search(r"Подождите (\d+) секунд", asked.inner_text())
     assert found
     seconds = int(found.group(1))
@@ -76,8 +79,7 @@ def test_a_known_phone_gets_in_at_once_while_a_stranger_guesses(from_address):
     # Meanwhile the seller's phone, signed in here before, is checked at once.
     submit(phone, "gadget-shop", PASSWORD)
     phone.wait_for_url("**/account/")
-    assert phone.get_by_role("heading", name="Личный кабинет").is_visible()
-
+    expect(phone.get_by_role("heading", name="Личный кабинет")).to_be_visible()
     # The laptop, back after the wait it was asked, is let in.
     laptop.wait_for_timeout(seconds * 1000 + 100)
     submit(laptop, "gadget-shop", PASSWORD)

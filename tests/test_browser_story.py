@@ -34,8 +34,8 @@ def test_confirming_receipt_asks_first_with_both_dates(request, people, javascri
     browser_login(page, "olga")
     page.goto(f"{page.base_url}/account/orders/{order.number}/")
     page.get_by_role("link", name="Я получил(а) заказ").click()
-    assert page.get_by_text("Подтверждение нельзя отменить").is_visible()
-    assert page.get_by_text("после подтверждения — только 15 дней").is_visible()
+    expect(page.get_by_text("Подтверждение нельзя отменить")).to_be_visible()
+    expect(page.get_by_text("после подтверждения — только 15 дней")).to_be_visible()
     page.get_by_role("link", name="Нет, вернуться к заказу").click()
     order.refresh_from_db()
     assert order.status == Order.Status.IN_TRANSIT
@@ -60,14 +60,14 @@ def test_the_refund_step_hides_the_amount_for_a_full_refund(request, people, jav
     page.get_by_label("Посылка пустая").check()
     page.get_by_label("Подделка").check()
     page.get_by_role("button", name="Дальше").click()
-    assert page.get_by_text("нельзя выбрать вместе").is_visible()
+    expect(page.get_by_text("нельзя выбрать вместе")).to_be_visible()
     page.get_by_label("Подделка").uncheck()
     page.get_by_role("button", name="Дальше").click()
     assert page.get_by_test_id("wizard-step").inner_text() == "Шаг 3 из 5"
     page.get_by_label("Полный возврат").check()
-    assert not page.get_by_label("Сумма частичного возврата, USD").is_visible()
+    expect(page.get_by_label("Сумма частичного возврата, USD")).to_be_hidden()
     page.get_by_label("Частичный возврат").check()
-    assert page.get_by_label("Сумма частичного возврата, USD").is_visible()
+    expect(page.get_by_label("Сумма частичного возврата, USD")).to_be_visible()
 
 
 @pytest.mark.parametrize("javascript", [True, False])
@@ -83,7 +83,7 @@ def test_a_return_shows_the_buyer_where_to_send_it_and_lists_show_the_agreed_amo
     browser_login(page, "olga")
     page.goto(f"{page.base_url}/account/disputes/{dispute.pk}/")
     page.get_by_role("button", name="Принять предложение: 15,00").click()
-    assert page.get_by_text("Покупатель отправит товар продавцу").is_visible()
+    expect(page.get_by_text("Покупатель отправит товар продавцу")).to_be_visible()
     page.get_by_role("button", name="Да, принять").click()
     page.get_by_text("Куда отправить").wait_for()
     assert seller.store.return_address.split(",")[0] in page.get_by_test_id("return-address").inner_text()

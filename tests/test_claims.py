@@ -33,12 +33,12 @@ def claim_dispute(order):
 
 @pytest.fixture
 def olga(db):
-    return arbitrator(username="olga")
+    return arbitrator(username="olga", first_name="Ольга", last_name="Смирнова")
 
 
 @pytest.fixture
 def ivan(db):
-    return arbitrator(username="ivan")
+    return arbitrator(username="ivan", first_name="Иван", last_name="Петров")
 
 
 def stage(dispute) -> str:
@@ -65,7 +65,7 @@ def test_an_arbitrator_takes_a_claim_and_it_moves_to_investigation(claim_dispute
     assert (claim.stage, claim.assigned_to) == (Claim.Stage.INVESTIGATION, olga)
     taken = claim_dispute.events.get(kind=DisputeEvent.Kind.CLAIM_TAKEN)
     assert taken.actor == olga
-    assert taken.details["arbitrator"] == {"old": None, "new": "olga"}
+    assert taken.details["arbitrator"] == {"old": None, "new": "Ольга Смирнова"}
     assert taken.details["stage"] == {"old": "processing", "new": "investigation"}
 
 
@@ -73,7 +73,7 @@ def test_another_arbitrator_takes_a_claim_over_and_the_handover_is_recorded(clai
     claims.claim_take(dispute=claim_dispute, arbitrator=olga)
     claims.claim_take(dispute=claim_dispute, arbitrator=ivan)
     last = claim_dispute.events.filter(kind=DisputeEvent.Kind.CLAIM_TAKEN).last()
-    assert last.details["arbitrator"] == {"old": "olga", "new": "ivan"}
+    assert last.details["arbitrator"] == {"old": "Ольга Смирнова", "new": "Иван Петров"}
     with pytest.raises(ActionRefused, match="уже у вас"):
         claims.claim_take(dispute=claim_dispute, arbitrator=ivan)
 
@@ -257,7 +257,7 @@ def test_a_decision_opens_the_appeal_window_and_mails_both_parties_whoever_won(
     subject, body = mail.outbox[0].subject, mail.outbox[0].body
     assert "в пользу продавца" in subject
     assert REASON in body and "обжалуйте решение до" in body
-    assert "olga" not in body  # the parties see the arbitrator's role, not the name
+    assert "olga" not in body and "Ольга" not in body  # the parties see the arbitrator's role, not the name
 
 
 def test_a_decision_mail_sent_after_an_appeal_was_filed_still_gives_the_appeal_date(claim_dispute, olga):
@@ -387,7 +387,7 @@ def test_both_parties_see_the_decision_with_the_appeal_button_and_its_date(login
         assert "15,00" in page and asked in page
         assert REASON in page
         assert "Обжаловать решение" in page and "один раз" in page
-        assert "olga" not in page
+        assert "olga" not in page and "Смирнова" not in page
 
 
 def test_a_party_appeals_from_the_page_with_a_file(login, claim_dispute, olga, django_capture_on_commit_callbacks):

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -44,6 +44,19 @@ def test_buyer_opens_a_dispute_and_the_seller_is_told(order, django_capture_on_c
     assert [message.to for message in mail.outbox] == [[order.store.owner.email]]
     assert dispute.events.get().kind == DisputeEvent.Kind.OPENED
     assert dispute.offers.get().role == Offer.Role.BUYER
+
+
+def test_the_seller_is_told_the_date_to_answer_by_in_their_time_zone(order, django_capture_on_commit_callbacks):
+    seller = order.store.owner
+    seller.time_zone = "Asia/Vladivostok"
+    seller.save(update_fields=["time_zone"])
+    opened = datetime(2026, 12, 3, 15, 30, tzinfo=UTC)
+    with django_capture_on_commit_callbacks(execute=True):
+        open_dispute(order, now=opened)
+    # Five days later, 15:30 UTC, is 01:30 the next day in Vladivostok (UTC+10).
+    assert "требование покупателя будет удовлетворено автоматически. Ответить нужно до 9 декабря 2026, 01:30" in (
+        mail.outbox[-1].body
+    )
 
 
 def test_an_order_has_only_one_dispute(order):

@@ -6,43 +6,16 @@ from typing import Any
 
 from django import template
 from django.contrib import admin
-from django.template.defaultfilters import urlencode
+from django.core.cache import caches
+from django.template.defaulttags import CsrfTokenNode
+from django.urls import get_script_prefix
 from django.utils import translation
+from django.utils.csp import CONTEXT_KEY as CSP_CONTEXT_KEY
+from django.utils.safestring import mark_safe
 
-from core.fragments import digest
+from core.fragments import FRAGMENT_CACHE, digest
 
 register = template.Library()
-
-
-@register.filter
-def nav_sidebar_key(available_apps: list[dict[str, Any]], path: str) -> str:
-    """The key of admin's navigation (admin/nav_sidebar.html): the apps and models the reader may
-    open, their names and addresses, and which of them the address `path` is in."""
-    here = urlencode(path)
-    return digest(
-        (
-            translation.get_language(),
-            [
-                (
-                    app["app_label"],
-                    str(app["name"]),
-                    app["app_url"],
-                    app["app_url"] in here,
-                    [
-                        (
-                            model["object_name"],
-                            str(model["name"]),
-                            model.get("admin_url"),
-                            model.get("add_url"),
-                            model.get("admin_url") is not None and model["admin_url"] in here,
-                        )
-                        for model in app["models"]
-                    ],
-                )
-                for app in available_apps
-            ],
-        )
-    )
 
 
 @register.filter
@@ -69,3 +42,56 @@ def changelist_filters_key(changelist: Any) -> str:
             ],
         )
     )
+
+
+# What a kept fragment holds where its page writes its CSP nonce (`{% csp_nonce_attr %}`, media
+# rendered with the nonce): the nonce differs on every answer, so the mark is put in when the
+# fragment is drawn and the answer's own nonce in its place each time it is served. Never a real
+# nonce (those are 22 characters of [A-Za-z0-9_-]) nor text an admin page writes.
+NONCE_MARK = "kept-fragment-csp-nonce"
+KEPT_SECONDS = 3600
+
+
+class KeptNode(template.Node):
+    child_nodelists = ("nodelist",)
+
+    def __init__(self, nodelist: template.NodeList, name: str, parts: list[Any]) -> None:
+        self.nodelist, self.name, self.parts = nodelist, name, parts
+
+    def render(self, context: template.Context) -> str:
+        nonce = context.get(CSP_CONTEXT_KEY)
+        if nonce is None:  # no CSP context processor: nothing to put back, draw it as it is
+            return self.nodelist.render(context)
+        shown = (
+            translation.get_language(),
+            get_script_prefix(),  # in every address the fragment writes
+            # The page's own template: a block inside the fragment that a page template overrides
+            # is kept for that page apart from the others.
+            context.template.name if context.template is not None else None,
+            *(part.resolve(context) for part in self.parts),
+        )
+        key = f"kept:{self.name}:{digest(shown)}"
+        cache = caches[FRAGMENT_CACHE]
+        html: str | None = cache.get(key)
+        if html is None:
+            with context.push({CSP_CONTEXT_KEY: NONCE_MARK}):
+                html = self.nodelist.render(context)
+            cache.set(key, html, KEPT_SECONDS)
+        # The HTML was rendered by the template with autoescaping; the nonce is URL-safe base64.
+        return mark_safe(html.replace(NONCE_MARK, str(nonce)))
+
+
+@register.tag
+def kept(parser: template.base.Parser, token: template.base.Token) -> KeptNode:
+    """`{% kept "name" part… %}…{% endkept %}`: the fragment drawn once per process for each
+    language, page template and value of the parts (everything else it shows must be the same for
+    every reader and request), with this answer's CSP nonce put in each time (NONCE_MARK). A
+    fragment with `{% csrf_token %}` is refused: a token is never kept."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("{% kept %} takes a name and the parts of its key")
+    nodelist = parser.parse(("endkept",))
+    parser.delete_first_token()
+    if nodelist.get_nodes_by_type(CsrfTokenNode):
+        raise template.TemplateSyntaxError("{% kept %} must not hold {% csrf_token %}")
+    return KeptNode(nodelist, bits[1].strip("\"'"), [parser.compile_filter(bit) for bit in bits[2:]])
