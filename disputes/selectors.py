@@ -142,8 +142,7 @@ def _page_versions_sql() -> str:
         return field.column
 
     def count_and_newest(model: type[Model], where: str) -> str:
-        count, newest = "CAST(COUNT(*) AS TEXT)", f"CAST(COALESCE(MAX(r.{column(model, 'id')}), 0) AS TEXT)"
-        return f"(SELECT {count} || ':' || {newest} FROM {table(model)} r WHERE {where})"
+        return f"({rows_version_sql(model, where)})"
 
     files_of_dispute = (
         f"r.{column(Attachment, 'message')} IN"
@@ -275,11 +274,20 @@ def claim_case_annotations() -> dict[str, RawSQL]:
     }
 
 
+def rows_version_sql(model: type[Model], where: str, *moments: str) -> str:
+    """A SELECT of how many rows of `model` (aliased `r`) match `where`, their newest key and the
+    latest of each of `moments` (the times the rows change at), as one text: the version of a list
+    whose rows are only added, for the dispute page's blocks and the claim page's case."""
+    parts = [
+        "CAST(COUNT(*) AS TEXT)",
+        f"CAST(COALESCE(MAX(r.{model._meta.pk.column}), 0) AS TEXT)",
+        *(f"COALESCE(CAST(MAX(r.{name}) AS TEXT), '')" for name in moments),
+    ]
+    return f"SELECT {" || ':' || ".join(parts)} FROM {model._meta.db_table} r WHERE {where}"
+
+
 def _rows_version(model: type[Model], where: str, *moments: str, params: tuple[Any, ...] = ()) -> RawSQL:
-    """How many rows of `model` match `where`, their newest key and the latest of each of
-    `moments` (the times the rows change at), as one text."""
-    parts = ["COUNT(*)", "COALESCE(MAX(r.id), 0)", *(f"COALESCE(CAST(MAX(r.{name}) AS TEXT), '')" for name in moments)]
-    return of_dispute(f"SELECT {" || ':' || ".join(parts)} FROM {model._meta.db_table} r WHERE {where}", *params)
+    return of_dispute(rows_version_sql(model, where, *moments), *params)
 
 
 def claim_case_version_columns(claim_pk: int) -> dict[str, RawSQL]:
