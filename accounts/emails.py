@@ -211,7 +211,7 @@ _handoff_batch: ContextVar[list[int] | None] = ContextVar("outbox_handoff_batch"
 def handoff_batched() -> Iterator[None]:
     """Inside, mails are handed to workers after commit in messages of up to HANDOFF_BATCH_SIZE.
 
-    A broker message costs about as much as a swept row (some 0.6 ms in Celery): a sweep that sent
+    A broker message costs about as much as a swept row (docs/performance.md): a sweep that sent
     one per transaction spent most of its time there. Ids wait at most until the batch fills or
     the block ends; if the process dies first, the outbox sweep sends those mails, as it does
     after a broker outage.

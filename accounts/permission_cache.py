@@ -1,8 +1,8 @@
 """A signed-in person's permissions from the cache instead of two queries on every page.
 
 Every page asks at least once what its reader may do (staff read every dispute, buyers only
-their own), and Django's backend answers with two joins over the permission tables per request:
-on a 2-core machine about 2 ms of a 15 ms page. The answer changes only when staff groups,
+their own), and Django's backend answers with two joins over the permission tables per request,
+a large share of a signed-in page (docs/performance.md). The answer changes only when staff groups,
 their permissions or someone's memberships change, which happens in admin a few times a year;
 so the set is kept in the cache (Redis in production, shared by every web process) with the
 version of the permission tables it was read at, and any change to those tables starts a new

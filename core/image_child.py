@@ -5,7 +5,7 @@ this file as a script with `python -I`, an empty environment and the file on std
 below are set before the first byte is read, so a hostile file, or a bug in a C decoder, ends
 this process only: the worker waits for it without decoding anything itself.
 
-Nothing here imports Django: the child starts in about 60 ms with Pillow alone.
+Nothing here imports Django, so the child starts with Pillow alone, a fraction of Django's start-up.
 
 Answer on stdout, exit status 0: one JSON line {"format", "width", "height"}, then the new file.
 Exit status 2: not a JPEG, PNG or WebP Pillow can read, or a damaged one; 3: more pixels than

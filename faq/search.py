@@ -261,13 +261,11 @@ def _search_postgres(results: SearchResults, groups, *, language: str, limit: in
     # are common enough to fill the cap there, that is the set; when the probe shows they would
     # fill it within WALK_ROWS articles, the walk in id order goes that far (it stops at the cap);
     # otherwise the words are rare enough for the GIN index to list every match cheaply. (Left to
-    # itself, the planner once built a GIN bitmap of 90,000 matches for a common word, 31 ms, and
-    # once walked the whole table in id order for a rare pair of words, 190 ms; a bitmap of the
-    # 10,000-28,000 articles holding several common words took 20-90 ms, the walk to the first 300
-    # of them 2-7 ms.) Ranking is in two steps: ts_rank with the title and keywords weighted up
-    # orders the candidates; the closer ts_rank_cd (words near each other), title likeness and the
-    # keyword phrase order only the best SHORTLIST of them (ts_rank_cd over 1,000 long vectors
-    # took 32 ms).
+    # itself, the planner built a GIN bitmap of every match for a common word, or walked the whole
+    # table in id order for a rare pair of words; docs/performance.md has what each cost.) Ranking
+    # is in two steps: ts_rank with the title and keywords weighted up orders the candidates; the
+    # closer ts_rank_cd (words near each other), title likeness and the keyword phrase order only
+    # the best SHORTLIST of them, because ts_rank_cd over long vectors is costly.
     walk_source = f"""(
         SELECT id, {column}, {title}, {keywords} FROM faq_article
         WHERE status = 'published' ORDER BY id LIMIT %(window)s
