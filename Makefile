@@ -11,7 +11,7 @@ PYTHON ?= $(shell for candidate in python3.13 python3.12 \
 VENV_PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test venv vnu lint format messages check-deploy clean
+.PHONY: run test venv vnu lint format messages check-deploy duplicates clean
 # The Nu HTML checker the accessibility test runs (needs java); fetched once from the npm registry.
 VNU_VERSION := 26.9.27
 VNU_JAR := var/vnu/vnu.jar
@@ -76,6 +76,15 @@ check-deploy: venv
 	DJANGO_SECRET_KEY=check-deploy-$$RANDOM$$RANDOM-0123456789abcdefghijklmnopqrstuvwxyz-0123456789 \
 	DJANGO_ALLOWED_HOSTS=help.example.com REDIS_CACHE_URL=redis://127.0.0.1:6379/1 EMAIL_URL=smtp+tls://mailer:secret@smtp.example.com:587 \
 	"$(VENV_PYTHON)" manage.py check --deploy --fail-level WARNING
+
+# Repeated code in the application alone (the `duplicates` command of the development machine):
+# the tracked files without tests, benches, docs, CI, translations and migrations, in a scratch repo.
+duplicates:
+	@scratch=$$(mktemp -d) && git ls-files | grep -v -E '^(tests|bench|docs|\.ci|locale)/|/migrations/' | \
+		while read -r f; do mkdir -p "$$scratch/$$(dirname "$$f")" && cp "$$f" "$$scratch/$$f"; done && \
+		git -C "$$scratch" init -q && git -C "$$scratch" add -A && \
+		git -C "$$scratch" -c user.email=dup@localhost -c user.name=dup commit -qm app && \
+		duplicates --repo "$$scratch" --most 200 --seconds 120; rm -rf "$$scratch"
 
 clean:
 	rm -rf "$(VENV)" var
