@@ -354,7 +354,7 @@ def appeal_file(
     services.notify(
         dispute,
         [dispute.buyer, dispute.store.owner],
-        presenters.APPEALED,
+        presenters.APPEALED_BY[role],
         "appealed",
     )
     first_decider = claim.decisions.get(kind=Decision.Kind.FIRST).decided_by_id

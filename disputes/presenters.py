@@ -548,9 +548,29 @@ EVIDENCE_ANSWERED = Headline(
 EVIDENCE_CLOSED = Headline(
     anyone=gettext_lazy("Срок ответа на запрос доказательств по заказу {number} прошёл: можно принимать решение.")
 )
-APPEALED = Headline(
-    anyone=gettext_lazy("Решение по претензии по заказу {number} обжаловано: апелляцию рассмотрит другой арбитр.")
-)
+# Who appealed, said to each side: the appellant reads that it is filed, the other side who filed it.
+APPEALED_BY = {
+    Role.BUYER: Headline(
+        buyer=gettext_lazy(
+            "Вы обжаловали решение по претензии по заказу {number}. Апелляцию рассмотрит другой арбитр, "
+            "его решение будет окончательным."
+        ),
+        seller=gettext_lazy(
+            "Покупатель обжаловал решение по претензии по заказу {number}. Апелляцию рассмотрит другой арбитр, "
+            "его решение будет окончательным."
+        ),
+    ),
+    Role.SELLER: Headline(
+        buyer=gettext_lazy(
+            "Продавец обжаловал решение по претензии по заказу {number}. Апелляцию рассмотрит другой арбитр, "
+            "его решение будет окончательным."
+        ),
+        seller=gettext_lazy(
+            "Вы обжаловали решение по претензии по заказу {number}. Апелляцию рассмотрит другой арбитр, "
+            "его решение будет окончательным."
+        ),
+    ),
+}
 APPEAL_FOR_STAFF = Headline(anyone=gettext_lazy("Новая апелляция по заказу {number}: её нужно рассмотреть."))
 RECLASSIFIED = Headline(
     anyone=gettext_lazy("Арбитр уточнил причину спора по заказу {number}: было {old}, стало {new}.")

@@ -117,28 +117,21 @@ def notify(
 ) -> None:
     """Queue one service e-mail per user, worded for the reader's side (disputes/presenters.py):
     `headline` has {number} for the order (and any other `values`), rendered in each recipient's
-    language; `lines` follow it; `due_at` is shown in the reader's time zone after `due_label`."""
-    email_queue_all(
-        [
-            Mail(
-                user,
-                "dispute_update",
-                {
-                    "dispute": dispute,
-                    "headline": format_lazy(
-                        headline.for_role(presenters.reader_role(dispute, user.pk)),
-                        number=dispute.order.number,
-                        **values,
-                    ),
-                    "lines": list(lines),
-                    "due_at": due_at,
-                    "due_label": due_label,
-                },
-                dedupe_key=f"dispute:{dispute.pk}:{key}:{user.pk}",
-            )
-            for user in users
-        ]
-    )
+    language; `lines` follow it; `due_at` is shown in the reader's time zone after `due_label`.
+    Staff (neither party) are sent to the claim's page in admin, where they act, not the parties' page."""
+    mails = []
+    for user in users:
+        role = presenters.reader_role(dispute, user.pk)
+        context = {
+            "dispute": dispute,
+            "staff_reader": role == Role.NONE,
+            "headline": format_lazy(headline.for_role(role), number=dispute.order.number, **values),
+            "lines": list(lines),
+            "due_at": due_at,
+            "due_label": due_label,
+        }
+        mails.append(Mail(user, "dispute_update", context, dedupe_key=f"dispute:{dispute.pk}:{key}:{user.pk}"))
+    email_queue_all(mails)
 
 
 def dispute_transition(

@@ -319,6 +319,48 @@ def test_an_appeal_is_filed_once(claim_dispute, olga):
         claims.appeal_file(dispute=claim_dispute, user=claim_dispute.buyer, reason="А я тоже хочу обжаловать.")
 
 
+@pytest.mark.parametrize(
+    ("appellant", "to_appellant", "to_other_side"),
+    [
+        ("buyer", "Вы обжаловали решение", "Покупатель обжаловал решение"),
+        ("seller", "Вы обжаловали решение", "Продавец обжаловал решение"),
+    ],
+)
+def test_the_appeal_mail_tells_each_party_who_appealed(
+    claim_dispute, olga, appellant, to_appellant, to_other_side, django_capture_on_commit_callbacks
+):
+    decide(claim_dispute, arbitrator=olga, winner="split", amount="10")
+    parties = {"buyer": claim_dispute.buyer, "seller": claim_dispute.store.owner}
+    other = parties["seller" if appellant == "buyer" else "buyer"]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        claims.appeal_file(
+            dispute=claim_dispute, user=parties[appellant], reason="Арбитр не посмотрел видео распаковки."
+        )
+    sent = {message.to[0]: message for message in mail.outbox}
+    for reader, opening in ((parties[appellant], to_appellant), (other, to_other_side)):
+        message = sent[reader.email]
+        assert message.subject.startswith(opening) and claim_dispute.order.number in message.subject
+        assert "его решение будет окончательным" in message.body
+        assert f"/account/disputes/{claim_dispute.pk}/" in message.body
+
+
+def test_the_arbitrators_appeal_mail_leads_to_the_claim_in_admin(
+    claim_dispute, olga, ivan, django_capture_on_commit_callbacks
+):
+    decide(claim_dispute, arbitrator=olga, winner="seller")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        claims.appeal_file(
+            dispute=claim_dispute, user=claim_dispute.buyer, reason="Арбитр не посмотрел видео распаковки."
+        )
+    to_ivan = next(message for message in mail.outbox if message.to == [ivan.email])
+    assert to_ivan.subject.startswith("Новая апелляция по заказу")
+    assert reverse("admin:disputes_claim_change", args=[claim_dispute.claim.pk]) in to_ivan.body
+    assert "/account/disputes/" not in to_ivan.body and "вашем споре" not in to_ivan.body
+    assert olga.email not in [message.to[0] for message in mail.outbox]  # the first decider is not asked
+
+
 def test_an_appeal_is_decided_by_a_different_arbitrator_and_is_final(
     claim_dispute, olga, ivan, django_capture_on_commit_callbacks
 ):
