@@ -14,7 +14,15 @@ from disputes.models import Dispute, ExchangeRate
 from disputes.rules import claim_of
 
 from .disputes_helpers import escalate, open_dispute
-from .factories import OrderFactory, SellerFactory, StaffFactory, UserFactory, arbitrator, support_agent
+from .factories import (
+    OrderFactory,
+    SellerFactory,
+    StaffFactory,
+    StoreFactory,
+    UserFactory,
+    arbitrator,
+    support_agent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,20 +40,22 @@ def test_the_page_opens_exactly_the_disputes_visible_to_each_reader(buyer, selle
     other_seller = SellerFactory()
     other_buyer = UserFactory()
     theirs = open_dispute(OrderFactory(buyer=other_buyer, store=other_seller.store))
+    # A buyer's account that owns a store (data an admin could make) is not that store's seller.
+    buyer_with_store = UserFactory()
+    buyers_store = open_dispute(OrderFactory(buyer=other_buyer, store=StoreFactory(owner=buyer_with_store)))
     readers = [
         buyer,
         seller,
         other_buyer,
         other_seller,
-        # A seller account without a store, and a buyer account that owns one (data an admin could
-        # make): the page follows the queryset's rule for both.
-        SellerFactory(store=None),
+        SellerFactory(store=None),  # a seller account without a store
+        buyer_with_store,
         StaffFactory(),  # admin access, no permission on disputes
         arbitrator(),
         support_agent(),
     ]
     for reader in readers:
-        for dispute in (mine, theirs):
+        for dispute in (mine, theirs, buyers_store):
             visible = Dispute.objects.visible_to(reader).filter(pk=dispute.pk).exists()
             assert opens(reader, dispute) == visible, (reader.username, dispute.pk)
     assert opens(buyer, mine) and opens(seller, mine) and not opens(buyer, theirs) and not opens(seller, theirs)
