@@ -68,11 +68,9 @@ class DisputeText:
     settlement_heading: str = ""
     settlement: list[SafeString] = field(default_factory=list)
     escalation_opens: SafeString | str = ""
-
-    @property
-    def nothing_to_do(self) -> str:
-        """ "Nothing to do now", only when no action is due from the viewer."""
-        return "" if self.next_steps else str(NOTHING_TO_DO)
+    # "Nothing to do now", only when no action is due from the viewer (worded once: the page asks
+    # for it twice).
+    nothing_to_do: str = ""
 
 
 def _money(dispute: Dispute, amount: Any) -> str:
@@ -99,9 +97,11 @@ def present(
     escalate = actions.get(Action.ESCALATE)
     # Drawn once: the "Сроки" line and the line under the disabled button show the same moment.
     escalation_opens_at = deadline(escalate.opens_at) if escalate is not None and escalate.opens_later else None
+    next_steps = _next_steps(dispute, role, actions, claim)
     return DisputeText(
         status=_status(dispute, claim),
-        next_steps=_next_steps(dispute, role, actions, claim),
+        next_steps=next_steps,
+        nothing_to_do="" if next_steps else str(NOTHING_TO_DO),
         waiting=_waiting(dispute, role, claim, pending_offer_role),
         deadlines=_deadlines(dispute, actions, claim, escalation_opens_at),
         money=money_line(dispute, role),

@@ -240,17 +240,25 @@ def _dispute_page_row() -> _DisputePageRow:
         f"(SELECT MIN(r.{column(Offer, 'id')}) FROM {table(Offer)} r"
         f" WHERE r.{column(Offer, 'dispute')} = {dispute_id} AND r.{column(Offer, 'status')} = '{pending}')",
         f"(SELECT COUNT(*) FROM {table(OrderItem)} r WHERE r.{column(OrderItem, 'order')} = {order_id})",
-        *(f"x.{column(ExchangeRate, name)}" for name in ("id", "rub_per_unit", "as_of")),
-        *(f"o.{column(Order, name)}" for name in ORDER_ON_PAGE),
+        # One rate per currency (a unique column): the dispute's currency's, if there is one.
+        *(
+            f"(SELECT x.{column(ExchangeRate, name)} FROM {table(ExchangeRate)} x"
+            f" WHERE x.{column(ExchangeRate, 'currency')} = d.{column(Dispute, 'currency')})"
+            for name in ("id", "rub_per_unit", "as_of")
+        ),
+        order_id,  # ORDER_ON_PAGE's first column, the order's key
+        *(
+            f"(SELECT o.{column(Order, name)} FROM {table(Order)} o WHERE o.{column(Order, 'id')} = {order_id})"
+            for name in ORDER_ON_PAGE[1:]
+        ),
     ]
-    # One rate per currency (a unique column): the dispute's currency's, if there is one.
+    # The order and the rate are read by subqueries rather than joined: PostgreSQL plans a join of
+    # six tables in more time than these few one-row lookups.
     sql = (
         f"SELECT {', '.join(selected)} FROM {table(Dispute)} d"
         f" INNER JOIN {table(Store)} s ON s.{column(Store, 'id')} = d.{column(Dispute, 'store')}"
-        f" INNER JOIN {table(Order)} o ON o.{column(Order, 'id')} = {order_id}"
         f" LEFT JOIN {table(OrderItem)} i ON i.{column(OrderItem, 'id')} = d.{column(Dispute, 'item')}"
         f" LEFT JOIN {table(Claim)} c ON c.{column(Claim, 'dispute')} = {dispute_id}"
-        f" LEFT JOIN {table(ExchangeRate)} x ON x.{column(ExchangeRate, 'currency')} = d.{column(Dispute, 'currency')}"
         f" WHERE {dispute_id} = %s"
     )
     return _DisputePageRow(
