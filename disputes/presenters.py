@@ -301,6 +301,11 @@ def _settlement(dispute: Dispute, role: Role, decision: Decision | None) -> tupl
     return _("О чём договорились"), lines
 
 
+def page_heading(order_number: str) -> str:
+    """The dispute page's heading and title."""
+    return _("Спор по заказу %(number)s") % {"number": order_number}
+
+
 def offer_heading(offer_role: str, viewer: Role) -> str:
     """A pending offer is labelled by who made it: the viewer's own is "yours"."""
     if offer_role == viewer:

@@ -294,6 +294,7 @@ def _detail_context(
             decision=shown_decision,
             pending_offer_role=pending_offer.role if pending_offer else None,
         ),
+        "heading": presenters.page_heading(order.number),
         "decision_money": decision_money,
         "decision_return": decision_return,
         "offer_heading": presenters.offer_heading(pending_offer.role, role) if pending_offer else "",
