@@ -77,6 +77,7 @@ def test_the_dispute_read_for_its_page_is_the_one_the_orm_reads(buyer, order):
         assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
     assert read.problems == expected.problems and isinstance(read.problems, list)
     with CaptureQueriesContext(connection) as queries:
+        assert read.item is not None and expected.item is not None
         assert read.item == expected.item and read.item.title == expected.item.title
         assert read.store.name == expected.store.name and read.store.owner_id == expected.store.owner_id
         assert read.order.number == order.number and read.order.currency == order.currency
