@@ -182,7 +182,9 @@ class _DisputePageRow:
         if claim is not None:
             dispute.claim = claim
         else:
-            # "No claim", cached as select_related() caches it: claim_of() asks without a query.
+            # "No claim", cached as select_related() caches it, so that claim_of() asks no query.
+            # (Prefetching "claim" from Claim.objects.none() caches the same without a query, but
+            # its machinery costs about a tenth of the page's Python calls.)
             Dispute._meta.get_field("claim").set_cached_value(dispute, None)
         dispute.order = Order.from_db(connection.alias, ORDER_ON_PAGE, order)
         return dispute, PageVersions(
