@@ -184,7 +184,7 @@ class _DisputePageRow:
         else:
             # "No claim", cached as select_related() caches it, so that claim_of() asks no query.
             # (Prefetching "claim" from Claim.objects.none() caches the same without a query, but
-            # its machinery costs about a tenth of the page's Python calls.)
+            # through the whole prefetch machinery, which costs more Python than this statement.)
             Dispute._meta.get_field("claim").set_cached_value(dispute, None)
         dispute.order = Order.from_db(connection.alias, ORDER_ON_PAGE, order)
         return dispute, PageVersions(
