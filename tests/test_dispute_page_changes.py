@@ -1,5 +1,6 @@
 """The dispute page, kept in parts per process, after what changes it: the reader's time zone, the
-minute its countdowns show, a deadline passing, the dispute's state, the store's name. Each test
+minute its countdowns show, a deadline passing, an offer, the dispute's state, the store's name,
+the reader's side. Each test
 draws the page once (keeping its blocks), makes the change, and reads what the next request shows."""
 
 import re
@@ -13,7 +14,7 @@ from django.utils import translation
 from accounts.models import User
 from disputes import services as dispute_services
 
-from .disputes_helpers import open_dispute
+from .disputes_helpers import open_dispute, seller_counter_offer
 
 
 def page(client, dispute, *, language: str = "") -> str:
@@ -120,3 +121,67 @@ def test_the_page_heading_and_title_are_in_the_readers_language(client, login, d
     number = dispute.order.number
     assert f"<title>Спор по заказу {number} · " in russian and f'<h1 class="h3">Спор по заказу {number}</h1>' in russian
     assert f'<h1 class="h3">Dispute on order {number}</h1>' in english and "Спор по заказу" not in english
+
+
+# The parties' "next step" card, kept under the lines it shows.
+
+
+def test_the_buyers_next_step_follows_an_offer_made_after_the_card_was_kept(client, login, dispute):
+    login(dispute.buyer)
+    before = next_step(page(client, dispute))
+    assert "Ждём ответа продавца до" in before and "Сейчас действий не требуется." in before
+    seller_counter_offer(dispute)
+    after = next_step(page(client, dispute))
+    assert "Продавец ждёт ответа на своё предложение" in after and "Сейчас действий не требуется." not in after
+
+
+def test_the_next_step_card_kept_for_one_party_is_never_shown_to_the_other(client, login, dispute):
+    login(dispute.buyer)
+    buyers = next_step(page(client, dispute))
+    client.logout()
+    login(dispute.store.owner)
+    sellers = next_step(page(client, dispute))
+    assert "Ответьте на требование покупателя до" in sellers and "Ждём ответа продавца до" not in sellers
+    assert "Отменить спор" in buyers and "Отменить спор" not in sellers
+
+
+def test_the_next_step_card_names_the_escalation_date_in_the_readers_zone_and_language(client, login, dispute):
+    login(dispute.buyer)
+    moscow = next_step(page(client, dispute))
+    assert "Можно с" in moscow and "MSK" in moscow
+    User.objects.filter(pk=dispute.buyer.pk).update(time_zone="Asia/Vladivostok")
+    vladivostok = next_step(page(client, dispute))
+    assert "MSK" not in vladivostok and "+10" in vladivostok
+    english = next_step(page(client, dispute, language="/en"))
+    assert "Available from" in english and "Можно с" not in english
+
+
+def test_an_escalated_dispute_no_longer_offers_the_buyer_to_cancel_it(client, login, dispute):
+    login(dispute.buyer)
+    assert "Отменить спор" in next_step(page(client, dispute))
+    with time_machine.travel(dispute.escalation_opens_at + timedelta(minutes=1)):
+        dispute_services.dispute_escalate(dispute=dispute, user=dispute.buyer)
+        card = next_step(page(client, dispute))
+    assert "Отменить спор" not in card and "Передать в претензию" not in card
+
+
+def test_each_session_escalates_from_the_card_with_its_own_csrf_token(db, dispute):
+    from django.test import Client
+
+    address = reverse("disputes:detail", args=[dispute.pk])
+    escalate_address = reverse("disputes:escalate", args=[dispute.pk])
+    with time_machine.travel(dispute.escalation_opens_at + timedelta(minutes=1)):
+        tokens = []
+        for _ in range(2):
+            browser = Client(enforce_csrf_checks=True)
+            browser.force_login(dispute.buyer)
+            html = browser.get(address).content.decode()
+            form = html[html.index(f'action="{escalate_address}"') :]
+            sent = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+            assert sent is not None
+            tokens.append((browser, sent.group(1)))
+        assert tokens[0][0].cookies["csrftoken"].value != tokens[1][0].cookies["csrftoken"].value
+        browser, token = tokens[1]
+        answer = browser.post(escalate_address, {"csrfmiddlewaretoken": token})
+    # Accepted (not 403): the first press asks to confirm.
+    assert answer.status_code == 200 and 'name="confirm" value="yes"' in answer.content.decode()
