@@ -296,6 +296,8 @@ def _detail_context(
     escalate = actions.get(rules.Action.ESCALATE)
     return {
         "text": text,
+        # The "Сроки" card: kept under its lines, which hold their dates and countdowns as shown.
+        "deadlines_version": presenters.page_version(tuple(text.deadlines), text.money),
         # The parties' "next step" card: kept under the lines it shows (their dates already in the
         # reader's zone and language), drawn afresh while it holds the escalation form.
         "keep_next_step": not escalate,

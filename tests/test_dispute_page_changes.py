@@ -185,3 +185,19 @@ def test_each_session_escalates_from_the_card_with_its_own_csrf_token(db, disput
         answer = browser.post(escalate_address, {"csrfmiddlewaretoken": token})
     # Accepted (not 403): the first press asks to confirm.
     assert answer.status_code == 200 and 'name="confirm" value="yes"' in answer.content.decode()
+
+
+def test_the_deadlines_card_kept_in_russian_is_not_shown_in_english(client, login, dispute):
+    login(dispute.buyer)
+    assert "Продавец должен ответить до" in deadlines(page(client, dispute))
+    english = page(client, dispute, language="/en")
+    assert "Продавец должен ответить до" not in english and "Сроки" not in english
+
+
+def test_the_deadlines_card_follows_the_disputes_state(client, login, dispute):
+    login(dispute.buyer)
+    assert "Продавец должен ответить до" in deadlines(page(client, dispute))
+    seller_counter_offer(dispute)
+    html = page(client, dispute)
+    assert "Продавец должен ответить до" not in deadlines(html)
+    assert "Передать спор в претензию можно с" in deadlines(html)
