@@ -7,6 +7,9 @@ and the shipped help centre plus 1,000 generated articles; starts gunicorn (4 sy
 default) and prints, for every page, the SQL queries one request makes and wrk's requests/s,
 p50 and p99 at 1, 10 and 50 connections; the first row, the health check (one SELECT 1), is the
 floor the others compare with on a faster or slower machine. Signed-in pages use sessions made for the bench users.
+A signed-in page is requested as a browser requests it after its first page on the site: with the
+`sessionid` and the `csrftoken` cookie that first answer set (read from one request before wrk
+starts), so the server masks that secret on each answer rather than making a new one per request.
 Needs PostgreSQL (BENCH_DATABASE_SERVER, default the local one), Redis on 127.0.0.1:6379
 (REDIS_CACHE_URL, database 12 by default; flushed) and wrk (apt install wrk).
 
@@ -325,6 +328,16 @@ def count_queries(page: Page) -> int:
 LATENCY = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 
 
+def browser_cookies(url: str, session: str) -> str:
+    """The Cookie header a browser sends for `url` after its first page: the session, and the CSRF
+    cookie that page's answer set (the answer of a page with a form sets one)."""
+    request = urllib.request.Request(url, headers={"Cookie": f"sessionid={session}"})
+    with urllib.request.urlopen(request) as answer:
+        set_cookies = answer.headers.get_all("Set-Cookie") or []
+    csrf = [part.split(";", 1)[0] for part in set_cookies if part.startswith("csrftoken=")]
+    return "; ".join([f"sessionid={session}", *csrf])
+
+
 def wrk(url: str, *, connections: int, duration: float, cookie: str) -> Figures:
     command = [
         "wrk",
@@ -386,7 +399,7 @@ def main() -> None:
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for page in pages:
             url = f"http://127.0.0.1:{args.port}{page.url}"
-            cookie = f"sessionid={page.session}" if page.session else ""
+            cookie = browser_cookies(url, page.session) if page.session else ""
             wrk(url, connections=10, duration=1, cookie=cookie)  # warm every worker
             for level in levels:
                 figures = wrk(url, connections=level, duration=args.duration, cookie=cookie)

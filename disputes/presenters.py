@@ -9,6 +9,8 @@ actions the rulebook allows the viewer now and the moment into the texts of the 
   rulebook's allowed actions, so "nothing to do" cannot be shown while one is due); `waiting` says
   what happens next when nothing is due from them;
 - `deadlines`: the "Сроки" lines, dates in the viewer's zone with the zone named and a countdown;
+- `escalation_opens`: when the viewer may escalate, while that is still to come (under the page's
+  disabled "escalate" button);
 - `money`: where the money is, how much, in which currency, and when it arrives;
 - `settlement`: what was agreed (only when the parties agreed) or granted (the seller's silence);
   an arbitration decision has its own block.
@@ -65,11 +67,10 @@ class DisputeText:
     money: SafeString
     settlement_heading: str = ""
     settlement: list[SafeString] = field(default_factory=list)
-
-    @property
-    def nothing_to_do(self) -> str:
-        """ "Nothing to do now", only when no action is due from the viewer."""
-        return "" if self.next_steps else str(NOTHING_TO_DO)
+    escalation_opens: SafeString | str = ""
+    # "Nothing to do now", only when no action is due from the viewer (worded once: the page asks
+    # for it twice).
+    nothing_to_do: str = ""
 
 
 def _money(dispute: Dispute, amount: Any) -> str:
@@ -93,14 +94,24 @@ def present(
 ) -> DisputeText:
     """Every text of the dispute page for `role` (buyer, seller, or staff reading the page)."""
     settlement_heading, settlement = _settlement(dispute, role, decision)
+    escalate = actions.get(Action.ESCALATE)
+    # Drawn once: the "Сроки" line and the line under the disabled button show the same moment.
+    escalation_opens_at = deadline(escalate.opens_at) if escalate is not None and escalate.opens_later else None
+    next_steps = _next_steps(dispute, role, actions, claim)
     return DisputeText(
         status=_status(dispute, claim),
-        next_steps=_next_steps(dispute, role, actions, claim),
+        next_steps=next_steps,
+        nothing_to_do="" if next_steps else str(NOTHING_TO_DO),
         waiting=_waiting(dispute, role, claim, pending_offer_role),
-        deadlines=_deadlines(dispute, actions, claim),
+        deadlines=_deadlines(dispute, actions, claim, escalation_opens_at),
         money=money_line(dispute, role),
         settlement_heading=settlement_heading,
         settlement=settlement,
+        escalation_opens=(
+            mark_safe(conditional_escape(_("Можно с %(date)s.")) % {"date": escalation_opens_at})
+            if escalation_opens_at is not None
+            else ""
+        ),
     )
 
 
@@ -179,7 +190,9 @@ def _waiting(dispute: Dispute, role: Role, claim: Claim | None, pending_offer_ro
     return _("Спор закончен.")
 
 
-def _deadlines(dispute: Dispute, actions: dict[str, Permit], claim: Claim | None) -> list[SafeString]:
+def _deadlines(
+    dispute: Dispute, actions: dict[str, Permit], claim: Claim | None, escalation_opens_at: SafeString | str | None
+) -> list[SafeString]:
     lines: list[SafeString] = []
     status = dispute.status
     if status == S.AWAITING_SELLER and dispute.seller_answer_due_at:
@@ -191,10 +204,8 @@ def _deadlines(dispute: Dispute, actions: dict[str, Permit], claim: Claim | None
         )
     if status in (S.AWAITING_SELLER, S.NEGOTIATING):
         escalate = actions.get(Action.ESCALATE)
-        if escalate is not None and escalate.opens_later:
-            lines.append(
-                format_html(_("Передать спор в претензию можно с <strong>{}</strong>."), deadline(escalate.opens_at))
-            )
+        if escalation_opens_at is not None:
+            lines.append(format_html(_("Передать спор в претензию можно с <strong>{}</strong>."), escalation_opens_at))
         elif escalate:
             lines.append(conditional_escape(_("Спор уже можно передать в претензию.")))
         if dispute.auto_claim_due_at:
@@ -288,6 +299,11 @@ def _settlement(dispute: Dispute, role: Role, decision: Decision | None) -> tupl
     if dispute.seller_silent:
         return _("Требование удовлетворено: продавец не ответил вовремя"), lines
     return _("О чём договорились"), lines
+
+
+def page_heading(order_number: str) -> str:
+    """The dispute page's heading and title."""
+    return _("Спор по заказу %(number)s") % {"number": order_number}
 
 
 def offer_heading(offer_role: str, viewer: Role) -> str:

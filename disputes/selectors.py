@@ -34,6 +34,7 @@ from .models import (
     Decision,
     Dispute,
     DisputeEvent,
+    DisputeQuerySet,
     EvidenceRequest,
     ExchangeRate,
     Message,
@@ -84,14 +85,26 @@ def dispute_get(*, user: User, pk: int) -> Dispute:
 
 def dispute_page_get(*, user: User, pk: int) -> tuple[Dispute, "PageVersions"]:
     """The dispute for its page on the site, with its item, store and claim (and the claim's
-    appeal, decisions and evidence requests when there is one), and what page_versions() reads
-    with its order; 404 as dispute_get(). Its messages, events, carrier's events and pending offer
+    appeal, decisions and evidence requests when there is one), and its PageVersions, which hold
+    its order; 404 as dispute_get(). Its messages, events, carrier's events and pending offer
     are read, when a block of the page is drawn afresh, by page_thread(), page_events(),
-    page_tracking() and page_offer()."""
-    try:
-        dispute = Dispute.objects.visible_to(user).select_related("item", "store", "claim").get(pk=pk)
-    except Dispute.DoesNotExist:
-        raise Http404 from None
+    page_tracking() and page_offer().
+
+    One statement (_DisputePageRow) reads the dispute, its item, store and claim, and what
+    PageVersions names; whom it shows the dispute to is Dispute.objects.visible_to()'s rule, asked
+    of the row read (tests/test_dispute_page_reads.py holds the two to the same answers)."""
+    row = _dispute_page_row()
+    with connection.cursor() as cursor:
+        cursor.execute(row.sql, [pk])
+        values = cursor.fetchone()
+    if values is None:
+        raise Http404
+    dispute, versions = row.read(values)
+    # visible_to(): its buyer, the owner of its store (Account.party_filter(): a seller's own store,
+    # which has one owner), or staff with the permission, asked last: it costs the parties nothing.
+    party = dispute.buyer_id == user.pk or (user.is_seller and dispute.store.owner_id == user.pk)
+    if not party and not user.has_perm(DisputeQuerySet.staff_permission):
+        raise Http404
     if claim_of(dispute) is not None:  # most disputes never become claims: no prefetch to set up
         prefetch_related_objects(
             [dispute],
@@ -101,9 +114,6 @@ def dispute_page_get(*, user: User, pk: int) -> tuple[Dispute, "PageVersions"]:
             Prefetch("claim__decisions", queryset=Decision.objects.order_by("decided_at", "pk")),
             Prefetch("claim__evidence_requests", queryset=EvidenceRequest.objects.order_by("created_at", "pk")),
         )
-    versions = page_versions(dispute)
-    # Assigned, it is the relation's cached order (plain assignment, public API).
-    dispute.order = versions.order
     return dispute, versions
 
 
@@ -111,10 +121,10 @@ def dispute_page_get(*, user: User, pk: int) -> tuple[Dispute, "PageVersions"]:
 class PageVersions:
     """What the dispute page's kept blocks are drawn from, as read on this request: for its
     messages, their files, the dispute's events and the carrier's events of its order, how many
-    rows there are and the newest one's key (a version of the list: see page_versions()); the
-    pending offer's key; how many item rows its order has; the rate of the dispute's currency;
-    its order, with the columns the page shows (number and currency; any other is read when
-    first asked, as with QuerySet.only())."""
+    rows there are and the newest one's key (a version of the list whose rows are only added: see
+    _dispute_page_row()); the pending offer's key; how many item rows its order has; the rate of
+    the dispute's currency; its order, with the columns the page shows (number and currency; any
+    other is read when first asked, as with QuerySet.only())."""
 
     order: Order
     messages: str
@@ -127,12 +137,71 @@ class PageVersions:
     rate: ExchangeRate | None
 
 
-@cache
-def _page_versions_sql() -> str:
-    """page_versions()'s statement, written out once per process. Written by hand, it costs a
-    tenth of the Python time the ORM spends building the same statement on every request; plain
-    SQL that PostgreSQL and SQLite share, with tables and columns named from the models' _meta."""
+# The order's columns the dispute page shows (its number in the heading and links, its currency in
+# the offer form); its other columns are not read.
+ORDER_ON_PAGE = ["id", "number", "currency"]
 
+
+@dataclass(frozen=True)
+class _DisputePageRow:
+    """dispute_page_get()'s statement, written out once per process, and how to read its row.
+
+    Written by hand (plain SQL that PostgreSQL and SQLite share, tables and columns named from the
+    models' _meta), it costs a small part of the Python time the ORM spends building the same join
+    on every request, and it reads the page's versions in the same round trip. Its row is read as
+    the ORM reads one: each column through its field's database converters, each model made with
+    Model.from_db() and its relations set by assignment.
+
+    The versions: the rows of the four lists (messages, their files, the dispute's events, the
+    order's carrier's events) are only ever added (admin shows them read-only; a row goes only when
+    admin deletes it or its dispute), and primary keys only grow, so a list's row count and newest
+    key change whenever a row is added or removed: a block kept under them is drawn afresh on the
+    next request. One short row whatever the dispute holds."""
+
+    sql: str  # by the dispute's key
+    models: tuple[tuple[type[Model], tuple[str, ...]], ...]  # dispute, item, store, claim: attnames
+    converters: tuple[tuple[int, tuple[Any, ...], Any], ...]  # (column index, converters, its field)
+
+    def read(self, row: tuple[Any, ...]) -> tuple[Dispute, PageVersions]:
+        values = list(row)
+        for index, converters, expression in self.converters:
+            for converter in converters:
+                values[index] = converter(values[index], expression, connection)
+        made: list[Any] = []
+        start = 0
+        for model, names in self.models:
+            columns = values[start : start + len(names)]
+            start += len(names)
+            # A row that did not join (no item, no claim) has a NULL key.
+            made.append(model.from_db(connection.alias, list(names), columns) if columns[0] is not None else None)
+        dispute, item, store, claim = made
+        messages, files, events, tracking, offer_pk, order_items, rate_pk, rub_per_unit, as_of, *order = values[start:]
+        # Assigned, each is the relation's cached object (plain assignment, public API).
+        dispute.item = item
+        dispute.store = store
+        if claim is not None:
+            dispute.claim = claim
+        else:
+            # "No claim", cached as select_related() caches it, so that claim_of() asks no query.
+            # (Prefetching "claim" from Claim.objects.none() caches the same without a query, but
+            # through the whole prefetch machinery, which costs more Python than this statement.)
+            Dispute._meta.get_field("claim").set_cached_value(dispute, None)
+        dispute.order = Order.from_db(connection.alias, ORDER_ON_PAGE, order)
+        return dispute, PageVersions(
+            order=dispute.order,
+            messages=messages,
+            files=files,
+            events=events,
+            tracking=tracking,
+            tracking_count=int(tracking.split(":", 1)[0]),
+            pending_offer_pk=offer_pk,
+            order_items=order_items,
+            rate=_rate(rate_pk, dispute.currency, rub_per_unit, as_of) if rate_pk is not None else None,
+        )
+
+
+@cache
+def _dispute_page_row() -> _DisputePageRow:
     def table(model: type[Model]) -> str:
         return model._meta.db_table
 
@@ -144,66 +213,60 @@ def _page_versions_sql() -> str:
     def count_and_newest(model: type[Model], where: str) -> str:
         return f"({rows_version_sql(model, where)})"
 
+    joined = ((Dispute, "d"), (OrderItem, "i"), (Store, "s"), (Claim, "c"))
+    selected: list[str] = []
+    converters: list[tuple[int, tuple[Any, ...], Any]] = []
+    models = []
+    for model, alias in joined:
+        fields = model._meta.concrete_fields
+        for field in fields:
+            expression = field.get_col(alias)
+            if found := tuple(expression.get_db_converters(connection)):
+                converters.append((len(selected), found, expression))
+            selected.append(f"{alias}.{field.column}")
+        models.append((model, tuple(field.attname for field in fields)))
+
+    dispute_id, order_id = f"d.{column(Dispute, 'id')}", f"d.{column(Dispute, 'order')}"
     files_of_dispute = (
         f"r.{column(Attachment, 'message')} IN"
-        f" (SELECT m.{column(Message, 'id')} FROM {table(Message)} m WHERE m.{column(Message, 'dispute')} = %s)"
+        f" (SELECT m.{column(Message, 'id')} FROM {table(Message)} m"
+        f" WHERE m.{column(Message, 'dispute')} = {dispute_id})"
     )
-    pending_offer = (
-        f"(SELECT MIN(r.{column(Offer, 'id')}) FROM {table(Offer)} r"
-        f" WHERE r.{column(Offer, 'dispute')} = %s AND r.{column(Offer, 'status')} = %s)"
-    )
-    order_items = f"(SELECT COUNT(*) FROM {table(OrderItem)} r WHERE r.{column(OrderItem, 'order')} = %s)"
-    rate = ", ".join(f"x.{column(ExchangeRate, name)}" for name in ("id", "rub_per_unit", "as_of"))
-    order = ", ".join(f"o.{column(Order, name)}" for name in ORDER_ON_PAGE)
-    columns = [
-        count_and_newest(Message, f"r.{column(Message, 'dispute')} = %s"),
+    pending = Offer.Status.PENDING.value
+    assert pending.isidentifier()  # written into the statement as a literal
+    selected += [
+        count_and_newest(Message, f"r.{column(Message, 'dispute')} = {dispute_id}"),
         count_and_newest(Attachment, files_of_dispute),
-        count_and_newest(DisputeEvent, f"r.{column(DisputeEvent, 'dispute')} = %s"),
-        count_and_newest(TrackingEvent, f"r.{column(TrackingEvent, 'order')} = %s"),
-        pending_offer,
-        order_items,
-        rate,
-        order,
+        count_and_newest(DisputeEvent, f"r.{column(DisputeEvent, 'dispute')} = {dispute_id}"),
+        count_and_newest(TrackingEvent, f"r.{column(TrackingEvent, 'order')} = {order_id}"),
+        f"(SELECT MIN(r.{column(Offer, 'id')}) FROM {table(Offer)} r"
+        f" WHERE r.{column(Offer, 'dispute')} = {dispute_id} AND r.{column(Offer, 'status')} = '{pending}')",
+        f"(SELECT COUNT(*) FROM {table(OrderItem)} r WHERE r.{column(OrderItem, 'order')} = {order_id})",
+        # One rate per currency (a unique column): the dispute's currency's, if there is one.
+        *(
+            f"(SELECT x.{column(ExchangeRate, name)} FROM {table(ExchangeRate)} x"
+            f" WHERE x.{column(ExchangeRate, 'currency')} = d.{column(Dispute, 'currency')})"
+            for name in ("id", "rub_per_unit", "as_of")
+        ),
+        order_id,  # ORDER_ON_PAGE's first column, the order's key
+        *(
+            f"(SELECT o.{column(Order, name)} FROM {table(Order)} o WHERE o.{column(Order, 'id')} = {order_id})"
+            for name in ORDER_ON_PAGE[1:]
+        ),
     ]
-    # One rate per currency (a unique column): the dispute's currency's, if there is one.
-    return (
-        f"SELECT {', '.join(columns)} FROM {table(Order)} o"
-        f" LEFT JOIN {table(ExchangeRate)} x ON x.{column(ExchangeRate, 'currency')} = %s"
-        f" WHERE o.{column(Order, 'id')} = %s"
+    # The order and the rate are read by subqueries rather than joined: PostgreSQL plans a join of
+    # six tables in more time than these few one-row lookups.
+    sql = (
+        f"SELECT {', '.join(selected)} FROM {table(Dispute)} d"
+        f" INNER JOIN {table(Store)} s ON s.{column(Store, 'id')} = d.{column(Dispute, 'store')}"
+        f" LEFT JOIN {table(OrderItem)} i ON i.{column(OrderItem, 'id')} = d.{column(Dispute, 'item')}"
+        f" LEFT JOIN {table(Claim)} c ON c.{column(Claim, 'dispute')} = {dispute_id}"
+        f" WHERE {dispute_id} = %s"
     )
-
-
-# The order's columns the dispute page shows (its number in the heading and links, its currency in
-# the offer form), read with page_versions() rather than joined to the dispute's query, where its
-# other columns cost Python to compile and PostgreSQL to plan on every request.
-ORDER_ON_PAGE = ["id", "number", "currency"]
-
-
-def page_versions(dispute: Dispute) -> PageVersions:
-    """What the dispute's messages, files, events and carrier's events are now, its pending offer,
-    its order's item rows, its currency's rate and its order's number and currency, in one query.
-
-    The rows of those four lists are only ever added (admin shows them read-only; a row goes only
-    when admin deletes it or its dispute), and primary keys only grow, so a list's row count and
-    newest key change whenever a row is added or removed: a block kept under them is drawn afresh
-    on the next request. One short row whatever the dispute holds, where listing every key grew
-    with the thread."""
-    params: list[int | str] = [dispute.pk, dispute.pk, dispute.pk, dispute.order_id, dispute.pk, Offer.Status.PENDING]
-    with connection.cursor() as cursor:
-        cursor.execute(_page_versions_sql(), [*params, dispute.order_id, dispute.currency, dispute.order_id])
-        messages, files, events, tracking, offer_pk, order_items, rate_pk, rub_per_unit, as_of, *order = (
-            cursor.fetchone()
-        )
-    return PageVersions(
-        order=Order.from_db(connection.alias, ORDER_ON_PAGE, order),
-        messages=messages,
-        files=files,
-        events=events,
-        tracking=tracking,
-        tracking_count=int(tracking.split(":", 1)[0]),
-        pending_offer_pk=offer_pk,
-        order_items=order_items,
-        rate=_rate(rate_pk, dispute.currency, rub_per_unit, as_of) if rate_pk is not None else None,
+    return _DisputePageRow(
+        sql=sql,
+        models=tuple(models),
+        converters=tuple(converters),
     )
 
 

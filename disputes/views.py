@@ -284,16 +284,32 @@ def _detail_context(
     decision_money, decision_return = (
         presenters.decision_page_lines(shown_decision, role) if shown_decision else (SafeString(""), "")
     )
+    text = presenters.present(
+        dispute,
+        role=role,
+        now=now,
+        actions=actions,
+        claim=claim,
+        decision=shown_decision,
+        pending_offer_role=pending_offer.role if pending_offer else None,
+    )
+    escalate = actions.get(rules.Action.ESCALATE)
     return {
-        "text": presenters.present(
-            dispute,
-            role=role,
-            now=now,
-            actions=actions,
-            claim=claim,
-            decision=shown_decision,
-            pending_offer_role=pending_offer.role if pending_offer else None,
+        "text": text,
+        # The "Сроки" card: kept under its lines, which hold their dates and countdowns as shown.
+        "deadlines_version": presenters.page_version(tuple(text.deadlines), text.money),
+        # The parties' "next step" card: kept under the lines it shows (their dates already in the
+        # reader's zone and language), drawn afresh while it holds the escalation form.
+        "keep_next_step": not escalate,
+        "next_step_version": presenters.page_version(
+            tuple(text.next_steps),
+            text.nothing_to_do,
+            text.waiting,
+            bool(escalate is not None and escalate.opens_later),
+            text.escalation_opens,
+            bool(actions.get(rules.Action.CANCEL)),
         ),
+        "heading": presenters.page_heading(order.number),
         "decision_money": decision_money,
         "decision_return": decision_return,
         "offer_heading": presenters.offer_heading(pending_offer.role, role) if pending_offer else "",
