@@ -173,7 +173,11 @@ def local_date(moment: datetime) -> str:
 
 
 def claim_of(dispute: Dispute) -> Claim | None:
-    """The dispute's claim, if it became one (read with the dispute by the selectors)."""
+    """The dispute's claim, if it became one (read with the dispute by the selectors). A claim is
+    opened only with the escalation (services._escalate), so a dispute never escalated is not
+    asked for one: the page's statement, which caches no "no claim", then reads none."""
+    if "escalated_at" not in dispute.get_deferred_fields() and dispute.escalated_at is None:
+        return None
     try:
         return dispute.claim
     except Claim.DoesNotExist:

@@ -181,11 +181,7 @@ class _DisputePageRow:
         dispute.store = store
         if claim is not None:
             dispute.claim = claim
-        else:
-            # "No claim", cached as select_related() caches it, so that claim_of() asks no query.
-            # (Prefetching "claim" from Claim.objects.none() caches the same without a query, but
-            # through the whole prefetch machinery, which costs more Python than this statement.)
-            Dispute._meta.get_field("claim").set_cached_value(dispute, None)
+        # Without a claim nothing is cached: claim_of() answers "none" from `escalated_at` alone.
         dispute.order = Order.from_db(connection.alias, ORDER_ON_PAGE, order)
         return dispute, PageVersions(
             order=dispute.order,
@@ -221,7 +217,10 @@ def _dispute_page_row() -> _DisputePageRow:
         fields = model._meta.concrete_fields
         for field in fields:
             expression = field.get_col(alias)
-            if found := tuple(expression.get_db_converters(connection)):
+            # The backend's converters first (SQLite's text dates made aware), then the field's, as
+            # the ORM's compiler applies them.
+            found = (*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection))
+            if found:
                 converters.append((len(selected), found, expression))
             selected.append(f"{alias}.{field.column}")
         models.append((model, tuple(field.attname for field in fields)))

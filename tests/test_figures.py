@@ -51,9 +51,9 @@ def decide(dispute, winner, days_ago, *, appeal_winner=None):
     staff = arbitrator(username=f"arb-{dispute.pk}")
     decided = timezone.now() - days_ago * DAY
     final = decided + DAY if appeal_winner else decided
-    claim = Claim.objects.create(
-        dispute=dispute, opened_at=timezone.now() - (days_ago + 10) * DAY, stage="final", final_at=final
-    )
+    opened = timezone.now() - (days_ago + 10) * DAY
+    Dispute.objects.filter(pk=dispute.pk).update(escalated_at=opened)  # a claim opens with the escalation
+    claim = Claim.objects.create(dispute=dispute, opened_at=opened, stage="final", final_at=final)
     common = {"claim": claim, "amount": Decimal("1"), "currency": "USD", "reason": "…", "decided_by": staff}
     Decision.objects.create(kind="first", winner=winner, decided_at=decided, **common)
     if appeal_winner:
