@@ -22,7 +22,9 @@ register = template.Library()
 def changelist_filters_key(changelist: Any) -> str:
     """The key of a change list's filters (the "filters" block of admin/change_list.html): its
     query, its filters with their choices, and the facet switch; "" (not kept) when a filter is
-    not a SimpleListFilter, whose choices come from its lookups alone, or counts are shown."""
+    not a SimpleListFilter, whose choices come from its lookups alone, or counts are shown. A
+    filter marked `fixed_choices` (its choices depend on the language alone, which the key holds)
+    is named by its class instead of its choices."""
     specs = changelist.filter_specs
     if changelist.add_facets or not all(isinstance(spec, admin.SimpleListFilter) for spec in specs):
         return ""
@@ -33,7 +35,9 @@ def changelist_filters_key(changelist: Any) -> str:
             changelist.has_active_filters,
             changelist.is_facets_optional,
             [
-                (
+                (type(spec).__name__,)
+                if getattr(spec, "fixed_choices", False)
+                else (
                     type(spec).__name__,
                     str(spec.title),
                     [(str(value), str(label)) for value, label in spec.lookup_choices],

@@ -1,16 +1,16 @@
 """The claims queue: admin's change list of claims, read and written out for what its rows show
 and no more (the page: templates/admin/disputes/claim/change_list.html).
 
-Profiled on 10,000 claims (bench user, PostgreSQL): the page cost ~45 ms in-process, a third of
-it in one query. Its six-table `select_related` join (claim, dispute, order, buyer, store,
-arbitrator) took ~3.5 ms to *plan* for 25 rows and fetched ~110 columns; the order number and
-the three names come here as scalar subqueries beside a claim+dispute join instead (planned in
-~0.3 ms), with only the columns a row shows, and written as SQL (RawSQL), which costs a fraction
-of the Python time the same ORM subqueries took to build. The rows' texts are then made once per
+A six-table `select_related` join (claim, dispute, order, buyer, store, arbitrator) cost most of
+the page's time to plan and fetched every column of six tables; the order number and the three
+names come here as scalar subqueries beside a claim+dispute join instead, with only the columns a
+row shows, and written as SQL (RawSQL), which costs a fraction of the Python time the same ORM
+subqueries took to build (figures: docs/performance.md). The rows' texts are then made once per
 request in Python (labels translated once, one address pattern) rather than per cell in the
 template, and each row's HTML is kept (core/fragments.py) under the values it shows.
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,8 +24,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.safestring import SafeString
-from django.utils.timesince import timesince
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django_stubs_ext import StrOrPromise
@@ -49,6 +48,7 @@ from .filters import (
     ProblemFilter,
     WaitingFilter,
 )
+from .waited import waited_since
 
 # What a row shows, read as plain values (no model instances): the claim's fields, its dispute's,
 # and the order number and three names as subqueries beside the claim+dispute join.
@@ -61,7 +61,7 @@ ROW_COLUMNS = (
     "overdue_at",
     "assigned_to_id",
     "dispute__kind",
-    "dispute__problems",
+    "problems_json",
     "dispute__requested_amount",
     "dispute__currency",
     "order_number",
@@ -90,6 +90,8 @@ def row_values(claims: QuerySet[Claim]) -> QuerySet[Claim, tuple[Any, ...]]:
     """The queue's claims as tuples of ROW_COLUMNS."""
     users = User._meta.db_table
     return claims.annotate(
+        # The reasons as their JSON text: a row's key as read, decoded only for a row drawn anew.
+        problems_json=RawSQL(f"CAST({Dispute._meta.db_table}.problems AS TEXT)", ()),
         order_number=_of_dispute("order_id", Order, "number"),
         buyer_username=_of_dispute("buyer_id", User, "username"),
         store_name=_of_dispute("store_id", Store, "name"),
@@ -159,7 +161,7 @@ def queue_row_texts(values: list[tuple[Any, ...]]) -> list[QueueRow]:
                 next_due=local_date(next_due_at) if next_due_at else "",
                 waited=waited,
                 late="overdue" if overdue_at and undecided else "flagged" if flagged_at and undecided else "",
-                problems="; ".join(problem_labels[code] for code in problems if code in problem_labels),
+                problems="; ".join(problem_labels[code] for code in json.loads(problems) if code in problem_labels),
                 buyer=buyer_username,
                 store=store_name,
                 asked=format_money(requested_amount, currency),
@@ -173,8 +175,8 @@ def queue_rows(values: Iterable[tuple[Any, ...]]) -> list[SafeString]:
     """Each row's HTML (templates/admin/disputes/claim/_queue_row.html), kept in the `fragments`
     cache under everything it shows (core/fragments.py): the values read and the "waited" text,
     which moves with the clock; only the rows not kept are written out."""
-    now = timezone.now()
-    keyed = [(*value, timesince(value[2], now) if value[2] else "") for value in values]
+    since = waited_since(timezone.now())
+    keyed = [(*value, since(value[2])) for value in values]
 
     def draw(missing: list[tuple[Any, ...]]) -> list[str]:
         return [
@@ -192,6 +194,8 @@ class ClaimQueue(ChangeList):
         # Narrowed only now, on the page's slice: the subqueries' join to the dispute would
         # otherwise stay in the paginator's COUNT (10,000 rows: 2.5 ms became 10 ms).
         self.result_list = queue_rows(row_values(self.result_list))
+        # The table's body as the template writes it, each row on a line of its own.
+        self.rows_html = mark_safe("".join(f"\n{row}" for row in self.result_list))
 
 
 def sort_column(description: StrOrPromise, ordering: str | None = None) -> Any:
