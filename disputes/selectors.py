@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -23,6 +23,7 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accounts.models import Store, User
+from core.fragments import digest
 from core.money import to_cents
 from orders.models import Order, OrderItem, TrackingEvent
 
@@ -614,6 +615,19 @@ class PolicyPanel:
     gaps: list["policy.Evidence"]
     similar: SimilarDecisions
     paid: Decimal
+    # Names all of the above, for the panel kept rendered: the facts and the switched-off rules the
+    # recommendation and the gaps follow from, the figures, what was paid and in what currency.
+    key: str = ""
+
+
+def _stable(value: Any) -> Any:
+    """`value` with its sets and dicts as sorted tuples, so that its repr() is the same for the same
+    contents (a set's order is not)."""
+    if isinstance(value, (set, frozenset)):
+        return tuple(sorted(value))
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    return value
 
 
 def policy_panel(dispute: Dispute, *, now: datetime) -> PolicyPanel:
@@ -628,16 +642,19 @@ def policy_panel(dispute: Dispute, *, now: datetime) -> PolicyPanel:
     facts = policy.facts_of(dispute, now=now)
     recommendation = policy.policy.recommend(facts, switched_off=off)
     claim = claim_of(dispute)
+    similar = similar_decisions(
+        kind=dispute.kind,
+        problems=list(dispute.problems),
+        exclude_claim_id=claim.pk if claim else None,
+        kept_as_of=(read.latest_decision_pk,) if folded else None,
+    )
+    facts_shown = tuple((each.name, _stable(getattr(facts, each.name))) for each in fields(facts))
     return PolicyPanel(
         recommendation,
         policy.gaps(facts, recommendation, switched_off=off),
-        similar_decisions(
-            kind=dispute.kind,
-            problems=list(dispute.problems),
-            exclude_claim_id=claim.pk if claim else None,
-            kept_as_of=(read.latest_decision_pk,) if folded else None,
-        ),
+        similar,
         dispute.paid_amount,
+        digest((facts_shown, sorted(off), similar, dispute.paid_amount, dispute.currency)),
     )
 
 
