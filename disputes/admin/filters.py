@@ -69,11 +69,10 @@ class WaitingFilter(FixedChoices, admin.SimpleListFilter):
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
-        undecided = queryset.filter(stage__in=rules.UNDECIDED_STAGES)
         if self.value() == "flagged":
-            return undecided.filter(flagged_at__isnull=False)
+            return queryset.filter(stage__in=rules.UNDECIDED_STAGES).filter(flagged_at__isnull=False)
         if self.value() == "overdue":
-            return undecided.filter(overdue_at__isnull=False)
+            return queryset.filter(stage__in=rules.UNDECIDED_STAGES).filter(overdue_at__isnull=False)
         return queryset
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.core.cache import caches
 from django.db.models import F, Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
@@ -25,8 +26,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from accounts.models import Store, User
@@ -174,16 +175,25 @@ def queue_row_texts(values: list[tuple[Any, ...]]) -> list[QueueRow]:
 def queue_rows(values: Iterable[tuple[Any, ...]]) -> list[SafeString]:
     """Each row's HTML (templates/admin/disputes/claim/_queue_row.html), kept in the `fragments`
     cache under everything it shows (core/fragments.py): the values read and the "waited" text,
-    which moves with the clock; only the rows not kept are written out."""
+    which moves with the clock; only the rows not kept are written out. The page's rows are also
+    kept together, under all of theirs, so that a page drawn again costs one lookup."""
     since = waited_since(timezone.now())
     keyed = [(*value, since(value[2])) for value in values]
+    cache = caches[fragments.FRAGMENT_CACHE]
+    page_key = f"claim-queue-rows:{fragments.digest((get_language(), timezone.get_current_timezone_name(), keyed))}"
+    kept: list[str] | None = cache.get(page_key)
+    if kept is None:
 
-    def draw(missing: list[tuple[Any, ...]]) -> list[str]:
-        return [
-            render_to_string("admin/disputes/claim/_queue_row.html", {"row": row}) for row in queue_row_texts(missing)
+        def draw(missing: list[tuple[Any, ...]]) -> list[str]:
+            texts = queue_row_texts(missing)
+            return [render_to_string("admin/disputes/claim/_queue_row.html", {"row": row}) for row in texts]
+
+        kept = [
+            str(row) for row in fragments.rendered_rows("claim-queue-row", keyed, key=lambda value: value, render=draw)
         ]
-
-    return fragments.rendered_rows("claim-queue-row", keyed, key=lambda value: value, render=draw)
+        cache.set(page_key, kept)
+    # The kept strings are HTML rendered by the template with autoescaping.
+    return [mark_safe(row) for row in kept]
 
 
 class ClaimQueue(ChangeList):
