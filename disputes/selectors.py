@@ -291,16 +291,20 @@ def rows_version_sql(model: type[Model], where: str, *moments: str) -> str:
 def claim_case_version_columns() -> dict[str, RawSQL]:
     """The claim page's version of a claim's case (disputes/admin/case.py), as annotations of a
     query over disputes that joins the claim (named by its table): claim_case_annotations(), and
-    `v_lists`, one text of each list claim_case_get() reads: its row count, newest key and the
-    moments its rows change at. Made once per process: they name no claim, so nothing in them
-    changes from one request to the next."""
+    `v_lists`, one text of the order's `updated_at`, the store's name and owner, and for each list
+    claim_case_get() reads its row count, newest key and the moments its rows change at. Made once
+    per process: they name no claim, so nothing in them changes from one request to the next. The
+    order and the store are subqueries rather than joins, which PostgreSQL takes longer to plan."""
     message, claim = Message._meta.db_table, Claim._meta.db_table
+    order, store = Order._meta.db_table, Store._meta.db_table
     by_dispute, by_order, by_claim = (
         "r.dispute_id = {dispute}.id",
         "r.order_id = {dispute}.order_id",
         f"r.claim_id = {claim}.id",
     )
     lists = [
+        f"SELECT CAST(o.updated_at AS TEXT) FROM {order} o WHERE o.id = {{dispute}}.order_id",
+        f"SELECT s.name || ':' || CAST(s.owner_id AS TEXT) FROM {store} s WHERE s.id = {{dispute}}.store_id",
         rows_version_sql(DisputeEvent, by_dispute),
         rows_version_sql(Offer, by_dispute, "decided_at"),
         rows_version_sql(Message, by_dispute),

@@ -42,15 +42,7 @@ def case_get(*, user: User, claim_pk: int) -> tuple[Dispute, str]:
             Dispute.objects.visible_to(user)
             .filter(claim__pk=claim_pk)
             .annotate(**columns)
-            .values(
-                *columns,
-                "pk",
-                "updated_at",
-                "claim__updated_at",
-                "order__updated_at",
-                "store__name",
-                "store__owner_id",
-            )
+            .values(*columns, "pk", "updated_at", "claim__updated_at")
             .get()
         )
     except Dispute.DoesNotExist:
