@@ -105,6 +105,7 @@ class ClaimPageAdmin(ClaimQueueAdmin):
         thread = list(dispute.messages.all())
         panel = selectors.policy_panel(dispute, now=now)
         why_no_forms = rules.claim_page_idle_reason(dispute, role, facts)
+        answer_by = now + timedelta(days=settings.CLAIM_EVIDENCE_DAYS)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -142,13 +143,15 @@ class ClaimPageAdmin(ClaimQueueAdmin):
             "asks_deviation": DecisionForm.asks_deviation(panel.recommendation),
             "aside_key": digest((case_key, sorted(forms_with_errors), str(why_no_forms), *permits_shown(actions))),
             "policy": panel,
+            # The gaps' forms, kept rendered under the panel and the date a buyer would answer by.
+            "gaps_key": digest((panel.key, claim.pk, timezone.localdate(answer_by).isoformat())),
             "evidence_gaps": [
                 EvidenceGap(
                     policy.MISSING_LABELS[missing],
                     policy.EVIDENCE_LABELS[missing],
                     policy.REQUEST_TEXTS[missing],
                     settings.CLAIM_EVIDENCE_DAYS,
-                    now + timedelta(days=settings.CLAIM_EVIDENCE_DAYS),
+                    answer_by,
                 )
                 for missing in panel.gaps
             ],
