@@ -1,5 +1,5 @@
 """How long a claim has waited, as admin's `timesince` writes it, for every row of the claims queue
-(disputes/admin/queue.py) on every request: the unit texts ("5 minutes") made once per language
+(disputes/admin/rows.py) on every request: the unit texts ("5 minutes") made once per language
 and number in this process instead of translated anew for each row."""
 
 from collections.abc import Callable
