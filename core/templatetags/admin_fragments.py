@@ -61,6 +61,15 @@ class KeptNode(template.Node):
 
     def __init__(self, nodelist: template.NodeList, name: str, parts: list[Any]) -> None:
         self.nodelist, self.name, self.parts = nodelist, name, parts
+        self.found: dict[type, list[template.Node]] = {}
+
+    def get_nodes_by_type(self, nodetype: type) -> list[template.Node]:
+        # Asked on every render of a page that extends the template this fragment is in (for its
+        # blocks): a parsed template never changes, so the answer is found once.
+        found = self.found.get(nodetype)
+        if found is None:
+            found = self.found[nodetype] = super().get_nodes_by_type(nodetype)
+        return list(found)
 
     def render(self, context: template.Context) -> str:
         nonce = context.get(CSP_CONTEXT_KEY)
