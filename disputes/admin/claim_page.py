@@ -106,6 +106,7 @@ class ClaimPageAdmin(ClaimQueueAdmin):
         panel = selectors.policy_panel(dispute, now=now)
         why_no_forms = rules.claim_page_idle_reason(dispute, role, facts)
         answer_by = now + timedelta(days=settings.CLAIM_EVIDENCE_DAYS)
+        asks_deviation = DecisionForm.asks_deviation(panel.recommendation)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -136,12 +137,14 @@ class ClaimPageAdmin(ClaimQueueAdmin):
             "evidence_request": facts.evidence_request,
             "actions": actions,
             "why_no_forms": why_no_forms,
-            # The forms, made only when drawn: their fields are kept rendered unless sent back.
+            # The forms, made only when drawn: their fields are kept rendered unless sent back; the
+            # decision form's depend on whether it asks why the decision deviates.
             "sent": frozenset(forms_with_errors),
             "decision_form": forms_with_errors.get("decision_form")
             or SimpleLazyObject(lambda: DecisionForm(dispute=dispute, recommendation=panel.recommendation)),
-            "asks_deviation": DecisionForm.asks_deviation(panel.recommendation),
-            "aside_key": digest((case_key, sorted(forms_with_errors), str(why_no_forms), *permits_shown(actions))),
+            "aside_key": digest(
+                (case_key, sorted(forms_with_errors), str(why_no_forms), asks_deviation, *permits_shown(actions))
+            ),
             "policy": panel,
             # The gaps' forms, kept rendered under the panel and the date a buyer would answer by.
             "gaps_key": digest((panel.key, claim.pk, timezone.localdate(answer_by).isoformat())),
