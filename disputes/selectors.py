@@ -321,6 +321,24 @@ def claim_case_version_columns() -> dict[str, RawSQL]:
     return {**claim_case_annotations(), "v_lists": of_dispute(" || '|' || ".join(f"({sql})" for sql in lists))}
 
 
+@cache
+def claim_case_version_rows() -> QuerySet[Dispute, dict[str, Any]]:
+    """The query of a claim's case version (claim_case_version_columns(), with the dispute's key and
+    `updated_at` and the claim's), for every claim: made once per process, since adding the
+    columns costs Python time on every request; each request narrows a copy of it
+    (claim_case_version_row())."""
+    columns = claim_case_version_columns()
+    return Dispute.objects.annotate(**columns).values(*columns, "pk", "updated_at", "claim__updated_at")
+
+
+def claim_case_version_row(*, user: User, claim_pk: int) -> dict[str, Any]:
+    """The version of claim `claim_pk`'s case, for a user who may read its dispute (as
+    claim_case_get()); Dispute.DoesNotExist otherwise."""
+    rows: Any = claim_case_version_rows()  # a DisputeQuerySet, which the ORM's types do not follow
+    row: dict[str, Any] = rows.visible_to(user).filter(claim__pk=claim_pk).get()
+    return row
+
+
 # The account columns the claim page's kept case is checked against: all but the moment of the last
 # sign-in, which changes on every sign-in and is shown nowhere.
 CASE_PEOPLE_COLUMNS = [str(field.column) for field in User._meta.concrete_fields if field.name != "last_login"]

@@ -36,15 +36,8 @@ def case_get(*, user: User, claim_pk: int) -> tuple[Dispute, str]:
     its version is the one read now and the accounts it names are as they were when it was kept;
     404 as there. With it, a key naming everything the case shows: its version, the exchange rate,
     and the accounts it names."""
-    columns = selectors.claim_case_version_columns()
     try:
-        row = (
-            Dispute.objects.visible_to(user)
-            .filter(claim__pk=claim_pk)
-            .annotate(**columns)
-            .values(*columns, "pk", "updated_at", "claim__updated_at")
-            .get()
-        )
+        row = selectors.claim_case_version_row(user=user, claim_pk=claim_pk)
     except Dispute.DoesNotExist:
         raise Http404 from None
     version: tuple[Hashable, ...] = tuple(str(value) for name, value in row.items() if name not in FOLDED)
