@@ -5,6 +5,7 @@ together, the claim page's case checked against the rows of the accounts it name
 sections, policy panel and forms kept between their CSRF tokens."""
 
 import datetime
+import random
 import re
 
 import pytest
@@ -14,12 +15,14 @@ from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.timesince import timesince
 
 from accounts.staff_versions import deciders_changed, deciders_version
 from disputes import claims
 from disputes.admin import case
 from disputes.admin.rows import sized, unpack
+from disputes.admin.waited import last_change_at
 
 from .disputes_helpers import escalate, open_dispute
 from .factories import arbitrator
@@ -204,3 +207,46 @@ def test_a_form_sent_back_with_errors_is_drawn_as_sent_and_the_page_then_as_kept
     assert again == drawn and "Слишком коротко" not in again
     caches["fragments"].clear()
     assert without_tokens(page_text(client, url)) == drawn
+
+
+def test_a_kept_waiting_text_is_timesince_at_every_instant_it_is_kept_for():
+    """waited.last_change_at(): the text of the time since a moment is the same at `now` and at the
+    last instant it may have changed at, for moments at month ends, on a leap day, with and without
+    microseconds, and instants around their minute marks, midnights and months."""
+    rng = random.Random(20261203)
+    days = [
+        datetime.date(2024, 1, 31),
+        datetime.date(2024, 2, 29),
+        datetime.date(2025, 3, 31),
+        datetime.date(2026, 8, 31),
+    ]
+    days += [datetime.date(2026, rng.randint(1, 12), rng.randint(1, 28)) for _ in range(6)]
+    moments = [
+        datetime.datetime.combine(day, datetime.time(hour, minute, second, micro), tzinfo=datetime.UTC)
+        for day in days
+        for hour, minute, second, micro in [(0, 0, 0, 0), (23, 59, 59, 999999), (10, 0, 5, 0), (12, 30, 17, 500001)]
+    ]
+    tiny = datetime.timedelta(microseconds=1)
+    checked = 0
+    with translation.override("ru"):
+        for moment in moments:
+            offsets = [datetime.timedelta(seconds=rng.uniform(-5, 3600 * 24 * 900)) for _ in range(40)]
+            offsets += [
+                datetime.timedelta(days=n, seconds=s)
+                for n in (0, 1, 6, 7, 27, 28, 29, 30, 31, 59, 365, 366)
+                for s in (-1, 0, 59, 60)
+            ]
+            for offset in offsets:
+                for now in (moment + offset, moment + offset - tiny, moment + offset + tiny):
+                    for mark in (last_change_at(moment, now),):
+                        assert mark <= now
+                        assert timesince(moment, now) == timesince(moment, mark), (moment, now)
+                    # Around the midnight and the minute marks of `now`, too.
+                    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+                    for near in (midnight - tiny, midnight, now.replace(second=moment.second, microsecond=0) - tiny):
+                        assert timesince(moment, near) == timesince(moment, last_change_at(moment, near)), (
+                            moment,
+                            near,
+                        )
+                    checked += 1
+    assert checked > 5000
