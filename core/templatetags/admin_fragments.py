@@ -54,6 +54,8 @@ def changelist_filters_key(changelist: Any) -> str:
 # nonce (those are 22 characters of [A-Za-z0-9_-]) nor text an admin page writes.
 NONCE_MARK = "kept-fragment-csp-nonce"
 KEPT_SECONDS = 3600
+# The render context's entry of what every fragment of one render shares (KeptNode.render()).
+RENDER_WIDE = "core.templatetags.admin_fragments:kept"
 
 
 class KeptNode(template.Node):
@@ -75,16 +77,20 @@ class KeptNode(template.Node):
         nonce = context.get(CSP_CONTEXT_KEY)
         if nonce is None:  # no CSP context processor: nothing to put back, draw it as it is
             return self.nodelist.render(context)
+        # What no fragment of one page's render changes, found by its first fragment.
+        render_wide: tuple[str, Any] | None = context.render_context.get(RENDER_WIDE)
+        if render_wide is None:
+            render_wide = context.render_context[RENDER_WIDE] = (get_script_prefix(), caches[FRAGMENT_CACHE])
+        prefix, cache = render_wide
         shown = (
             translation.get_language(),
-            get_script_prefix(),  # in every address the fragment writes
+            prefix,  # in every address the fragment writes
             # The page's own template: a block inside the fragment that a page template overrides
             # is kept for that page apart from the others.
             context.template.name if context.template is not None else None,
             *(part.resolve(context) for part in self.parts),
         )
         key = f"kept:{self.name}:{digest(shown)}"
-        cache = caches[FRAGMENT_CACHE]
         html: str | None = cache.get(key)
         if html is None:
             with context.push({CSP_CONTEXT_KEY: NONCE_MARK}):
