@@ -10,5 +10,7 @@ class AccountsConfig(AppConfig):
         # The apps' parts of the account home page (accounts.home).
         autodiscover_modules("account_home")
         from .permission_cache import permission_tables_watch
+        from .staff_versions import staff_tables_watch
 
         permission_tables_watch()
+        staff_tables_watch()

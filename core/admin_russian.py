@@ -48,7 +48,8 @@ class RussianAdminMixin(admin.ModelAdmin):
         return gettext("%(model)s «%(object)s»") % {"model": capfirst(self.opts.verbose_name), "object": obj}
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        extra = {"title": capfirst(self.opts.verbose_name_plural), **(extra_context or {})}
+        # Made into text once: the page writes it several times (the head's title, the heading).
+        extra = {"title": str(capfirst(self.opts.verbose_name_plural)), **(extra_context or {})}
         return super().changelist_view(request, extra)
 
     def add_view(

@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -23,6 +23,7 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accounts.models import Store, User
+from core.fragments import digest
 from core.money import to_cents
 from orders.models import Order, OrderItem, TrackingEvent
 
@@ -348,38 +349,74 @@ def rows_version_sql(model: type[Model], where: str, *moments: str) -> str:
     return f"SELECT {" || ':' || ".join(parts)} FROM {model._meta.db_table} r WHERE {where}"
 
 
-def _rows_version(model: type[Model], where: str, *moments: str, params: tuple[Any, ...] = ()) -> RawSQL:
-    return of_dispute(rows_version_sql(model, where, *moments), *params)
-
-
-def claim_case_version_columns(claim_pk: int) -> dict[str, RawSQL]:
-    """The claim page's version of claim `claim_pk`'s case (disputes/admin/case.py), as annotations
-    of a query over disputes: claim_case_annotations(), and for each list claim_case_get() reads
-    its row count, newest key and the moments its rows change at."""
-    message = Message._meta.db_table
-    of_dispute, of_order, of_claim = "r.dispute_id = {dispute}.id", "r.order_id = {dispute}.order_id", "r.claim_id = %s"
-    return {
-        **claim_case_annotations(),
-        # The case's lists.
-        "v_events": _rows_version(DisputeEvent, of_dispute),
-        "v_offers": _rows_version(Offer, of_dispute, "decided_at"),
-        "v_messages": _rows_version(Message, of_dispute),
-        "v_files": _rows_version(
+@cache
+def claim_case_version_columns() -> dict[str, RawSQL]:
+    """The claim page's version of a claim's case (disputes/admin/case.py), as annotations of a
+    query over disputes that joins the claim (named by its table): claim_case_annotations(), and
+    `v_lists`, one text of the order's `updated_at`, the store's name and owner, and for each list
+    claim_case_get() reads its row count, newest key and the moments its rows change at. Made once
+    per process: they name no claim, so nothing in them changes from one request to the next. The
+    order and the store are subqueries rather than joins, which PostgreSQL takes longer to plan."""
+    message, claim = Message._meta.db_table, Claim._meta.db_table
+    order, store = Order._meta.db_table, Store._meta.db_table
+    by_dispute, by_order, by_claim = (
+        "r.dispute_id = {dispute}.id",
+        "r.order_id = {dispute}.order_id",
+        f"r.claim_id = {claim}.id",
+    )
+    lists = [
+        f"SELECT CAST(o.updated_at AS TEXT) FROM {order} o WHERE o.id = {{dispute}}.order_id",
+        f"SELECT s.name || ':' || CAST(s.owner_id AS TEXT) FROM {store} s WHERE s.id = {{dispute}}.store_id",
+        rows_version_sql(DisputeEvent, by_dispute),
+        rows_version_sql(Offer, by_dispute, "decided_at"),
+        rows_version_sql(Message, by_dispute),
+        rows_version_sql(
             Attachment, f"r.message_id IN (SELECT m.id FROM {message} m WHERE m.dispute_id = {{dispute}}.id)"
         ),
-        "v_decisions": _rows_version(Decision, of_claim, params=(claim_pk,)),
-        "v_requests": _rows_version(
-            EvidenceRequest,
-            of_claim,
-            "buyer_answered_at",
-            "seller_answered_at",
-            "closed_at",
-            params=(claim_pk,),
-        ),
-        "v_appeal": _rows_version(Appeal, of_claim, params=(claim_pk,)),
-        "v_items": _rows_version(OrderItem, of_order),
-        "v_tracking": _rows_version(TrackingEvent, of_order),
-    }
+        rows_version_sql(Decision, by_claim),
+        rows_version_sql(EvidenceRequest, by_claim, "buyer_answered_at", "seller_answered_at", "closed_at"),
+        rows_version_sql(Appeal, by_claim),
+        rows_version_sql(OrderItem, by_order),
+        rows_version_sql(TrackingEvent, by_order),
+    ]
+    # One column rather than one per list: each annotation costs Python time to add and compile.
+    return {**claim_case_annotations(), "v_lists": of_dispute(" || '|' || ".join(f"({sql})" for sql in lists))}
+
+
+@cache
+def claim_case_version_rows() -> QuerySet[Dispute, dict[str, Any]]:
+    """The query of a claim's case version (claim_case_version_columns(), with the dispute's key and
+    `updated_at` and the claim's), for every claim: made once per process, since adding the
+    columns costs Python time on every request; each request narrows a copy of it
+    (claim_case_version_row())."""
+    columns = claim_case_version_columns()
+    return Dispute.objects.annotate(**columns).values(*columns, "pk", "updated_at", "claim__updated_at")
+
+
+def claim_case_version_row(*, user: User, claim_pk: int) -> dict[str, Any]:
+    """The version of claim `claim_pk`'s case, for a user who may read its dispute (as
+    claim_case_get()); Dispute.DoesNotExist otherwise."""
+    rows: Any = claim_case_version_rows()  # a DisputeQuerySet, which the ORM's types do not follow
+    row: dict[str, Any] = rows.visible_to(user).filter(claim__pk=claim_pk).get()
+    return row
+
+
+# The account columns the claim page's kept case is checked against: all but the moment of the last
+# sign-in, which changes on every sign-in and is shown nowhere.
+CASE_PEOPLE_COLUMNS = [str(field.column) for field in User._meta.concrete_fields if field.name != "last_login"]
+
+
+def case_people_rows(ids: list[int]) -> list[tuple[Any, ...]]:
+    """The rows of the accounts `ids` as they are now (CASE_PEOPLE_COLUMNS, by id): what a kept
+    claim page's case holds of the people it names is still right while these are the same."""
+    if not ids:
+        return []
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(CASE_PEOPLE_COLUMNS)} FROM {User._meta.db_table} WHERE id IN ({marks}) ORDER BY id", ids
+        )
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def claim_case_get(*, user: User, claim_pk: int) -> Dispute:
@@ -398,34 +435,36 @@ def claim_case_get(*, user: User, claim_pk: int) -> Dispute:
     return dispute
 
 
+def case_people_ids(dispute: Dispute) -> list[int]:
+    """The primary keys of the accounts the claim page names (the buyer, the store's owner, the
+    arbitrator, the messages' authors, the events' actors, the deciders), in order."""
+    claim: Claim = dispute.claim
+    wanted: set[int | None] = {
+        dispute.buyer_id,
+        dispute.store.owner_id,
+        claim.assigned_to_id,
+        *(message.author_id for message in dispute.messages.all()),
+        *(event.actor_id for event in dispute.events.all()),
+        *(decision.decided_by_id for decision in claim.decisions.all()),
+    }
+    return sorted(pk for pk in wanted if pk is not None)
+
+
 def name_case_people(dispute: Dispute) -> dict[int, User]:
-    """The accounts the claim page names (the buyer, the store's owner, the arbitrator, the
-    messages' authors, the events' actors, the deciders), read now in one query by primary key and
-    set on `dispute`'s relations; also for a case kept by disputes/admin/case.py, whose names are
-    never kept."""
+    """The accounts the claim page names (case_people_ids()), read now in one query by primary key
+    and set on `dispute`'s relations."""
     claim: Claim = dispute.claim
     store: Store = dispute.store
-    messages: list[Message] = list(dispute.messages.all())
-    events: list[DisputeEvent] = list(dispute.events.all())
-    decisions: list[Decision] = list(claim.decisions.all())
-    wanted = {
-        dispute.buyer_id,
-        store.owner_id,
-        claim.assigned_to_id,
-        *(message.author_id for message in messages),
-        *(event.actor_id for event in events),
-        *(decision.decided_by_id for decision in decisions),
-    }
-    people = User.objects.in_bulk(wanted - {None})
+    people = User.objects.in_bulk(case_people_ids(dispute))
     # Assigning the same account through each relation puts it in the relation's cache.
     dispute.buyer = people[dispute.buyer_id]
     store.owner = people[store.owner_id]
     claim.assigned_to = people.get(claim.assigned_to_id) if claim.assigned_to_id else None
-    for message in messages:
+    for message in dispute.messages.all():
         message.author = people[message.author_id]
-    for event in events:
+    for event in dispute.events.all():
         event.actor = people.get(event.actor_id) if event.actor_id else None
-    for decision in decisions:
+    for decision in claim.decisions.all():
         decision.decided_by = people[decision.decided_by_id]
     return people
 
@@ -660,6 +699,19 @@ class PolicyPanel:
     gaps: list["policy.Evidence"]
     similar: SimilarDecisions
     paid: Decimal
+    # Names all of the above, for the panel kept rendered: the facts and the switched-off rules the
+    # recommendation and the gaps follow from, the figures, what was paid and in what currency.
+    key: str = ""
+
+
+def _stable(value: Any) -> Any:
+    """`value` with its sets and dicts as sorted tuples, so that its repr() is the same for the same
+    contents (a set's order is not)."""
+    if isinstance(value, (set, frozenset)):
+        return tuple(sorted(value))
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    return value
 
 
 def policy_panel(dispute: Dispute, *, now: datetime) -> PolicyPanel:
@@ -674,16 +726,19 @@ def policy_panel(dispute: Dispute, *, now: datetime) -> PolicyPanel:
     facts = policy.facts_of(dispute, now=now)
     recommendation = policy.policy.recommend(facts, switched_off=off)
     claim = claim_of(dispute)
+    similar = similar_decisions(
+        kind=dispute.kind,
+        problems=list(dispute.problems),
+        exclude_claim_id=claim.pk if claim else None,
+        kept_as_of=(read.latest_decision_pk,) if folded else None,
+    )
+    facts_shown = tuple((each.name, _stable(getattr(facts, each.name))) for each in fields(facts))
     return PolicyPanel(
         recommendation,
         policy.gaps(facts, recommendation, switched_off=off),
-        similar_decisions(
-            kind=dispute.kind,
-            problems=list(dispute.problems),
-            exclude_claim_id=claim.pk if claim else None,
-            kept_as_of=(read.latest_decision_pk,) if folded else None,
-        ),
+        similar,
         dispute.paid_amount,
+        digest((facts_shown, sorted(off), similar, dispute.paid_amount, dispute.currency)),
     )
 
 

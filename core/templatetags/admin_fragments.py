@@ -22,7 +22,9 @@ register = template.Library()
 def changelist_filters_key(changelist: Any) -> str:
     """The key of a change list's filters (the "filters" block of admin/change_list.html): its
     query, its filters with their choices, and the facet switch; "" (not kept) when a filter is
-    not a SimpleListFilter, whose choices come from its lookups alone, or counts are shown."""
+    not a SimpleListFilter, whose choices come from its lookups alone, or counts are shown. A
+    filter marked `fixed_choices` (its choices depend on the language alone, which the key holds)
+    is named by its class instead of its choices."""
     specs = changelist.filter_specs
     if changelist.add_facets or not all(isinstance(spec, admin.SimpleListFilter) for spec in specs):
         return ""
@@ -33,7 +35,9 @@ def changelist_filters_key(changelist: Any) -> str:
             changelist.has_active_filters,
             changelist.is_facets_optional,
             [
-                (
+                (type(spec).__name__,)
+                if getattr(spec, "fixed_choices", False)
+                else (
                     type(spec).__name__,
                     str(spec.title),
                     [(str(value), str(label)) for value, label in spec.lookup_choices],
@@ -50,6 +54,8 @@ def changelist_filters_key(changelist: Any) -> str:
 # nonce (those are 22 characters of [A-Za-z0-9_-]) nor text an admin page writes.
 NONCE_MARK = "kept-fragment-csp-nonce"
 KEPT_SECONDS = 3600
+# The render context's entry of what every fragment of one render shares (KeptNode.render()).
+RENDER_WIDE = "core.templatetags.admin_fragments:kept"
 
 
 class KeptNode(template.Node):
@@ -57,21 +63,34 @@ class KeptNode(template.Node):
 
     def __init__(self, nodelist: template.NodeList, name: str, parts: list[Any]) -> None:
         self.nodelist, self.name, self.parts = nodelist, name, parts
+        self.found: dict[type, list[template.Node]] = {}
+
+    def get_nodes_by_type(self, nodetype: type) -> list[template.Node]:
+        # Asked on every render of a page that extends the template this fragment is in (for its
+        # blocks): a parsed template never changes, so the answer is found once.
+        found = self.found.get(nodetype)
+        if found is None:
+            found = self.found[nodetype] = super().get_nodes_by_type(nodetype)
+        return list(found)
 
     def render(self, context: template.Context) -> str:
         nonce = context.get(CSP_CONTEXT_KEY)
         if nonce is None:  # no CSP context processor: nothing to put back, draw it as it is
             return self.nodelist.render(context)
+        # What no fragment of one page's render changes, found by its first fragment.
+        render_wide: tuple[str, Any] | None = context.render_context.get(RENDER_WIDE)
+        if render_wide is None:
+            render_wide = context.render_context[RENDER_WIDE] = (get_script_prefix(), caches[FRAGMENT_CACHE])
+        prefix, cache = render_wide
         shown = (
             translation.get_language(),
-            get_script_prefix(),  # in every address the fragment writes
+            prefix,  # in every address the fragment writes
             # The page's own template: a block inside the fragment that a page template overrides
             # is kept for that page apart from the others.
             context.template.name if context.template is not None else None,
             *(part.resolve(context) for part in self.parts),
         )
         key = f"kept:{self.name}:{digest(shown)}"
-        cache = caches[FRAGMENT_CACHE]
         html: str | None = cache.get(key)
         if html is None:
             with context.push({CSP_CONTEXT_KEY: NONCE_MARK}):

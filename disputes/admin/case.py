@@ -1,6 +1,7 @@
 """The claim page's case (selectors.claim_case_get(): the dispute, its claim and nine lists) kept
 per process in the `fragments` cache, under the case's version read by one small query on every
-request; the accounts the page names are read fresh on every request.
+request; the accounts the case names are read as they are now on every request (their rows,
+selectors.case_people_rows()), and a case kept with other rows of them is read again.
 
 The version is what changes whenever anything the case holds changes: the dispute's, the claim's
 and the order's `updated_at` (every service saves them with their changes), the store's name and
@@ -15,6 +16,7 @@ A kept case is model instances pickled by the local-memory cache (supported by D
 version; a new release starts new processes with an empty cache)."""
 
 from collections.abc import Hashable
+from typing import Any
 
 from django.core.cache import caches
 from django.http import Http404
@@ -31,41 +33,31 @@ FOLDED = tuple(selectors.claim_case_annotations())
 
 def case_get(*, user: User, claim_pk: int) -> tuple[Dispute, str]:
     """selectors.claim_case_get(): the same dispute and lists, from this process's cache when
-    its version is the one read now; 404 as there. With it, a key naming everything the case
-    shows: its version, the exchange rate, and the names and addresses of the accounts it names."""
-    columns = selectors.claim_case_version_columns(claim_pk)
+    its version is the one read now and the accounts it names are as they were when it was kept;
+    404 as there. With it, a key naming everything the case shows: its version, the exchange rate,
+    and the accounts it names."""
     try:
-        row = (
-            Dispute.objects.visible_to(user)
-            .filter(claim__pk=claim_pk)
-            .annotate(**columns)
-            .values(
-                *columns,
-                "pk",
-                "updated_at",
-                "claim__updated_at",
-                "order__updated_at",
-                "store__name",
-                "store__owner_id",
-            )
-            .get()
-        )
+        row = selectors.claim_case_version_row(user=user, claim_pk=claim_pk)
     except Dispute.DoesNotExist:
         raise Http404 from None
     version: tuple[Hashable, ...] = tuple(str(value) for name, value in row.items() if name not in FOLDED)
     key = f"claim-case:{claim_pk}:{hash(version)}"
     cache = caches[FRAGMENT_CACHE]
     kept = cache.get(key)
+    people: list[tuple[Any, ...]] | None = None
     if isinstance(kept, tuple) and kept[0] == version:
+        # The accounts the kept case names, read as they are now: the same rows, the same case.
+        people = selectors.case_people_rows(kept[2])
+        if people != kept[3]:
+            people = None
+    if people is not None:
         dispute: Dispute = kept[1]
         for name in FOLDED:
             setattr(dispute, name, row[name])
     else:
         dispute = selectors.claim_case_get(user=user, claim_pk=claim_pk)
-        cache.set(key, (version, dispute))
-    people = selectors.name_case_people(dispute)
-    names = sorted(
-        (pk, person.username, person.first_name, person.last_name, person.email) for pk, person in people.items()
-    )
-    shown = (version, row["rate_pk"], str(row["rate_rub_per_unit"]), str(row["rate_as_of"]), names)
+        ids = selectors.case_people_ids(dispute)
+        people = selectors.case_people_rows(ids)
+        cache.set(key, (version, dispute, ids, people))
+    shown = (version, row["rate_pk"], str(row["rate_rub_per_unit"]), str(row["rate_as_of"]), people)
     return dispute, digest(shown)

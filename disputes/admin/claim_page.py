@@ -13,12 +13,15 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from accounts.http import signed_in_user
 from accounts.models import Store
 from core.csv_export import csv_response
+from core.fragments import digest
+from core.rules import Permit
 
 from .. import claims, policy, rules, selectors, timeline
 from ..models import Claim, Dispute, DisputeEvent
@@ -45,6 +48,14 @@ class TimelineLine:
     event: DisputeEvent
     who: str
     lines: list[str]
+
+
+def permits_shown(actions: dict[str, Permit]) -> list[tuple[Any, ...]]:
+    """What the claim page shows of each action's permit: whether it is allowed, why not, when."""
+    return [
+        (name, permit.allowed, None if permit.refusal is None else str(permit.refusal), permit.opens_at)
+        for name, permit in sorted(actions.items())
+    ]
 
 
 class ClaimPageAdmin(ClaimQueueAdmin):
@@ -93,6 +104,9 @@ class ClaimPageAdmin(ClaimQueueAdmin):
         actions = rules.allowed(dispute, role, now, facts, actions=rules.CLAIM_PAGE_ACTIONS)
         thread = list(dispute.messages.all())
         panel = selectors.policy_panel(dispute, now=now)
+        why_no_forms = rules.claim_page_idle_reason(dispute, role, facts)
+        answer_by = now + timedelta(days=settings.CLAIM_EVIDENCE_DAYS)
+        asks_deviation = DecisionForm.asks_deviation(panel.recommendation)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -122,22 +136,31 @@ class ClaimPageAdmin(ClaimQueueAdmin):
             "evidence_requests": list(claim.evidence_requests.all()),
             "evidence_request": facts.evidence_request,
             "actions": actions,
-            "why_no_forms": rules.claim_page_idle_reason(dispute, role, facts),
+            "why_no_forms": why_no_forms,
+            # The forms, made only when drawn: their fields are kept rendered unless sent back; the
+            # decision form's depend on whether it asks why the decision deviates.
+            "sent": frozenset(forms_with_errors),
             "decision_form": forms_with_errors.get("decision_form")
-            or DecisionForm(dispute=dispute, recommendation=panel.recommendation),
+            or SimpleLazyObject(lambda: DecisionForm(dispute=dispute, recommendation=panel.recommendation)),
+            "aside_key": digest(
+                (case_key, sorted(forms_with_errors), str(why_no_forms), asks_deviation, *permits_shown(actions))
+            ),
             "policy": panel,
+            # The gaps' forms, kept rendered under the panel and the date a buyer would answer by.
+            "gaps_key": digest((panel.key, claim.pk, timezone.localdate(answer_by).isoformat())),
             "evidence_gaps": [
                 EvidenceGap(
                     policy.MISSING_LABELS[missing],
                     policy.EVIDENCE_LABELS[missing],
                     policy.REQUEST_TEXTS[missing],
                     settings.CLAIM_EVIDENCE_DAYS,
-                    now + timedelta(days=settings.CLAIM_EVIDENCE_DAYS),
+                    answer_by,
                 )
                 for missing in panel.gaps
             ],
-            "evidence_form": forms_with_errors.get("evidence_form") or EvidenceRequestForm(),
-            "reclassify_form": forms_with_errors.get("reclassify_form") or ReclassifyForm(dispute=dispute),
+            "evidence_form": forms_with_errors.get("evidence_form") or SimpleLazyObject(EvidenceRequestForm),
+            "reclassify_form": forms_with_errors.get("reclassify_form")
+            or SimpleLazyObject(lambda: ReclassifyForm(dispute=dispute)),
             "requested_equivalent": selectors.rouble_equivalent_of(dispute, dispute.requested_amount),
         }
         status = 400 if forms_with_errors else 200

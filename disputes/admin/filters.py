@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import caches
 from django.db.models import CharField, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
@@ -13,15 +14,25 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.staff_versions import deciders_version
 from core.admin_russian import DefaultChoiceFilter
 from core.dates import days
+from core.fragments import FRAGMENT_CACHE
 
 from .. import rules
 from ..models import Claim, Dispute
 from ..problems import ALL_PROBLEMS
 
 
-class DecisionStateFilter(DefaultChoiceFilter):
+class FixedChoices:
+    """A filter whose choices are the same for every reader and request in a language (its
+    lookups read nothing): the kept filters' key names it by its class alone
+    (core/templatetags/admin_fragments.py, changelist_filters_key)."""
+
+    fixed_choices = True
+
+
+class DecisionStateFilter(FixedChoices, DefaultChoiceFilter):
     """Decided and undecided claims are kept apart: the queue opens on the undecided ones."""
 
     title = _("решение")
@@ -47,7 +58,7 @@ class DecisionStateFilter(DefaultChoiceFilter):
         return queryset if stages is None else queryset.filter(stage__in=stages)
 
 
-class WaitingFilter(admin.SimpleListFilter):
+class WaitingFilter(FixedChoices, admin.SimpleListFilter):
     title = _("ждут решения дольше срока")
     parameter_name = "waiting"
 
@@ -58,15 +69,14 @@ class WaitingFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
-        undecided = queryset.filter(stage__in=rules.UNDECIDED_STAGES)
         if self.value() == "flagged":
-            return undecided.filter(flagged_at__isnull=False)
+            return queryset.filter(stage__in=rules.UNDECIDED_STAGES).filter(flagged_at__isnull=False)
         if self.value() == "overdue":
-            return undecided.filter(overdue_at__isnull=False)
+            return queryset.filter(stage__in=rules.UNDECIDED_STAGES).filter(overdue_at__isnull=False)
         return queryset
 
 
-class KindFilter(admin.SimpleListFilter):
+class KindFilter(FixedChoices, admin.SimpleListFilter):
     title = _("тип спора")
     parameter_name = "kind"
 
@@ -77,7 +87,7 @@ class KindFilter(admin.SimpleListFilter):
         return queryset.filter(dispute__kind=self.value()) if self.value() else queryset
 
 
-class ProblemFilter(admin.SimpleListFilter):
+class ProblemFilter(FixedChoices, admin.SimpleListFilter):
     title = _("причина")
     parameter_name = "problem"
 
@@ -99,28 +109,48 @@ class ProblemFilter(admin.SimpleListFilter):
 STAFF_NAME_SQL = "COALESCE(NULLIF(TRIM({user}.first_name || ' ' || {user}.last_name), ''), {user}.username)"
 
 
+# How long this process keeps the deciders read at one version at most: a change the version
+# misses (raw SQL) is seen after this.
+DECIDERS_KEPT_SECONDS = 300
+
+
+def deciders() -> list[tuple[int, str]]:
+    """The accounts in a group that may decide claims, with their names, by name: kept in this
+    process under the version of staff groups and names (accounts/staff_versions.py), so that a
+    new arbitrator or a new name is in the list on the next request."""
+    key = f"claim-deciders:{deciders_version()}"
+    cache = caches[FRAGMENT_CACHE]
+    kept: list[tuple[int, str]] | None = cache.get(key)
+    if kept is None:
+        kept = deciders_read()
+        cache.set(key, kept, DECIDERS_KEPT_SECONDS)
+    return kept
+
+
+def deciders_read() -> list[tuple[int, str]]:
+    # By plain SQL over the two through-tables: the same query built from
+    # `groups__permissions__codename` costs several times the Python time.
+    user_groups, group_permissions = User.groups.through._meta.db_table, Group.permissions.through._meta.db_table
+    members = RawSQL(
+        f"SELECT ug.user_id FROM {user_groups} ug JOIN {group_permissions} gp ON gp.group_id = ug.group_id "
+        f"JOIN {Permission._meta.db_table} p ON p.id = gp.permission_id WHERE p.codename = %s",
+        ("decide_claim",),
+    )
+    return list(
+        User.objects.filter(pk__in=members)
+        # The query's base table is named by its table name.
+        .annotate(name=RawSQL(STAFF_NAME_SQL.format(user=User._meta.db_table), (), output_field=CharField()))
+        .order_by("name", "pk")
+        .values_list("pk", "name")
+    )
+
+
 class ArbitratorFilter(admin.SimpleListFilter):
     title = _("арбитр")
     parameter_name = "arbitrator"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        # The accounts in a group that may decide claims, found by plain SQL over the two
-        # through-tables: the same query built from `groups__permissions__codename` took most of
-        # the filters' Python time on every page of the queue.
-        user_groups, group_permissions = User.groups.through._meta.db_table, Group.permissions.through._meta.db_table
-        deciders = RawSQL(
-            f"SELECT ug.user_id FROM {user_groups} ug JOIN {group_permissions} gp ON gp.group_id = ug.group_id "
-            f"JOIN {Permission._meta.db_table} p ON p.id = gp.permission_id WHERE p.codename = %s",
-            ("decide_claim",),
-        )
-        arbitrators = (
-            User.objects.filter(pk__in=deciders)
-            # The query's base table is named by its table name.
-            .annotate(name=RawSQL(STAFF_NAME_SQL.format(user=User._meta.db_table), (), output_field=CharField()))
-            .order_by("name", "pk")
-            .values_list("pk", "name")
-        )
-        return [("me", _("мои")), ("nobody", _("никто не взял"))] + [(str(pk), name) for pk, name in arbitrators]
+        return [("me", _("мои")), ("nobody", _("никто не взял"))] + [(str(pk), name) for pk, name in deciders()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
         value = self.value()
@@ -133,7 +163,7 @@ class ArbitratorFilter(admin.SimpleListFilter):
         return queryset
 
 
-class CurrencyFilter(admin.SimpleListFilter):
+class CurrencyFilter(FixedChoices, admin.SimpleListFilter):
     title = _("валюта")
     parameter_name = "currency"
 

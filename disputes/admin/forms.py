@@ -39,7 +39,7 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.dispute = dispute
         self.recommendation = recommendation
-        if recommendation is None or recommendation.outcome is None:
+        if not self.asks_deviation(recommendation):
             del self.fields["deviation_reason"]
         paid = dispute.paid_amount
         self.fields["amount"].help_text = _(
@@ -49,6 +49,12 @@ class DecisionForm(forms.Form):
         if dispute.kind == Dispute.Kind.NOT_RECEIVED:
             # A "not received" dispute never sends an item back.
             del self.fields["return_required"]
+
+    @staticmethod
+    def asks_deviation(recommendation: policy.Recommendation | None) -> bool:
+        """Whether the form asks why the decision differs from the rules' recommendation: only
+        when there is one."""
+        return recommendation is not None and recommendation.outcome is not None
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -1,47 +1,22 @@
 """The claims queue: admin's change list of claims, read and written out for what its rows show
-and no more (the page: templates/admin/disputes/claim/change_list.html).
+and no more (the page: templates/admin/disputes/claim/change_list.html; the rows: rows.py)."""
 
-Profiled on 10,000 claims (bench user, PostgreSQL): the page cost ~45 ms in-process, a third of
-it in one query. Its six-table `select_related` join (claim, dispute, order, buyer, store,
-arbitrator) took ~3.5 ms to *plan* for 25 rows and fetched ~110 columns; the order number and
-the three names come here as scalar subqueries beside a claim+dispute join instead (planned in
-~0.3 ms), with only the columns a row shows, and written as SQL (RawSQL), which costs a fraction
-of the Python time the same ORM subqueries took to build. The rows' texts are then made once per
-request in Python (labels translated once, one address pattern) rather than per cell in the
-template, and each row's HTML is kept (core/fragments.py) under the values it shows.
-"""
-
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import F, Model, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import formats, timezone
-from django.utils.safestring import SafeString
-from django.utils.timesince import timesince
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django_stubs_ext import StrOrPromise
 
-from accounts.models import Store, User
-from core import fragments
 from core.admin_actions import AdminActionsMixin
 from core.admin_russian import RussianAdminMixin
-from core.money import format_money
-from orders.models import Order
 
-from .. import rules
-from ..models import Claim, Dispute
-from ..problems import ALL_PROBLEMS
+from ..models import Claim
 from .filters import (
-    STAFF_NAME_SQL,
     ArbitratorFilter,
     CurrencyFilter,
     DecisionStateFilter,
@@ -49,139 +24,7 @@ from .filters import (
     ProblemFilter,
     WaitingFilter,
 )
-
-# What a row shows, read as plain values (no model instances): the claim's fields, its dispute's,
-# and the order number and three names as subqueries beside the claim+dispute join.
-ROW_COLUMNS = (
-    "pk",
-    "stage",
-    "opened_at",
-    "next_due_at",
-    "flagged_at",
-    "overdue_at",
-    "assigned_to_id",
-    "dispute__kind",
-    "dispute__problems",
-    "dispute__requested_amount",
-    "dispute__currency",
-    "order_number",
-    "buyer_username",
-    "store_name",
-    "arbitrator_name",
-)
-
-
-def _of_claim(sql: str) -> RawSQL:
-    # A scalar subquery correlated by the claim's table name, the query's base table, which Django
-    # names by its table. Plain SQL: the same subqueries as ORM expressions cost the queue's rows
-    # most of their Python time to build, on every page.
-    return RawSQL(sql.format(claim=Claim._meta.db_table), ())
-
-
-def _of_dispute(column: str, model: type[Model], field: str) -> RawSQL:
-    """`field` of the row of `model` the claim's dispute names in `column`, read from the dispute
-    the row's query joins already (named by its table, the first and only join to it): a subquery
-    that joined the dispute again cost PostgreSQL a scan of the stores for every row."""
-    table, dispute = model._meta.db_table, Dispute._meta.db_table
-    return _of_claim(f"SELECT x.{field} FROM {table} x WHERE x.id = {dispute}.{column}")
-
-
-def row_values(claims: QuerySet[Claim]) -> QuerySet[Claim, tuple[Any, ...]]:
-    """The queue's claims as tuples of ROW_COLUMNS."""
-    users = User._meta.db_table
-    return claims.annotate(
-        order_number=_of_dispute("order_id", Order, "number"),
-        buyer_username=_of_dispute("buyer_id", User, "username"),
-        store_name=_of_dispute("store_id", Store, "name"),
-        arbitrator_name=_of_claim(
-            f"SELECT {STAFF_NAME_SQL.format(user='x')} FROM {users} x WHERE x.id = {{claim}}.assigned_to_id"
-        ),
-    ).values_list(*ROW_COLUMNS)
-
-
-@dataclass(frozen=True, slots=True)
-class QueueRow:
-    pk: int
-    url: str
-    order_number: str
-    kind: str
-    stage: str
-    next_due: str
-    waited: str
-    late: str  # "overdue", "flagged" or ""
-    problems: str
-    buyer: str
-    store: str
-    asked: str
-    arbitrator: str
-
-
-def local_date(moment: datetime) -> str:
-    # What the template's {{ value|date:"j E Y, H:i T" }} writes: the moment in the viewer's zone, named.
-    return formats.date_format(timezone.localtime(moment), "j E Y, H:i T")
-
-
-def queue_row_texts(values: list[tuple[Any, ...]]) -> list[QueueRow]:
-    """The rows' texts from row_values()' tuples, each followed by its "waited" text."""
-    stages = {value: str(label) for value, label in Claim.Stage.choices}
-    kinds = {value: str(label) for value, label in Dispute.Kind.choices}
-    problem_labels = {code: str(problem.label) for code, problem in ALL_PROBLEMS.items()}
-    # The change page's address for pk 0, whose last two parts are the pk's and "change/".
-    head = reverse("admin:disputes_claim_change", args=[0]).removesuffix("0/change/")
-    rows = []
-    for value in values:
-        (
-            pk,
-            stage,
-            _opened_at,
-            next_due_at,
-            flagged_at,
-            overdue_at,
-            assigned_to_id,
-            kind,
-            problems,
-            requested_amount,
-            currency,
-            order_number,
-            buyer_username,
-            store_name,
-            arbitrator_name,
-            waited,
-        ) = value
-        undecided = stage in rules.UNDECIDED_STAGES
-        rows.append(
-            QueueRow(
-                pk=pk,
-                url=f"{head}{pk}/change/",
-                order_number=order_number,
-                kind=kinds.get(kind, kind),
-                stage=stages.get(stage, stage),
-                next_due=local_date(next_due_at) if next_due_at else "",
-                waited=waited,
-                late="overdue" if overdue_at and undecided else "flagged" if flagged_at and undecided else "",
-                problems="; ".join(problem_labels[code] for code in problems if code in problem_labels),
-                buyer=buyer_username,
-                store=store_name,
-                asked=format_money(requested_amount, currency),
-                arbitrator=arbitrator_name if assigned_to_id else "—",
-            )
-        )
-    return rows
-
-
-def queue_rows(values: Iterable[tuple[Any, ...]]) -> list[SafeString]:
-    """Each row's HTML (templates/admin/disputes/claim/_queue_row.html), kept in the `fragments`
-    cache under everything it shows (core/fragments.py): the values read and the "waited" text,
-    which moves with the clock; only the rows not kept are written out."""
-    now = timezone.now()
-    keyed = [(*value, timesince(value[2], now) if value[2] else "") for value in values]
-
-    def draw(missing: list[tuple[Any, ...]]) -> list[str]:
-        return [
-            render_to_string("admin/disputes/claim/_queue_row.html", {"row": row}) for row in queue_row_texts(missing)
-        ]
-
-    return fragments.rendered_rows("claim-queue-row", keyed, key=lambda value: value, render=draw)
+from .rows import queue_rows, row_values
 
 
 class ClaimQueue(ChangeList):
@@ -190,8 +33,10 @@ class ClaimQueue(ChangeList):
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
         # Narrowed only now, on the page's slice: the subqueries' join to the dispute would
-        # otherwise stay in the paginator's COUNT (10,000 rows: 2.5 ms became 10 ms).
+        # otherwise stay in the paginator's COUNT, which then costs several times as much.
         self.result_list = queue_rows(row_values(self.result_list))
+        # The table's body as the template writes it, each row on a line of its own.
+        self.rows_html = mark_safe("".join(f"\n{row}" for row in self.result_list))
 
 
 def sort_column(description: StrOrPromise, ordering: str | None = None) -> Any:
@@ -236,8 +81,9 @@ class ClaimQueueAdmin(AdminActionsMixin, RussianAdminMixin, admin.ModelAdmin):
         "dispute__buyer__email",
         "dispute__store__name",
     )
-    # The rows are read by ClaimQueue: the dispute joined, the names as subqueries.
-    list_select_related = ("dispute",)
+    # The rows are read by ClaimQueue as values (rows.py: the dispute joined, the names as
+    # subqueries), which no select_related changes: admin is told to add none.
+    list_select_related = ()
     list_per_page = 25
     show_full_result_count = False
 
