@@ -52,7 +52,7 @@ def dispute_page_queryset(*, user: User) -> QuerySet[Dispute]:
     return (
         Dispute.objects.visible_to(user)
         # The buyer's, the seller's and the arbitrator's accounts are not joined: the site's page
-        # compares their ids, and joining them tripled PostgreSQL's planning time (1.9 ms).
+        # compares their ids, and joining them tripled PostgreSQL's planning time.
         .select_related("order", "item", "store", "claim__appeal")
         .prefetch_related(
             "order__items",
@@ -315,7 +315,7 @@ def page_tracking(dispute: Dispute) -> QuerySet[TrackingEvent]:
 def of_dispute(sql: str, *params: Any, output_field: "Field[Any, Any] | None" = None) -> RawSQL:
     """A scalar subquery in `sql` correlated to a query over disputes by `{dispute}`, the query's base
     table, which Django names by its table name. Plain SQL that PostgreSQL and SQLite share: it costs a
-    fraction of the Python time the same ORM Subquery takes to build (about 1 ms a claim page)."""
+    fraction of the Python time the same ORM Subquery takes to build."""
     return RawSQL(sql.format(dispute=Dispute._meta.db_table), params, output_field=output_field)
 
 
