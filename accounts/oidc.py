@@ -41,9 +41,15 @@ class MarketplaceSignInBackend(OIDCAuthenticationBackend):
     grants none of its own, so a "no" costs no second lookup.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Django makes every backend anew for each permission check (auth.get_backends()), which
+        # this one never answers: the provider's settings are read only when it signs someone in.
+        self.UserModel = User
+
     def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> User | None:
         if not marketplace_sign_in_enabled() or "nonce" not in kwargs or "password" in kwargs:
             return None
+        super().__init__()  # the provider's endpoints, client and keys, as the library reads them
         try:
             return super().authenticate(request, **kwargs)
         except requests.RequestException:
