@@ -238,6 +238,22 @@ def dispute_factory(db):
 
 
 @pytest.fixture
+def dispute(order):
+    """A dispute the buyer opened now on `order` (the seller has not answered)."""
+    from .disputes_helpers import open_dispute
+
+    return open_dispute(order)
+
+
+@pytest.fixture
+def claim_dispute(dispute):
+    """`dispute` escalated by its buyer: a claim nobody has taken yet."""
+    from .disputes_helpers import escalate
+
+    return escalate(dispute)
+
+
+@pytest.fixture
 def run_sweep(django_capture_on_commit_callbacks):
     """Run a sweep as beat would at `at` (the clock stopped there), with its after-commit mail and tasks."""
     import time_machine

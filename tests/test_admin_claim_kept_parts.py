@@ -24,7 +24,6 @@ from disputes.admin import case
 from disputes.admin.rows import sized, unpack
 from disputes.admin.waited import last_change_at
 
-from .disputes_helpers import escalate, open_dispute
 from .factories import arbitrator
 
 pytestmark = pytest.mark.django_db
@@ -35,11 +34,6 @@ QUEUE = "admin:disputes_claim_changelist"
 @pytest.fixture
 def olga(db):
     return arbitrator(username="olga", first_name="Ольга", last_name="Арбитрова")
-
-
-@pytest.fixture
-def claim_dispute(order):
-    return escalate(open_dispute(order))
 
 
 def page_text(client, url: str, status: int = 200) -> str:

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from disputes import claims
 
-from .disputes_helpers import REASON, decide, escalate, open_dispute
+from .disputes_helpers import REASON, decide
 from .factories import arbitrator, support_agent
 
 pytestmark = pytest.mark.django_db
@@ -23,11 +23,6 @@ def olga(db):
 @pytest.fixture
 def pavel(db):
     return arbitrator(username="pavel-login", first_name="Павел", last_name="Орлов")
-
-
-@pytest.fixture
-def claim_dispute(order):
-    return escalate(open_dispute(order))
 
 
 def _why(page: str) -> str:

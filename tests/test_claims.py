@@ -27,11 +27,6 @@ MINUTE = timedelta(minutes=1)
 
 
 @pytest.fixture
-def claim_dispute(order):
-    return escalate(open_dispute(order))
-
-
-@pytest.fixture
 def olga(db):
     return arbitrator(username="olga", first_name="Ольга", last_name="Смирнова")
 

@@ -6,7 +6,6 @@ draws the page once (keeping its blocks), makes the change, and reads what the n
 import re
 from datetime import timedelta
 
-import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import translation
@@ -14,7 +13,7 @@ from django.utils import translation
 from accounts.models import User
 from disputes import services as dispute_services
 
-from .disputes_helpers import open_dispute, seller_counter_offer
+from .disputes_helpers import seller_counter_offer
 
 
 def page(client, dispute, *, language: str = "") -> str:
@@ -31,11 +30,6 @@ def deadlines(html: str) -> str:
 
 def next_step(html: str) -> str:
     return html[html.index('data-testid="next-step"') : html.index('id="timeline-heading"')]
-
-
-@pytest.fixture
-def dispute(order):
-    return open_dispute(order)
 
 
 def test_a_reader_who_changes_time_zone_reads_every_time_in_the_new_zone(client, login, dispute):

@@ -15,7 +15,7 @@ from disputes import claims
 from disputes import services as dispute_services
 from orders.models import TrackingEvent
 
-from .disputes_helpers import escalate, open_dispute, png_file, seller_counter_offer, store_upload
+from .disputes_helpers import escalate, png_file, seller_counter_offer, store_upload
 from .factories import arbitrator
 
 
@@ -34,11 +34,6 @@ def timeline(html: str) -> str:
 
 def thread(html: str) -> str:
     return html[html.index('id="thread"') : html.index('id="timeline-heading"')]
-
-
-@pytest.fixture
-def dispute(order):
-    return open_dispute(order)
 
 
 def test_a_message_posted_after_the_page_was_kept_shows_on_the_next_request(client, login, dispute):

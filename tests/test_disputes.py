@@ -25,11 +25,6 @@ def detail(dispute):
     return reverse("disputes:detail", args=[dispute.pk])
 
 
-@pytest.fixture
-def dispute(order):
-    return open_dispute(order)
-
-
 # --- opening: the one-dispute rule and the windows ---------------------------------------------
 
 

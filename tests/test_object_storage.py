@@ -16,7 +16,7 @@ from core.storage import PrivateS3Storage, open_for_streaming
 from disputes import services
 from disputes.models import Attachment, Message
 
-from .disputes_helpers import mp4_file, open_dispute, pdf_file, png_file, store_upload, stored_files
+from .disputes_helpers import mp4_file, pdf_file, png_file, store_upload, stored_files
 from .factories import OrderItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,11 +37,6 @@ def object_key(storage: PrivateS3Storage, name: str) -> str:
 
 def body(response) -> bytes:
     return b"".join(response.streaming_content)
-
-
-@pytest.fixture
-def dispute(order):
-    return open_dispute(order)
 
 
 @pytest.fixture

@@ -14,18 +14,13 @@ from core.errors import ActionRefused
 from disputes import services
 from disputes.models import Attachment, Message
 
-from .disputes_helpers import mp4_file, open_dispute, png_file, store_upload, stored_files
+from .disputes_helpers import mp4_file, png_file, store_upload, stored_files
 
 pytestmark = pytest.mark.django_db
 
 
 def assert_disk_matches_rows(settings) -> None:
     assert stored_files() == sorted(str(attachment.file.name) for attachment in Attachment.objects.all())
-
-
-@pytest.fixture
-def dispute(order):
-    return open_dispute(order)
 
 
 def wizard_url(order, step):
