@@ -57,6 +57,24 @@ def test_the_appeal_decisions_confirmation_says_it_is_final(client, claim_disput
     assert "ошибку исправляет только апелляция" not in page
 
 
+def test_the_claim_summary_names_who_decided_the_appeal_beside_the_arbitrator_who_took_it(
+    client, claim_dispute, olga, pavel
+):
+    claims.claim_take(dispute=claim_dispute, arbitrator=olga)
+    dispute = _appealed(claim_dispute, olga)
+    url = reverse("admin:disputes_claim_change", args=[dispute.claim.pk])
+    client.force_login(pavel)
+    summary = client.get(url).content.decode().split('id="summary-heading"')[1].split("</dl>")[0]
+    assert "решает другой арбитр" in summary and "решение по апелляции принял(а)" not in summary
+    claims.appeal_decide(
+        dispute=dispute, arbitrator=pavel, winner="seller", amount=None, return_required=False, reason=REASON
+    )
+    summary = client.get(url).content.decode().split('id="summary-heading"')[1].split("</dl>")[0]
+    assert "Ольга Смирнова" in summary  # the arbitrator who took the claim and decided first
+    assert "решение по апелляции принял(а) Павел Орлов" in summary
+    assert "решает другой арбитр" not in summary
+
+
 def test_the_queue_names_arbitrators_by_name_in_its_filter_and_its_column(client, claim_dispute, olga):
     claims.claim_take(dispute=claim_dispute, arbitrator=olga)
     client.force_login(olga)
