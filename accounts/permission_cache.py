@@ -16,7 +16,6 @@ Whether the account is active, superuser or blocked is read from its row on ever
 before, never from here.
 """
 
-import secrets
 from collections.abc import Callable
 
 from django.conf import settings
@@ -24,6 +23,8 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+
+from core.cache_versions import version_read, versions_move
 
 from .models import User
 
@@ -43,11 +44,7 @@ def permissions_cached(*, user: User, read: Callable[[], set[str]]) -> set[str]:
         return read()
     user_key = _user_key(user)
     found = cache.get_many([VERSION_KEY, user_key])
-    version = found.get(VERSION_KEY)
-    if version is None:
-        version = secrets.token_hex(6)
-        if not cache.add(VERSION_KEY, version, timeout=None):
-            version = cache.get(VERSION_KEY, version)
+    version = version_read(VERSION_KEY, found.get(VERSION_KEY))
     kept = found.get(user_key)
     if kept is not None and kept[0] == version:
         return set(kept[1])
@@ -59,11 +56,7 @@ def permissions_cached(*, user: User, read: Callable[[], set[str]]) -> set[str]:
 def permissions_invalidate() -> None:
     """Every kept permission set is read again, once the caller's transaction commits (a bump
     before the commit would let a request in between keep the old set as new)."""
-    transaction.on_commit(_start_new_version, robust=True)
-
-
-def _start_new_version() -> None:
-    cache.set(VERSION_KEY, secrets.token_hex(6), timeout=None)
+    transaction.on_commit(lambda: versions_move(VERSION_KEY), robust=True)
 
 
 def _on_change(**kwargs: object) -> None:

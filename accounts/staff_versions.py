@@ -9,7 +9,6 @@ accounts/permission_cache.py, only a change written in raw SQL goes unseen; the 
 long such an entry lives.
 """
 
-import secrets
 from contextlib import suppress
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from core.cache_outage import CACHE_UNREACHABLE
+from core.cache_versions import version_read, versions_move
 
 from .models import User
 
@@ -28,25 +28,15 @@ NAME_FIELDS = frozenset({"username", "first_name", "last_name"})
 
 def deciders_version() -> str:
     """The current version (one cache read; a new one when the cache has none)."""
-    version: str | None = cache.get(VERSION_KEY)
-    if version is None:
-        version = secrets.token_hex(6)
-        if not cache.add(VERSION_KEY, version, timeout=None):
-            version = cache.get(VERSION_KEY, version)
-    assert version is not None
-    return version
+    return version_read(VERSION_KEY, cache.get(VERSION_KEY))
 
 
 def deciders_changed() -> None:
     """A new version now, for the rest of the caller's transaction (and a test's), and another once
     it commits: a request in between may keep what it read before the change under the first."""
     with suppress(*CACHE_UNREACHABLE):  # the one at the commit tries again
-        _start_new_version()
-    transaction.on_commit(_start_new_version, robust=True)
-
-
-def _start_new_version() -> None:
-    cache.set(VERSION_KEY, secrets.token_hex(6), timeout=None)
+        versions_move(VERSION_KEY)
+    transaction.on_commit(lambda: versions_move(VERSION_KEY), robust=True)
 
 
 def _on_change(**kwargs: Any) -> None:

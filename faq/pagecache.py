@@ -19,7 +19,6 @@ rendered normally by bypassing the cache for visitors with such cookies.
 import hashlib
 import logging
 import re
-import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -31,6 +30,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
 from core.cache_outage import CACHE_UNREACHABLE
+from core.cache_versions import version_read, versions_move
 
 from .text import current_language
 
@@ -47,18 +47,11 @@ def _version_key(language: str) -> str:
     return f"faq:pages:version:{language}"
 
 
-def _new_version(language: str) -> str:
-    version = secrets.token_hex(6)
-    if not cache.add(_version_key(language), version, timeout=None):
-        version = cache.get(_version_key(language), version)
-    return str(version)
-
-
 def _read_at_version(language: str, key: str) -> tuple[str, Any]:
     """In one round trip: the help centre's current version in `language`, and what is kept under
     `key` with the version it was made at (None). Raises CACHE_UNREACHABLE."""
     found = cache.get_many([_version_key(language), key])
-    return found.get(_version_key(language)) or _new_version(language), found.get(key)
+    return version_read(_version_key(language), found.get(_version_key(language))), found.get(key)
 
 
 def _keep(key: str, version: str, value: Any, *, what: str) -> bool:
@@ -78,7 +71,7 @@ def faq_pages_invalidate() -> None:
 
 
 def _start_new_versions() -> None:
-    cache.set_many({_version_key(language): secrets.token_hex(6) for language in LANGUAGES}, timeout=None)
+    versions_move(*(_version_key(language) for language in LANGUAGES))
 
 
 def _cacheable(request: HttpRequest, personal_cookies: tuple[str, ...], *, query: tuple[str, ...] = ()) -> bool:
@@ -124,15 +117,12 @@ def kept_public_page(
     language = current_language()
     page_key = _page_key(language, name)
     try:
-        # One round trip: the current version and the page with the version it was made at.
-        found = cache.get_many([_version_key(language), page_key])
-        version = found.get(_version_key(language)) or _new_version(language)
+        version, kept = _read_at_version(language, page_key)
     except CACHE_UNREACHABLE as error:
         # The page is read from the database as if it had never been kept: slower, but the
         # help centre stays readable while Redis is down (and its one call has timed out).
         logger.warning("Cache unreachable (%s): %s rendered without it", error, request.path)
         return render()
-    kept = found.get(page_key)
     # (version, body, about); an entry of another shape (an earlier release's) is made again.
     if isinstance(kept, tuple) and len(kept) == 3 and kept[0] == version:
         response = HttpResponse(_with_csrf_token(request, kept[1]))
