@@ -565,12 +565,13 @@ EVIDENCE_CLOSED = Headline(
     anyone=gettext_lazy("Срок ответа на запрос доказательств по заказу {number} прошёл: можно принимать решение.")
 )
 # Who appealed, said to each side: the appellant reads that it is filed, the other side who filed it.
+YOU_APPEALED = gettext_lazy(
+    "Вы обжаловали решение по претензии по заказу {number}. Апелляцию рассмотрит другой арбитр, "
+    "его решение будет окончательным."
+)
 APPEALED_BY = {
     Role.BUYER: Headline(
-        buyer=gettext_lazy(
-            "Вы обжаловали решение по претензии по заказу {number}. Апелляцию рассмотрит другой арбитр, "
-            "его решение будет окончательным."
-        ),
+        buyer=YOU_APPEALED,
         seller=gettext_lazy(
             "Покупатель обжаловал решение по претензии по заказу {number}. Апелляцию рассмотрит другой арбитр, "
             "его решение будет окончательным."
@@ -581,10 +582,7 @@ APPEALED_BY = {
             "Продавец обжаловал решение по претензии по заказу {number}. Апелляцию рассмотрит другой арбитр, "
             "его решение будет окончательным."
         ),
-        seller=gettext_lazy(
-            "Вы обжаловали решение по претензии по заказу {number}. Апелляцию рассмотрит другой арбитр, "
-            "его решение будет окончательным."
-        ),
+        seller=YOU_APPEALED,
     ),
 }
 APPEAL_FOR_STAFF = Headline(anyone=gettext_lazy("Новая апелляция по заказу {number}: её нужно рассмотреть."))
