@@ -91,17 +91,23 @@ def refuse(message: str, *, opens_at: datetime | None = None) -> Permit:
 
 
 def save_move(
-    row: Model, to: str, refusal: str | None, changes: dict[str, Any] | None = None, *, field: str = "status"
+    row: Model,
+    to: str,
+    refusal: str | None,
+    changes: dict[str, Any] | None = None,
+    *,
+    field: str = "status",
+    stamp: tuple[str, ...] = ("updated_at",),
 ) -> None:
-    """The tail of every transition function (order, dispute, claim): refuse with the rulebook's
-    reason for not moving, else set `field` to `to` and the other changed fields on the locked row
-    and save only those, with updated_at."""
+    """The tail of every transition function (order, dispute, claim, report): refuse with the
+    rulebook's reason for not moving, else set `field` to `to` and the other changed fields on the
+    locked row and save only those, with the `stamp` fields their `auto_now` sets."""
     if refusal:
         raise ActionRefused(refusal)
     setattr(row, field, to)
     for name, value in (changes or {}).items():
         setattr(row, name, value)
-    row.save(update_fields=[field, "updated_at", *(changes or {})])
+    row.save(update_fields=[field, *stamp, *(changes or {})])
 
 
 def is_due(deadline: datetime | None, now: datetime) -> bool:

@@ -82,7 +82,8 @@ require = book.require
 allowed = book.allowed
 
 
-def _wrong_status(move: str, report: Report) -> str | None:
+def move_refusal(move: str, report: Report) -> str | None:
+    """Why the report cannot make `move` (a TRANSITIONS key) from its status, or None."""
     allowed, _target = TRANSITIONS[move]
     if report.status in allowed:
         return None
@@ -92,7 +93,7 @@ def _wrong_status(move: str, report: Report) -> str | None:
 
 
 def _in_status_for(move: str, report: Report) -> Permit:
-    return refuse(message) if (message := _wrong_status(move, report)) else allow()
+    return refuse(message) if (message := move_refusal(move, report)) else allow()
 
 
 SUPPORT_ONLY = _lazy("Рассматривать жалобы может только сотрудник поддержки с таким правом.")
@@ -102,7 +103,7 @@ SUPPORT_ONLY = _lazy("Рассматривать жалобы может тол�
 def _answer(report: Report, role: Role, now: datetime, facts: Facts) -> Permit:
     if report.answered_at is not None:
         return refuse(_("Вы уже ответили на эту жалобу."))
-    if message := _wrong_status("answer", report):
+    if message := move_refusal("answer", report):
         return refuse(message)
     if is_due(report.answer_due_at, now):
         return refuse(_("Срок ответа прошёл: жалобу рассматривают с тем, что уже есть."))

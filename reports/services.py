@@ -1,13 +1,14 @@
 """Every change to a report: filing (with merging and the hourly limit), notifying the reported
 party, its answer, the deadline sweeps, and support's decision with an optional sanction.
 
-Each move goes through `_move`: the report row is locked (only that row), the rulebook is asked
-under the lock, the status written and an event recorded, and the e-mails are queued in the same
-transaction (sent after commit by the outbox). The reporter never appears in anything the
-reported party reads.
+Each change of status goes through `_move`: on the locked report row (only that row), after the
+rulebook was asked under the lock, it writes the status with the fields that change with it and
+records the event; the e-mails are queued in the same transaction (sent after commit by the
+outbox). The reporter never appears in anything the reported party reads.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -18,6 +19,7 @@ from accounts import blocking
 from accounts.emails import email_queue
 from accounts.models import BlockReason, Store, User
 from core.errors import ActionRefused
+from core.rules import save_move
 from core.throttle import Throttle, minutes_to_wait
 from orders.models import Order, OrderItem
 
@@ -46,11 +48,21 @@ def _lock(report_id: int) -> Report:
     return Report.objects.select_for_update(of=("self",)).get(pk=report_id)
 
 
-def _move(report: Report, move: str) -> None:
-    allowed, target = rules.TRANSITIONS[move]
-    if report.status not in allowed:  # the rulebook was asked first; this guards the table itself
-        raise ActionRefused(_("Жалоба уже в другом статусе."))
-    report.status = target
+def _move(
+    report: Report,
+    move: str,
+    *,
+    event: str,
+    actor: User | None,
+    now: datetime,
+    changes: dict[str, Any] | None = None,
+    **details: Any,
+) -> None:
+    """The only way a report's status changes: `move` (a rules.TRANSITIONS key) with the fields
+    that change with it, saved alone, and the event `event` for the timeline."""
+    _allowed, target = rules.TRANSITIONS[move]
+    save_move(report, target, rules.move_refusal(move, report), changes, stamp=())
+    _record(report, event, actor, now, **details)
 
 
 def _tell_reporter(report: Report, what: str, now: datetime) -> None:
@@ -188,13 +200,21 @@ def report_notify(*, report: Report, staff: User, now: datetime | None = None) -
     now = now or timezone.now()
     report = _lock(report.pk)
     rules.require(Action.NOTIFY, report, rules.staff_role(staff), now)
-    _move(report, "notify")
-    report.notified_at = now
-    report.answer_due_at = now + timedelta(days=settings.REPORT_ANSWER_DAYS)
-    report.reminder_due_at = report.answer_due_at - timedelta(hours=settings.REPORT_REMINDER_HOURS)
-    report.handled_by = report.handled_by or staff
-    report.save(update_fields=["status", "notified_at", "answer_due_at", "reminder_due_at", "handled_by"])
-    _record(report, ReportEvent.Kind.NOTIFIED, staff, now, due=report.answer_due_at.isoformat())
+    answer_due_at = now + timedelta(days=settings.REPORT_ANSWER_DAYS)
+    _move(
+        report,
+        "notify",
+        event=ReportEvent.Kind.NOTIFIED,
+        actor=staff,
+        now=now,
+        changes={
+            "notified_at": now,
+            "answer_due_at": answer_due_at,
+            "reminder_due_at": answer_due_at - timedelta(hours=settings.REPORT_REMINDER_HOURS),
+            "handled_by": report.handled_by or staff,
+        },
+        due=answer_due_at.isoformat(),
+    )
     _tell_reporter(report, "notified", now)
     _tell_reported(report, "notified", now)
     return report
@@ -207,11 +227,16 @@ def report_answer(
     now = now or timezone.now()
     report = _lock(report.pk)
     rules.require(Action.ANSWER, report, rules.role_of(report, user), now)
-    _move(report, "answer")
-    report.answer, report.answered_at, report.reminder_due_at = text.strip(), now, None
-    report.save(update_fields=["status", "answer", "answered_at", "reminder_due_at"])
+    _move(
+        report,
+        "answer",
+        event=ReportEvent.Kind.ANSWERED,
+        actor=user,
+        now=now,
+        changes={"answer": text.strip(), "answered_at": now, "reminder_due_at": None},
+        files=len(attachment_ids),
+    )
     _claim_files(report, user, attachment_ids, ReportFile.Side.REPORTED)
-    _record(report, ReportEvent.Kind.ANSWERED, user, now, files=len(attachment_ids))
     _tell_reporter(report, "processing", now)
     return report
 
@@ -233,10 +258,14 @@ def report_close_answer_window(*, report_id: int, now: datetime) -> Report | Non
     report = _lock(report_id)
     if rules.refusal(Action.CLOSE_ANSWER_WINDOW, report, Role.SYSTEM, now):
         return None
-    _move(report, "answer_deadline")
-    report.reminder_due_at = None
-    report.save(update_fields=["status", "reminder_due_at"])
-    _record(report, ReportEvent.Kind.DEADLINE_PASSED, None, now)
+    _move(
+        report,
+        "answer_deadline",
+        event=ReportEvent.Kind.DEADLINE_PASSED,
+        actor=None,
+        now=now,
+        changes={"reminder_due_at": None},
+    )
     _tell_reporter(report, "processing", now)
     return report
 
@@ -250,10 +279,7 @@ def report_take(*, report: Report, staff: User, now: datetime | None = None) -> 
     now = now or timezone.now()
     report = _lock(report.pk)
     rules.require(Action.TAKE, report, rules.staff_role(staff), now)
-    _move(report, "take")
-    report.handled_by = staff
-    report.save(update_fields=["status", "handled_by"])
-    _record(report, ReportEvent.Kind.TAKEN, staff, now)
+    _move(report, "take", event=ReportEvent.Kind.TAKEN, actor=staff, now=now, changes={"handled_by": staff})
     _tell_reporter(report, "processing", now)
     return report
 
@@ -276,13 +302,23 @@ def report_close(
             % {"count": settings.REPORT_DECISION_MIN_LENGTH}
         )
     was_notified = report.notified_at is not None
-    _move(report, "close")
-    report.outcome, report.decision_reason, report.sanction = outcome, reason, sanction
-    report.handled_by, report.closed_at, report.reminder_due_at = staff, now, None
-    report.save(
-        update_fields=["status", "outcome", "decision_reason", "sanction", "handled_by", "closed_at", "reminder_due_at"]
+    _move(
+        report,
+        "close",
+        event=ReportEvent.Kind.CLOSED,
+        actor=staff,
+        now=now,
+        changes={
+            "outcome": outcome,
+            "decision_reason": reason,
+            "sanction": sanction,
+            "handled_by": staff,
+            "closed_at": now,
+            "reminder_due_at": None,
+        },
+        outcome=outcome,
+        sanction=sanction,
     )
-    _record(report, ReportEvent.Kind.CLOSED, staff, now, outcome=outcome, sanction=sanction)
     if sanction == Report.Sanction.ACCOUNT_BLOCKED:
         assert report.reported_user is not None
         blocking.account_block(
