@@ -21,9 +21,10 @@ from core.dates import days
 from core.errors import ActionRefused
 from core.form_actions import Submission, Uploads, run_form_action
 from core.views import run_action
+from orders import presenters as order_presenters
 from orders import rules as order_rules
 from orders import selectors as order_selectors
-from orders.models import Order
+from orders.models import Order, ProtectionExtension
 
 from . import claims, presenters, rules, selectors, services
 from .forms import AppealForm, EvidenceAnswerForm, MessageForm, OfferForm, ReturnShipForm
@@ -179,9 +180,22 @@ def _wizard_context(order: Order, state: WizardState, step: str, **extra: Any) -
     if step == PROBLEM:
         context["tracking"] = list(order.tracking_events.all())
         context["tracking_suggestion"] = tracking_suggestion(order)
+        if state.received is False:
+            context["in_transit_note"] = _in_transit_note(order)
     if step == REFUND:
         context["equivalent_rate"] = selectors.rouble_equivalent(order.total_amount, order.currency)
     return {**context, **extra}
+
+
+def _in_transit_note(order: Order) -> SafeString | None:
+    now = timezone.now()
+    has_pending = order.extensions.filter(status=ProtectionExtension.Status.PENDING).exists()
+    may_extend = order_rules.permit(
+        order_rules.Action.EXTEND, order, rules.Role.BUYER, now, order_rules.Facts(has_pending_extension=has_pending)
+    )
+    return order_presenters.in_transit_note(
+        order, order_rules.protection_state(order, now), may_extend=bool(may_extend)
+    )
 
 
 def _wizard_summary(request: AuthenticatedRequest, order: Order, state: WizardState):

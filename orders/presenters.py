@@ -9,6 +9,9 @@ out. `present()` gives:
 - `warning`: the banner for a parcel that stopped moving or is going back to the seller;
 - `disputes`: each dispute's money line (a dispute is about one item), worded by the disputes
   app (which registers it here at start-up: orders does not import disputes).
+
+`in_transit_note()` words the order's protection beside the dispute wizard's "still in transit"
+reason.
 """
 
 from collections.abc import Callable, Sequence
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
@@ -23,8 +27,10 @@ from django.utils.translation import gettext as _
 
 from core.money import format_money
 from core.rules import Role
+from core.templatetags.deadlines import deadline
 
 from .models import Order, Refund, TrackingEvent
+from .rules import ProtectionState
 
 _dispute_lines: list[Callable[[Any, Role], SafeString]] = []
 
@@ -179,3 +185,22 @@ def confirm_effect(ends_now: datetime | None, ends_after: datetime, window: str)
             date=after,
         ),
     ]
+
+
+def in_transit_note(order: Order, protection: ProtectionState, *, may_extend: bool) -> SafeString | None:
+    """Beside the wizard's "still in transit while protection is ending": when the protection
+    ends, and, while it is not ending soon and the seller can still be asked, that asking for more
+    days is the other way to wait for a parcel that is moving."""
+    if not protection.is_running or protection.ends_at is None:
+        return None
+    ends = deadline(protection.ends_at)
+    if may_extend and not protection.ending_soon:
+        return format_html(
+            _(
+                "Защита заказа действует до {date}. Если посылка движется, но не успевает к этой дате, "
+                'можно не открывать спор, а попросить продавца продлить защиту на <a href="{url}">странице заказа</a>.'
+            ),
+            date=ends,
+            url=reverse("orders:detail", args=[order.number]) + "#protection-heading",
+        )
+    return format_html(_("Защита заказа действует до {date}."), date=ends)

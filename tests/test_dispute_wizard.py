@@ -2,10 +2,13 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from disputes.models import Attachment, Dispute, ExchangeRate
+from orders.models import ProtectionExtension
 
 from .disputes_helpers import html_as_jpeg, png_file
+from .factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +151,36 @@ def test_double_submit_opens_one_dispute(login, order, buyer):
 def test_wizard_works_in_english(login, order, buyer):
     page = login(buyer).get("/en" + step_url(order, "received")).content.decode()
     assert "Did you receive the item?" in page
+
+
+def _not_received_problem_page(client, order):
+    """The not-received reasons, with the note beside "still in transit" alone (the page names
+    extending protection elsewhere too)."""
+    client.post(step_url(order, "received"), {"received": "no"})
+    page = client.get(step_url(order, "problem")).content.decode()
+    return page.split('data-testid="in-transit-protection">', 1)[1].split("</div>", 1)[0]
+
+
+def test_in_transit_reason_says_when_protection_ends_and_that_the_seller_can_extend_it(login, order, buyer):
+    page = _not_received_problem_page(login(buyer), order)
+    order_page = reverse("orders:detail", args=[order.number]) + "#protection-heading"
+    assert page.startswith("Защита заказа действует до <time")
+    assert f'попросить продавца продлить защиту на <a href="{order_page}">странице заказа</a>' in page
+
+
+def test_in_transit_reason_near_the_end_of_protection_gives_the_date_alone(login, buyer, seller):
+    order = OrderFactory(buyer=buyer, store=seller.store, days_since_shipment=57)  # 60 days of protection: 3 left
+    page = _not_received_problem_page(login(buyer), order)
+    assert page.startswith("Защита заказа действует до <time") and page.endswith("</span>.")
+
+
+def test_in_transit_reason_does_not_offer_an_extension_already_asked_for(login, order, buyer):
+    ProtectionExtension.objects.create(order=order, days=10, requested_at=timezone.now())
+    page = _not_received_problem_page(login(buyer), order)
+    assert page.startswith("Защита заказа действует до <time") and page.endswith("</span>.")
+
+
+def test_in_transit_reason_says_when_protection_ends_in_english(login, order, buyer):
+    with translation.override("en"):
+        page = _not_received_problem_page(login(buyer), order)
+    assert page.startswith("The order's protection lasts until <time") and "ask the seller to extend" in page
