@@ -129,6 +129,7 @@ NEW_DISPUTE_ORDER_FIELDS = (
     "status",
     "has_dispute",
     "protection_due_at",
+    "protection_days",
     "currency",
     "total_amount",
     "tracking_number",
