@@ -89,6 +89,23 @@ def s3_storage(s3_server, settings):
     return default_storage
 
 
+@pytest.fixture
+def caches_in_memory(settings):
+    """Caches in this process's memory and sessions in the database, as in a run without
+    REDIS_CACHE_URL, for a test that travels in time past a counter's or a kept page's lifetime
+    (Redis expires keys on its own clock, which time_machine does not move) or counts queries (a
+    session kept in Redis reads no row)."""
+    settings.CACHES = {
+        alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"clock-{alias}"}
+        for alias in settings.CACHES
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"  # as without REDIS_CACHE_URL
+    from django.core.cache import caches
+
+    for alias in settings.CACHES:
+        caches[alias].clear()  # memory caches of one name are shared: start from zero, as _fresh_counters does
+
+
 @pytest.fixture(autouse=True)
 def _fresh_counters():
     # Throttle counters (sign-in, uploads) live in the cache; each test starts from zero.

@@ -182,6 +182,7 @@ def test_the_arbitrator_sees_the_record_beside_the_claim_and_downloads_it(store,
     assert '"Споров (открыты за период)",1,1,1' in text
 
 
+@pytest.mark.usefixtures("caches_in_memory")
 def test_the_record_beside_a_claim_is_counted_at_most_five_minutes_ago_and_says_when(store, client, settings):
     buyer = UserFactory(username="record-buyer")
     dispute = dispute_at(store, buyer, 2, answered_after_hours=5)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from .factories import OrderFactory
 from .test_fragments import page_text, without_csrf
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("caches_in_memory")]
 
 
 def test_the_kept_filter_form_shows_what_was_typed_and_chosen_next(login, buyer, seller):

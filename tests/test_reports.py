@@ -453,6 +453,7 @@ def test_a_second_report_of_the_same_listing_joins_the_first(order, buyer):
     assert added.details["description"] == "Ещё и логотип чужого бренда."
 
 
+@pytest.mark.usefixtures("caches_in_memory")
 def test_reports_per_hour_are_limited_with_a_clear_message(buyer, settings, login):
     settings.REPORTS_PER_HOUR = 2
     client = login(buyer)

@@ -68,6 +68,7 @@ def link_in(body: object) -> str:
 # --- signing in --------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("caches_in_memory")
 def test_wrong_passwords_are_throttled_then_even_the_right_one_waits(client, buyer):
     with time_machine.travel(START, tick=False):
         for _ in range(4):

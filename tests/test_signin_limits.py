@@ -18,7 +18,7 @@ from accounts.models import OutgoingEmail
 from .factories import PASSWORD, StaffFactory, UserFactory
 from .mail_helpers import rendered
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("caches_in_memory")]
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ATTACKER = "10.6.6.6"

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from .factories import OrderFactory, OrderItemFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("caches_in_memory")]
 
 
 def step_url(order, step):
