@@ -11,7 +11,8 @@ from django.db import Error as DatabaseError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views import defaults
+from django.utils import translation
+from django.views import defaults, i18n
 
 from .cache_outage import CACHE_UNREACHABLE, cache_outage_response, is_cache_outage
 from .errors import ActionRefused
@@ -30,6 +31,15 @@ def run_action(request: HttpRequest, action: Callable[[], Any], *, success: str)
         return False
     messages.success(request, success)
     return True
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, run in the language of the page it was pressed on: the switch's
+    own address has no language prefix, so Django would read the page's address in Russian, fail
+    to match an /en/ address and send the reader back to the English page."""
+    page_language = translation.get_language_from_path(request.POST.get("next", ""))
+    with translation.override(page_language or settings.LANGUAGE_CODE):
+        return i18n.set_language(request)
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -2,7 +2,6 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import URLPattern, URLResolver, include, path
-from django.views.i18n import set_language
 
 from core import views
 from faq.sitemaps import ArticleSitemap, CategorySitemap
@@ -18,7 +17,7 @@ admin.site.site_header = "Защита покупателя: администр�
 admin.site.site_title = "Защита покупателя"
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("faq-images/<str:token>.<str:extension>", faq_image, name="faq_image"),

@@ -200,6 +200,17 @@ def test_language_switch_keeps_the_page(client):
     assert response["Location"] == "/en/account/login/"
 
 
+def test_language_switch_from_an_english_page_back_to_russian_keeps_the_page(client):
+    response = client.post(reverse("set_language"), {"language": "ru", "next": "/en/account/login/?next=/faq/"})
+    assert response["Location"] == "/account/login/?next=/faq/"
+    assert response.cookies["django_language"].value == "ru"
+    assert "Войти" in client.get(response["Location"]).content.decode()
+
+
+def test_language_switch_on_the_english_home_page_goes_to_the_russian_one(client):
+    assert client.post(reverse("set_language"), {"language": "ru", "next": "/en/"})["Location"] == "/"
+
+
 def test_pages_send_a_content_security_policy(client):
     policy = client.get("/")["Content-Security-Policy"]
     assert "script-src 'self'" in policy
