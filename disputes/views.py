@@ -24,7 +24,7 @@ from core.views import run_action
 from orders import presenters as order_presenters
 from orders import rules as order_rules
 from orders import selectors as order_selectors
-from orders.models import Order, ProtectionExtension
+from orders.models import Order, ProtectionExtension, TrackingEvent
 
 from . import claims, presenters, rules, selectors, services
 from .forms import AppealForm, EvidenceAnswerForm, MessageForm, OfferForm, ReturnShipForm
@@ -181,20 +181,22 @@ def _wizard_context(order: Order, state: WizardState, step: str, **extra: Any) -
         context["tracking"] = list(order.tracking_events.all())
         context["tracking_suggestion"] = tracking_suggestion(order)
         if state.received is False:
-            context["in_transit_note"] = _in_transit_note(order)
+            context["in_transit_note"] = _in_transit_note(order, context["tracking"])
     if step == REFUND:
         context["equivalent_rate"] = selectors.rouble_equivalent(order.total_amount, order.currency)
     return {**context, **extra}
 
 
-def _in_transit_note(order: Order) -> SafeString | None:
+def _in_transit_note(order: Order, tracking: list[TrackingEvent]) -> SafeString | None:
     now = timezone.now()
     has_pending = order.extensions.filter(status=ProtectionExtension.Status.PENDING).exists()
     may_extend = order_rules.permit(
         order_rules.Action.EXTEND, order, rules.Role.BUYER, now, order_rules.Facts(has_pending_extension=has_pending)
     )
     return order_presenters.in_transit_note(
-        order, order_rules.protection_state(order, now), may_extend=bool(may_extend)
+        order,
+        order_rules.protection_state(order, now),
+        may_extend=bool(may_extend) and order_rules.parcel_moving(order, tracking, now),
     )
 
 

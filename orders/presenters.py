@@ -189,8 +189,8 @@ def confirm_effect(ends_now: datetime | None, ends_after: datetime, window: str)
 
 def in_transit_note(order: Order, protection: ProtectionState, *, may_extend: bool) -> SafeString | None:
     """Beside the wizard's "still in transit while protection is ending": when the protection
-    ends, and, while it is not ending soon and the seller can still be asked, that asking for more
-    days is the other way to wait for a parcel that is moving."""
+    ends, and, while it is not ending soon, the parcel is moving and the seller can still be asked
+    (`may_extend`), that asking for more days is the other way to wait."""
     if not protection.is_running or protection.ends_at is None:
         return None
     ends = deadline(protection.ends_at)

@@ -18,7 +18,7 @@ from accounts.models import User
 from core.dates import days
 from core.rules import Permit, Role, Rulebook, allow, is_due, party_role, refuse
 
-from .models import Order, OrderCancellation, ProtectionExtension, Refund
+from .models import Order, OrderCancellation, ProtectionExtension, Refund, TrackingEvent
 
 __all__ = ["Permit", "Role"]
 
@@ -133,6 +133,16 @@ def tracking_stalled_since(last_event_at: datetime | None, order: Order, now: da
     if now - last_event_at < timedelta(days=settings.TRACKING_STALL_DAYS):
         return None
     return last_event_at
+
+
+def parcel_moving(order: Order, tracking: list[TrackingEvent], now: datetime) -> bool:
+    """The parcel is on its way to the buyer: in transit, its last scan neither a delivery nor a
+    return, and not stalled. Only then is waiting (or asking for more days) worth advising."""
+    if order.status != Order.Status.IN_TRANSIT:
+        return False
+    if tracking and tracking[-1].kind in (TrackingEvent.Kind.DELIVERED, TrackingEvent.Kind.RETURNED):
+        return False
+    return tracking_stalled_since(tracking[-1].happened_at if tracking else None, order, now) is None
 
 
 # --- the rulebook ------------------------------------------------------------------------------

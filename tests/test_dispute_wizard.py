@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -5,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from disputes.models import Attachment, Dispute, ExchangeRate
-from orders.models import ProtectionExtension
+from orders.models import ProtectionExtension, TrackingEvent
 
 from .disputes_helpers import html_as_jpeg, png_file
 from .factories import OrderFactory
@@ -178,6 +179,35 @@ def test_in_transit_reason_does_not_offer_an_extension_already_asked_for(login, 
     ProtectionExtension.objects.create(order=order, days=10, requested_at=timezone.now())
     page = _not_received_problem_page(login(buyer), order)
     assert page.startswith("Защита заказа действует до <time") and page.endswith("</span>.")
+
+
+def _scanned(order, kind, days_ago):
+    happened_at = timezone.now() - timedelta(days=days_ago)
+    TrackingEvent.objects.create(
+        order=order,
+        kind=kind,
+        happened_at=happened_at,
+        received_at=happened_at,
+        source=TrackingEvent.Source.CARRIER,
+        external_id=f"{order.pk}-{kind}-{days_ago}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "days_ago"),
+    [(TrackingEvent.Kind.RETURNED, 1), (TrackingEvent.Kind.DELIVERED, 1), (TrackingEvent.Kind.IN_TRANSIT, 12)],
+    ids=["going back to the seller", "scanned as delivered", "not moved for 12 days"],
+)
+def test_in_transit_reason_does_not_advise_waiting_for_a_parcel_that_is_not_moving(login, order, buyer, kind, days_ago):
+    _scanned(order, TrackingEvent.Kind.ACCEPTED, 20)
+    _scanned(order, kind, days_ago)
+    page = _not_received_problem_page(login(buyer), order)
+    assert page.startswith("Защита заказа действует до <time") and page.endswith("</span>.")
+
+
+def test_in_transit_reason_advises_an_extension_for_a_parcel_scanned_lately(login, order, buyer):
+    _scanned(order, TrackingEvent.Kind.IN_TRANSIT, 2)
+    assert "продлить защиту" in _not_received_problem_page(login(buyer), order)
 
 
 def test_in_transit_reason_says_when_protection_ends_in_english(login, order, buyer):
