@@ -178,10 +178,11 @@ def _wizard_context(order: Order, state: WizardState, step: str, **extra: Any) -
         "max_files": settings.UPLOAD_MAX_FILES,
     }
     if step == PROBLEM:
-        context["tracking"] = list(order.tracking_events.all())
+        tracking = list(order.tracking_events.all())
+        context["tracking"] = tracking
         context["tracking_suggestion"] = tracking_suggestion(order)
         if state.received is False:
-            context["in_transit_note"] = _in_transit_note(order, context["tracking"])
+            context["in_transit_note"] = _in_transit_note(order, tracking)
     if step == REFUND:
         context["equivalent_rate"] = selectors.rouble_equivalent(order.total_amount, order.currency)
     return {**context, **extra}
