@@ -26,6 +26,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
 from django.utils.functional import lazy
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -33,6 +34,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.dates import days
 from core.fragments import digest
 from core.money import format_money, money_lazy
 from core.rules import Permit, Role
@@ -40,7 +42,7 @@ from core.templatetags.deadlines import deadline
 from orders.models import OrderItem
 
 from . import timeline
-from .models import Claim, Decision, Dispute, DisputeEvent, ExchangeRate
+from .models import Claim, Decision, Dispute, DisputeEvent, ExchangeRate, Offer
 from .problems import ALL_PROBLEMS
 from .rules import Action
 
@@ -286,16 +288,25 @@ def _settlement(dispute: Dispute, role: Role, decision: Decision | None) -> tupl
     if dispute.resolved_amount is None or decision is not None:
         return "", []
     lines: list[SafeString] = []
+    buyer, seller = role == Role.BUYER, role == Role.SELLER
     if dispute.resolved_amount:
-        lines.append(
-            format_html(_("Возврат покупателю: <strong>{}</strong>"), _money(dispute, dispute.resolved_amount))
-        )
+        amount = _money(dispute, dispute.resolved_amount)
+        if buyer:
+            lines.append(format_html(_("Возврат вам: <strong>{}</strong>"), amount))
+        else:
+            lines.append(format_html(_("Возврат покупателю: <strong>{}</strong>"), amount))
     else:
         lines.append(conditional_escape(_("Без возврата денег.")))
     if dispute.return_required:
-        lines.append(conditional_escape(_("Товар нужно вернуть продавцу.")))
+        if seller:
+            lines.append(conditional_escape(_("Покупатель возвращает вам товар.")))
+        else:
+            lines.append(conditional_escape(_("Товар нужно вернуть продавцу.")))
     elif dispute.resolved_amount:
-        lines.append(conditional_escape(_("Товар остаётся у покупателя.")))
+        if buyer:
+            lines.append(conditional_escape(_("Товар остаётся у вас.")))
+        else:
+            lines.append(conditional_escape(_("Товар остаётся у покупателя.")))
     if dispute.seller_silent:
         return _("Требование удовлетворено: продавец не ответил вовремя"), lines
     return _("О чём договорились"), lines
@@ -324,6 +335,44 @@ def offer_terms(return_required: bool, viewer: Role) -> str:
     if viewer == Role.BUYER:
         return _("товар остаётся у вас")
     return _("товар остаётся у покупателя")
+
+
+def accept_effect(offer: Offer, currency: str, viewer: Role, *, in_roubles: Decimal | None = None) -> list[SafeString]:
+    """What accepting `offer` does, said to the side that accepts it (the page that asks first):
+    the money, then the item."""
+    buyer = viewer == Role.BUYER
+    return_days = days(settings.DISPUTE_RETURN_SHIP_DAYS)
+    if offer.amount:
+        amount = format_money(offer.amount, currency)
+        if in_roubles is not None:
+            amount += f" (≈ {format_money(in_roubles, 'RUB')})"
+        money = _("Вам вернут %(amount)s.") if buyer else _("Покупателю вернут %(amount)s.")
+        lines = [conditional_escape(money % {"amount": amount})]
+    else:
+        lines = [
+            conditional_escape(_("Деньги вам не возвращаются.") if buyer else _("Деньги покупателю не возвращаются."))
+        ]
+    if offer.return_required:
+        item = (
+            _(
+                "Вы отправите товар продавцу в течение %(days)s и укажете трек-номер; деньги вернутся, "
+                "когда продавец подтвердит, что товар пришёл."
+            )
+            if buyer
+            else _(
+                "Покупатель отправит вам товар в течение %(days)s и укажет трек-номер; деньги вернутся ему, "
+                "когда вы подтвердите, что товар пришёл."
+            )
+        )
+        lines.append(conditional_escape(item % {"days": return_days}))
+    elif offer.amount:
+        item = (
+            _("Товар остаётся у вас. Возврат денег начнётся сразу.")
+            if buyer
+            else _("Товар остаётся у покупателя. Возврат денег начнётся сразу.")
+        )
+        lines.append(conditional_escape(item))
+    return lines
 
 
 def buyer_problems(dispute: Dispute, events: list[DisputeEvent]) -> tuple[list[str], str]:

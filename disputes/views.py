@@ -429,12 +429,15 @@ def offer_accept(request: AuthenticatedRequest, pk: int):
         if offer is None or offer.status != offer.Status.PENDING:
             messages.error(request, _("Это предложение уже не действует: обновите страницу."))
             return redirect("disputes:detail", pk=dispute.pk)
+        role = rules.role_of(dispute, request.user)
+        equivalent = selectors.rouble_equivalent(offer.amount, dispute.currency) if offer.amount else None
         context = {
             "dispute": dispute,
             "offer": offer,
-            "role": rules.role_of(dispute, request.user),
-            "return_days": days(settings.DISPUTE_RETURN_SHIP_DAYS),
-            "equivalent": selectors.rouble_equivalent(offer.amount, dispute.currency) if offer.amount else None,
+            "role": role,
+            "effect": presenters.accept_effect(
+                offer, dispute.currency, role, in_roubles=equivalent[0] if equivalent else None
+            ),
         }
         return render(request, "disputes/accept_confirm.html", context)
     return _act(

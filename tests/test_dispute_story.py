@@ -37,13 +37,34 @@ def test_the_agreed_amount_is_what_every_page_shows_after_a_later_offer(order, b
     assert "покупатель предлагает 15,00 $" in text_of(client, reverse("disputes:store_list"))
     offer = Offer.objects.get(dispute=dispute, status="pending")
     services.offer_accept(dispute=dispute, offer_id=offer.pk, user=seller)
-    for user, list_url in ((buyer, "disputes:list"), (seller, "disputes:store_list")):
+    for user, list_url, refund_line, item_line in (
+        (buyer, "disputes:list", "Возврат вам: <strong>15,00 $</strong>", "Товар остаётся у вас."),
+        (seller, "disputes:store_list", "Возврат покупателю: <strong>15,00 $</strong>", "Товар остаётся у покупателя."),
+    ):
         client.force_login(user)
         page = text_of(client, reverse("disputes:detail", args=[dispute.pk]))
-        assert "О чём договорились" in page and "Возврат покупателю: <strong>15,00 $</strong>" in page
+        assert "О чём договорились" in page and refund_line in page and item_line in page
         assert "Первоначальное требование покупателя" in page and "20,00 $" in page
         listing = text_of(client, reverse(list_url))
         assert "согласовано 15,00 $" in listing and "просили 20,00 $" in listing
+
+
+def test_a_seller_accepting_a_return_offer_reads_what_the_buyer_will_do(order, buyer, seller, client):
+    dispute = partial_request(order)
+    seller_counter_offer(dispute, amount="10")
+    services.offer_make(
+        dispute=dispute, user=buyer, refund_type="partial", amount=Decimal("15"), return_required=True, note="Верну."
+    )
+    offer = Offer.objects.get(dispute=dispute, status="pending")
+    client.force_login(seller)
+    page = client.post(reverse("disputes:offer_accept", args=[dispute.pk]), {"offer": offer.pk}).content.decode()
+    page = page.replace("\xa0", " ")
+    assert "Покупателю вернут 15,00 $." in page
+    assert "Покупатель отправит вам товар в течение 10 дней и укажет трек-номер" in page
+    assert "когда вы подтвердите, что товар пришёл" in page
+    services.offer_accept(dispute=dispute, offer_id=offer.pk, user=seller)
+    page = text_of(client, reverse("disputes:detail", args=[dispute.pk]))
+    assert "Покупатель возвращает вам товар." in page
 
 
 def test_the_seller_accept_button_names_the_request_it_accepts(order, seller, client):
@@ -235,8 +256,9 @@ def test_accepting_an_offer_asks_first_and_says_what_happens(order, buyer, selle
     client.force_login(buyer)
     url = reverse("disputes:offer_accept", args=[dispute.pk])
     page = client.post(url, {"offer": offer.pk}).content.decode().replace("\xa0", " ")
-    assert "Принять и закрыть спор?" in page and "Покупателю вернут 10,00 $" in page
-    assert "Товар остаётся у покупателя" in page
+    assert "Принять и закрыть спор?" in page and "Вам вернут 10,00 $." in page
+    assert "Товар остаётся у вас. Возврат денег начнётся сразу." in page
+    assert "покупател" not in page.split("<main")[1].split("</main>")[0]
     dispute.refresh_from_db()
     assert dispute.status == "negotiating"
     client.post(url, {"offer": offer.pk, "confirm": "yes"})
