@@ -479,6 +479,50 @@ def _with_date(text: str, moment: datetime | None) -> SafeString:
     return mark_safe(conditional_escape(text) % {"date": deadline(moment)})
 
 
+def claim_card(claim: Claim, dispute: Dispute) -> tuple[str, SafeString | str]:
+    """The claim card's heading and the line under its stage, for either party: while arbitration
+    runs, what the arbitrator does and by when; once the decision is final, how far it is carried
+    out (the dispute's status says it)."""
+    stage, status = claim.stage, dispute.status
+    if stage == Claim.Stage.PROCESSING:
+        text = _(
+            "Арбитр изучит переписку, предложения и файлы обеих сторон. Решение будет принято не позже %(date)s; "
+            "следите за почтой: арбитр может попросить доказательства."
+        )
+        return _("Претензия у арбитра"), _with_date(text, claim.overdue_due_at)
+    if stage == Claim.Stage.AWAITING_PARTIES:
+        text = _(
+            "Арбитр попросил доказательства и ждёт ответа до %(date)s. После ответа или этого срока он продолжит "
+            "рассмотрение."
+        )
+        return _("Претензия у арбитра"), _with_date(text, claim.evidence_due_at)
+    if stage == Claim.Stage.INVESTIGATION:
+        text = _("Арбитр изучает доказательства. Решение будет принято не позже %(date)s.")
+        return _("Претензия у арбитра"), _with_date(text, claim.overdue_due_at)
+    if stage == Claim.Stage.DECIDED:
+        text = _(
+            "Арбитр принял решение. Любая сторона может обжаловать его до %(date)s; если никто не обжалует, после "
+            "этой даты решение будет исполнено."
+        )
+        return _("Претензия у арбитра"), _with_date(text, claim.appeal_due_at)
+    if stage == Claim.Stage.APPEAL:
+        return _("Претензия у арбитра"), _(
+            "Решение обжаловано. Апелляцию рассматривает другой арбитр; его решение будет окончательным."
+        )
+    if status == S.REFUNDED:
+        return _("Претензия рассмотрена"), _("Решение окончательное и исполнено: деньги возвращены покупателю.")
+    if status == S.CLOSED:
+        return _("Претензия рассмотрена"), _("Решение окончательное: спор закрыт без возврата денег.")
+    if status == S.REFUNDING:
+        return _("Претензия рассмотрена"), _("Решение окончательное; идёт подготовка к возврату денег.")
+    if status in (S.AWAITING_RETURN, S.RETURN_SHIPPED):
+        return _("Претензия рассмотрена"), _(
+            "Решение окончательное и исполняется: товар возвращается продавцу, деньги вернутся покупателю, когда "
+            "продавец его получит."
+        )
+    return _("Претензия рассмотрена"), _("Решение окончательное и исполняется.")
+
+
 def list_status(dispute: Dispute) -> str:
     """The badge in "Мои споры" and "Споры магазина"."""
     claim = getattr(dispute, "claim", None) if dispute.status == S.CLAIM else None

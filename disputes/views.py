@@ -374,6 +374,7 @@ def _detail_context(
         if pending_offer and pending_offer.amount
         else None,
         "claim": claim,
+        "claim_card": presenters.claim_card(claim, dispute) if claim else None,
         "evidence_request": facts.evidence_request,
         "decisions": decisions,
         "decision": shown_decision,

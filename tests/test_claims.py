@@ -307,6 +307,37 @@ def test_a_decision_becomes_final_when_nobody_appeals_in_time(claim_dispute, olg
     assert len(finals) == 2
 
 
+def _claim_card(client, dispute):
+    html = client.get(reverse("disputes:detail", args=[dispute.pk])).content.decode()
+    card = html[html.index('id="claim-heading">') :]
+    return card[: card.index("</p>", card.index('data-testid="claim-state"'))]
+
+
+@pytest.mark.parametrize(
+    ("winner", "amount", "heading_and_state"),
+    [
+        ("buyer", "20", ("Претензия рассмотрена", "Решение окончательное и исполнено: деньги возвращены покупателю.")),
+        ("seller", None, ("Претензия рассмотрена", "Решение окончательное: спор закрыт без возврата денег.")),
+    ],
+)
+def test_once_final_the_claim_card_says_how_the_decision_was_carried_out(
+    claim_dispute, olga, client, login, winner, amount, heading_and_state, django_capture_on_commit_callbacks
+):
+    login(claim_dispute.buyer)
+    assert "Претензия у арбитра</h2>" in _claim_card(client, claim_dispute)
+    decide(claim_dispute, arbitrator=olga, winner=winner, amount=amount)
+    due = Claim.objects.get(dispute=claim_dispute).appeal_due_at
+    with time_machine.travel(due + MINUTE, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):  # the simulated payment system pays at once
+            sweeps.run("appeal-windows", timezone.now())
+        for reader in (claim_dispute.buyer, claim_dispute.store.owner):
+            client.logout()
+            login(reader)
+            card = _claim_card(client, claim_dispute)
+            assert f"{heading_and_state[0]}</h2>" in card and card.endswith(heading_and_state[1])
+            assert "исполняется" not in card
+
+
 def test_an_appeal_is_filed_once(claim_dispute, olga):
     decide(claim_dispute, arbitrator=olga, winner="buyer", amount="20")
     claims.appeal_file(dispute=claim_dispute, user=claim_dispute.store.owner, reason="Покупатель прислал чужое видео.")
