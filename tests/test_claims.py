@@ -327,6 +327,7 @@ def test_once_final_the_claim_card_says_how_the_decision_was_carried_out(
     assert "Претензия у арбитра</h2>" in _claim_card(client, claim_dispute)
     decide(claim_dispute, arbitrator=olga, winner=winner, amount=amount)
     due = Claim.objects.get(dispute=claim_dispute).appeal_due_at
+    assert due is not None
     with time_machine.travel(due + MINUTE, tick=False):
         with django_capture_on_commit_callbacks(execute=True):  # the simulated payment system pays at once
             sweeps.run("appeal-windows", timezone.now())
