@@ -158,6 +158,8 @@ class Offer(models.Model):
         ACCEPTED = "accepted", _("принято")
         REFUSED = "refused", _("отклонено")
         SUPERSEDED = "superseded", _("заменено новым")
+        # Still pending when the parties stopped negotiating (a claim, or the buyer cancelled).
+        LAPSED = "lapsed", _("не действует: переговоры закончились")
 
     class Role(models.TextChoices):
         BUYER = "buyer", _("покупатель")

@@ -4,6 +4,8 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +16,7 @@ from disputes.models import Dispute, DisputeEvent, Offer
 from orders import rules as order_rules
 from orders.models import Order, Refund
 
-from .disputes_helpers import open_dispute
+from .disputes_helpers import escalate, open_dispute
 from .factories import OrderFactory, SellerFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -217,6 +219,46 @@ def test_a_superseded_offer_cannot_be_accepted(dispute, buyer, seller):
     )
     with pytest.raises(ActionRefused, match="уже не действует"):
         services.offer_accept(dispute=dispute, offer_id=first.pk, user=buyer)
+
+
+def test_an_offer_pending_when_the_dispute_becomes_a_claim_lapses_and_says_so(dispute, buyer, seller):
+    replaced = services.offer_make(
+        dispute=dispute, user=seller, refund_type="partial", amount=Decimal("5"), return_required=False, note="5"
+    )
+    last = services.offer_make(
+        dispute=dispute, user=seller, refund_type="partial", amount=Decimal("6"), return_required=False, note="6"
+    )
+    escalate(dispute)
+    statuses = {offer.pk: offer.get_status_display() for offer in dispute.offers.all()}
+    assert statuses[replaced.pk] == "заменено новым"
+    assert statuses[last.pk] == "не действует: переговоры закончились"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_tells_lapsed_offers_from_replaced_ones_and_goes_back(needs_postgres):
+    dispute = open_dispute(OrderFactory())
+    seller = dispute.store.owner
+    for amount in ("5", "6"):
+        services.offer_make(
+            dispute=dispute, user=seller, refund_type="partial", amount=Decimal(amount), return_required=False, note="?"
+        )
+    escalate(dispute)
+    before = dict(dispute.offers.values_list("amount", "status"))
+    try:
+        _migrate([("disputes", "0023_claim_undecided_queue_index")])
+        assert set(dispute.offers.values_list("status", flat=True)) == {"refused", "superseded"}
+        _migrate([("disputes", "0024_offer_lapsed")])
+        assert dict(dispute.offers.values_list("amount", "status")) == before
+    finally:
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    assert before[Decimal("6.00")] == "lapsed" and before[Decimal("5.00")] == "superseded"
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
 
 
 def test_an_offer_accepted_twice_resolves_once(dispute, seller):

@@ -260,9 +260,7 @@ def test_a_swept_row_gets_its_order_and_parties_from_the_batch_read_or_alone_whe
 
 
 @pytest.mark.django_db
-def test_an_offer_made_after_the_batch_read_is_still_superseded_when_the_dispute_becomes_a_claim(
-    dispute_factory, monkeypatch
-):
+def test_an_offer_made_after_the_batch_read_still_lapses_when_the_dispute_becomes_a_claim(dispute_factory, monkeypatch):
     disputes, later = _due_for_auto_claim(dispute_factory, 2)
     disputes = [_refused(dispute) for dispute in disputes]
     read_batch = sweeps.Related.batch
@@ -288,7 +286,7 @@ def test_an_offer_made_after_the_batch_read_is_still_superseded_when_the_dispute
     assert sweeps.run("auto-claim", later).changed == 2
     for offer in late_offers:
         offer.refresh_from_db()
-        assert offer.status == Offer.Status.SUPERSEDED and offer.decided_at == later
+        assert offer.status == Offer.Status.LAPSED and offer.decided_at == later
     for dispute in disputes:
         dispute.refresh_from_db()
         assert dispute.status == S.CLAIM and dispute.auto_claim_due_at is None
@@ -306,5 +304,5 @@ def test_a_dispute_read_without_a_pending_offer_that_has_one_under_the_lock_lose
         assert services.dispute_auto_claim(dispute=locked, now=later) is not None
     pending.refresh_from_db()
     dispute.refresh_from_db()
-    assert pending.status == Offer.Status.SUPERSEDED
+    assert pending.status == Offer.Status.LAPSED
     assert (dispute.status, dispute.escalated_at, dispute.seller_answer_due_at) == (S.CLAIM, later, None)
