@@ -531,7 +531,9 @@ def _end_negotiation(
     if not offer_pending and _move_unless_offer_pending(dispute, to=to, changes=changes):
         _moved(dispute, to=to, event=event, actor=actor, **details)
         return
-    Offer.objects.filter(dispute=dispute, status=Offer.Status.PENDING).update(status=Offer.Status.LAPSED, decided_at=now)
+    Offer.objects.filter(dispute=dispute, status=Offer.Status.PENDING).update(
+        status=Offer.Status.LAPSED, decided_at=now
+    )
     dispute_transition(dispute, to=to, event=event, actor=actor, changes=changes, **details)
 
 
