@@ -103,8 +103,17 @@ class NotReceivedProblemForm(forms.Form):
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         error_messages={"required": _("Выберите, что случилось с посылкой.")},
     )
-    held_by_customs = forms.BooleanField(label=_("Посылку задержала таможня"), required=False)
-    wrong_address = forms.BooleanField(label=_("Адрес доставки в заказе неверный"), required=False)
+    # Drawn by hand in the wizard: Bootstrap's class keeps a long label beside its box on a phone.
+    held_by_customs = forms.BooleanField(
+        label=_("Посылку задержала таможня"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    wrong_address = forms.BooleanField(
+        label=_("Адрес доставки в заказе неверный"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
 
     def __init__(self, *args: Any, has_tracking: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -120,3 +120,23 @@ def test_the_same_flow_without_javascript(browser_page_no_js, people, tmp_path):
     page.get_by_role("button", name="Принять предложение").click()
     page.get_by_role("button", name="Да, принять").click()
     assert page.get_by_test_id("dispute-status").inner_text() in ("Подготовка к возврату", "Возврат завершён")
+
+
+def test_an_english_wizard_on_a_phone_keeps_each_label_beside_its_box_and_ru_goes_back(browser_page, people):
+    buyer, seller = people
+    order = OrderFactory(buyer=buyer, store=seller.store)
+    page = browser_page
+    browser_login(page, "olga")
+    page.goto(f"{page.base_url}/en/account/disputes/new/{order.number}/received/")
+    page.get_by_label("No, the item has not arrived").check()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_test_id("in-transit-protection")).to_contain_text("ask the seller to extend")
+    for label in ("Customs is holding the parcel", "The delivery address on the order is wrong"):
+        box = page.get_by_role("checkbox", name=label).bounding_box()
+        text = page.locator("label", has_text=label).bounding_box()
+        assert box and text
+        assert text["x"] > box["x"] + box["width"] and abs(text["y"] - box["y"]) < box["height"], label
+    page.get_by_role("button", name="RU").click()
+    page.wait_for_url(f"**/account/disputes/new/{order.number}/problem/")
+    assert "/en/" not in page.url
+    expect(page.get_by_role("heading", name="Открыть спор")).to_be_visible()
