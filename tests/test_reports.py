@@ -385,7 +385,13 @@ def test_every_status_change_mails_the_reporter(order, buyer, support, seller):
     services.report_answer(report=report, user=seller, text="Мы не просили оплату напрямую.", attachment_ids=[])
     services.report_close(report=report, staff=support, outcome="not_upheld", reason="Доказательств просьбы нет.")
     to_reporter = [message.subject for message in sent() if message.to_address == buyer.email]
-    assert len(to_reporter) == 4  # filed, notified, processing, closed
+    number = report.pk
+    assert to_reporter == [
+        f"Жалоба № {number} подана",
+        f"Жалоба № {number}: другая сторона уведомлена",
+        f"Жалоба № {number} на рассмотрении у поддержки",
+        f"Решение по жалобе № {number}",
+    ]
 
 
 def test_a_closed_report_cannot_move_again(notified, support):
