@@ -23,6 +23,8 @@ class Reason:
     label: Promise
     # When to choose it, and what to attach.
     explanation: Promise
+    # A seller may give it when reporting a buyer: what a person can do, not what a listing shows.
+    against_buyer: bool = False
 
 
 REASONS: dict[str, Reason] = {
@@ -81,6 +83,7 @@ REASONS: dict[str, Reason] = {
                 "Перевод на карту, оплата через другой сайт или мессенджер. "
                 "Вне площадки защита покупателя не действует."
             ),
+            against_buyer=True,
         ),
         Reason(
             "confirm_early",
@@ -93,6 +96,7 @@ REASONS: dict[str, Reason] = {
             ReportType.OFF_PLATFORM,
             _("Зовёт договариваться вне площадки"),
             _("Просит написать в мессенджер или на почту, чтобы обойти площадку. Приложите скриншот переписки."),
+            against_buyer=True,
         ),
         Reason(
             "false_specs",
@@ -113,32 +117,44 @@ REASONS: dict[str, Reason] = {
             _("Отзывы написаны продавцом или за вознаграждение: одинаковые тексты, чужие фото."),
         ),
         Reason(
+            "false_statements",
+            ReportType.FALSE_INFORMATION,
+            _("Ложные сведения о заказе"),
+            _(
+                "Другая сторона пишет о заказе то, чего не было: в отзыве, в переписке или в споре. "
+                "Приложите скриншоты и то, что показывает, как было на самом деле."
+            ),
+            against_buyer=True,
+        ),
+        Reason(
             "phishing",
             ReportType.OTHER,
             _("Фишинг"),
             _("Ссылка на поддельную страницу входа или оплаты, просьба назвать код из SMS или пароль."),
+            against_buyer=True,
         ),
         Reason(
             "spam",
             ReportType.OTHER,
             _("Спам"),
             _("Навязчивые рассылки и реклама, не относящиеся к заказу."),
+            against_buyer=True,
         ),
         Reason(
             "other_violation",
             ReportType.OTHER,
             _("Другое нарушение правил"),
             _("Ничего из списка не подходит. Опишите подробно, что произошло."),
+            against_buyer=True,
         ),
     )
 }
 
-# A seller reporting a buyer: the listing types make no sense for a buyer.
-TYPES_AGAINST_BUYER = (ReportType.OFF_PLATFORM, ReportType.FALSE_INFORMATION, ReportType.OTHER)
-
 
 def reasons_for(*, against_buyer: bool) -> list[Reason]:
-    return [reason for reason in REASONS.values() if not against_buyer or reason.type in TYPES_AGAINST_BUYER]
+    """Every reason, or, for a seller reporting a buyer, those about what a person does (a listing's
+    specifications, documents or reviews, and urging an early confirmation, are a seller's)."""
+    return [reason for reason in REASONS.values() if not against_buyer or reason.against_buyer]
 
 
 def reason_groups(*, against_buyer: bool) -> list[tuple[ReportType, list[Reason]]]:
