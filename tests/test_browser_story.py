@@ -83,7 +83,7 @@ def test_a_return_shows_the_buyer_where_to_send_it_and_lists_show_the_agreed_amo
     browser_login(page, "olga")
     page.goto(f"{page.base_url}/account/disputes/{dispute.pk}/")
     page.get_by_role("button", name="Принять предложение: 15,00").click()
-    expect(page.get_by_text("Покупатель отправит товар продавцу")).to_be_visible()
+    expect(page.get_by_text("Вы отправите товар продавцу")).to_be_visible()
     page.get_by_role("button", name="Да, принять").click()
     page.get_by_text("Куда отправить").wait_for()
     assert seller.store.return_address.split(",")[0] in page.get_by_test_id("return-address").inner_text()
