@@ -312,6 +312,23 @@ def _settlement(dispute: Dispute, role: Role, decision: Decision | None) -> tupl
     return _("О чём договорились"), lines
 
 
+def request_words(dispute: Dispute, role: Role, *, superseded: bool) -> tuple[str, str]:
+    """The buyer's request block, said to the buyer as "you": its heading (the first request once an
+    offer or an outcome replaced it) and, for an item not as described, whether it goes back."""
+    buyer = role == Role.BUYER
+    if superseded:
+        heading = _("Ваше первоначальное требование") if buyer else _("Первоначальное требование покупателя")
+    else:
+        heading = _("Ваше требование") if buyer else _("Требование покупателя")
+    if dispute.kind != Dispute.Kind.NOT_AS_DESCRIBED:
+        return heading, ""
+    if dispute.return_item:
+        return heading, _("Вы готовы вернуть товар.") if buyer else _("Покупатель готов вернуть товар.")
+    return heading, _("Вы не собираетесь возвращать товар.") if buyer else _(
+        "Покупатель не собирается возвращать товар."
+    )
+
+
 def page_heading(order_number: str) -> str:
     """The dispute page's heading and title."""
     return _("Спор по заказу %(number)s") % {"number": order_number}

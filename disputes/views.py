@@ -347,7 +347,7 @@ def _detail_context(
         "head_version": presenters.page_version(
             order.number, dispute.kind, dispute.opened_at, presenters.item_shown(dispute.item, order.currency)
         ),
-        "request_superseded": request_superseded,
+        "request_words": presenters.request_words(dispute, role, superseded=request_superseded),
         "request_version": presenters.page_version(
             versions.events, presenters.request_shown(dispute, requested_equivalent), request_superseded
         ),

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 
 from disputes import claims
 from disputes import services as dispute_services
+from disputes.models import Dispute
 from orders.models import TrackingEvent
 
 from .disputes_helpers import escalate, png_file, seller_counter_offer, store_upload
@@ -324,6 +325,23 @@ def test_the_page_reads_no_column_of_the_order_it_does_not_show(client, login, d
 
 def test_the_kept_request_is_headed_as_the_original_once_another_sum_is_offered(client, login, dispute):
     login(dispute.buyer)
-    assert 'id="request-heading">Требование покупателя<' in page(client, dispute)
+    assert 'id="request-heading">Ваше требование<' in page(client, dispute)
     seller_counter_offer(dispute, amount="7")
+    assert 'id="request-heading">Ваше первоначальное требование<' in page(client, dispute)
+    client.logout()
+    login(dispute.store.owner)
     assert 'id="request-heading">Первоначальное требование покупателя<' in page(client, dispute)
+
+
+def test_the_request_tells_the_buyer_what_they_said_of_the_item_and_the_seller_what_the_buyer_said(
+    client, login, dispute
+):
+    dispute.kind, dispute.return_item = Dispute.Kind.NOT_AS_DESCRIBED, True
+    dispute.save(update_fields=["kind", "return_item"])
+    for reader, words in (
+        (dispute.buyer, "Вы готовы вернуть товар."),
+        (dispute.store.owner, "Покупатель готов вернуть товар."),
+    ):
+        client.logout()
+        login(reader)
+        assert words in page(client, dispute)
