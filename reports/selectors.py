@@ -79,3 +79,13 @@ def history_for(report: Report, *, role: Role) -> list[HistoryLine]:
         }
         lines.append(HistoryLine(event, texts.get(kind) or event.get_kind_display()))
     return lines
+
+
+def additions_for_reported(report: Report) -> list[str]:
+    """What the reporter added to the report, for the party it is about: the texts alone (neither
+    who nor when), so that its answer can meet everything the report says."""
+    return [
+        event.details.get("description", "")
+        for event in report.events.all()
+        if event.kind == ReportEvent.Kind.ADDED and event.details.get("description")
+    ]

@@ -159,6 +159,8 @@ def report_file(
             description=description.strip(),
             files=len(attachment_ids),
         )
+        if report.status == Report.Status.AWAITING_ANSWER:
+            _tell_reported(report, "added", now)  # it may still answer, and should meet the addition too
         return report, False
     if message := report_rate_refusal(reporter):
         raise ActionRefused(message)

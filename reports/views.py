@@ -146,6 +146,7 @@ def _detail(request: AuthenticatedRequest, report: Report, answer_form: AnswerFo
         "against_me": role == rules.Role.REPORTED,
         "actions": actions,
         "history": selectors.history_for(report, role=role),
+        "additions": selectors.additions_for_reported(report) if role == rules.Role.REPORTED else [],
         "reporter_files": [item for item in all_files if item.side == ReportFile.Side.REPORTER],
         "answer_files": [item for item in all_files if item.side == ReportFile.Side.REPORTED],
         "answer_form": answer_form or (AnswerForm() if actions[rules.Action.ANSWER] else None),

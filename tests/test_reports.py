@@ -467,6 +467,43 @@ def test_a_second_report_of_the_same_listing_joins_the_first(order, buyer):
     assert added.details["description"] == "Ещё и логотип чужого бренда."
 
 
+def test_an_addition_while_the_party_may_answer_shows_on_its_page_and_is_mailed_to_it(
+    notified, order, buyer, seller, login
+):
+    before = last_mail_id()
+    services.report_file(
+        reporter=buyer,
+        order=None,
+        link=item_link(order),
+        reason="pay_outside",
+        description="Ещё он прислал номер карты в личном сообщении.",
+        attachment_ids=[],
+    )
+    to_seller = [mail for mail in sent(before) if mail.to_address == seller.email]
+    assert [mail.subject for mail in to_seller] == [f"Жалоба № {notified.pk} на вас дополнена"]
+    assert "Заявитель дополнил жалобу" in to_seller[0].body and buyer.username not in to_seller[0].body
+    page = login(seller).get(reverse("reports:detail", args=[notified.pk])).content.decode()
+    assert "Дополнения к жалобе" in page and "Ещё он прислал номер карты в личном сообщении." in page
+    assert buyer.username not in page and buyer.email not in page
+
+
+def test_an_addition_before_the_party_is_asked_mails_no_one_but_shows_once_it_is(order, buyer, seller, support, login):
+    report = file_report(buyer, order=order, link=item_link(order))
+    before = last_mail_id()
+    services.report_file(
+        reporter=buyer,
+        order=None,
+        link=item_link(order),
+        reason="pay_outside",
+        description="Дополнение.",
+        attachment_ids=[],
+    )
+    assert [mail for mail in sent(before) if mail.to_address == seller.email] == []
+    services.report_notify(report=report, staff=support)
+    page = login(seller).get(reverse("reports:detail", args=[report.pk])).content.decode()
+    assert 'data-testid="report-addition">Дополнение.<' in page
+
+
 @pytest.mark.usefixtures("caches_in_memory")
 def test_reports_per_hour_are_limited_with_a_clear_message(buyer, settings, login):
     settings.REPORTS_PER_HOUR = 2
