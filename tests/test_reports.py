@@ -617,3 +617,13 @@ def test_order_and_dispute_pages_offer_the_report_to_each_party(order, buyer, se
         for page in (reverse("orders:detail", args=[order.number]), reverse("disputes:detail", args=[dispute.pk])):
             text = client.get(page).content.decode()
             assert label in text and report_url in text.replace("&amp;", "&")
+
+
+def test_the_admin_history_names_people_as_the_rest_of_admin_does(notified, support, buyer, client):
+    support.first_name, support.last_name = "Вера", "Смирнова"
+    support.save(update_fields=["first_name", "last_name"])
+    client.force_login(support)
+    page = client.get(reverse("admin:reports_report_change", args=[notified.pk])).content.decode()
+    history = page[page.index("<tbody>", page.index("История")) :]
+    assert "<td>Вера Смирнова</td>" in history and f"<td>{support.username}</td>" not in history
+    assert f"<td>{buyer.get_full_name() or buyer.username}</td>" in history
