@@ -203,4 +203,13 @@ def in_transit_note(order: Order, protection: ProtectionState, *, may_extend: bo
             date=ends,
             url=reverse("orders:detail", args=[order.number]) + "#protection-heading",
         )
+    if protection.ending_soon:
+        # A pending request does not hold the order: protection ends on its date all the same.
+        return format_html(
+            _(
+                "Защита заказа действует до {date}. Продавец может не успеть ответить на просьбу о продлении, "
+                "поэтому, если посылка не успевает, откройте спор до этой даты."
+            ),
+            date=ends,
+        )
     return format_html(_("Защита заказа действует до {date}."), date=ends)
