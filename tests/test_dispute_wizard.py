@@ -174,7 +174,8 @@ def test_in_transit_reason_near_the_end_of_protection_says_not_to_wait_for_an_ex
     page = _not_received_problem_page(login(buyer), order)
     assert page.startswith("Защита заказа действует до <time")
     assert page.endswith(
-        "Продавец может не успеть ответить на просьбу о продлении, поэтому, если посылка не успевает, откройте спор до этой даты."
+        "Продавец может не успеть ответить на просьбу о продлении, поэтому, если посылка не успевает, "
+        "откройте спор до этой даты."
     )
 
 
