@@ -188,7 +188,7 @@ def _waiting(dispute: Dispute, role: Role, claim: Claim | None, pending_offer_ro
             return _("Арбитр принял решение.")
         if claim.stage == Claim.Stage.APPEAL:
             return _("Апелляцию рассматривает другой арбитр.")
-        return _("Решение окончательное и исполняется.")
+        return str(FINAL_CARRIED_OUT)
     return _("Спор закончен.")
 
 
@@ -496,48 +496,61 @@ def _with_date(text: str, moment: datetime | None) -> SafeString:
     return mark_safe(conditional_escape(text) % {"date": deadline(moment)})
 
 
+# The claim card while arbitration runs: what the arbitrator does, and the claim's date it names.
+_ARBITRATION_LINES: dict[str, tuple[Any, str | None]] = {
+    Claim.Stage.PROCESSING: (
+        gettext_lazy(
+            "Арбитр изучит переписку, предложения и файлы обеих сторон. Решение будет принято не позже %(date)s; "
+            "следите за почтой: арбитр может попросить доказательства."
+        ),
+        "overdue_due_at",
+    ),
+    Claim.Stage.AWAITING_PARTIES: (
+        gettext_lazy(
+            "Арбитр попросил доказательства и ждёт ответа до %(date)s. После ответа или этого срока он продолжит "
+            "рассмотрение."
+        ),
+        "evidence_due_at",
+    ),
+    Claim.Stage.INVESTIGATION: (
+        gettext_lazy("Арбитр изучает доказательства. Решение будет принято не позже %(date)s."),
+        "overdue_due_at",
+    ),
+    Claim.Stage.DECIDED: (
+        gettext_lazy(
+            "Арбитр принял решение. Любая сторона может обжаловать его до %(date)s; если никто не обжалует, после "
+            "этой даты решение будет исполнено."
+        ),
+        "appeal_due_at",
+    ),
+    Claim.Stage.APPEAL: (
+        gettext_lazy("Решение обжаловано. Апелляцию рассматривает другой арбитр; его решение будет окончательным."),
+        None,
+    ),
+}
+FINAL_CARRIED_OUT = gettext_lazy("Решение окончательное и исполняется.")
+# Once final: how far the decision is carried out, by the dispute's status.
+_FINAL_LINES: dict[str, Any] = {
+    S.REFUNDED: gettext_lazy("Решение окончательное и исполнено: деньги возвращены покупателю."),
+    S.CLOSED: gettext_lazy("Решение окончательное: спор закрыт без возврата денег."),
+    S.REFUNDING: gettext_lazy("Решение окончательное; идёт подготовка к возврату денег."),
+    S.AWAITING_RETURN: gettext_lazy(
+        "Решение окончательное и исполняется: товар возвращается продавцу, деньги вернутся покупателю, когда "
+        "продавец его получит."
+    ),
+}
+_FINAL_LINES[S.RETURN_SHIPPED] = _FINAL_LINES[S.AWAITING_RETURN]
+
+
 def claim_card(claim: Claim, dispute: Dispute) -> tuple[str, SafeString | str]:
     """The claim card's heading and the line under its stage, for either party: while arbitration
     runs, what the arbitrator does and by when; once the decision is final, how far it is carried
     out (the dispute's status says it)."""
-    stage, status = claim.stage, dispute.status
-    if stage == Claim.Stage.PROCESSING:
-        text = _(
-            "Арбитр изучит переписку, предложения и файлы обеих сторон. Решение будет принято не позже %(date)s; "
-            "следите за почтой: арбитр может попросить доказательства."
-        )
-        return _("Претензия у арбитра"), _with_date(text, claim.overdue_due_at)
-    if stage == Claim.Stage.AWAITING_PARTIES:
-        text = _(
-            "Арбитр попросил доказательства и ждёт ответа до %(date)s. После ответа или этого срока он продолжит "
-            "рассмотрение."
-        )
-        return _("Претензия у арбитра"), _with_date(text, claim.evidence_due_at)
-    if stage == Claim.Stage.INVESTIGATION:
-        text = _("Арбитр изучает доказательства. Решение будет принято не позже %(date)s.")
-        return _("Претензия у арбитра"), _with_date(text, claim.overdue_due_at)
-    if stage == Claim.Stage.DECIDED:
-        text = _(
-            "Арбитр принял решение. Любая сторона может обжаловать его до %(date)s; если никто не обжалует, после "
-            "этой даты решение будет исполнено."
-        )
-        return _("Претензия у арбитра"), _with_date(text, claim.appeal_due_at)
-    if stage == Claim.Stage.APPEAL:
-        return _("Претензия у арбитра"), _(
-            "Решение обжаловано. Апелляцию рассматривает другой арбитр; его решение будет окончательным."
-        )
-    if status == S.REFUNDED:
-        return _("Претензия рассмотрена"), _("Решение окончательное и исполнено: деньги возвращены покупателю.")
-    if status == S.CLOSED:
-        return _("Претензия рассмотрена"), _("Решение окончательное: спор закрыт без возврата денег.")
-    if status == S.REFUNDING:
-        return _("Претензия рассмотрена"), _("Решение окончательное; идёт подготовка к возврату денег.")
-    if status in (S.AWAITING_RETURN, S.RETURN_SHIPPED):
-        return _("Претензия рассмотрена"), _(
-            "Решение окончательное и исполняется: товар возвращается продавцу, деньги вернутся покупателю, когда "
-            "продавец его получит."
-        )
-    return _("Претензия рассмотрена"), _("Решение окончательное и исполняется.")
+    if claim.stage in _ARBITRATION_LINES:
+        text, column = _ARBITRATION_LINES[claim.stage]
+        line = _with_date(str(text), getattr(claim, column)) if column else str(text)
+        return _("Претензия у арбитра"), line
+    return _("Претензия рассмотрена"), str(_FINAL_LINES.get(dispute.status, FINAL_CARRIED_OUT))
 
 
 def list_status(dispute: Dispute) -> str:

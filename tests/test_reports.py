@@ -467,18 +467,18 @@ def test_a_second_report_of_the_same_listing_joins_the_first(order, buyer):
     assert added.details["description"] == "Ещё и логотип чужого бренда."
 
 
+def add_to_report(reporter, order, text):
+    """The reporter reports the same listing again: the text is added to the open report."""
+    services.report_file(
+        reporter=reporter, order=None, link=item_link(order), reason="pay_outside", description=text, attachment_ids=[]
+    )
+
+
 def test_an_addition_while_the_party_may_answer_shows_on_its_page_and_is_mailed_to_it(
     notified, order, buyer, seller, login
 ):
     before = last_mail_id()
-    services.report_file(
-        reporter=buyer,
-        order=None,
-        link=item_link(order),
-        reason="pay_outside",
-        description="Ещё он прислал номер карты в личном сообщении.",
-        attachment_ids=[],
-    )
+    add_to_report(buyer, order, "Ещё он прислал номер карты в личном сообщении.")
     to_seller = [mail for mail in sent(before) if mail.to_address == seller.email]
     assert [mail.subject for mail in to_seller] == [f"Жалоба № {notified.pk} на вас дополнена"]
     assert "Заявитель дополнил жалобу" in to_seller[0].body and buyer.username not in to_seller[0].body
@@ -490,14 +490,7 @@ def test_an_addition_while_the_party_may_answer_shows_on_its_page_and_is_mailed_
 def test_an_addition_before_the_party_is_asked_mails_no_one_but_shows_once_it_is(order, buyer, seller, support, login):
     report = file_report(buyer, order=order, link=item_link(order))
     before = last_mail_id()
-    services.report_file(
-        reporter=buyer,
-        order=None,
-        link=item_link(order),
-        reason="pay_outside",
-        description="Дополнение.",
-        attachment_ids=[],
-    )
+    add_to_report(buyer, order, "Дополнение.")
     assert [mail for mail in sent(before) if mail.to_address == seller.email] == []
     services.report_notify(report=report, staff=support)
     page = login(seller).get(reverse("reports:detail", args=[report.pk])).content.decode()
