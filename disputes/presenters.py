@@ -531,12 +531,11 @@ _ARBITRATION_LINES: dict[str, tuple[Any, str | None]] = {
 FINAL_CARRIED_OUT = gettext_lazy("Решение окончательное и исполняется.")
 # Once final: how far the decision is carried out, by the dispute's status.
 _FINAL_LINES: dict[str, Any] = {
-    S.REFUNDED: gettext_lazy("Решение окончательное и исполнено: деньги возвращены покупателю."),
-    S.CLOSED: gettext_lazy("Решение окончательное: спор закрыт без возврата денег."),
-    S.REFUNDING: gettext_lazy("Решение окончательное; идёт подготовка к возврату денег."),
+    S.REFUNDED: gettext_lazy("Решение исполнено: деньги возвращены покупателю."),
+    S.CLOSED: gettext_lazy("Спор закрыт без возврата денег."),
+    S.REFUNDING: gettext_lazy("Решение исполняется: идёт подготовка к возврату денег."),
     S.AWAITING_RETURN: gettext_lazy(
-        "Решение окончательное и исполняется: товар возвращается продавцу, деньги вернутся покупателю, когда "
-        "продавец его получит."
+        "Решение исполняется: товар возвращается продавцу, деньги вернутся покупателю, когда продавец его получит."
     ),
 }
 _FINAL_LINES[S.RETURN_SHIPPED] = _FINAL_LINES[S.AWAITING_RETURN]

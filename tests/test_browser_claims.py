@@ -126,9 +126,7 @@ def test_a_claim_from_escalation_to_the_final_appeal_decision(as_user, tmp_path)
     for page in (anna, shop):
         page.goto(page.base_url + url)
         assert page.get_by_test_id("claim-stage").inner_text() == "Решение окончательное"
-        assert page.get_by_test_id("claim-state").inner_text() == (
-            "Решение окончательное и исполнено: деньги возвращены покупателю."
-        )
+        assert page.get_by_test_id("claim-state").inner_text() == ("Решение исполнено: деньги возвращены покупателю.")
         assert page.get_by_test_id("dispute-status").inner_text() == "Возврат завершён"
         assert "Решение по апелляции" in page.get_by_test_id("decision").inner_text()
         assert page.get_by_role("link", name="Обжаловать решение").count() == 0
