@@ -22,7 +22,7 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accounts.models import Store, User
-from core.fragments import digest
+from core.fragments import digest, rows_version_sql
 from core.money import to_cents
 from orders.models import Order, OrderItem, TrackingEvent
 
@@ -334,18 +334,6 @@ def claim_case_annotations() -> dict[str, RawSQL]:
         ),
         "rate_as_of": of_dispute(f"SELECT x.as_of {rate_of}", output_field=DateField()),
     }
-
-
-def rows_version_sql(model: type[Model], where: str, *moments: str) -> str:
-    """A SELECT of how many rows of `model` (aliased `r`) match `where`, their newest key and the
-    latest of each of `moments` (the times the rows change at), as one text: the version of a list
-    whose rows are only added, for the dispute page's blocks and the claim page's case."""
-    parts = [
-        "CAST(COUNT(*) AS TEXT)",
-        f"CAST(COALESCE(MAX(r.{model._meta.pk.column}), 0) AS TEXT)",
-        *(f"COALESCE(CAST(MAX(r.{name}) AS TEXT), '')" for name in moments),
-    ]
-    return f"SELECT {" || ':' || ".join(parts)} FROM {model._meta.db_table} r WHERE {where}"
 
 
 @cache
