@@ -144,8 +144,9 @@ def _detail_context(
         cancel_form = CancelRequestForm()
     if ship_form is None and actions[rules.Action.SHIP]:
         ship_form = ShipForm()
+    extension_days = rules.extension_max_days(order) if actions[rules.Action.EXTEND] else 0
     if extension_form is None and actions[rules.Action.EXTEND]:
-        extension_form = ExtensionRequestForm(max_days=rules.extension_max_days(order))
+        extension_form = ExtensionRequestForm(max_days=extension_days)
     is_buyer, is_seller = role == Role.BUYER, role == Role.SELLER
     disputes = [item.dispute for item in items if hasattr(item, "dispute")]
     may_open = is_buyer and bool(actions[rules.Action.OPEN_DISPUTE])
@@ -171,6 +172,8 @@ def _detail_context(
         "confirm_refusal": actions[rules.Action.CONFIRM].refusal,
         "extension_refusal": actions[rules.Action.EXTEND].refusal,
         "extension_form": extension_form,
+        # The empty form's fields follow from the most days it allows (and the language): kept.
+        "extension_days": extension_days,
         "extensions": extensions,
         # Read only when the history is drawn afresh (its parties read who acted by the stored role).
         "events": order.events.all(),

@@ -193,3 +193,24 @@ def test_an_order_without_items_scans_or_requests_takes_no_query_for_them(client
     # The session, the user and the order's statement (its empty history drawn afresh is read once).
     assert _queries(client, order) == 4
 
+
+
+def test_the_kept_extension_form_follows_its_limit_and_a_form_sent_back_shows_its_errors(client, login, order):
+    login(order.buyer)
+    empty = page(client, order)
+    assert 'name="days"' in empty and "is-invalid" not in empty
+    limit = re.search(r"Самое большее (\d+)", empty)
+    assert limit is not None
+    # Protection extended by nine days leaves nine days less to ask for: the form's limit follows.
+    Order.objects.filter(pk=order.pk).update(protection_days=order.protection_days + 9)
+    later = re.search(r"Самое большее (\d+)", page(client, order))
+    assert later is not None and later.group(1) != limit.group(1)
+    with translation.override("ru"):
+        address = reverse("orders:extension_create", args=[order.number])
+    sent = client.post(address, {"days": "0", "reason": "Посылка стоит на сортировке"})
+    assert sent.status_code == 400
+    html = sent.content.decode()
+    assert "is-invalid" in html and "Посылка стоит на сортировке" in html
+    # The empty form is kept as it was: the next page shows neither the errors nor what was typed.
+    again = page(client, order)
+    assert "is-invalid" not in again and "Посылка стоит на сортировке" not in again
