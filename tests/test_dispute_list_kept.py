@@ -1,4 +1,4 @@
-""""Мои споры" and "Споры магазина" keep each card rendered per process (disputes/views.py,
+""" "Мои споры" and "Споры магазина" keep each card rendered per process (disputes/views.py,
 _dispute_cards) under every value it shows and its line's countdown: a list drawn from kept cards is
 the list drawn afresh, whatever a card shows that changes shows on the next request, in the
 reader's language and zone, and a reader never sees a card worded for another."""
@@ -190,7 +190,6 @@ def test_my_disputes_takes_the_same_queries_for_two_disputes_and_for_a_full_page
     # The session, the user, the count, the page's keys and one statement for its rows.
     assert _queries(client) == with_few == 5
     assert _queries(client, "?page=2") == 5
-
 
 
 def test_a_list_lines_countdown_key_changes_whenever_its_words_do(dispute):

@@ -194,7 +194,6 @@ def test_an_order_without_items_scans_or_requests_takes_no_query_for_them(client
     assert _queries(client, order) == 4
 
 
-
 def test_the_kept_extension_form_follows_its_limit_and_a_form_sent_back_shows_its_errors(client, login, order):
     login(order.buyer)
     empty = page(client, order)
