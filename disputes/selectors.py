@@ -1,9 +1,10 @@
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from statistics import median
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from django.core.cache import caches
 from django.db import connection
@@ -478,11 +479,11 @@ def _has_appeal(claim: Claim) -> bool:
         return False
 
 
-def dispute_list(*, user: User, as_seller: bool = False) -> QuerySet[Dispute, int]:
-    """The keys of the user's disputes as their buyer, or as the seller of their store, newest
-    first: the page's rows are read by dispute_list_rows()."""
-    disputes = Dispute.objects.as_seller(user) if as_seller else Dispute.objects.as_buyer(user)
-    return disputes.order_by("-opened_at", "-pk").values_list("pk", flat=True)
+def dispute_list(*, user: User, as_seller: bool = False) -> "DisputeList":
+    """The user's disputes as their buyer (Dispute.objects.as_buyer()), or as the seller of their
+    store (as_seller()), newest first, for a Paginator: how many there are and a page's rows, one
+    statement each."""
+    return DisputeList(user_pk=user.pk, as_seller=as_seller)
 
 
 class DisputeListRow(NamedTuple):
@@ -528,22 +529,50 @@ class ListedItem(NamedTuple):
     image_url: str
 
 
-def dispute_list_rows(pks: list[int], *, as_seller: bool) -> list[DisputeListRow]:
-    """The rows of the disputes `pks` (from dispute_list(), which decides whose they are), in the
-    list's order: one statement, none for no rows."""
-    if not pks:
-        return []
-    statement = _dispute_list_statement(as_seller)
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql.replace("(%s)", f"({', '.join(['%s'] * len(pks))})"), pks)
-        rows = cursor.fetchall()
-    item_at = len(DisputeListRow._fields) - 1
-    listed = []
-    for row in rows:
-        values = statement.read(row)
-        item = ListedItem(*values[item_at:]) if values[item_at] is not None else None
-        listed.append(DisputeListRow._make([*values[:item_at], item]))
-    return listed
+class DisputeList:
+    """The disputes of one reader's list, as a Paginator reads them: count(), and a slice of rows
+    (DisputeListRow) in the list's order. Whose disputes they are is written into both statements
+    as the one column as_buyer() or as_seller() filter on (tests/test_dispute_list_kept.py holds
+    them to the same disputes for every kind of reader)."""
+
+    def __init__(self, *, user_pk: int, as_seller: bool) -> None:
+        self.user_pk = user_pk
+        self.statement = _dispute_list_statement(as_seller)
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(self.statement.count_sql, [self.user_pk])
+            (count,) = cursor.fetchone()
+        return int(count)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[DisputeListRow]:
+        return iter(self[0 : self.count()])
+
+    @overload
+    def __getitem__(self, window: int) -> DisputeListRow: ...
+
+    @overload
+    def __getitem__(self, window: slice) -> list[DisputeListRow]: ...
+
+    def __getitem__(self, window: int | slice) -> DisputeListRow | list[DisputeListRow]:
+        if isinstance(window, int):
+            return self[window : window + 1][0]
+        start, stop = window.start or 0, window.stop
+        if stop is None or stop <= start:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(self.statement.sql, [self.user_pk, stop - start, start])
+            rows = cursor.fetchall()
+        item_at = len(DisputeListRow._fields) - 1
+        listed = []
+        for row in rows:
+            values = self.statement.read(row)
+            item = ListedItem(*values[item_at:]) if values[item_at] is not None else None
+            listed.append(DisputeListRow._make([*values[:item_at], item]))
+        return listed
 
 
 @dataclass(frozen=True)
@@ -553,7 +582,8 @@ class _ListStatement:
     applied as the ORM's compiler applies them: it costs a small part of the Python time the ORM
     spends building and reading the same join, and makes no model instance."""
 
-    sql: str  # "(%s)" where the keys' placeholders go
+    sql: str  # by the reader's key, then LIMIT and OFFSET
+    count_sql: str  # by the reader's key
     converters: tuple[tuple[int, tuple[Any, ...], Any], ...]  # (column index, converters, its field)
 
     def read(self, row: tuple[Any, ...]) -> list[Any]:
@@ -632,6 +662,14 @@ def _dispute_list_statement(as_seller: bool) -> _ListStatement:
         found = (*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection))
         if found:
             converters.append((index, found, expression))
+    # as_seller(): by the store's owner (a store has one owner, an account owns one store at most);
+    # as_buyer(): by the buyer.
+    whose = (
+        f"d.{column(Dispute, 'store')} = (SELECT s.{column(Store, 'id')} FROM {table(Store)} s"
+        f" WHERE s.{column(Store, 'owner')} = %s)"
+        if as_seller
+        else f"d.{column(Dispute, 'buyer')} = %s"
+    )
     first_item = (
         f"(SELECT MIN(r.{column(OrderItem, 'id')}) FROM {table(OrderItem)} r"
         f" WHERE r.{column(OrderItem, 'order')} = d.{column(Dispute, 'order')})"
@@ -642,11 +680,12 @@ def _dispute_list_statement(as_seller: bool) -> _ListStatement:
         # The disputed item, or the order's first for a dispute about the whole order.
         f" LEFT JOIN {table(OrderItem)} i ON i.{column(OrderItem, 'id')}"
         f" = COALESCE(d.{column(Dispute, 'item')}, {first_item})"
-        f" WHERE d.{column(Dispute, 'id')} IN (%s)"
-        f" ORDER BY d.{column(Dispute, 'opened_at')} DESC, d.{column(Dispute, 'id')} DESC"
+        f" WHERE {whose}"
+        f" ORDER BY d.{column(Dispute, 'opened_at')} DESC, d.{column(Dispute, 'id')} DESC LIMIT %s OFFSET %s"
     )
     assert len(selected) == len(DisputeListRow._fields) - 1 + len(ListedItem._fields)
-    return _ListStatement(sql=sql, converters=tuple(converters))
+    count_sql = f"SELECT COUNT(*) FROM {table(Dispute)} d WHERE {whose}"
+    return _ListStatement(sql=sql, count_sql=count_sql, converters=tuple(converters))
 
 
 def attachment_get(*, user: User, token: str) -> Attachment:

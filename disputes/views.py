@@ -231,10 +231,9 @@ def _wizard_summary(request: AuthenticatedRequest, order: Order, state: WizardSt
 
 
 def _list(request: AuthenticatedRequest, *, as_seller: bool):
-    keys = selectors.dispute_list(user=request.user, as_seller=as_seller)
-    page = Paginator(keys, DISPUTES_PER_PAGE).get_page(request.GET.get("page"))
-    rows = selectors.dispute_list_rows(list(page.object_list), as_seller=as_seller)
-    cards = _dispute_cards(rows, as_seller=as_seller, now=timezone.now())
+    disputes = selectors.dispute_list(user=request.user, as_seller=as_seller)
+    page = Paginator(disputes, DISPUTES_PER_PAGE).get_page(request.GET.get("page"))
+    cards = _dispute_cards(list(page.object_list), as_seller=as_seller, now=timezone.now())
     return render(request, "disputes/dispute_list.html", {"page": page, "cards": cards, "as_seller": as_seller})
 
 
