@@ -60,7 +60,8 @@ def rendered_rows[Row](
 def rows_version_sql(model: type[Model], where: str, *moments: str) -> str:
     """A SELECT of how many rows of `model` (aliased `r`) match `where`, their newest key and the
     latest of each of `moments` (the times the rows change at), as one text: the version of a list
-    whose rows are only added, for the dispute page's and the order page's blocks and the claim page's case."""
+    whose rows are only added, for the dispute page's blocks, the order page's history and the
+    claim page's case."""
     parts = [
         "CAST(COUNT(*) AS TEXT)",
         f"CAST(COALESCE(MAX(r.{model._meta.pk.column}), 0) AS TEXT)",

@@ -529,6 +529,11 @@ class ListedItem(NamedTuple):
     image_url: str
 
 
+# A statement's row: DisputeListRow's values but `item`, then the item's (ListedItem's).
+_ROW_NAMES = tuple(DisputeListRow.__annotations__)[:-1]
+_ITEM_AT = len(_ROW_NAMES)
+
+
 class DisputeList:
     """The disputes of one reader's list, as a Paginator reads them: count(), and a slice of rows
     (DisputeListRow) in the list's order. Whose disputes they are is written into both statements
@@ -566,21 +571,20 @@ class DisputeList:
         with connection.cursor() as cursor:
             cursor.execute(self.statement.sql, [self.user_pk, stop - start, start])
             rows = cursor.fetchall()
-        item_at = len(DisputeListRow._fields) - 1
         listed = []
         for row in rows:
             values = self.statement.read(row)
-            item = ListedItem(*values[item_at:]) if values[item_at] is not None else None
-            listed.append(DisputeListRow._make([*values[:item_at], item]))
+            item = ListedItem(*values[_ITEM_AT:]) if values[_ITEM_AT] is not None else None
+            listed.append(DisputeListRow(**dict(zip(_ROW_NAMES, values[:_ITEM_AT], strict=True)), item=item))
         return listed
 
 
 @dataclass(frozen=True)
 class _ListStatement:
-    """dispute_list_rows()'s statement, written out once per process (plain SQL that PostgreSQL and
+    """DisputeList's two statements, written out once per process (plain SQL that PostgreSQL and
     SQLite share, tables and columns named from the models' _meta), and each column's converters,
-    applied as the ORM's compiler applies them: it costs a small part of the Python time the ORM
-    spends building and reading the same join, and makes no model instance."""
+    applied as the ORM's compiler applies them: they cost a small part of the Python time the ORM
+    spends building and reading the same join, and make no model instance."""
 
     sql: str  # by the reader's key, then LIMIT and OFFSET
     count_sql: str  # by the reader's key
@@ -683,7 +687,7 @@ def _dispute_list_statement(as_seller: bool) -> _ListStatement:
         f" WHERE {whose}"
         f" ORDER BY d.{column(Dispute, 'opened_at')} DESC, d.{column(Dispute, 'id')} DESC LIMIT %s OFFSET %s"
     )
-    assert len(selected) == len(DisputeListRow._fields) - 1 + len(ListedItem._fields)
+    assert len(selected) == _ITEM_AT + len(ListedItem.__annotations__)
     count_sql = f"SELECT COUNT(*) FROM {table(Dispute)} d WHERE {whose}"
     return _ListStatement(sql=sql, count_sql=count_sql, converters=tuple(converters))
 

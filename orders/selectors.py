@@ -203,7 +203,7 @@ def order_page_get(*, user: User, number: str) -> OrderPage:
     and how many rows each list has, then one query per list that has any rows.
 
     Whom it shows the order to is Order.objects.visible_to()'s rule, asked of the row read
-    (tests/test_order_page_reads.py holds the two to the same answers)."""
+    (tests/test_order_page_kept.py holds the two to the same answers)."""
     statement = _order_page_row()
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, [number])
