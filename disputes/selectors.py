@@ -666,14 +666,18 @@ def _dispute_list_statement(as_seller: bool) -> _ListStatement:
         found = (*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection))
         if found:
             converters.append((index, found, expression))
+
     # as_seller(): by the store's owner (a store has one owner, an account owns one store at most);
     # as_buyer(): by the buyer.
-    whose = (
-        f"d.{column(Dispute, 'store')} = (SELECT s.{column(Store, 'id')} FROM {table(Store)} s"
-        f" WHERE s.{column(Store, 'owner')} = %s)"
-        if as_seller
-        else f"d.{column(Dispute, 'buyer')} = %s"
-    )
+    def whose(alias: str) -> str:
+        if as_seller:
+            return (
+                f"{alias}.{column(Dispute, 'store')} = (SELECT s.{column(Store, 'id')} FROM {table(Store)} s"
+                f" WHERE s.{column(Store, 'owner')} = %s)"
+            )
+        return f"{alias}.{column(Dispute, 'buyer')} = %s"
+
+    newest_first = f"ORDER BY {{0}}.{column(Dispute, 'opened_at')} DESC, {{0}}.{column(Dispute, 'id')} DESC"
     first_item = (
         f"(SELECT MIN(r.{column(OrderItem, 'id')}) FROM {table(OrderItem)} r"
         f" WHERE r.{column(OrderItem, 'order')} = d.{column(Dispute, 'order')})"
@@ -684,11 +688,14 @@ def _dispute_list_statement(as_seller: bool) -> _ListStatement:
         # The disputed item, or the order's first for a dispute about the whole order.
         f" LEFT JOIN {table(OrderItem)} i ON i.{column(OrderItem, 'id')}"
         f" = COALESCE(d.{column(Dispute, 'item')}, {first_item})"
-        f" WHERE {whose}"
-        f" ORDER BY d.{column(Dispute, 'opened_at')} DESC, d.{column(Dispute, 'id')} DESC LIMIT %s OFFSET %s"
+        # The page's keys first, from the index alone: the columns and subqueries above are then
+        # read for the page's rows only, not for every row an OFFSET skips.
+        f" WHERE d.{column(Dispute, 'id')} IN (SELECT k.{column(Dispute, 'id')} FROM {table(Dispute)} k"
+        f" WHERE {whose('k')} {newest_first.format('k')} LIMIT %s OFFSET %s)"
+        f" {newest_first.format('d')}"
     )
     assert len(selected) == _ITEM_AT + len(ListedItem.__annotations__)
-    count_sql = f"SELECT COUNT(*) FROM {table(Dispute)} d WHERE {whose}"
+    count_sql = f"SELECT COUNT(*) FROM {table(Dispute)} d WHERE {whose('d')}"
     return _ListStatement(sql=sql, count_sql=count_sql, converters=tuple(converters))
 
 
