@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Callable, Hashable, Sequence
 
 from django.core.cache import caches
+from django.db.models import Model
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
@@ -54,3 +55,16 @@ def rendered_rows[Row](
         kept.update(fresh)
     # The kept strings are HTML rendered by the templates with autoescaping, as the page would.
     return [mark_safe(kept[row_key]) for row_key in keys]
+
+
+def rows_version_sql(model: type[Model], where: str, *moments: str) -> str:
+    """A SELECT of how many rows of `model` (aliased `r`) match `where`, their newest key and the
+    latest of each of `moments` (the times the rows change at), as one text: the version of a list
+    whose rows are only added, for the dispute page's blocks, the order page's history and the
+    claim page's case."""
+    parts = [
+        "CAST(COUNT(*) AS TEXT)",
+        f"CAST(COALESCE(MAX(r.{model._meta.pk.column}), 0) AS TEXT)",
+        *(f"COALESCE(CAST(MAX(r.{name}) AS TEXT), '')" for name in moments),
+    ]
+    return f"SELECT {" || ':' || ".join(parts)} FROM {model._meta.db_table} r WHERE {where}"

@@ -35,6 +35,13 @@ def choice_label(field_name: str) -> Callable[[models.Model], Any]:
     return get_display
 
 
+def choice_label_of(model: type[models.Model], field_name: str, value: Any) -> Any:
+    """What choice_label(field_name) answers for a row whose field holds `value`, for a value read
+    without its model instance (a list read as plain columns)."""
+    field = model._meta.get_field(field_name)
+    return force_str(_choice_labels(field).get(make_hashable(value), value), strings_only=True)
+
+
 @functools.cache
 def _choice_labels(field: Any) -> dict[Any, Any]:
     # Labels stay lazy: force_str above translates them into the language of each request.

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.utils.functional import lazy
@@ -32,13 +32,14 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from core.dates import days
 from core.fragments import digest
+from core.models import choice_label_of
 from core.money import format_money, money_lazy
 from core.rules import Permit, Role
-from core.templatetags.deadlines import deadline
+from core.templatetags.deadlines import deadline, deadline_as_of
 from orders.models import OrderItem
 
 from . import timeline
@@ -552,35 +553,84 @@ def claim_card(claim: Claim, dispute: Dispute) -> tuple[str, SafeString | str]:
     return _("Претензия рассмотрена"), str(_FINAL_LINES.get(dispute.status, FINAL_CARRIED_OUT))
 
 
-def list_status(dispute: Dispute) -> str:
+class ListedDispute(Protocol):
+    """A dispute as "Мои споры" and "Споры магазина" read it (selectors.DisputeListRow): its
+    status, its claim's stage (None without a claim) and the dates its line may name."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def claim_stage(self) -> str | None: ...
+    @property
+    def seller_answer_due_at(self) -> datetime | None: ...
+    @property
+    def auto_claim_due_at(self) -> datetime | None: ...
+    @property
+    def return_due_at(self) -> datetime | None: ...
+    @property
+    def refund_completed_at(self) -> datetime | None: ...
+    @property
+    def evidence_due_at(self) -> datetime | None: ...
+    @property
+    def appeal_due_at(self) -> datetime | None: ...
+    @property
+    def overdue_due_at(self) -> datetime | None: ...
+
+
+def _listed_stage(dispute: ListedDispute) -> str | None:
+    return dispute.claim_stage if dispute.status == S.CLAIM else None
+
+
+def list_status(dispute: ListedDispute) -> str:
     """The badge in "Мои споры" and "Споры магазина"."""
-    claim = getattr(dispute, "claim", None) if dispute.status == S.CLAIM else None
-    return str(claim.get_stage_display()) if claim is not None else str(dispute.get_status_display())
+    stage = _listed_stage(dispute)
+    if stage is not None:
+        return str(choice_label_of(Claim, "stage", stage))
+    return str(choice_label_of(Dispute, "status", dispute.status))
 
 
-def list_line(dispute: Dispute) -> SafeString:
-    """The next date of a dispute in the lists: the same moments the dispute page shows."""
+def _list_sentence(dispute: ListedDispute) -> tuple[str, bool, datetime | None] | None:
+    """The list line's sentence (untranslated), whether it names a date, and that date: the same
+    moments the dispute page shows. None: the line is empty."""
     status = dispute.status
-    claim = getattr(dispute, "claim", None) if status == S.CLAIM else None
+    stage = _listed_stage(dispute)
     if status == S.AWAITING_SELLER:
-        return _with_date(_("Продавец отвечает до %(date)s"), dispute.seller_answer_due_at)
+        return gettext_noop("Продавец отвечает до %(date)s"), True, dispute.seller_answer_due_at
     if status == S.NEGOTIATING:
-        return _with_date(_("Станет претензией %(date)s"), dispute.auto_claim_due_at)
+        return gettext_noop("Станет претензией %(date)s"), True, dispute.auto_claim_due_at
     if status == S.AWAITING_RETURN:
-        return _with_date(_("Отправить товар до %(date)s"), dispute.return_due_at)
-    if claim is not None and claim.stage == Claim.Stage.AWAITING_PARTIES:
-        return _with_date(_("Арбитр ждёт доказательства до %(date)s"), claim.evidence_due_at)
-    if claim is not None and claim.stage == Claim.Stage.DECIDED:
-        return _with_date(_("Решение принято; обжаловать можно до %(date)s"), claim.appeal_due_at)
-    if claim is not None and claim.stage in UNDECIDED and claim.overdue_due_at:
-        return _with_date(_("Решение не позже %(date)s"), claim.overdue_due_at)
-    if claim is not None and claim.stage == Claim.Stage.APPEAL:
-        return conditional_escape(_("Апелляцию рассматривает другой арбитр."))
+        return gettext_noop("Отправить товар до %(date)s"), True, dispute.return_due_at
+    if stage == Claim.Stage.AWAITING_PARTIES:
+        return gettext_noop("Арбитр ждёт доказательства до %(date)s"), True, dispute.evidence_due_at
+    if stage == Claim.Stage.DECIDED:
+        return gettext_noop("Решение принято; обжаловать можно до %(date)s"), True, dispute.appeal_due_at
+    if stage in UNDECIDED and dispute.overdue_due_at:
+        return gettext_noop("Решение не позже %(date)s"), True, dispute.overdue_due_at
+    if stage == Claim.Stage.APPEAL:
+        return gettext_noop("Апелляцию рассматривает другой арбитр."), False, None
     if status == S.REFUNDING:
-        return conditional_escape(_("Подготовка к возврату денег"))
+        return gettext_noop("Подготовка к возврату денег"), False, None
     if status == S.REFUNDED and dispute.refund_completed_at:
-        return _with_date(_("Деньги возвращены %(date)s"), dispute.refund_completed_at)
-    return SafeString("")
+        return gettext_noop("Деньги возвращены %(date)s"), True, dispute.refund_completed_at
+    return None
+
+
+def list_line(dispute: ListedDispute) -> SafeString:
+    """The next date of a dispute in the lists."""
+    sentence = _list_sentence(dispute)
+    if sentence is None:
+        return SafeString("")
+    text, dated, moment = sentence
+    return _with_date(_(text), moment) if dated else conditional_escape(_(text))
+
+
+def list_line_as_of(dispute: ListedDispute, now: datetime) -> Hashable:
+    """What list_line() says at `now` besides the row's own columns, the language and the zone:
+    its date's countdown, for the key of a row kept rendered."""
+    sentence = _list_sentence(dispute)
+    if sentence is None or sentence[2] is None:
+        return None
+    return deadline_as_of(sentence[2], now)
 
 
 def decision_page_lines(decision: Decision, role: Role) -> tuple[SafeString, str]:

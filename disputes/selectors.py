@@ -1,9 +1,10 @@
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from statistics import median
-from typing import Any
+from typing import Any, NamedTuple, overload
 
 from django.core.cache import caches
 from django.db import connection
@@ -16,14 +17,13 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     QuerySet,
-    Subquery,
     prefetch_related_objects,
 )
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accounts.models import Store, User
-from core.fragments import digest
+from core.fragments import digest, rows_version_sql
 from core.money import to_cents
 from orders.models import Order, OrderItem, TrackingEvent
 
@@ -337,18 +337,6 @@ def claim_case_annotations() -> dict[str, RawSQL]:
     }
 
 
-def rows_version_sql(model: type[Model], where: str, *moments: str) -> str:
-    """A SELECT of how many rows of `model` (aliased `r`) match `where`, their newest key and the
-    latest of each of `moments` (the times the rows change at), as one text: the version of a list
-    whose rows are only added, for the dispute page's blocks and the claim page's case."""
-    parts = [
-        "CAST(COUNT(*) AS TEXT)",
-        f"CAST(COALESCE(MAX(r.{model._meta.pk.column}), 0) AS TEXT)",
-        *(f"COALESCE(CAST(MAX(r.{name}) AS TEXT), '')" for name in moments),
-    ]
-    return f"SELECT {" || ':' || ".join(parts)} FROM {model._meta.db_table} r WHERE {where}"
-
-
 @cache
 def claim_case_version_columns() -> dict[str, RawSQL]:
     """The claim page's version of a claim's case (disputes/admin/case.py), as annotations of a
@@ -491,21 +479,224 @@ def _has_appeal(claim: Claim) -> bool:
         return False
 
 
-def dispute_list(*, user: User, as_seller: bool = False) -> QuerySet[Dispute]:
-    """The user's disputes, each with the offer now on the table (`open_offer_amount`, `open_offer_role`),
-    so a list shows the amount being discussed, not the first request."""
-    disputes = Dispute.objects.as_seller(user) if as_seller else Dispute.objects.as_buyer(user)
-    pending = Offer.objects.filter(dispute=OuterRef("pk"), status=Offer.Status.PENDING)
-    return (
-        # A buyer's own list names the store; only the seller's names the buyer.
-        disputes.select_related("order", "item", "store", "claim", *(("buyer",) if as_seller else ()))
-        .prefetch_related("order__items")
-        .annotate(
-            open_offer_amount=Subquery(pending.values("amount")[:1]),
-            open_offer_role=Subquery(pending.values("role")[:1]),
+def dispute_list(*, user: User, as_seller: bool = False) -> "DisputeList":
+    """The user's disputes as their buyer (Dispute.objects.as_buyer()), or as the seller of their
+    store (as_seller()), newest first, for a Paginator: how many there are and a page's rows, one
+    statement each."""
+    return DisputeList(user_pk=user.pk, as_seller=as_seller)
+
+
+class DisputeListRow(NamedTuple):
+    """A dispute as a list shows it, as plain values: its columns, its claim's stage and dates,
+    the offer now on the table (so a list shows the amount being discussed, not the first
+    request), its order's number and currency, the other party's name (the store's in the buyer's
+    list, the buyer's in the seller's) and the item its line shows (the disputed one, or the
+    order's first for a dispute about the whole order; None without items). Everything a row shows
+    follows from these values, the language, the zone and the moment (presenters.list_line_as_of)."""
+
+    pk: int
+    status: str
+    kind: str
+    requested_amount: Decimal
+    resolved_amount: Decimal | None
+    currency: str
+    seller_answer_due_at: datetime | None
+    auto_claim_due_at: datetime | None
+    return_due_at: datetime | None
+    refund_completed_at: datetime | None
+    claim_stage: str | None
+    evidence_due_at: datetime | None
+    appeal_due_at: datetime | None
+    overdue_due_at: datetime | None
+    open_offer_amount: Decimal | None
+    open_offer_role: str | None
+    number: str
+    order_currency: str
+    party: str
+    item: "ListedItem | None"
+
+
+class ListedItem(NamedTuple):
+    """The item a list's row shows, with what orders/_item_line.html reads of it (its picture as
+    the stored file's name: empty without one)."""
+
+    pk: int
+    title: str
+    variant: str
+    quantity: int
+    unit_price: Decimal
+    image: str
+    image_url: str
+
+
+# A statement's row: DisputeListRow's values but `item`, then the item's (ListedItem's).
+_ROW_NAMES = tuple(DisputeListRow.__annotations__)[:-1]
+_ITEM_AT = len(_ROW_NAMES)
+
+
+class DisputeList:
+    """The disputes of one reader's list, as a Paginator reads them: count(), and a slice of rows
+    (DisputeListRow) in the list's order. Whose disputes they are is written into both statements
+    as the one column as_buyer() or as_seller() filter on (tests/test_dispute_list_kept.py holds
+    them to the same disputes for every kind of reader)."""
+
+    def __init__(self, *, user_pk: int, as_seller: bool) -> None:
+        self.user_pk = user_pk
+        self.statement = _dispute_list_statement(as_seller)
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(self.statement.count_sql, [self.user_pk])
+            (count,) = cursor.fetchone()
+        return int(count)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[DisputeListRow]:
+        return iter(self[0 : self.count()])
+
+    @overload
+    def __getitem__(self, window: int) -> DisputeListRow: ...
+
+    @overload
+    def __getitem__(self, window: slice) -> list[DisputeListRow]: ...
+
+    def __getitem__(self, window: int | slice) -> DisputeListRow | list[DisputeListRow]:
+        if isinstance(window, int):
+            return self[window : window + 1][0]
+        start, stop = window.start or 0, window.stop
+        if stop is None or stop <= start:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(self.statement.sql, [self.user_pk, stop - start, start])
+            rows = cursor.fetchall()
+        listed = []
+        for row in rows:
+            values = self.statement.read(row)
+            item = ListedItem(*values[_ITEM_AT:]) if values[_ITEM_AT] is not None else None
+            listed.append(DisputeListRow(**dict(zip(_ROW_NAMES, values[:_ITEM_AT], strict=True)), item=item))
+        return listed
+
+
+@dataclass(frozen=True)
+class _ListStatement:
+    """DisputeList's two statements, written out once per process (plain SQL that PostgreSQL and
+    SQLite share, tables and columns named from the models' _meta), and each column's converters,
+    applied as the ORM's compiler applies them: they cost a small part of the Python time the ORM
+    spends building and reading the same join, and make no model instance."""
+
+    sql: str  # by the reader's key, then LIMIT and OFFSET
+    count_sql: str  # by the reader's key
+    converters: tuple[tuple[int, tuple[Any, ...], Any], ...]  # (column index, converters, its field)
+
+    def read(self, row: tuple[Any, ...]) -> list[Any]:
+        values = list(row)
+        for index, converters, expression in self.converters:
+            for converter in converters:
+                values[index] = converter(values[index], expression, connection)
+        return values
+
+
+@cache
+def _dispute_list_statement(as_seller: bool) -> _ListStatement:
+    def table(model: type[Model]) -> str:
+        return model._meta.db_table
+
+    def column(model: type[Model], name: str) -> str:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field) and field.column
+        return field.column
+
+    selected: list[tuple[str, type[Model], str]] = []  # (SQL, the model and field it reads)
+
+    def read(sql: str, model: type[Model], name: str) -> None:
+        selected.append((sql, model, name))
+
+    def of_order(name: str) -> str:
+        return (
+            f"(SELECT o.{column(Order, name)} FROM {table(Order)} o"
+            f" WHERE o.{column(Order, 'id')} = d.{column(Dispute, 'order')})"
         )
-        .order_by("-opened_at", "-pk")
+
+    def of_pending_offer(name: str) -> str:
+        # At most one offer is pending at a time; the earliest, should there ever be two.
+        return (
+            f"(SELECT f.{column(Offer, name)} FROM {table(Offer)} f"
+            f" WHERE f.{column(Offer, 'dispute')} = d.{column(Dispute, 'id')}"
+            f" AND f.{column(Offer, 'status')} = '{pending}'"
+            f" ORDER BY f.{column(Offer, 'created_at')}, f.{column(Offer, 'id')} LIMIT 1)"
+        )
+
+    pending = Offer.Status.PENDING.value
+    assert pending.isidentifier()  # written into the statement as a literal
+    for name in (
+        "id", "status", "kind", "requested_amount", "resolved_amount", "currency", "seller_answer_due_at",
+        "auto_claim_due_at", "return_due_at", "refund_completed_at",
+    ):  # fmt: skip
+        read(f"d.{column(Dispute, name)}", Dispute, name)
+    for name in ("stage", "evidence_due_at", "appeal_due_at", "overdue_due_at"):
+        read(f"c.{column(Claim, name)}", Claim, name)
+    read(of_pending_offer("amount"), Offer, "amount")
+    read(of_pending_offer("role"), Offer, "role")
+    read(of_order("number"), Order, "number")
+    read(of_order("currency"), Order, "currency")
+    if as_seller:
+        read(
+            f"(SELECT u.{column(User, 'username')} FROM {table(User)} u"
+            f" WHERE u.{column(User, 'id')} = d.{column(Dispute, 'buyer')})",
+            User,
+            "username",
+        )
+    else:
+        read(
+            f"(SELECT s.{column(Store, 'name')} FROM {table(Store)} s"
+            f" WHERE s.{column(Store, 'id')} = d.{column(Dispute, 'store')})",
+            Store,
+            "name",
+        )
+    for name in ("id", "title", "variant", "quantity", "unit_price", "image", "image_url"):
+        read(f"i.{column(OrderItem, name)}", OrderItem, name)
+    converters = []
+    for index, (_sql, model, name) in enumerate(selected):
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field)
+        expression = field.get_col("x")
+        # The backend's converters first (SQLite's text dates made aware), then the field's.
+        found = (*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection))
+        if found:
+            converters.append((index, found, expression))
+
+    # as_seller(): by the store's owner (a store has one owner, an account owns one store at most);
+    # as_buyer(): by the buyer.
+    def whose(alias: str) -> str:
+        if as_seller:
+            return (
+                f"{alias}.{column(Dispute, 'store')} = (SELECT s.{column(Store, 'id')} FROM {table(Store)} s"
+                f" WHERE s.{column(Store, 'owner')} = %s)"
+            )
+        return f"{alias}.{column(Dispute, 'buyer')} = %s"
+
+    newest_first = f"ORDER BY {{0}}.{column(Dispute, 'opened_at')} DESC, {{0}}.{column(Dispute, 'id')} DESC"
+    first_item = (
+        f"(SELECT MIN(r.{column(OrderItem, 'id')}) FROM {table(OrderItem)} r"
+        f" WHERE r.{column(OrderItem, 'order')} = d.{column(Dispute, 'order')})"
     )
+    sql = (
+        f"SELECT {', '.join(sql for sql, _model, _name in selected)} FROM {table(Dispute)} d"
+        f" LEFT JOIN {table(Claim)} c ON c.{column(Claim, 'dispute')} = d.{column(Dispute, 'id')}"
+        # The disputed item, or the order's first for a dispute about the whole order.
+        f" LEFT JOIN {table(OrderItem)} i ON i.{column(OrderItem, 'id')}"
+        f" = COALESCE(d.{column(Dispute, 'item')}, {first_item})"
+        # The page's keys first, from the index alone: the columns and subqueries above are then
+        # read for the page's rows only, not for every row an OFFSET skips.
+        f" WHERE d.{column(Dispute, 'id')} IN (SELECT k.{column(Dispute, 'id')} FROM {table(Dispute)} k"
+        f" WHERE {whose('k')} {newest_first.format('k')} LIMIT %s OFFSET %s)"
+        f" {newest_first.format('d')}"
+    )
+    assert len(selected) == _ITEM_AT + len(ListedItem.__annotations__)
+    count_sql = f"SELECT COUNT(*) FROM {table(Dispute)} d WHERE {whose('d')}"
+    return _ListStatement(sql=sql, count_sql=count_sql, converters=tuple(converters))
 
 
 def attachment_get(*, user: User, token: str) -> Attachment:

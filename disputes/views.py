@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -16,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedRequest
-from core import files
+from core import files, fragments
 from core.dates import days
 from core.errors import ActionRefused
 from core.form_actions import Submission, Uploads, run_form_action
+from core.models import choice_label_of
 from core.views import run_action
 from orders import presenters as order_presenters
 from orders import rules as order_rules
@@ -247,8 +250,36 @@ def _wizard_summary(request: AuthenticatedRequest, order: Order, state: WizardSt
 def _list(request: AuthenticatedRequest, *, as_seller: bool):
     disputes = selectors.dispute_list(user=request.user, as_seller=as_seller)
     page = Paginator(disputes, DISPUTES_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [(dispute, presenters.list_status(dispute), presenters.list_line(dispute)) for dispute in page]
-    return render(request, "disputes/dispute_list.html", {"page": page, "rows": rows, "as_seller": as_seller})
+    cards = _dispute_cards(list(page.object_list), as_seller=as_seller, now=timezone.now())
+    return render(request, "disputes/dispute_list.html", {"page": page, "cards": cards, "as_seller": as_seller})
+
+
+def _dispute_cards(rows: list[selectors.DisputeListRow], *, as_seller: bool, now: datetime) -> list[SafeString]:
+    """Each row's card, kept per process under all the row's values and what its line's date says
+    at `now` (the countdown): only the others are drawn."""
+
+    def draw(missing: list[selectors.DisputeListRow]) -> list[str]:
+        return [render_to_string("disputes/_dispute_card.html", _card_context(row)) for row in missing]
+
+    return fragments.rendered_rows(
+        # The seller's rows name the buyer where the buyer's name the store: each list its own rows.
+        "dispute-card-seller" if as_seller else "dispute-card",
+        rows,
+        key=lambda row: (*row, presenters.list_line_as_of(row, now)),
+        render=draw,
+    )
+
+
+def _card_context(row: selectors.DisputeListRow) -> dict[str, Any]:
+    return {
+        "dispute": row,
+        "status": presenters.list_status(row),
+        "line": presenters.list_line(row),
+        "kind": choice_label_of(Dispute, "kind", row.kind),
+        "item": row.item,
+        # What orders/_item_line.html reads of the order.
+        "order": {"number": row.number, "currency": row.order_currency},
+    }
 
 
 @login_required

@@ -1,11 +1,24 @@
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
-from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db import connection
+from django.db.models import F, Field, Model, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
-from accounts.models import User
+from accounts.models import Store, User
+from core.fragments import rows_version_sql
 
-from .models import Order, OrderItem, OrderQuerySet
+from .models import (
+    Order,
+    OrderCancellation,
+    OrderEvent,
+    OrderItem,
+    OrderQuerySet,
+    ProtectionExtension,
+    TrackingEvent,
+)
 
 # The "with a dispute" choice of the orders filter, beside the order statuses.
 DISPUTED = "disputed"
@@ -166,3 +179,155 @@ def order_get(*, user: User, number: str, with_tracking: bool = False) -> Order:
     if buyer_only:
         order.buyer = user
     return order
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """What the order page shows of an order besides the order itself: its store (set on the
+    order), the buyer's request to cancel (None without one), the buyer's name, its items (each
+    with its dispute, if any), the carrier's events, the requests to extend protection, and the
+    version of its history (`events`: how many events it has and the newest one's key; events are
+    only ever added, so a history kept under it is never stale)."""
+
+    order: Order
+    cancellation: OrderCancellation | None
+    buyer_name: str
+    items: list[OrderItem]
+    tracking: list[TrackingEvent]
+    extensions: list[ProtectionExtension]
+    events: str
+
+
+def order_page_get(*, user: User, number: str) -> OrderPage:
+    """The order page's reads for its buyer, its seller or staff (404 for anyone else, as for a
+    missing order): one statement (_OrderPageRow) for the order, its store, the request to cancel
+    and how many rows each list has, then one query per list that has any rows.
+
+    Whom it shows the order to is Order.objects.visible_to()'s rule, asked of the row read
+    (tests/test_order_page_kept.py holds the two to the same answers)."""
+    statement = _order_page_row()
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, [number])
+        values = cursor.fetchone()
+    if values is None:
+        raise Http404
+    order, cancellation, buyer_name, counts = statement.read(values)
+    # visible_to(): its buyer, the owner of its store (User.party_filter(): a seller's own store,
+    # which has one owner), or staff with the permission, asked last: it costs the parties nothing.
+    party = order.buyer_id == user.pk or (user.is_seller and order.store.owner_id == user.pk)
+    if not party and not user.has_perm(OrderQuerySet.staff_permission):
+        raise Http404
+    if order.buyer_id == user.pk:
+        order.buyer = user
+    items, tracking, extensions, events = counts
+    if items:
+        prefetch_related_objects([order], items_with_disputes())
+    return OrderPage(
+        order=order,
+        cancellation=cancellation,
+        buyer_name=buyer_name,
+        # Lists without rows (no extension asked, no scan yet, an order fed without items) cost no query.
+        items=list(order.items.all()) if items else [],
+        tracking=list(order.tracking_events.all()) if tracking else [],
+        extensions=list(order.extensions.all()) if extensions else [],
+        events=events,
+    )
+
+
+def order_page_of(order: Order) -> OrderPage:
+    """order_page_get()'s reads of an order read by order_get() (the page drawn again with a form's
+    errors)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_order_page_row().events_sql, [order.pk])
+        (events,) = cursor.fetchone()
+    return OrderPage(
+        order=order,
+        cancellation=getattr(order, "cancellation", None),
+        buyer_name=order.buyer.username,
+        items=list(order.items.all()),
+        tracking=list(order.tracking_events.all()),
+        extensions=list(order.extensions.all()),
+        events=events,
+    )
+
+
+@dataclass(frozen=True)
+class _OrderPageRow:
+    """order_page_get()'s statement, written out once per process, and how to read its row.
+
+    Written by hand (plain SQL that PostgreSQL and SQLite share, tables and columns named from the
+    models' _meta), it costs a small part of the Python time the ORM spends building the same join
+    on every request, and it counts the page's lists in the same round trip. Its row is read as the
+    ORM reads one: each column through its field's database converters, each model made with
+    Model.from_db() and its relations set by assignment."""
+
+    sql: str  # by the order's number
+    events_sql: str  # the history's version alone, by the order's key
+    models: tuple[tuple[type[Model], tuple[str, ...]], ...]  # order, store, cancellation: attnames
+    converters: tuple[tuple[int, tuple[Any, ...], Any], ...]  # (column index, converters, its field)
+
+    def read(self, row: tuple[Any, ...]) -> tuple[Order, OrderCancellation | None, str, tuple[int, int, int, str]]:
+        values = list(row)
+        for index, converters, expression in self.converters:
+            for converter in converters:
+                values[index] = converter(values[index], expression, connection)
+        made: list[Any] = []
+        start = 0
+        for model, names in self.models:
+            columns = values[start : start + len(names)]
+            start += len(names)
+            # A row that did not join (no request to cancel) has a NULL key.
+            made.append(model.from_db(connection.alias, list(names), columns) if columns[0] is not None else None)
+        order, store, cancellation = made
+        buyer_name, items, tracking, extensions, events = values[start:]
+        order.store = store  # assigned, the relation's cached object (plain assignment, public API)
+        return order, cancellation, buyer_name, (items, tracking, extensions, events)
+
+
+@cache
+def _order_page_row() -> _OrderPageRow:
+    def table(model: type[Model]) -> str:
+        return model._meta.db_table
+
+    def column(model: type[Model], name: str) -> str:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field) and field.column
+        return field.column
+
+    selected: list[str] = []
+    converters: list[tuple[int, tuple[Any, ...], Any]] = []
+    models = []
+    for model, alias in ((Order, "o"), (Store, "s"), (OrderCancellation, "c")):
+        fields = model._meta.concrete_fields
+        for field in fields:
+            expression = field.get_col(alias)
+            # The backend's converters first (SQLite's text dates made aware), then the field's, as
+            # the ORM's compiler applies them.
+            found = (*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection))
+            if found:
+                converters.append((len(selected), found, expression))
+            selected.append(f"{alias}.{field.column}")
+        models.append((model, tuple(field.attname for field in fields)))
+
+    order_id = f"o.{column(Order, 'id')}"
+
+    def count(model: type[Model]) -> str:
+        return f"(SELECT COUNT(*) FROM {table(model)} r WHERE r.{column(model, 'order')} = {order_id})"
+
+    events = rows_version_sql(OrderEvent, f"r.{column(OrderEvent, 'order')} = {order_id}")
+    selected += [
+        f"(SELECT u.{column(User, 'username')} FROM {table(User)} u"
+        f" WHERE u.{column(User, 'id')} = o.{column(Order, 'buyer')})",
+        count(OrderItem),
+        count(TrackingEvent),
+        count(ProtectionExtension),
+        f"({events})",
+    ]
+    sql = (
+        f"SELECT {', '.join(selected)} FROM {table(Order)} o"
+        f" INNER JOIN {table(Store)} s ON s.{column(Store, 'id')} = o.{column(Order, 'store')}"
+        f" LEFT JOIN {table(OrderCancellation)} c ON c.{column(OrderCancellation, 'order')} = {order_id}"
+        f" WHERE o.{column(Order, 'number')} = %s"
+    )
+    events_sql = rows_version_sql(OrderEvent, f"r.{column(OrderEvent, 'order')} = %s")
+    return _OrderPageRow(sql=sql, events_sql=events_sql, models=tuple(models), converters=tuple(converters))

@@ -126,26 +126,28 @@ def store_order_list(request: AuthenticatedRequest):
 
 
 def _detail_context(
-    request: AuthenticatedRequest, order, extension_form=None, cancel_form=None, ship_form=None
+    request: AuthenticatedRequest, page: selectors.OrderPage, extension_form=None, cancel_form=None, ship_form=None
 ) -> dict:
     now = timezone.now()
+    order = page.order
     role = rules.role_of(order, request.user)
-    cancellation = getattr(order, "cancellation", None)
-    tracking = list(order.tracking_events.all())
-    extensions = list(order.extensions.all())
+    cancellation = page.cancellation
+    tracking = page.tracking
+    extensions = page.extensions
     has_pending = any(e.status == ProtectionExtension.Status.PENDING for e in extensions)
     # The buttons, from the rulebook: each is drawn (a form, or why not) only for the party it is for.
-    undisputed = selectors.undisputed_items(order)
+    items = page.items
+    undisputed = selectors.undisputed_items(order, items)
     facts = rules.Facts(has_pending_extension=has_pending, cancellation=cancellation, undisputed_items=undisputed)
     actions = rules.allowed(order, role, now, facts)
     if cancel_form is None and actions[rules.Action.CANCEL]:
         cancel_form = CancelRequestForm()
     if ship_form is None and actions[rules.Action.SHIP]:
         ship_form = ShipForm()
+    extension_days = rules.extension_max_days(order) if actions[rules.Action.EXTEND] else 0
     if extension_form is None and actions[rules.Action.EXTEND]:
-        extension_form = ExtensionRequestForm(max_days=rules.extension_max_days(order))
+        extension_form = ExtensionRequestForm(max_days=extension_days)
     is_buyer, is_seller = role == Role.BUYER, role == Role.SELLER
-    items = list(order.items.all())
     disputes = [item.dispute for item in items if hasattr(item, "dispute")]
     may_open = is_buyer and bool(actions[rules.Action.OPEN_DISPUTE])
     stalled_since = rules.tracking_stalled_since(tracking[-1].happened_at if tracking else None, order, now)
@@ -170,8 +172,13 @@ def _detail_context(
         "confirm_refusal": actions[rules.Action.CONFIRM].refusal,
         "extension_refusal": actions[rules.Action.EXTEND].refusal,
         "extension_form": extension_form,
+        # The empty form's fields follow from the most days it allows (and the language): kept.
+        "extension_days": extension_days,
         "extensions": extensions,
-        "events": order.events.select_related("actor"),
+        # Read only when the history is drawn afresh (its parties read who acted by the stored role).
+        "events": order.events.all(),
+        "events_version": page.events,
+        "buyer_name": page.buyer_name,
         "reminder_days": rules.confirm_reminder_due_at(order),
         "cancellation": cancellation,
         "cancel_form": cancel_form if is_buyer else None,
@@ -207,7 +214,10 @@ def _form_on_detail(
         action,
         done=lambda _result: redirect("orders:detail", number=order.number),
         page=lambda: render(
-            request, "orders/order_detail.html", _detail_context(request, order, **{form_name: form}), status=400
+            request,
+            "orders/order_detail.html",
+            _detail_context(request, selectors.order_page_of(order), **{form_name: form}),
+            status=400,
         ),
         **options,
     )
@@ -215,8 +225,8 @@ def _form_on_detail(
 
 @login_required
 def order_detail(request: AuthenticatedRequest, number: str):
-    order = selectors.order_get(user=request.user, number=number, with_tracking=True)
-    return render(request, "orders/order_detail.html", _detail_context(request, order))
+    page = selectors.order_page_get(user=request.user, number=number)
+    return render(request, "orders/order_detail.html", _detail_context(request, page))
 
 
 @login_required

@@ -12,25 +12,45 @@ from django.utils.translation import gettext as _
 register = template.Library()
 
 
-def left(moment: datetime, now: datetime) -> str:
-    """What is left until `moment`, in days and hours (hours and minutes under a day)."""
+def countdown(moment: datetime, now: datetime) -> tuple[int, ...]:
+    """The figures left() words: (days, hours), (0, hours, minutes) under a day, (0, 0, minutes)
+    under an hour; () when nothing is left."""
     seconds = int((moment - now).total_seconds())
     if seconds <= 0:
-        return _("срок прошёл")
+        return ()
     days_left, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     if days_left:
-        return _("осталось %(days)d д %(hours)d ч") % {"days": days_left, "hours": hours}
+        return (days_left, hours)
     if hours:
-        return _("осталось %(hours)d ч %(minutes)d мин") % {"hours": hours, "minutes": minutes}
-    return _("осталось %(minutes)d мин") % {"minutes": max(minutes, 1)}
+        return (0, hours, minutes)
+    return (0, 0, max(minutes, 1))
+
+
+def left(moment: datetime, now: datetime) -> str:
+    """What is left until `moment`, in days and hours (hours and minutes under a day)."""
+    figures = countdown(moment, now)
+    if not figures:
+        return _("срок прошёл")
+    if figures[0]:
+        return _("осталось %(days)d д %(hours)d ч") % {"days": figures[0], "hours": figures[1]}
+    if figures[1]:
+        return _("осталось %(hours)d ч %(minutes)d мин") % {"hours": figures[1], "minutes": figures[2]}
+    return _("осталось %(minutes)d мин") % {"minutes": figures[2]}
 
 
 def when(moment: datetime, now: datetime) -> str:
     local = timezone.localtime(moment)
     same_year = local.year == timezone.localtime(now).year
     return formats.date_format(local, "j E, H:i T" if same_year else "j E Y, H:i T")
+
+
+def deadline_as_of(moment: datetime, now: datetime) -> tuple[object, ...]:
+    """What deadline(moment) draws at `now` besides the moment, the language and the zone: the
+    year it compares the date's with, whether the moment has passed, and the countdown. A text
+    kept with a deadline in it is the same while this is."""
+    return (timezone.localtime(now).year, moment <= now, countdown(moment, now))
 
 
 @register.filter
