@@ -106,7 +106,7 @@ def present(
         next_steps=next_steps,
         nothing_to_do="" if next_steps else str(NOTHING_TO_DO),
         waiting=_waiting(dispute, role, claim, pending_offer_role),
-        deadlines=_deadlines(dispute, actions, claim, escalation_opens_at),
+        deadlines=_deadlines(dispute, role, actions, claim, escalation_opens_at),
         money=money_line(dispute, role),
         settlement_heading=settlement_heading,
         settlement=settlement,
@@ -194,17 +194,26 @@ def _waiting(dispute: Dispute, role: Role, claim: Claim | None, pending_offer_ro
 
 
 def _deadlines(
-    dispute: Dispute, actions: dict[str, Permit], claim: Claim | None, escalation_opens_at: SafeString | str | None
+    dispute: Dispute,
+    role: Role,
+    actions: dict[str, Permit],
+    claim: Claim | None,
+    escalation_opens_at: SafeString | str | None,
 ) -> list[SafeString]:
+    """The "Сроки" lines, the parties' own deadlines said to them ("ответьте", "отправьте")."""
     lines: list[SafeString] = []
     status = dispute.status
+    buyer, seller = role == Role.BUYER, role == Role.SELLER
     if status == S.AWAITING_SELLER and dispute.seller_answer_due_at:
-        lines.append(
-            format_html(
-                _("Продавец должен ответить до <strong>{}</strong>; иначе требование покупателя будет удовлетворено."),
-                deadline(dispute.seller_answer_due_at),
+        if buyer:
+            text = _("Продавец должен ответить до <strong>{}</strong>; иначе ваше требование будет удовлетворено.")
+        elif seller:
+            text = _("Ответьте до <strong>{}</strong>; иначе требование покупателя будет удовлетворено.")
+        else:
+            text = _(
+                "Продавец должен ответить до <strong>{}</strong>; иначе требование покупателя будет удовлетворено."
             )
-        )
+        lines.append(format_html(text, deadline(dispute.seller_answer_due_at)))
     if status in (S.AWAITING_SELLER, S.NEGOTIATING):
         escalate = actions.get(Action.ESCALATE)
         if escalation_opens_at is not None:
@@ -219,19 +228,19 @@ def _deadlines(
                 )
             )
     if status == S.AWAITING_RETURN and dispute.return_due_at:
-        lines.append(
-            format_html(
-                _("Покупатель должен отправить товар и указать трек до <strong>{}</strong>."),
-                deadline(dispute.return_due_at),
-            )
-        )
+        if buyer:
+            text = _("Отправьте товар продавцу и укажите трек до <strong>{}</strong>.")
+        else:
+            text = _("Покупатель должен отправить товар и указать трек до <strong>{}</strong>.")
+        lines.append(format_html(text, deadline(dispute.return_due_at)))
     if status == S.RETURN_SHIPPED:
-        lines.append(
-            format_html(
-                _("Товар отправлен продавцу, трек <code>{}</code>. Продавец подтвердит получение."),
-                dispute.return_tracking_number,
-            )
-        )
+        if buyer:
+            text = _("Вы отправили товар продавцу, трек <code>{}</code>. Продавец подтвердит получение.")
+        elif seller:
+            text = _("Покупатель отправил вам товар, трек <code>{}</code>. Подтвердите получение, когда он придёт.")
+        else:
+            text = _("Товар отправлен продавцу, трек <code>{}</code>. Продавец подтвердит получение.")
+        lines.append(format_html(text, dispute.return_tracking_number))
     if status == S.CLAIM and claim is not None:
         if claim.stage in UNDECIDED:
             lines.append(

@@ -5,6 +5,7 @@ draws the page once (keeping its blocks), makes the change, and reads what the n
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import time_machine
 from django.urls import reverse
@@ -195,3 +196,36 @@ def test_the_deadlines_card_follows_the_disputes_state(client, login, dispute):
     html = page(client, dispute)
     assert "Продавец должен ответить до" not in deadlines(html)
     assert "Передать спор в претензию можно с" in deadlines(html)
+
+
+def deadlines_box(html: str) -> str:
+    box = html[html.index('data-testid="deadlines"') :]
+    return box[: box.index("</ul>")]
+
+
+def test_the_deadlines_box_tells_each_party_its_own_deadline(client, login, dispute):
+    expected = {
+        dispute.buyer: "иначе ваше требование будет удовлетворено",
+        dispute.store.owner: "Ответьте до <strong>",
+    }
+    for reader, words in expected.items():
+        client.logout()
+        login(reader)
+        assert words in deadlines_box(page(client, dispute))
+    offer = dispute_services.offer_make(
+        dispute=dispute,
+        user=dispute.store.owner,
+        refund_type="partial",
+        amount=Decimal("5"),
+        return_required=True,
+        note="Верните товар, вернём 5 $.",
+    )
+    dispute_services.offer_accept(dispute=dispute, offer_id=offer.pk, user=dispute.buyer)
+    expected = {
+        dispute.buyer: "Отправьте товар продавцу и укажите трек до <strong>",
+        dispute.store.owner: "Покупатель должен отправить товар и указать трек до <strong>",
+    }
+    for reader, words in expected.items():
+        client.logout()
+        login(reader)
+        assert words in deadlines_box(page(client, dispute))
