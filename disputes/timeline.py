@@ -32,7 +32,7 @@ def _date(value: Any) -> str:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return formats.date_format(timezone.localtime(moment), "j E Y, H:i")
+    return formats.date_format(timezone.localtime(moment), "j E Y, H:i T")
 
 
 def _stage(code: Any) -> str:

@@ -1,6 +1,7 @@
 """Claims: every stage change allowed and refused, evidence requests, decisions, appeals by a
 different arbitrator, the appeal window, what the parties see and the audit record."""
 
+import zoneinfo
 from datetime import timedelta
 from decimal import Decimal
 
@@ -659,3 +660,20 @@ def test_the_claim_page_shows_the_requested_amount_in_roubles_at_the_current_rat
     at_100 = equivalent()
     assert at_90 is not None and at_100 is not None and at_90 != at_100
     assert at_90.replace("\xa0", " ").startswith(f"{claim_dispute.requested_amount * 90:,.0f}".replace(",", " "))
+
+
+def test_the_history_names_the_zone_of_the_date_an_arbitrator_asked_for(claim_dispute, olga, client, login):
+    claims.claim_take(dispute=claim_dispute, arbitrator=olga)
+    request = claims.evidence_request(
+        dispute=claim_dispute,
+        arbitrator=olga,
+        of_buyer=True,
+        of_seller=False,
+        text="Пришлите фото этикетки.",
+        days_given=5,
+    )
+    login(claim_dispute.buyer)
+    html = client.get(reverse("disputes:detail", args=[claim_dispute.pk])).content.decode()
+    history = html[html.index('id="timeline-heading"') :]
+    local = timezone.localtime(request.due_at, zoneinfo.ZoneInfo("Europe/Moscow"))
+    assert f"ответить до {local.day} " in history and f"{local:%H:%M} MSK" in history
