@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from accounts.models import OutgoingEmail
 from core import sweeps
@@ -676,4 +676,4 @@ def test_the_history_names_the_zone_of_the_date_an_arbitrator_asked_for(claim_di
     html = client.get(reverse("disputes:detail", args=[claim_dispute.pk])).content.decode()
     history = html[html.index('id="timeline-heading"') :]
     local = timezone.localtime(request.due_at, zoneinfo.ZoneInfo("Europe/Moscow"))
-    assert f"ответить до {local.day} " in history and f"{local:%H:%M} MSK" in history
+    assert f"ответить до {formats.date_format(local, 'j E Y, H:i')} MSK" in history
