@@ -7,6 +7,7 @@ from core.forms import WrittenField
 from core.tracking_numbers import TrackingNumberField
 
 from .models import Order, OrderCancellation
+from .rules import extension_limit
 from .selectors import DISPUTED
 
 
@@ -41,6 +42,7 @@ class ExtensionRequestForm(forms.Form):
             max_value=max_days,
             help_text=_("Самое большее %(most)s: вся защита длится не больше чем %(max)s.")
             % {"most": days(max_days), "max": days(settings.PROTECTION_MAX_DAYS)},
+            error_messages={"max_value": extension_limit(max_days), "min_value": _("Попросите хотя бы 1 день.")},
         )
         self.order_fields(["days", "reason"])
 

@@ -96,13 +96,19 @@ def protection_at_maximum() -> str:
     return _("Защита уже длится %(days)s: это наибольший срок.") % {"days": days(settings.PROTECTION_MAX_DAYS)}
 
 
+def extension_limit(most: int) -> str:
+    """Why more than `most` days cannot be asked for: the form says it beside the field, and the
+    service when a request passes the form."""
+    return _("Можно попросить самое большее %(most)s: вся защита длится не больше чем %(max)s.") % {
+        "most": days(most),
+        "max": days(settings.PROTECTION_MAX_DAYS),
+    }
+
+
 def extension_days_refusal(order: Order, requested: int) -> str | None:
     most = extension_max_days(order)
     if not 1 <= requested <= most:
-        return _("Можно попросить самое большее %(most)s: вся защита длится не больше чем %(max)s.") % {
-            "most": days(most),
-            "max": days(settings.PROTECTION_MAX_DAYS),
-        }
+        return extension_limit(most)
     return None
 
 

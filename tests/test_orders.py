@@ -228,7 +228,9 @@ def test_extension_is_capped_so_protection_never_passes_90_days(login, buyer, se
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert "10" in page and "Долго идёт" in page  # the limit is explained and the reason is kept
+    # The limit is explained beside the field, in the rulebook's words, and the reason is kept.
+    assert "Можно попросить самое большее 10 дней: вся защита длится не больше чем 90 дней." in page
+    assert "Убедитесь, что это значение" not in page and "Долго идёт" in page
     assert not order.extensions.exists()
 
 
