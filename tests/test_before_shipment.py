@@ -138,6 +138,8 @@ def test_shipping_in_time_overtakes_the_cancel_request(
     )
     assert unshipped.protection_due_at == unshipped.shipped_at + timedelta(days=unshipped.protection_days)
     assert recipients() == [buyer.email] and "отмена не состоялась" in mail.outbox[0].subject
+    # The buyer's only mail about the shipment says until when a dispute can be opened.
+    assert "Защита покупателя действует до " in mail.outbox[0].body
     assert run_sweep("cancellations", cancellation.respond_by + MINUTE).changed == 0
     assert not Refund.objects.filter(order=unshipped).exists()
 
