@@ -155,6 +155,7 @@ def evidence_request(
         asked,
         presenters.EVIDENCE_REQUESTED,
         f"evidence-request:{request.pk}",
+        lines=(presenters.evidence_asked_line(request.text),),
         due_at=due_at,
         due_label=presenters.EVIDENCE_DUE_LABEL,
     )
@@ -196,6 +197,7 @@ def evidence_answer(
             [claim.assigned_to],
             presenters.EVIDENCE_ANSWERED,
             f"evidence-answer:{message.pk}",
+            side=presenters.SIDE_NAMES[role],
         )
     return message
 

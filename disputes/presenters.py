@@ -740,8 +740,10 @@ REFUNDED = Headline(
 )
 EVIDENCE_REQUESTED = Headline(anyone=gettext_lazy("Арбитр просит доказательства по претензии по заказу {number}."))
 EVIDENCE_ANSWERED = Headline(
-    anyone=gettext_lazy("Сторона ответила на ваш запрос доказательств по претензии по заказу {number}.")
+    anyone=gettext_lazy("{side} ответил на ваш запрос доказательств по претензии по заказу {number}.")
 )
+# Which side answered, named in the arbitrator's mail.
+SIDE_NAMES = {Role.BUYER: gettext_lazy("Покупатель"), Role.SELLER: gettext_lazy("Продавец")}
 EVIDENCE_CLOSED = Headline(
     anyone=gettext_lazy("Срок ответа на запрос доказательств по заказу {number} прошёл: можно принимать решение.")
 )
@@ -780,9 +782,14 @@ def _reason_line(note: str) -> str:
     return _("Почему: %(note)s") % {"note": note}
 
 
+def _evidence_asked_line(text: str) -> str:
+    return _("Что просит арбитр: %(text)s") % {"text": text}
+
+
 # Lazy, so a line made when the mail is queued is worded in the reader's language when it is sent.
 return_address_line = lazy(_return_address_line, str)
 reason_line = lazy(_reason_line, str)
+evidence_asked_line = lazy(_evidence_asked_line, str)
 RETURN_DUE_LABEL = gettext_lazy("Отправить товар и указать трек нужно до")
 RETURN_DUE_LABEL_FOR_SELLER = gettext_lazy("Покупатель должен отправить товар и указать трек до")
 # What happens to the item under an offer, said in the e-mail to the side that reads it.

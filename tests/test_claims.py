@@ -115,8 +115,17 @@ def test_evidence_request_waits_for_both_parties_and_then_the_claim_is_investiga
         [claim_dispute.buyer.email, claim_dispute.store.owner.email]
     )
     assert "Ответить арбитру нужно до" in mail.outbox[0].body and "MSK" in mail.outbox[0].body
+    assert "Что просит арбитр: Пришлите видео распаковки и фото этикетки с весом." in mail.outbox[0].body
     photo = store_upload(claim_dispute.buyer, png_file())
-    claims.evidence_answer(dispute=claim_dispute, user=claim_dispute.buyer, text="Видео", attachment_ids=[photo.pk])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        claims.evidence_answer(dispute=claim_dispute, user=claim_dispute.buyer, text="Видео", attachment_ids=[photo.pk])
+    assert [(message.to[0], message.subject) for message in mail.outbox] == [
+        (
+            olga.email,
+            f"Покупатель ответил на ваш запрос доказательств по претензии по заказу {claim_dispute.order.number}",
+        )
+    ]
     assert stage(claim_dispute) == Claim.Stage.AWAITING_PARTIES  # the seller has not answered yet
     with pytest.raises(ActionRefused, match="уже ответили"):
         claims.evidence_answer(dispute=claim_dispute, user=claim_dispute.buyer, text="Ещё")
