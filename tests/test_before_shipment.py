@@ -445,3 +445,16 @@ def test_the_seller_is_told_in_their_own_words_why_the_order_was_cancelled(unshi
         "Вы не отправили заказ в срок" in seller_mail.body
         and "Отправлять этот заказ больше не нужно" in seller_mail.body
     )
+
+
+def test_each_party_reads_the_shipping_and_cancellation_deadlines_as_its_own(unshipped, buyer, seller, client):
+    shipping.order_cancel_request(order=unshipped, buyer=buyer, reason="changed_mind")
+    url = reverse("orders:detail", args=[unshipped.number])
+    client.force_login(seller)
+    sellers = client.get(url).content.decode()
+    assert "Отправьте заказ до" in sellers and "Если не отправить заказ к этому сроку" in sellers
+    assert "Ответьте до" in sellers and "Продавец должен" not in sellers
+    client.force_login(buyer)
+    buyers = client.get(url).content.decode()
+    assert "Продавец должен отправить заказ до" in buyers and "все деньги вернутся вам." in buyers
+    assert "Продавец должен ответить до" in buyers
