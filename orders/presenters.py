@@ -11,7 +11,7 @@ out. `present()` gives:
   app (which registers it here at start-up: orders does not import disputes).
 
 `in_transit_note()` words the order's protection beside the dispute wizard's "still in transit"
-reason.
+reason; `extension_status()` a request to extend protection for the side reading it.
 """
 
 from collections.abc import Callable, Sequence
@@ -29,7 +29,7 @@ from core.money import format_money
 from core.rules import Role
 from core.templatetags.deadlines import deadline
 
-from .models import Order, Refund, TrackingEvent
+from .models import Order, ProtectionExtension, Refund, TrackingEvent
 from .rules import ProtectionState
 
 _dispute_lines: list[Callable[[Any, Role], SafeString]] = []
@@ -213,3 +213,17 @@ def in_transit_note(order: Order, protection: ProtectionState, *, may_extend: bo
             date=ends,
         )
     return format_html(_("Защита заказа действует до {date}."), date=ends)
+
+
+def extension_status(extension: ProtectionExtension, role: Role) -> str:
+    """A request to extend protection, for the seller who answers it in its own words ("ждёт
+    вашего ответа"), for everyone else as its status reads."""
+    if role == Role.SELLER:
+        own: dict[str, str] = {
+            ProtectionExtension.Status.PENDING: _("ждёт вашего ответа"),
+            ProtectionExtension.Status.ACCEPTED: _("вы продлили защиту"),
+            ProtectionExtension.Status.REFUSED: _("вы отказали"),
+        }
+        if extension.status in own:
+            return own[extension.status]
+    return str(extension.get_status_display())

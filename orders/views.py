@@ -174,7 +174,7 @@ def _detail_context(
         "extension_form": extension_form,
         # The empty form's fields follow from the most days it allows (and the language): kept.
         "extension_days": extension_days,
-        "extensions": extensions,
+        "extensions": [(extension, presenters.extension_status(extension, role)) for extension in extensions],
         # Read only when the history is drawn afresh (its parties read who acted by the stored role).
         "events": order.events.all(),
         "events_version": page.events,

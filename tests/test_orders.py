@@ -265,6 +265,16 @@ def test_seller_accepts_an_extension_and_the_end_date_moves(login, buyer, seller
     ]
 
 
+def test_a_request_to_extend_reads_as_the_sellers_own_to_the_seller(login, buyer, seller, order, client):
+    extension = services.extension_request(order=order, buyer=buyer, days=15, reason="Посылка на таможне")
+    url = reverse("orders:detail", args=[order.number])
+    assert "На 15 дней — ждёт вашего ответа" in login(seller).get(url).content.decode()
+    client.post(reverse("orders:extension_decide", args=[order.number, extension.pk]), {"decision": "accept"})
+    assert "На 15 дней — вы продлили защиту" in client.get(url).content.decode()
+    client.force_login(buyer)
+    assert "На 15 дней — продавец согласился" in client.get(url).content.decode()
+
+
 def test_seller_refuses_an_extension_and_nothing_moves(buyer, seller, order):
     extension = services.extension_request(order=order, buyer=buyer, days=15, reason="Посылка на таможне")
     services.extension_answer(extension=extension, seller=seller, accept=False)
