@@ -275,7 +275,15 @@ def order_cancel(request: AuthenticatedRequest, number: str):
 @login_required
 @require_POST
 def order_cancel_agree(request: AuthenticatedRequest, number: str):
+    """Agreeing cancels and refunds for good: the first press says so, the second (its own form, so
+    it works without JavaScript) agrees."""
     order = _party_order(request, number, Role.SELLER)
+    if request.POST.get("confirm") != "yes":
+        facts = rules.Facts(cancellation=getattr(order, "cancellation", None))
+        if refusal := rules.refusal(rules.Action.AGREE_CANCEL, order, Role.SELLER, timezone.now(), facts):
+            messages.error(request, refusal)
+            return redirect("orders:detail", number=order.number)
+        return render(request, "orders/cancel_agree_confirm.html", {"order": order})
     run_action(
         request,
         lambda: shipping.order_cancel_agree(order=order, seller=request.user),

@@ -85,8 +85,14 @@ def test_seller_agrees_and_the_order_is_cancelled_and_refunded(
 ):
     shipping.order_cancel_request(order=unshipped, buyer=buyer, reason="changed_mind")
     mail.outbox.clear()
+    url = reverse("orders:cancel_agree", args=[unshipped.number])
+    # The first press asks, saying what it does; nothing changes yet.
+    asked = login(seller).post(url).content.decode().replace("\xa0", " ")
+    assert "Согласиться на отмену заказа?" in asked and "покупателю вернётся 25,00 $" in asked
+    unshipped.refresh_from_db()
+    assert unshipped.status == "awaiting_shipment" and mail.outbox == []
     with django_capture_on_commit_callbacks(execute=True):
-        login(seller).post(reverse("orders:cancel_agree", args=[unshipped.number]))
+        login(seller).post(url, {"confirm": "yes"})
     unshipped.refresh_from_db()
     assert (unshipped.status, unshipped.cancel_reason) == ("cancelled", "seller_agreed")
     refund = Refund.objects.get(order=unshipped)
