@@ -92,6 +92,8 @@ def _order_card_key(row: CardRow, *, as_seller: bool) -> tuple[Hashable, ...]:
         # A card names its disputes only when the order has any (order.has_dispute).
         disputes,
         (protection.code, protection.days_left, protection.ending_soon),
+        # A store's unshipped order says by when to ship it.
+        order.ship_by if as_seller else None,
     )
 
 

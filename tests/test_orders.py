@@ -84,6 +84,16 @@ def test_store_orders_are_only_for_sellers(login, buyer):
     assert login(buyer).get(reverse("orders:store_list")).status_code == 404
 
 
+def test_a_stores_unshipped_order_says_by_when_to_ship_it_and_the_buyer_when_protection_starts(login, buyer, seller):
+    order = OrderFactory.awaiting_shipment(buyer=buyer, store=seller.store, handling_days=5)
+    sellers = login(seller).get(reverse("orders:store_list")).content.decode()
+    card = sellers[sellers.index('data-testid="ship-by-card"') :]
+    assert card.startswith('data-testid="ship-by-card">Отправьте до <time datetime="')
+    assert order.ship_by.isoformat(timespec="seconds") in card[:120]
+    buyers = login(buyer).get(reverse("orders:list")).content.decode()
+    assert "Защита начнётся, когда продавец отправит заказ" in buyers and "ship-by-card" not in buyers
+
+
 def test_seller_sees_their_store_orders_with_the_buyer(login, order, seller):
     page = login(seller).get(reverse("orders:store_list")).content.decode()
     assert order.number in page
