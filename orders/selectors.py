@@ -33,6 +33,7 @@ ORDER_CARD_FIELDS = (
     "total_amount",
     "paid_at",
     "protection_due_at",
+    "ship_by",  # a store's unshipped order says by when to ship it
     "has_dispute",
     "updated_at",
     "store__name",
