@@ -23,6 +23,7 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accounts.models import Store, User
+from core import statements
 from core.fragments import digest, rows_version_sql
 from core.money import to_cents
 from orders.models import Order, OrderItem, TrackingEvent
@@ -95,9 +96,7 @@ def dispute_page_get(*, user: User, pk: int) -> tuple[Dispute, "PageVersions"]:
     PageVersions names; whom it shows the dispute to is Dispute.objects.visible_to()'s rule, asked
     of the row read (tests/test_dispute_page_reads.py holds the two to the same answers)."""
     row = _dispute_page_row()
-    with connection.cursor() as cursor:
-        cursor.execute(row.sql, [pk])
-        values = cursor.fetchone()
+    values = statements.fetch_one(row.sql, [pk])
     if values is None:
         raise Http404
     dispute, versions = row.read(values)
@@ -164,18 +163,9 @@ class _DisputePageRow:
     converters: tuple[tuple[int, tuple[Any, ...], Any], ...]  # (column index, converters, its field)
 
     def read(self, row: tuple[Any, ...]) -> tuple[Dispute, PageVersions]:
-        values = list(row)
-        for index, converters, expression in self.converters:
-            for converter in converters:
-                values[index] = converter(values[index], expression, connection)
-        made: list[Any] = []
-        start = 0
-        for model, names in self.models:
-            columns = values[start : start + len(names)]
-            start += len(names)
-            # A row that did not join (no item, no claim) has a NULL key.
-            made.append(model.from_db(connection.alias, list(names), columns) if columns[0] is not None else None)
-        dispute, item, store, claim = made
+        values = statements.converted(row, self.converters)
+        # No item or no claim joined: None.
+        (dispute, item, store, claim), start = statements.models_from(values, self.models)
         messages, files, events, tracking, offer_pk, order_items, rate_pk, rub_per_unit, as_of, *order = values[start:]
         # Assigned, each is the relation's cached object (plain assignment, public API).
         dispute.item = item
@@ -199,32 +189,15 @@ class _DisputePageRow:
 
 @cache
 def _dispute_page_row() -> _DisputePageRow:
-    def table(model: type[Model]) -> str:
-        return model._meta.db_table
-
-    def column(model: type[Model], name: str) -> str:
-        field = model._meta.get_field(name)
-        assert isinstance(field, Field) and field.column
-        return field.column
+    table, column = statements.table, statements.column
 
     def count_and_newest(model: type[Model], where: str) -> str:
         return f"({rows_version_sql(model, where)})"
 
-    joined = ((Dispute, "d"), (OrderItem, "i"), (Store, "s"), (Claim, "c"))
-    selected: list[str] = []
-    converters: list[tuple[int, tuple[Any, ...], Any]] = []
-    models = []
-    for model, alias in joined:
-        fields = model._meta.concrete_fields
-        for field in fields:
-            expression = field.get_col(alias)
-            # The backend's converters first (SQLite's text dates made aware), then the field's, as
-            # the ORM's compiler applies them.
-            found = (*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection))
-            if found:
-                converters.append((len(selected), found, expression))
-            selected.append(f"{alias}.{field.column}")
-        models.append((model, tuple(field.attname for field in fields)))
+    selection = statements.Selection()
+    for model, alias in ((Dispute, "d"), (OrderItem, "i"), (Store, "s"), (Claim, "c")):
+        selection.model(model, alias)
+    selected = selection.columns
 
     dispute_id, order_id = f"d.{column(Dispute, 'id')}", f"d.{column(Dispute, 'order')}"
     files_of_dispute = (
@@ -263,11 +236,7 @@ def _dispute_page_row() -> _DisputePageRow:
         f" LEFT JOIN {table(Claim)} c ON c.{column(Claim, 'dispute')} = {dispute_id}"
         f" WHERE {dispute_id} = %s"
     )
-    return _DisputePageRow(
-        sql=sql,
-        models=tuple(models),
-        converters=tuple(converters),
-    )
+    return _DisputePageRow(sql=sql, models=selection.frozen_models(), converters=selection.frozen_converters())
 
 
 def _rate(pk: int, currency: str, rub_per_unit: Any, as_of: Any) -> ExchangeRate:
@@ -591,27 +560,14 @@ class _ListStatement:
     converters: tuple[tuple[int, tuple[Any, ...], Any], ...]  # (column index, converters, its field)
 
     def read(self, row: tuple[Any, ...]) -> list[Any]:
-        values = list(row)
-        for index, converters, expression in self.converters:
-            for converter in converters:
-                values[index] = converter(values[index], expression, connection)
-        return values
+        return statements.converted(row, self.converters)
 
 
 @cache
 def _dispute_list_statement(as_seller: bool) -> _ListStatement:
-    def table(model: type[Model]) -> str:
-        return model._meta.db_table
-
-    def column(model: type[Model], name: str) -> str:
-        field = model._meta.get_field(name)
-        assert isinstance(field, Field) and field.column
-        return field.column
-
-    selected: list[tuple[str, type[Model], str]] = []  # (SQL, the model and field it reads)
-
-    def read(sql: str, model: type[Model], name: str) -> None:
-        selected.append((sql, model, name))
+    table, column = statements.table, statements.column
+    selection = statements.Selection()
+    read = selection.field
 
     def of_order(name: str) -> str:
         return (
@@ -657,15 +613,6 @@ def _dispute_list_statement(as_seller: bool) -> _ListStatement:
         )
     for name in ("id", "title", "variant", "quantity", "unit_price", "image", "image_url"):
         read(f"i.{column(OrderItem, name)}", OrderItem, name)
-    converters = []
-    for index, (_sql, model, name) in enumerate(selected):
-        field = model._meta.get_field(name)
-        assert isinstance(field, Field)
-        expression = field.get_col("x")
-        # The backend's converters first (SQLite's text dates made aware), then the field's.
-        found = (*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection))
-        if found:
-            converters.append((index, found, expression))
 
     # as_seller(): by the store's owner (a store has one owner, an account owns one store at most);
     # as_buyer(): by the buyer.
@@ -683,7 +630,7 @@ def _dispute_list_statement(as_seller: bool) -> _ListStatement:
         f" WHERE r.{column(OrderItem, 'order')} = d.{column(Dispute, 'order')})"
     )
     sql = (
-        f"SELECT {', '.join(sql for sql, _model, _name in selected)} FROM {table(Dispute)} d"
+        f"SELECT {', '.join(selection.columns)} FROM {table(Dispute)} d"
         f" LEFT JOIN {table(Claim)} c ON c.{column(Claim, 'dispute')} = d.{column(Dispute, 'id')}"
         # The disputed item, or the order's first for a dispute about the whole order.
         f" LEFT JOIN {table(OrderItem)} i ON i.{column(OrderItem, 'id')}"
@@ -694,9 +641,9 @@ def _dispute_list_statement(as_seller: bool) -> _ListStatement:
         f" WHERE {whose('k')} {newest_first.format('k')} LIMIT %s OFFSET %s)"
         f" {newest_first.format('d')}"
     )
-    assert len(selected) == _ITEM_AT + len(ListedItem.__annotations__)
+    assert len(selection.columns) == _ITEM_AT + len(ListedItem.__annotations__)
     count_sql = f"SELECT COUNT(*) FROM {table(Dispute)} d WHERE {whose('d')}"
-    return _ListStatement(sql=sql, count_sql=count_sql, converters=tuple(converters))
+    return _ListStatement(sql=sql, count_sql=count_sql, converters=selection.frozen_converters())
 
 
 def attachment_get(*, user: User, token: str) -> Attachment:

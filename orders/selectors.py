@@ -4,10 +4,11 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Field, Model, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import F, Model, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from accounts.models import Store, User
+from core import statements
 from core.fragments import rows_version_sql
 
 from .models import (
@@ -207,9 +208,7 @@ def order_page_get(*, user: User, number: str) -> OrderPage:
     Whom it shows the order to is Order.objects.visible_to()'s rule, asked of the row read
     (tests/test_order_page_kept.py holds the two to the same answers)."""
     statement = _order_page_row()
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, [number])
-        values = cursor.fetchone()
+    values = statements.fetch_one(statement.sql, [number])
     if values is None:
         raise Http404
     order, cancellation, buyer_name, counts = statement.read(values)
@@ -268,18 +267,9 @@ class _OrderPageRow:
     converters: tuple[tuple[int, tuple[Any, ...], Any], ...]  # (column index, converters, its field)
 
     def read(self, row: tuple[Any, ...]) -> tuple[Order, OrderCancellation | None, str, tuple[int, int, int, str]]:
-        values = list(row)
-        for index, converters, expression in self.converters:
-            for converter in converters:
-                values[index] = converter(values[index], expression, connection)
-        made: list[Any] = []
-        start = 0
-        for model, names in self.models:
-            columns = values[start : start + len(names)]
-            start += len(names)
-            # A row that did not join (no request to cancel) has a NULL key.
-            made.append(model.from_db(connection.alias, list(names), columns) if columns[0] is not None else None)
-        order, store, cancellation = made
+        values = statements.converted(row, self.converters)
+        # No request to cancel joined: None.
+        (order, store, cancellation), start = statements.models_from(values, self.models)
         buyer_name, items, tracking, extensions, events = values[start:]
         order.store = store  # assigned, the relation's cached object (plain assignment, public API)
         return order, cancellation, buyer_name, (items, tracking, extensions, events)
@@ -287,28 +277,11 @@ class _OrderPageRow:
 
 @cache
 def _order_page_row() -> _OrderPageRow:
-    def table(model: type[Model]) -> str:
-        return model._meta.db_table
-
-    def column(model: type[Model], name: str) -> str:
-        field = model._meta.get_field(name)
-        assert isinstance(field, Field) and field.column
-        return field.column
-
-    selected: list[str] = []
-    converters: list[tuple[int, tuple[Any, ...], Any]] = []
-    models = []
+    table, column = statements.table, statements.column
+    selection = statements.Selection()
     for model, alias in ((Order, "o"), (Store, "s"), (OrderCancellation, "c")):
-        fields = model._meta.concrete_fields
-        for field in fields:
-            expression = field.get_col(alias)
-            # The backend's converters first (SQLite's text dates made aware), then the field's, as
-            # the ORM's compiler applies them.
-            found = (*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection))
-            if found:
-                converters.append((len(selected), found, expression))
-            selected.append(f"{alias}.{field.column}")
-        models.append((model, tuple(field.attname for field in fields)))
+        selection.model(model, alias)
+    selected = selection.columns
 
     order_id = f"o.{column(Order, 'id')}"
 
@@ -331,4 +304,6 @@ def _order_page_row() -> _OrderPageRow:
         f" WHERE o.{column(Order, 'number')} = %s"
     )
     events_sql = rows_version_sql(OrderEvent, f"r.{column(OrderEvent, 'order')} = %s")
-    return _OrderPageRow(sql=sql, events_sql=events_sql, models=tuple(models), converters=tuple(converters))
+    return _OrderPageRow(
+        sql=sql, events_sql=events_sql, models=selection.frozen_models(), converters=selection.frozen_converters()
+    )
