@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -66,6 +67,34 @@ def arbitrator(**kwargs) -> User:
 
 def support_agent(**kwargs) -> User:
     return StaffFactory(groups=["support"], **kwargs)
+
+
+@dataclass
+class Readers:
+    """Every kind of account a visibility rule must tell apart, around one buyer and one seller:
+    `all` of them, and the strangers a test gives orders and disputes of their own."""
+
+    all: list[User]
+    other_buyer: User
+    other_seller: User
+    # A buyer's account that owns a store (data an admin could make): not that store's seller.
+    buyer_with_store: User
+
+
+def readers_of_every_kind(buyer: User, seller: User) -> Readers:
+    other_buyer, other_seller, buyer_with_store = UserFactory(), SellerFactory(), UserFactory()
+    everyone: list[User] = [
+        buyer,
+        seller,
+        other_buyer,
+        other_seller,
+        SellerFactory(store=None),  # a seller account without a store
+        buyer_with_store,
+        StaffFactory(),  # admin access, no permission on orders or disputes
+        arbitrator(),
+        support_agent(),
+    ]
+    return Readers(everyone, other_buyer, other_seller, buyer_with_store)
 
 
 class OrderFactory(factory.django.DjangoModelFactory):

@@ -3,7 +3,6 @@ _dispute_cards) under every value it shows and its line's countdown: a list draw
 the list drawn afresh, whatever a card shows that changes shows on the next request, in the
 reader's language and zone, and a reader never sees a card worded for another."""
 
-import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,8 +11,7 @@ import time_machine
 from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.models import Store, User
 from disputes.models import Claim, Dispute
@@ -24,22 +22,17 @@ from .factories import (
     OrderFactory,
     OrderItemFactory,
     SellerFactory,
-    StaffFactory,
     StoreFactory,
     UserFactory,
-    arbitrator,
+    readers_of_every_kind,
 )
+from .page_helpers import page_html
 
 pytestmark = pytest.mark.django_db
 
 
 def listed(client, name: str = "disputes:list", *, language: str = "", query: str = "") -> str:
-    with translation.override("ru"):  # the address without its language prefix
-        address = reverse(name)
-    response = client.get(language + address + query)
-    assert response.status_code == 200
-    # The CSRF token (the header's sign-out form) differs on every answer, whatever is kept.
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+    return page_html(client, name, language=language, query=query)
 
 
 def card(html: str, dispute: Dispute) -> str:
@@ -220,14 +213,11 @@ def test_each_list_holds_exactly_the_disputes_as_buyer_and_as_seller_give_every_
     from disputes import selectors
 
     open_dispute(order)
-    other_seller, other_buyer = SellerFactory(), UserFactory()
+    readers = readers_of_every_kind(buyer, seller)
     for _ in range(3):
-        open_dispute(OrderFactory(buyer=other_buyer, store=other_seller.store))
-    # A buyer's account that owns a store (data an admin could make) is not that store's seller.
-    buyer_with_store = UserFactory()
-    open_dispute(OrderFactory(buyer=buyer, store=StoreFactory(owner=buyer_with_store)))
-    readers = [buyer, seller, other_buyer, other_seller, SellerFactory(store=None), buyer_with_store]
-    for reader in [*readers, StaffFactory(), arbitrator()]:
+        open_dispute(OrderFactory(buyer=readers.other_buyer, store=readers.other_seller.store))
+    open_dispute(OrderFactory(buyer=buyer, store=StoreFactory(owner=readers.buyer_with_store)))
+    for reader in readers.all:
         for as_seller in (False, True):
             expected = Dispute.objects.as_seller(reader) if as_seller else Dispute.objects.as_buyer(reader)
             listed = selectors.dispute_list(user=reader, as_seller=as_seller)

@@ -9,20 +9,16 @@ from decimal import Decimal
 
 import time_machine
 from django.urls import reverse
-from django.utils import translation
 
 from accounts.models import User
 from disputes import services as dispute_services
 
 from .disputes_helpers import seller_counter_offer
+from .page_helpers import page_html
 
 
 def page(client, dispute, *, language: str = "") -> str:
-    with translation.override("ru"):  # the address without its language prefix
-        address = reverse("disputes:detail", args=[dispute.pk])
-    response = client.get(language + address)
-    assert response.status_code == 200
-    return response.content.decode()
+    return page_html(client, "disputes:detail", dispute.pk, language=language)
 
 
 def deadlines(html: str) -> str:

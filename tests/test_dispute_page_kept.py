@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import caches
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from disputes import claims
 from disputes import services as dispute_services
@@ -18,15 +18,11 @@ from orders.models import TrackingEvent
 
 from .disputes_helpers import escalate, png_file, seller_counter_offer, store_upload
 from .factories import arbitrator
+from .page_helpers import page_html
 
 
 def page(client, dispute, *, language: str = "") -> str:
-    with translation.override("ru"):  # the address without its language prefix
-        address = reverse("disputes:detail", args=[dispute.pk])
-    response = client.get(language + address)
-    assert response.status_code == 200
-    # The CSRF token differs on every answer, whatever is kept.
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+    return page_html(client, "disputes:detail", dispute.pk, language=language)
 
 
 def timeline(html: str) -> str:

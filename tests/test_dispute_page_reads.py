@@ -16,12 +16,8 @@ from disputes.rules import claim_of
 from .disputes_helpers import escalate, open_dispute
 from .factories import (
     OrderFactory,
-    SellerFactory,
-    StaffFactory,
     StoreFactory,
-    UserFactory,
-    arbitrator,
-    support_agent,
+    readers_of_every_kind,
 )
 
 pytestmark = pytest.mark.django_db
@@ -37,24 +33,12 @@ def opens(user, dispute) -> bool:
 
 def test_the_page_opens_exactly_the_disputes_visible_to_each_reader(buyer, seller, order):
     mine = open_dispute(order)
-    other_seller = SellerFactory()
-    other_buyer = UserFactory()
-    theirs = open_dispute(OrderFactory(buyer=other_buyer, store=other_seller.store))
-    # A buyer's account that owns a store (data an admin could make) is not that store's seller.
-    buyer_with_store = UserFactory()
-    buyers_store = open_dispute(OrderFactory(buyer=other_buyer, store=StoreFactory(owner=buyer_with_store)))
-    readers = [
-        buyer,
-        seller,
-        other_buyer,
-        other_seller,
-        SellerFactory(store=None),  # a seller account without a store
-        buyer_with_store,
-        StaffFactory(),  # admin access, no permission on disputes
-        arbitrator(),
-        support_agent(),
-    ]
-    for reader in readers:
+    readers = readers_of_every_kind(buyer, seller)
+    theirs = open_dispute(OrderFactory(buyer=readers.other_buyer, store=readers.other_seller.store))
+    buyers_store = open_dispute(
+        OrderFactory(buyer=readers.other_buyer, store=StoreFactory(owner=readers.buyer_with_store))
+    )
+    for reader in readers.all:
         for dispute in (mine, theirs, buyers_store):
             visible = Dispute.objects.visible_to(reader).filter(pk=dispute.pk).exists()
             assert opens(reader, dispute) == visible, (reader.username, dispute.pk)

@@ -23,24 +23,16 @@ from .disputes_helpers import open_dispute
 from .factories import (
     OrderFactory,
     OrderItemFactory,
-    SellerFactory,
-    StaffFactory,
     StoreFactory,
-    UserFactory,
-    arbitrator,
-    support_agent,
+    readers_of_every_kind,
 )
+from .page_helpers import page_html
 
 pytestmark = pytest.mark.django_db
 
 
 def page(client, order, *, language: str = "") -> str:
-    with translation.override("ru"):  # the address without its language prefix
-        address = reverse("orders:detail", args=[order.number])
-    response = client.get(language + address)
-    assert response.status_code == 200
-    # The CSRF token differs on every answer, whatever is kept.
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+    return page_html(client, "orders:detail", order.number, language=language)
 
 
 def history(html: str) -> str:
@@ -56,24 +48,10 @@ def opens(user, order) -> bool:
 
 
 def test_the_page_opens_exactly_the_orders_visible_to_each_reader(buyer, seller, order):
-    other_seller = SellerFactory()
-    other_buyer = UserFactory()
-    theirs = OrderFactory(buyer=other_buyer, store=other_seller.store)
-    # A buyer's account that owns a store (data an admin could make) is not that store's seller.
-    buyer_with_store = UserFactory()
-    buyers_store = OrderFactory(buyer=other_buyer, store=StoreFactory(owner=buyer_with_store))
-    readers = [
-        buyer,
-        seller,
-        other_buyer,
-        other_seller,
-        SellerFactory(store=None),  # a seller account without a store
-        buyer_with_store,
-        StaffFactory(),  # admin access, no permission on orders
-        arbitrator(),
-        support_agent(),
-    ]
-    for reader in readers:
+    readers = readers_of_every_kind(buyer, seller)
+    theirs = OrderFactory(buyer=readers.other_buyer, store=readers.other_seller.store)
+    buyers_store = OrderFactory(buyer=readers.other_buyer, store=StoreFactory(owner=readers.buyer_with_store))
+    for reader in readers.all:
         for each in (order, theirs, buyers_store):
             visible = Order.objects.visible_to(reader).filter(pk=each.pk).exists()
             assert opens(reader, each) == visible, (reader.username, each.number)
